@@ -1,0 +1,220 @@
+"""The place catalog: ISO 3166-1 countries and the ISO 3166-2 subdivisions rules name.
+
+Names come from pycountry; the aliases people actually type ("UAE", "the UK", "Crimea") are added on
+top. Resolution never guesses: an exact name, code or alias resolves, a known-ambiguous word
+("Congo", "Korea") returns its candidates, and anything else returns fuzzy suggestions only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+import pycountry
+from rapidfuzz import fuzz, process
+
+# Common names people type that pycountry does not carry (keys are ISO codes).
+EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
+    "AE": ("UAE", "U.A.E.", "Emirates"),
+    "BO": ("Bolivia",),
+    "BN": ("Brunei",),
+    "CD": ("DR Congo", "DRC", "Democratic Republic of the Congo", "Congo-Kinshasa", "Zaire"),
+    "CG": ("Republic of the Congo", "Congo-Brazzaville", "Congo Republic"),
+    "CI": ("Ivory Coast", "Cote d'Ivoire"),
+    "CV": ("Cape Verde",),
+    "CZ": ("Czech Republic", "Czechia"),
+    "FM": ("Micronesia",),
+    "GB": ("UK", "U.K.", "United Kingdom", "Britain", "Great Britain", "England", "Scotland",
+           "Wales", "Northern Ireland"),
+    "HK": ("Hong Kong", "Hong Kong SAR", "HKSAR"),
+    "IR": ("Iran",),
+    "KP": ("North Korea", "DPRK", "Democratic People's Republic of Korea"),
+    "KR": ("South Korea", "Republic of Korea", "ROK"),
+    "LA": ("Laos",),
+    "MD": ("Moldova",),
+    "MK": ("North Macedonia", "Macedonia"),
+    "MM": ("Burma", "Myanmar"),
+    "MO": ("Macau", "Macao", "Macau SAR", "Macao SAR"),
+    "NL": ("Holland", "The Netherlands"),
+    "PS": ("Palestine", "Palestinian Territories"),
+    "RU": ("Russia", "Russian Federation"),
+    "SY": ("Syria",),
+    "SZ": ("Swaziland", "Eswatini"),
+    "TL": ("East Timor", "Timor Leste"),
+    "TR": ("Turkey", "Türkiye", "Turkiye"),
+    "TW": ("Taiwan", "Republic of China"),
+    "TZ": ("Tanzania",),
+    "US": ("US", "U.S.", "USA", "U.S.A.", "United States", "United States of America", "America"),
+    "VA": ("Vatican", "Vatican City", "Holy See"),
+    "VE": ("Venezuela",),
+    "VN": ("Vietnam", "Viet Nam"),
+}
+
+# English names and aliases for the subdivisions that sanctions and vendor terms name.
+SUBDIVISION_ALIASES: dict[str, tuple[str, ...]] = {
+    "UA-43": ("Crimea", "Autonomous Republic of Crimea", "Republic of Crimea", "Krym"),
+    "UA-40": ("Sevastopol", "Sevastopol City"),
+    "UA-14": ("Donetsk", "Donetsk Oblast", "Donetsk region", "DNR", "Donetsk People's Republic"),
+    "UA-09": ("Luhansk", "Luhansk Oblast", "Luhansk region", "Lugansk", "LNR",
+              "Luhansk People's Republic"),
+    "UA-23": ("Zaporizhzhia", "Zaporizhzhia Oblast", "Zaporozhye"),
+    "UA-65": ("Kherson", "Kherson Oblast"),
+}
+
+# Subdivisions always in the catalog, so questions can name them even before a rule does.
+BUILT_IN_SUBDIVISIONS = tuple(SUBDIVISION_ALIASES)
+
+# Words that name more than one place; answering would be a guess.
+AMBIGUOUS_NAMES: dict[str, tuple[str, ...]] = {
+    "congo": ("CG", "CD"),
+    "the congo": ("CG", "CD"),
+    "korea": ("KR", "KP"),
+    "virgin islands": ("VG", "VI"),
+    "guinea": ("GN", "GW", "GQ", "PG"),
+}
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def normalize_place(text: str) -> str:
+    """Fold case, accents, punctuation and a leading "the" so names compare loosely."""
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    folded = folded.replace("'", "").replace("\u2019", "").replace(".", "")
+    folded = _NON_ALNUM.sub(" ", folded).strip()
+    return folded[4:] if folded.startswith("the ") else folded
+
+
+@dataclass(frozen=True)
+class Place:
+    """A country (ISO 3166-1 alpha-2) or a subdivision (ISO 3166-2) with its names."""
+
+    code: str
+    name: str
+    kind: str  # "country" | "subdivision"
+    parent: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    """The outcome of resolving a place phrase: one code, or candidates."""
+
+    code: str | None
+    candidates: tuple[str, ...] = ()
+    ambiguous: bool = False
+
+
+@dataclass
+class PlaceCatalog:
+    """Every place by code, and an index from normalized names to codes."""
+
+    places: dict[str, Place]
+    _names: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for place in self.places.values():
+            self._index(place)
+
+    def _index(self, place: Place) -> None:
+        keys = {normalize_place(place.code), normalize_place(place.name)}
+        keys.update(normalize_place(a) for a in place.aliases)
+        for key in keys:
+            if key:
+                self._names.setdefault(key, set()).add(place.code)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.places
+
+    def get(self, code: str) -> Place | None:
+        """Return the place with this exact code, if any."""
+        return self.places.get(code.upper())
+
+    def parent_of(self, code: str) -> str | None:
+        """Return the country a subdivision belongs to, or None for a country."""
+        place = self.places.get(code)
+        return place.parent if place else None
+
+    def label(self, code: str) -> str:
+        """Return a human label such as "Crimea (UA-43)"."""
+        place = self.places.get(code)
+        if place is None:
+            return code
+        name = place.aliases[0] if place.kind == "subdivision" and place.aliases else place.name
+        return f"{name} ({code})"
+
+    def resolve(self, text: str) -> PlaceMatch:
+        """Resolve a phrase to one place code, or return candidates without guessing."""
+        key = normalize_place(text)
+        if not key:
+            return PlaceMatch(None)
+        if key in AMBIGUOUS_NAMES:
+            return PlaceMatch(None, AMBIGUOUS_NAMES[key], ambiguous=True)
+        codes = self._names.get(key)
+        if codes and len(codes) == 1:
+            return PlaceMatch(next(iter(codes)))
+        if codes:
+            return PlaceMatch(None, tuple(sorted(codes)), ambiguous=True)
+        return PlaceMatch(None, self.suggest(key))
+
+    def suggest(self, text: str, limit: int = 3) -> tuple[str, ...]:
+        """Return the codes whose names look most like the text (for typos)."""
+        key = normalize_place(text)
+        if len(key) < 3:
+            return ()
+        names = [k for k in self._names if len(k) > 3]
+        hits = process.extract(key, names, scorer=fuzz.ratio, limit=limit * 2, score_cutoff=75)
+        codes: list[str] = []
+        for name, _score, _ in hits:
+            for code in sorted(self._names[name]):
+                if code not in codes:
+                    codes.append(code)
+        return tuple(codes[:limit])
+
+    def ensure_subdivision(self, code: str) -> Place | None:
+        """Add an ISO 3166-2 subdivision that a rule names; None if the code is not one."""
+        code = code.upper()
+        if code in self.places:
+            return self.places[code]
+        sub = pycountry.subdivisions.get(code=code)
+        if sub is None:
+            return None
+        place = Place(code, str(sub.name), "subdivision", str(sub.country_code),
+                      SUBDIVISION_ALIASES.get(code, ()))
+        self.places[code] = place
+        self._index(place)
+        return place
+
+
+def _country_names(country: object) -> tuple[str, ...]:
+    names = [getattr(country, attr, None) for attr in ("common_name", "official_name", "alpha_3")]
+    return tuple(n for n in names if n)
+
+
+@cache
+def _base_places() -> tuple[Place, ...]:
+    places = [
+        Place(
+            str(c.alpha_2),
+            str(getattr(c, "common_name", None) or c.name),
+            "country",
+            None,
+            (str(c.name), *_country_names(c), *EXTRA_ALIASES.get(str(c.alpha_2), ())),
+        )
+        for c in pycountry.countries
+    ]
+    for code, aliases in SUBDIVISION_ALIASES.items():
+        sub = pycountry.subdivisions.get(code=code)
+        places.append(Place(code, str(sub.name), "subdivision", str(sub.country_code), aliases))
+    return tuple(places)
+
+
+def build_place_catalog(extra_subdivisions: Iterable[str] = ()) -> PlaceCatalog:
+    """Build the catalog of all countries, the built-in subdivisions and any extra ones."""
+    catalog = PlaceCatalog({p.code: p for p in _base_places()})
+    for code in extra_subdivisions:
+        catalog.ensure_subdivision(code)
+    return catalog

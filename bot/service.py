@@ -1,0 +1,94 @@
+"""Wiring between the domain and storage: database readiness, cached knowledge, and `ask`.
+
+This is where the clock and ids come from; the domain modules receive them as arguments.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from bot.answers import Answer, Knowledge, build_knowledge
+from bot.answers import answer as decide
+from bot.questions import parse_question
+from storage.db import ensure_schema, session_scope
+from storage.decisions import record_decision
+from storage.files import read_file
+from storage.rules import (
+    DEFAULT_PACK,
+    current_revision,
+    import_parsed,
+    load_table,
+    seed_places,
+)
+
+SYSTEM_AUTHOR = "clearance"
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC (the one place the service reads the clock)."""
+    return datetime.now(UTC)
+
+
+def initialize(engine: Engine, *, pack: Path | None = DEFAULT_PACK, now: datetime | None = None,
+               author: str = SYSTEM_AUTHOR) -> int:
+    """Create or upgrade the schema and, on an empty database, load the default pack.
+
+    Returns the revision the database is at afterwards.
+    """
+    ensure_schema(engine)
+    with session_scope(engine) as session:
+        rev = current_revision(session=session)
+        if rev == 0:
+            seed_places(session=session)
+            if pack is not None:
+                parsed = read_file(pack)
+                rev = import_parsed(session=session, parsed=parsed, replace=True, author=author,
+                                    now=now or utcnow(),
+                                    summary=f"default rule pack ({pack.name})").number
+            session.commit()
+        return rev
+
+
+@dataclass
+class KnowledgeCache:
+    """The knowledge for the newest revision, rebuilt only when the revision changes."""
+
+    engine: Engine
+    _knowledge: Knowledge | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self) -> Knowledge:
+        """Return knowledge for the newest revision."""
+        with session_scope(self.engine) as session:
+            rev = current_revision(session=session)
+            cached = self._knowledge
+            if cached is not None and cached.revision == rev:
+                return cached
+            with self._lock:
+                if self._knowledge is None or self._knowledge.revision != rev:
+                    self._knowledge = build_knowledge(load_table(session=session, revision=rev))
+                return self._knowledge
+
+
+def ask(engine: Engine, cache: KnowledgeCache, text: str, *, actor: str,
+        now: datetime | None = None, as_of: date | None = None,
+        access: str | None = None) -> Answer:
+    """Parse, decide and audit one question; raise `QuestionError` when it can't be answered."""
+    now = now or utcnow()
+    kb = cache.get()
+    question = parse_question(text, places=kb.places, models=kb.models)
+    if as_of is not None and question.as_of is None:
+        question = replace(question, as_of=as_of)
+    if access is not None:
+        question = replace(question, access=access)
+    result = decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
+    with session_scope(engine) as session:
+        record_decision(session=session, answer=result, actor=actor, now=now)
+        session.commit()
+    return result

@@ -1,0 +1,1 @@
+"""Clearance: storage package."""

@@ -1,0 +1,160 @@
+"""Reading and writing the rule table: revisions, versioned rows, imports and exports.
+
+Functions take a keyword-only `session`; the caller commits (one transaction per import), so an
+import is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from bot.places import build_place_catalog
+from bot.ruletable import ENTITY_TYPES, KINDS, RuleTable
+from storage.files import ParsedFile, check_merged, merge, read_file
+from storage.models import ROW_TYPES, Place, Revision
+
+DEFAULT_PACK = Path(__file__).parent / "packs" / "default.yaml"
+
+
+def current_revision(*, session: Session) -> int:
+    """Return the newest revision number (0 for an empty database)."""
+    return session.exec(select(func.max(Revision.number))).one() or 0
+
+
+def load_table(*, session: Session, revision: int | None = None) -> RuleTable:
+    """Rebuild the rule table as it was at `revision` (default: the newest)."""
+    newest = current_revision(session=session)
+    rev = newest if revision is None else revision
+    data: dict[str, list[dict[str, Any]]] = {}
+    for kind, row_type in ROW_TYPES.items():
+        if rev == newest:
+            query = select(row_type).where(col(row_type.rev_to).is_(None))
+        else:
+            query = select(row_type).where(
+                row_type.rev_from <= rev,
+                or_(col(row_type.rev_to).is_(None), col(row_type.rev_to) > rev))
+        data[kind] = [row.body for row in session.exec(query)]
+    return RuleTable.from_dict(data, revision=rev)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entity added, changed or removed by a revision."""
+
+    kind: str
+    id: str
+    op: str  # "added" | "changed" | "removed"
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the JSON form stored on the revision."""
+        return {"kind": self.kind, "id": self.id, "op": self.op}
+
+
+def diff_tables(old: RuleTable, new: RuleTable) -> list[Change]:
+    """Return the entity-level changes from one table to another."""
+    changes = []
+    for kind in KINDS:
+        before, after = old.section(kind), new.section(kind)
+        for eid in sorted(set(before) | set(after)):
+            if eid not in before:
+                changes.append(Change(kind, eid, "added"))
+            elif eid not in after:
+                changes.append(Change(kind, eid, "removed"))
+            elif before[eid].to_dict() != after[eid].to_dict():
+                changes.append(Change(kind, eid, "changed"))
+    return changes
+
+
+def summarize(changes: list[Change]) -> str:
+    """Return a one-line summary such as "rules: 2 added, 1 changed"."""
+    if not changes:
+        return "no changes"
+    parts = []
+    for kind in KINDS:
+        counts: dict[str, int] = {}
+        for c in changes:
+            if c.kind == kind:
+                counts[c.op] = counts.get(c.op, 0) + 1
+        if counts:
+            parts.append(f"{kind}: " + ", ".join(f"{n} {op}" for op, n in counts.items()))
+    return "; ".join(parts)
+
+
+def write_revision(*, session: Session, old: RuleTable, new: RuleTable, author: str,
+                   now: datetime, summary: str | None = None,
+                   source: str | None = None) -> Revision:
+    """Record `new` as the next revision: close changed rows, insert new ones."""
+    changes = diff_tables(old, new)
+    number = current_revision(session=session) + 1
+    text = summarize(changes) if summary is None else f"{summary} ({summarize(changes)})"
+    revision = Revision(number=number, author=author, created_at=now, summary=text,
+                        source=source, changes=[c.to_dict() for c in changes])
+    session.add(revision)
+    session.flush()
+    for change in changes:
+        row_type = ROW_TYPES[change.kind]
+        if change.op in ("changed", "removed"):
+            row = session.exec(select(row_type).where(
+                row_type.key == change.id, col(row_type.rev_to).is_(None))).one()
+            row.rev_to = number
+            session.add(row)
+        if change.op in ("added", "changed"):
+            body = new.section(change.kind)[change.id].to_dict()
+            session.add(row_type(key=change.id, rev_from=number, body=body))
+    session.flush()
+    new.revision = number
+    return revision
+
+
+def import_parsed(*, session: Session, parsed: ParsedFile, replace: bool, author: str,
+                  now: datetime, summary: str | None = None) -> Revision:
+    """Check a parsed file against the current table and apply it as one revision."""
+    current = load_table(session=session)
+    merged = merge(current, parsed, replace=replace)
+    check_merged(merged, parsed, build_place_catalog())
+    mode = "replace" if replace else "import"
+    return write_revision(session=session, old=current, new=merged, author=author, now=now,
+                          summary=summary or f"{mode} {Path(parsed.name).name}",
+                          source=parsed.name)
+
+
+def import_file(*, session: Session, path: Path, replace: bool, author: str, now: datetime,
+                allowed: tuple[str, ...] = KINDS) -> Revision:
+    """Read, check and apply a rule-table file as one revision; raise `InvalidFile` on error."""
+    parsed = read_file(path, allowed=allowed)
+    if allowed != KINDS and replace:
+        raise ValueError("replace is only for whole rule tables")
+    return import_parsed(session=session, parsed=parsed, replace=replace, author=author, now=now)
+
+
+def seed_places(*, session: Session) -> int:
+    """Store the built-in place catalog (idempotent); return how many places were added."""
+    existing = set(session.exec(select(Place.code)))
+    added = 0
+    for place in build_place_catalog().places.values():
+        if place.code not in existing:
+            session.add(Place(code=place.code, name=place.name, kind=place.kind,
+                              parent=place.parent, aliases=list(place.aliases)))
+            added += 1
+    return added
+
+
+def list_revisions(*, session: Session, limit: int = 20) -> list[Revision]:
+    """Return the newest revisions first."""
+    return list(session.exec(select(Revision).order_by(col(Revision.number).desc()).limit(limit)))
+
+
+def get_revision(*, session: Session, number: int) -> Revision | None:
+    """Return one revision."""
+    return session.get(Revision, number)
+
+
+def entity_at(table: RuleTable, kind: str, eid: str) -> Any:
+    """Return an entity of a table, or None."""
+    return table.section(kind).get(eid) if kind in ENTITY_TYPES else None
