@@ -223,8 +223,8 @@ def answer(q: Question, kb: Knowledge, *, today: date, decision_id: str) -> Answ
     for a, _ in results:
         for r in a.reasons:
             seen.setdefault(r["rule"], r)
-    first.model = None
     first.models = [a.model or "" for a, _ in results]
+    first.model = None
     first.reasons = list(seen.values())
     first.conditions = sorted({c for a, _ in results for c in a.conditions})
     first.warnings = sorted({w for a, _ in results for w in a.warnings})

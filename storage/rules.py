@@ -77,12 +77,10 @@ def summarize(changes: list[Change]) -> str:
         return "no changes"
     parts = []
     for kind in KINDS:
-        counts: dict[str, int] = {}
-        for c in changes:
-            if c.kind == kind:
-                counts[c.op] = counts.get(c.op, 0) + 1
-        if counts:
-            parts.append(f"{kind}: " + ", ".join(f"{n} {op}" for op, n in counts.items()))
+        counts = {op: sum(1 for c in changes if c.kind == kind and c.op == op)
+                  for op in ("added", "changed", "removed")}
+        if any(counts.values()):
+            parts.append(f"{kind}: " + ", ".join(f"{n} {op}" for op, n in counts.items() if n))
     return "; ".join(parts)
 
 

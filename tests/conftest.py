@@ -1,0 +1,67 @@
+"""Test fixtures.
+
+Strategy: domain tests build small rule tables inline from YAML text (`tests.factories`), never
+touching a database. Storage and end-to-end tests use a real database: a fresh SQLite file per
+test by default, or, when CLEARANCE_DATABASE_URL points at PostgreSQL, a fresh schema per test in
+that database (dropped afterwards). `.ci/run` runs the whole suite once for each.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+
+from storage.db import create_db_engine, normalize_url
+
+
+def _base_url() -> str | None:
+    url = os.environ.get("CLEARANCE_DATABASE_URL")
+    return normalize_url(url) if url else None
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database of its own: a SQLite file, or a new PostgreSQL schema."""
+    base = _base_url()
+    if base is None or base.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'clearance.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_db_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def empty_engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a database with the schema and nothing else."""
+    from storage.db import ensure_schema
+
+    engine = create_db_engine(db_url)
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a database initialised with the default rule pack (revision 1)."""
+    from bot.service import initialize
+
+    engine = create_db_engine(db_url)
+    initialize(engine)
+    yield engine
+    engine.dispose()

@@ -1,0 +1,102 @@
+"""The `clearance` command as a user runs it: a real process on a real database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+CLI = [sys.executable, "-m", "bot"]
+
+
+def run(db_url: str, *args: str, ok: int | None = 0) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*CLI, "--db", db_url, *args], capture_output=True, text=True,
+                          timeout=60, check=False)
+    if ok is not None:
+        assert proc.returncode == ok, proc.stderr
+    return proc
+
+
+def test_ask_on_a_new_database_loads_the_default_pack(db_url: str) -> None:
+    out = run(db_url, "ask", "--json", "can Acme in Brazil use GPT-4o?").stdout
+    answer = json.loads(out)
+    assert answer["verdict"] == "allowed"
+    assert answer["model"] == "gpt-4o" and answer["country"] == "BR"
+    assert answer["revision"] == 1
+    assert answer["reasons"][0]["rule"] == "openai-supported-allow"
+    assert answer["reasons"][0]["url"].startswith("https://")
+    audit = json.loads(run(db_url, "audit", "--json").stdout)
+    assert [row["id"] for row in audit] == [answer["decision_id"]]
+
+
+@pytest.mark.parametrize(("question", "verdict", "rule"), [
+    ("can someone in Cuba use Llama 3.3 70B", "denied", "ofac-cuba-place"),
+    ("can someone in China use Claude Sonnet 4.5", "denied", "anthropic-unsupported-deny"),
+    ("can a customer in Germany use Llama 3.2 90B Vision", "denied", "llama-3-2-multimodal-eu"),
+    ("can someone in Germany use Gemini 2.5 Pro", "review", None),
+    ("can someone in Japan use gpt-oss-120b", "allowed", "open-weights-allow"),
+])
+def test_default_pack_answers(db_url: str, question: str, verdict: str, rule: str | None) -> None:
+    answer = json.loads(run(db_url, "ask", "--json", question).stdout)
+    assert answer["verdict"] == verdict
+    assert (rule in [r["rule"] for r in answer["reasons"]]) if rule else answer["reasons"] == []
+
+
+def test_as_of_before_anthropic_ownership_rule(db_url: str, tmp_path: Path) -> None:
+    customers = tmp_path / "customers.yaml"
+    customers.write_text("""version: 1
+customers:
+  - {id: dragon, name: Dragon Holdings Co, hq: CN}
+  - {id: nimbus, name: Nimbus Pte Ltd, hq: SG, owners: [{owner: dragon, share: 60}]}
+""")
+    run(db_url, "customers", "import", str(customers))
+    q = "can Nimbus Pte Ltd in Singapore use Claude Sonnet 4.5"
+    after = json.loads(run(db_url, "ask", "--json", q).stdout)
+    before = json.loads(run(db_url, "ask", "--json", "--as-of", "2025-09-04", q).stdout)
+    assert after["verdict"] == "denied" and "anthropic-ownership" in \
+        [r["rule"] for r in after["reasons"]]
+    assert after["revision"] == 2
+    assert before["verdict"] != "denied"
+
+
+def test_unanswerable_question_exits_2_with_candidates(db_url: str) -> None:
+    proc = run(db_url, "ask", "--json", "can Acme in Germny use GPT-4o", ok=2)
+    error = json.loads(proc.stdout)["error"]
+    assert error["code"] == "unknown_country"
+    assert "DE" in [c["value"] for c in error["candidates"]]
+
+
+def test_human_answer_names_verdict_rules_and_revision(db_url: str) -> None:
+    out = run(db_url, "ask", "can someone in Iran use GPT-4o").stdout
+    assert out.startswith("DENIED")
+    assert "ofac-iran-place" in out and "Rule-table revision 1" in out
+
+
+def test_export_then_import_round_trips(db_url: str, tmp_path: Path) -> None:
+    exported = tmp_path / "table.yaml"
+    run(db_url, "rules", "export", str(exported))
+    out = run(db_url, "rules", "import", "--replace", str(exported)).stdout
+    assert out.strip() == f"Revision 2: replace {exported.name} (no changes)"
+    shown = run(db_url, "revisions", "show", "2").stdout
+    assert "no changes" in shown
+
+
+def test_rules_list_and_show(db_url: str) -> None:
+    listing = json.loads(run(db_url, "rules", "list", "--json").stdout)
+    ids = {r["id"] for r in listing["rules"]}
+    assert {"ofac-cuba-place", "anthropic-ownership", "open-weights-allow"} <= ids
+    assert all(r["citation"] and r["url"] for r in listing["rules"])
+    shown = run(db_url, "rules", "show", "anthropic-ownership").stdout
+    assert "more_than: 50" in shown and "2025-09-05" in shown
+    missing = run(db_url, "rules", "show", "nope", ok=1)
+    assert "No rule" in missing.stderr
+
+
+def test_help_lists_every_command() -> None:
+    out = subprocess.run([*CLI, "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("init", "ask", "rules", "customers", "revisions", "audit"):
+        assert command in out

@@ -1,0 +1,95 @@
+"""Revisions, versioned rows, the append-only audit log and the schema (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel, select
+
+from bot.ruletable import RuleTable
+from bot.service import KnowledgeCache, ask, initialize
+from storage.db import session_scope
+from storage.files import merge, read_file
+from storage.models import Decision, RuleRow
+from storage.rules import DEFAULT_PACK, current_revision, load_table, write_revision
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def test_initialize_loads_the_default_pack_as_revision_1(engine: Engine) -> None:
+    expected = merge(RuleTable(), read_file(DEFAULT_PACK), replace=True)
+    with session_scope(engine) as session:
+        table = load_table(session=session)
+    assert table.revision == 1
+    assert table.to_dict() == expected.to_dict()
+
+
+def test_initialize_twice_adds_no_revision(engine: Engine) -> None:
+    assert initialize(engine) == 1
+    with session_scope(engine) as session:
+        assert current_revision(session=session) == 1
+
+
+def test_every_change_is_a_revision_and_old_revisions_can_be_rebuilt(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        old = load_table(session=session)
+        new = load_table(session=session)
+        rule = new.rules["open-weights-allow"]
+        new.rules[rule.id] = replace(rule, title="Changed title")
+        del new.rules["anthropic-va-review"]
+        rev = write_revision(session=session, old=old, new=new, author="alice", now=NOW,
+                             summary="tidy up")
+        session.commit()
+    assert rev.number == 2 and rev.author == "alice"
+    assert {(c["id"], c["op"]) for c in rev.changes} == {
+        ("open-weights-allow", "changed"), ("anthropic-va-review", "removed")}
+    assert rev.summary == "tidy up (rules: 1 changed, 1 removed)"
+    with session_scope(engine) as session:
+        assert load_table(session=session, revision=1).to_dict() == old.to_dict()
+        now = load_table(session=session)
+        assert now.rules["open-weights-allow"].title == "Changed title"
+        assert "anthropic-va-review" not in now.rules
+        history = session.exec(select(RuleRow).where(RuleRow.key == "open-weights-allow")).all()
+        assert sorted((r.rev_from, r.rev_to) for r in history) == [(1, 2), (2, None)]
+
+
+def test_decisions_are_written_and_append_only(engine: Engine) -> None:
+    cache = KnowledgeCache(engine)
+    answer = ask(engine, cache, "can Acme in Brazil use GPT-4o?", actor="U123", now=NOW)
+    with session_scope(engine) as session:
+        row = session.get(Decision, answer.decision_id)
+        assert row is not None
+        assert (row.actor, row.verdict, row.revision, row.country, row.model) == \
+            ("U123", answer.verdict, 1, "BR", "gpt-4o")
+        assert row.rule_ids == answer.rule_ids()
+    for statement in ("UPDATE decision SET verdict = 'denied'", "DELETE FROM decision"):
+        with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with session_scope(engine) as session:
+        assert session.get(Decision, answer.decision_id).verdict == answer.verdict  # type: ignore[union-attr]
+
+
+def test_knowledge_cache_follows_new_revisions(engine: Engine) -> None:
+    cache = KnowledgeCache(engine)
+    first = cache.get()
+    assert cache.get() is first
+    with session_scope(engine) as session:
+        old = load_table(session=session)
+        new = load_table(session=session)
+        del new.rules["open-weights-allow"]
+        write_revision(session=session, old=old, new=new, author="bob", now=NOW)
+        session.commit()
+    second = cache.get()
+    assert second.revision == 2 and "open-weights-allow" not in second.table.rules
+
+
+def test_migrations_match_the_models(empty_engine: Engine) -> None:
+    with empty_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
