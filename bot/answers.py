@@ -116,7 +116,8 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
         return {
-            "verdict": self.verdict, "reason": self.reason, "question": self.question, "customer": self.customer,
+            "verdict": self.verdict, "reason": self.reason, "question": self.question,
+            "customer": self.customer,
             "country": self.country, "model": self.model, "models": self.models,
             "access": self.access, "as_of": self.as_of.isoformat(), "reasons": self.reasons,
             "overridden": self.overridden, "conditions": self.conditions,

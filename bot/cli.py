@@ -278,6 +278,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)."""
+    import logging
+
+    from bot.serve import serve
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    if args.db:
+        settings = settings.model_copy(update={"database_url": args.db})
+    serve(settings, http=args.http, host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser for every command."""
     parser = argparse.ArgumentParser(
@@ -346,6 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("number", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_revisions_show)
+
+    p = sub.add_parser("serve", help="run the Slack bot (HTTP, or Socket Mode with "
+                       "SLACK_APP_TOKEN)")
+    p.add_argument("--http", action="store_true", help="force HTTP mode")
+    p.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
+    p.add_argument("--port", type=int, help="HTTP port (default 3000; in Socket Mode, serve "
+                   "/healthz on it)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("audit", help="recent decisions from the audit log")
     p.add_argument("--actor")

@@ -176,7 +176,7 @@ class Engine:
     catalog: PlaceCatalog
     _index: dict[str, dict[str, list[CompiledRule]]] = field(default_factory=dict, repr=False)
     _licenses: dict[tuple[str, str], list[License]] = field(default_factory=dict, repr=False)
-    _memo: dict[tuple[int, str], bool] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[PlaceSet, float, bool, str], bool] = field(default_factory=dict, repr=False)
     subdivisions_named: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -217,7 +217,8 @@ class Engine:
 
     def controlled(self, customer_id: str, control: Control) -> bool:
         """Return whether the customer is controlled from the set, directly or via owners."""
-        key = (id(control), customer_id)
+        # Keyed by value, not id(): callers may compile short-lived Control objects.
+        key = (control.places, control.threshold, control.inclusive, customer_id)
         hit = self._memo.get(key)
         if hit is not None:
             return hit

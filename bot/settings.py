@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.errors import BotError
 from storage.db import DEFAULT_URL
+
+# Values people leave in from templates; starting with one of these is not a real secret.
+_PLACEHOLDER = re.compile(
+    r"^(|x+|\.\.\.|<.*>|changeme|change-me|todo|placeholder|secret|your[-_ ].*|"
+    r"xox[bpa]-(x+|your.*|\.\.\.|placeholder.*|changeme)|xapp-(x+|your.*|\.\.\.|placeholder.*))$",
+    re.I)
+
+
+class ConfigError(BotError):
+    """A setting is missing or wrong; the message names the variable."""
+
+    code = "config"
 
 
 class Settings(BaseSettings):
@@ -21,3 +36,39 @@ class Settings(BaseSettings):
     admins: str = Field("", alias="CLEARANCE_ADMINS")
     review_channel: str | None = Field(None, alias="CLEARANCE_REVIEW_CHANNEL")
     audit_channel: str | None = Field(None, alias="CLEARANCE_AUDIT_CHANNEL")
+    max_body_bytes: int = Field(1_000_000, alias="CLEARANCE_MAX_BODY_BYTES")
+
+    def admin_users(self) -> frozenset[str]:
+        """Return the Slack user ids listed in CLEARANCE_ADMINS."""
+        return frozenset(a for a in self._admin_items() if not a.startswith("S"))
+
+    def admin_groups(self) -> frozenset[str]:
+        """Return the user-group ids (S…) listed in CLEARANCE_ADMINS."""
+        return frozenset(a for a in self._admin_items() if a.startswith("S"))
+
+    def _admin_items(self) -> list[str]:
+        return [a.strip() for a in self.admins.replace(";", ",").split(",") if a.strip()]
+
+    def socket_mode(self) -> bool:
+        """Return whether an app-level token asks for Socket Mode."""
+        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+
+    def require_slack(self, *, socket_mode: bool) -> None:
+        """Stop start-up with a message naming each missing or placeholder secret."""
+        problems = []
+        needed: list[tuple[str, SecretStr | None, str | None]] = [
+            ("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")]
+        if socket_mode:
+            needed.append(("SLACK_APP_TOKEN", self.slack_app_token, "xapp-"))
+        else:
+            needed.append(("SLACK_SIGNING_SECRET", self.slack_signing_secret, None))
+        for name, value, prefix in needed:
+            secret = value.get_secret_value().strip() if value is not None else ""
+            if not secret:
+                problems.append(f"{name} is not set.")
+            elif _PLACEHOLDER.match(secret):
+                problems.append(f"{name} still holds a placeholder value; set the real secret.")
+            elif prefix and not secret.startswith(prefix):
+                problems.append(f"{name} should start with '{prefix}'.")
+        if problems:
+            raise ConfigError(" ".join(problems) + " See 'Connect to Slack' in the README.")

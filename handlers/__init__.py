@@ -1,1 +1,16 @@
-"""Clearance: handlers package."""
+"""Slack glue: listeners that ack, read the payload, call the domain and render blocks."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import actions, admin, commands, events
+from handlers.common import Deps
+
+
+def register(app: App, deps: Deps) -> None:
+    """Register every listener on the app."""
+    commands.register(app, deps)
+    actions.register(app, deps)
+    admin.register(app, deps)
+    events.register(app, deps)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0001"  # the newest migration; `ensure_schema` upgrades when the database is older
+SCHEMA_HEAD = "0002"  # the newest migration; `ensure_schema` upgrades when the database is older
 DEFAULT_URL = "sqlite:///clearance.db"
 
 
@@ -55,6 +55,23 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def append_only_sql(dialect: str, table: str) -> list[str]:
+    """Return the statements that make a table refuse UPDATE and DELETE (audit tables)."""
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION clearance_append_only() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION USING MESSAGE = 'the ' || TG_TABLE_NAME || ' table is append-only'; "
+            "END; $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION clearance_append_only()",
+        ]
+    return [
+        f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'the {table} table is append-only'); END"
+        for verb in ("UPDATE", "DELETE")
+    ]
 
 
 def schema_version(engine: Engine) -> str | None:

@@ -22,6 +22,7 @@ def record_decision(*, session: Session, answer: Answer, actor: str, now: dateti
                 "models": answer.models, "access": answer.access,
                 "as_of": answer.as_of.isoformat(), "conditions": answer.conditions,
                 "assumptions": answer.assumptions, "warnings": answer.warnings},
+        answer=answer.to_dict(),
     )
     session.add(row)
     return row

@@ -120,3 +120,43 @@ class Decision(SQLModel, table=True):
     rule_ids: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
     inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     revision: int
+    answer: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+class AdminAction(SQLModel, table=True):
+    """An attempted admin action from Slack, allowed or refused (append-only)."""
+
+    __tablename__ = "admin_action"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(index=True)
+    user_id: str = Field(index=True)
+    action: str
+    target: str | None = None
+    allowed: bool
+    revision: int | None = None
+    reason: str | None = None
+
+
+class ReviewRequest(SQLModel, table=True):
+    """A request for compliance to review an answer."""
+
+    __tablename__ = "review_request"
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: str = Field(foreign_key="decision.id", index=True)
+    requested_by: str
+    requested_at: datetime
+    channel: str | None = None
+    ts: str | None = None
+    status: str = "open"  # open | resolved
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    outcome: str | None = None
+    note: str | None = None
+
+
+class SlackEvent(SQLModel, table=True):
+    """Slack deliveries already handled, so retried deliveries are answered once."""
+
+    __tablename__ = "slack_event"
+    event_id: str = Field(primary_key=True, max_length=100)
+    received_at: datetime

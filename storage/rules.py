@@ -156,3 +156,72 @@ def get_revision(*, session: Session, number: int) -> Revision | None:
 def entity_at(table: RuleTable, kind: str, eid: str) -> Any:
     """Return an entity of a table, or None."""
     return table.section(kind).get(eid) if kind in ENTITY_TYPES else None
+
+
+ENTITY_OFFSET = 2  # lines before the entity in the document `import_entity_text` builds
+
+
+def import_entity_text(*, session: Session, kind: str, text: str, mode: str,
+                       expected_id: str | None, author: str, now: datetime,
+                       reason: str) -> Revision:
+    """Apply one entity written as YAML (from a Slack modal) exactly as a file import would.
+
+    `mode` is "add" (the id must be new) or "edit" (the id must stay `expected_id`). Errors name
+    lines of the text as typed.
+    """
+    from bot.errors import FileError, InvalidFile
+    from storage.files import parse_text
+
+    lines = text.strip("\n").splitlines() or [""]
+    body = "\n".join(("- " if i == 0 else "  ") + line for i, line in enumerate(lines))
+    name = "input"
+    try:
+        parsed = parse_text(f"version: 1\n{kind}:\n{body}\n", name, allowed=(kind,))
+    except InvalidFile as exc:
+        raise InvalidFile([FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message)
+                           for e in exc.errors]) from None
+    ids = list(parsed.sections.get(kind, {}))
+    current = load_table(session=session)
+    if len(ids) != 1:
+        raise InvalidFile([FileError(name, 1, kind, "write exactly one entry")])
+    eid = ids[0]
+    if mode == "add" and eid in current.section(kind):
+        raise InvalidFile([FileError(name, 1, "id", f"'{eid}' already exists; use edit")])
+    if mode == "edit" and eid != expected_id:
+        raise InvalidFile([FileError(name, 1, "id", f"the id must stay '{expected_id}' (add a "
+                                     "new entry to use another id)")])
+    try:
+        return import_parsed(session=session, parsed=parsed, replace=False, author=author,
+                             now=now, summary=f"{mode} {kind[:-1]} {eid}: {reason}")
+    except InvalidFile as exc:
+        raise InvalidFile([FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message)
+                           for e in exc.errors]) from None
+
+
+def retire_rule(*, session: Session, rule_id: str, author: str, now: datetime,
+                reason: str) -> Revision:
+    """End a rule yesterday (UTC) so it stops applying today but still answers for the past."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from bot.errors import BotError, NotFound
+    from bot.validate import validate_table
+
+    current = load_table(session=session)
+    rule = current.rules.get(rule_id)
+    if rule is None:
+        raise NotFound(f"No rule with id '{rule_id}'.")
+    end = now.date() - timedelta(days=1)
+    if rule.effective_to is not None and rule.effective_to <= end:
+        raise BotError(f"Rule '{rule_id}' already ended on {rule.effective_to}.")
+    new = load_table(session=session)
+    if rule.effective_from is not None and rule.effective_from > end:
+        del new.rules[rule_id]  # it never came into force: retiring it removes it
+    else:
+        new.rules[rule_id] = replace(rule, effective_to=end)
+    problems = validate_table(new, build_place_catalog())
+    if problems:
+        raise BotError("Retiring it would break: " + "; ".join(
+            f"{p.kind} {p.id}: {p.message}" for p in problems[:5]))
+    return write_revision(session=session, old=current, new=new, author=author, now=now,
+                          summary=f"retire rule {rule_id}: {reason}")

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from storage.db import append_only_sql
+
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -140,23 +142,8 @@ def upgrade() -> None:
 
 def _make_append_only(table: str) -> None:
     """Refuse UPDATE and DELETE on an audit table, whatever code or person tries."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE OR REPLACE FUNCTION clearance_append_only() RETURNS trigger AS $$ BEGIN "
-            "RAISE EXCEPTION USING MESSAGE = 'the ' || TG_TABLE_NAME || ' table is append-only'; "
-            "END; $$ "
-            "LANGUAGE plpgsql"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION clearance_append_only()"
-        )
-    else:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'the {table} table is append-only'); END"
-            )
+    for statement in append_only_sql(op.get_bind().dialect.name, table):
+        op.execute(statement)
 
 
 def downgrade() -> None:

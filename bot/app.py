@@ -1,0 +1,69 @@
+"""The Slack app factory: the one place that builds `App(...)` and its Web API client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy.engine import Engine
+
+from bot.service import KnowledgeCache, utcnow
+from bot.settings import Settings
+from handlers import register
+from handlers.common import Deps, failure_payload
+from storage.events import claim_event
+
+log = logging.getLogger("clearance.app")
+
+
+def create_client(settings: Settings) -> WebClient:
+    """Return a Web API client that retries 429s (honouring Retry-After), 5xx and network errors."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token, base_url=settings.slack_api_url, timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=5),
+            ServerErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def create_app(settings: Settings, engine: Engine, *,
+               clock: Callable[[], datetime] = utcnow) -> tuple[App, Deps]:
+    """Build the Bolt app with every listener registered."""
+    secret = settings.slack_signing_secret.get_secret_value() \
+        if settings.slack_signing_secret else None
+    app = App(client=create_client(settings), signing_secret=secret,
+              request_verification_enabled=not settings.socket_mode() or secret is not None,
+              process_before_response=False)
+    deps = Deps(settings=settings, engine=engine, cache=KnowledgeCache(engine), clock=clock)
+
+    @app.middleware
+    def answer_each_event_once(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not claim_event(engine, str(event_id), now=clock()):
+            log.info("skipping event %s: already handled (a retried delivery)", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @app.error
+    def handle_errors(error: Exception, body: dict[str, Any], respond: Any) -> None:
+        payload = failure_payload(error)
+        if body.get("response_url"):
+            try:
+                respond(**payload, response_type="ephemeral", replace_original=False)
+            except Exception:
+                log.exception("could not tell the user about error")
+
+    register(app, deps)
+    return app, deps

@@ -1,0 +1,86 @@
+"""`clearance serve`: HTTP mode on waitress, or Socket Mode when SLACK_APP_TOKEN is set."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy.engine import Engine
+
+from bot.app import create_app
+from bot.service import initialize
+from bot.settings import Settings
+from storage.db import create_db_engine, session_scope
+from storage.rules import current_revision
+
+log = logging.getLogger("clearance.serve")
+EVENTS_PATH = "/slack/events"
+StartResponse = Callable[..., Any]
+
+
+def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> Callable[..., Any]:
+    """Return the WSGI app: Slack requests on /slack/events and GET /healthz."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def reply(start: StartResponse, status: str, data: dict[str, Any]) -> Iterable[bytes]:
+        body = json.dumps(data).encode()
+        start(status, [("Content-Type", "application/json"),
+                       ("Content-Length", str(len(body)))])
+        return [body]
+
+    def wsgi(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            try:
+                with session_scope(engine) as session:
+                    revision = current_revision(session=session)
+            except Exception:
+                log.exception("health check: database unavailable")
+                return reply(start, "503 Service Unavailable", {"ok": False})
+            return reply(start, "200 OK", {"ok": True, "mode": mode, "revision": revision})
+        if path != EVENTS_PATH:
+            return reply(start, "404 Not Found", {"ok": False, "error": "not_found"})
+        if method != "POST":
+            return reply(start, "405 Method Not Allowed", {"ok": False})
+        if int(environ.get("CONTENT_LENGTH") or 0) > max_body:
+            return reply(start, "413 Payload Too Large", {"ok": False})
+        result: Iterable[bytes] = slack(environ, start)
+        return result
+
+    return wsgi
+
+
+def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> None:
+    """Run the bot until interrupted."""
+    socket_mode = settings.socket_mode() and not http
+    settings.require_slack(socket_mode=socket_mode)
+    engine = create_db_engine(settings.database_url)
+    revision = initialize(engine)
+    app, _deps = create_app(settings, engine)
+    mode = "socket" if socket_mode else "http"
+    wsgi = create_wsgi(app, engine, max_body=settings.max_body_bytes, mode=mode)
+    log.info("Clearance serving in %s mode at rule-table revision %s", mode, revision)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        if port is not None:  # health endpoint beside the socket, for orchestrators
+            threading.Thread(target=_waitress, args=(wsgi, host, port, settings), daemon=True,
+                             name="healthz").start()
+        handler.start()  # type: ignore[no-untyped-call]
+        return
+    _waitress(wsgi, host, port or 3000, settings)
+
+
+def _waitress(wsgi: Callable[..., Any], host: str, port: int, settings: Settings) -> None:
+    from waitress import serve as waitress_serve
+
+    waitress_serve(wsgi, host=host, port=port, threads=16, ident="clearance",
+                   max_request_body_size=settings.max_body_bytes, channel_timeout=30,
+                   clear_untrusted_proxy_headers=True)

@@ -1,0 +1,187 @@
+"""Admin edits from Slack: modals for rules and customers, validated like file imports."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import yaml
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.customers import CustomerIndex
+from bot.errors import BotError, InvalidFile
+from handlers.blocks import escape, render_notice
+from handlers.common import Deps, failure_payload
+from handlers.views import REASON_BLOCK, YAML_BLOCK, edit_modal, render_change, retire_modal
+from storage.db import session_scope
+from storage.models import Revision
+from storage.rules import import_entity_text, retire_rule
+
+log = logging.getLogger("clearance.admin")
+ACTIONS = {"rule": {"add", "edit", "retire"}, "customer": {"add", "edit"}}
+KINDS = {"rule": "rules", "customer": "customers"}
+
+RULE_TEMPLATE = """id: my-rule
+effect: review
+title: What this rule does
+models: {vendors: [anthropic]}
+places: {in: [DE]}
+citation: "Source document"
+url: "https://example.com/source"
+explanation: "Why it applies"
+"""
+CUSTOMER_TEMPLATE = """id: acme-gmbh
+name: Acme GmbH
+aliases: [Acme]
+hq: DE
+tags: []
+owners: []
+uses: [{model: claude-sonnet-4-5, country: DE}]
+"""
+HINTS = {
+    "rules": "Fields: id, effect (allow, review, license_required, deny), title, models, "
+             "places, customer, access, effective_from, effective_to, citation, url, explanation.",
+    "customers": "Fields: id, name, aliases, hq, tags, owners [{owner, share}], "
+                 "uses [{model, country}].",
+}
+
+
+def _dump(entity: Any) -> str:
+    return str(yaml.safe_dump(entity.to_dict(), sort_keys=False, allow_unicode=True, width=90))
+
+
+def open_editor(deps: Deps, client: WebClient, respond: Respond, *, kind: str, text: str,
+                user: str, trigger_id: str) -> None:
+    """Open the modal for `rule add|edit|retire` or `customer add|edit` (admins only)."""
+    action, _, target = text.partition(" ")
+    action, target = action.lower(), target.strip()
+    name = f"{kind} {action}"
+    if not deps.is_admin(user, client):
+        deps.record_admin_action(user_id=user, action=name, target=target or None,
+                                 allowed=False)
+        respond(**render_notice("Sorry, only compliance admins can change rules and customers. "
+                                "Your request was noted in the audit log."),
+                response_type="ephemeral")
+        return
+    try:
+        view = _editor_view(deps, kind=kind, action=action, target=target)
+    except BotError as exc:
+        respond(**render_notice(escape(exc.message)), response_type="ephemeral")
+        return
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _editor_view(deps: Deps, *, kind: str, action: str, target: str) -> dict[str, Any]:
+    kb = deps.cache.get()
+    plural = KINDS[kind]
+    if action == "add":
+        template = RULE_TEMPLATE if kind == "rule" else CUSTOMER_TEMPLATE
+        return edit_modal(callback_id="edit_entity", title=f"Add {kind}", yaml_text=template,
+                          hint=HINTS[plural], metadata={"kind": plural, "mode": "add"})
+    if not target:
+        raise BotError(f"Say which {kind}: `/clearance {kind} {action} ID`.")
+    if kind == "rule":
+        rule = kb.table.rules.get(target)
+        if rule is None:
+            raise BotError(f"No rule with id '{target}'.")
+        if action == "retire":
+            return retire_modal(rule)
+        entity: Any = rule
+    else:
+        entity = kb.table.customers.get(target) or CustomerIndex(kb.table.customers).find(target)
+        if entity is None:
+            raise BotError(f"No registered customer called '{target}'.")
+    return edit_modal(callback_id="edit_entity", title=f"Edit {kind} {entity.id}",
+                      yaml_text=_dump(entity), hint=HINTS[plural],
+                      metadata={"kind": plural, "mode": "edit", "id": entity.id})
+
+
+def _value(view: dict[str, Any], block: str, action: str) -> str:
+    state = view["state"]["values"].get(block, {}).get(action, {})
+    return str(state.get("value") or "")
+
+
+def _announce(deps: Deps, client: WebClient, *, user: str, action: str, revision: Revision,
+              reason: str) -> None:
+    if not deps.settings.audit_channel:
+        return
+    try:
+        client.chat_postMessage(channel=deps.settings.audit_channel,
+                                **render_change(user=user, action=action, revision=revision,
+                                                reason=reason))
+    except Exception:
+        # The change is committed; a failed announcement must not undo or hide it.
+        log.exception("could not post revision %s to the audit channel", revision.number)
+
+
+def register(app: App, deps: Deps) -> None:
+    """Register the admin modal submissions."""
+
+    @app.view("edit_entity")
+    def handle_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                    client: WebClient) -> None:
+        user = body["user"]["id"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        kind, mode = meta["kind"], meta["mode"]
+        if not deps.is_admin(user, client):
+            deps.record_admin_action(user_id=user, action=f"{kind} {mode}", target=meta.get("id"),
+                                     allowed=False)
+            ack(response_action="errors", errors={YAML_BLOCK: "Only compliance admins can do "
+                                                  "this."})
+            return
+        reason = _value(view, REASON_BLOCK, "reason").strip()
+        if not reason:
+            ack(response_action="errors", errors={REASON_BLOCK: "Say why, for the audit trail."})
+            return
+        try:
+            with session_scope(deps.engine) as session:
+                rev = import_entity_text(session=session, kind=kind, mode=mode,
+                                         text=_value(view, YAML_BLOCK, "yaml"),
+                                         expected_id=meta.get("id"), author=f"slack:{user}",
+                                         now=deps.clock(), reason=reason)
+                session.commit()
+        except InvalidFile as exc:
+            lines = [f"line {e.line}: {e.field}: {e.message}" for e in exc.errors]
+            ack(response_action="errors", errors={YAML_BLOCK: "\n".join(lines)[:1900]})
+            return
+        ack()
+        eid = rev.changes[0]["id"] if rev.changes else meta.get("id")
+        deps.record_admin_action(user_id=user, action=f"{kind} {mode}", target=eid,
+                                 allowed=True, revision=rev.number, reason=reason)
+        _announce(deps, client, user=user, action=f"{mode} {kind[:-1]} {eid}", revision=rev,
+                  reason=reason)
+
+    @app.view("retire_rule")
+    def handle_retire(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                      client: WebClient) -> None:
+        user = body["user"]["id"]
+        rule_id = json.loads(view.get("private_metadata") or "{}").get("rule", "")
+        if not deps.is_admin(user, client):
+            deps.record_admin_action(user_id=user, action="rule retire", target=rule_id,
+                                     allowed=False)
+            ack(response_action="errors", errors={REASON_BLOCK: "Only compliance admins can "
+                                                  "do this."})
+            return
+        reason = _value(view, REASON_BLOCK, "reason").strip()
+        if not reason:
+            ack(response_action="errors", errors={REASON_BLOCK: "Say why, for the audit trail."})
+            return
+        try:
+            with session_scope(deps.engine) as session:
+                rev = retire_rule(session=session, rule_id=rule_id, author=f"slack:{user}",
+                                  now=deps.clock(), reason=reason)
+                session.commit()
+        except BotError as exc:
+            ack(response_action="errors", errors={REASON_BLOCK: exc.message[:1900]})
+            return
+        except Exception as exc:
+            text = failure_payload(exc)["text"]
+            ack(response_action="errors", errors={REASON_BLOCK: text[:1900]})
+            return
+        ack()
+        deps.record_admin_action(user_id=user, action="rule retire", target=rule_id,
+                                 allowed=True, revision=rev.number, reason=reason)
+        _announce(deps, client, user=user, action=f"retire rule {rule_id}", revision=rev,
+                  reason=reason)

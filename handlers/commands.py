@@ -1,0 +1,108 @@
+"""`/clearance`: questions and subcommands. Ack first (with the answer when it is ready)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.customers import CustomerIndex
+from bot.errors import BotError
+from bot.profiles import profile_customer
+from handlers import admin
+from handlers.blocks import Payload, escape, render_help, render_notice
+from handlers.common import Deps, answer_payload, guarded, within_budget
+from handlers.views import (
+    render_audit,
+    render_customer,
+    render_revisions,
+    render_rule,
+    render_rule_list,
+)
+from storage.db import session_scope
+from storage.decisions import list_decisions
+from storage.rules import list_revisions
+
+SUBCOMMANDS = {"help", "customer", "rules", "rule", "revisions", "audit"}
+_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{6,})$")
+
+
+def register(app: App, deps: Deps) -> None:
+    """Register the slash command."""
+
+    @app.command("/clearance")
+    def handle_clearance(ack: Ack, command: dict[str, Any], respond: Respond,
+                         client: WebClient) -> None:
+        text = " ".join((command.get("text") or "").split())
+        user = command["user_id"]
+        word, _, rest = text.partition(" ")
+        word = word.lower()
+        if word in ("rule", "customer") and rest.split(" ")[0].lower() in admin.ACTIONS[word]:
+            ack()
+            admin.open_editor(deps, client, respond, kind=word, text=rest,
+                              user=user, trigger_id=command["trigger_id"])
+            return
+        if not text or word == "help":
+            ack(**render_help())
+            return
+        if word in SUBCOMMANDS and "=" not in text:
+            ack(**guarded(lambda: subcommand(deps, client, word, rest, user)))
+            return
+        if " " not in text:
+            ack(**render_help(f"I don't know the command `{escape(text)}`. Here is what I can "
+                              "do:"))
+            return
+        payload = within_budget(
+            deps, lambda: answer_payload(deps, text, actor=user),
+            on_late=lambda p: respond(**p, response_type="ephemeral", replace_original=False))
+        if payload is None:
+            ack(text="Working on it…", response_type="ephemeral")
+        else:
+            ack(**payload, response_type="ephemeral")
+
+
+def subcommand(deps: Deps, client: WebClient, word: str, rest: str, user: str) -> Payload:
+    """Run a read-only subcommand and return its message."""
+    kb = deps.cache.get()
+    if word == "customer":
+        if not rest:
+            raise BotError("Say which customer: `/clearance customer Nimbus Pte Ltd`.")
+        customer = kb.table.customers.get(rest) or CustomerIndex(kb.table.customers).find(rest)
+        if customer is None:
+            similar = CustomerIndex(kb.table.customers).similar(rest)
+            hint = (" Did you mean " + ", ".join(c.name for c in similar) + "?") if similar else ""
+            raise BotError(f"No registered customer called '{rest}'.{hint}")
+        return render_customer(profile_customer(kb, customer, on=deps.clock().date()))
+    if word == "rules":
+        query = rest.lower()
+        rules = [r for r in sorted(kb.table.rules.values(), key=lambda r: r.id)
+                 if not query or any(query in (f or "").lower() for f in
+                                     (r.id, r.title, r.explanation, r.citation))]
+        return render_rule_list(rules, query=rest, revision=kb.revision)
+    if word == "rule":
+        rule = kb.table.rules.get(rest.strip())
+        if rule is None:
+            raise BotError(f"No rule with id '{rest}'. `/clearance rules {rest}` searches.")
+        return render_rule(rule, revision=kb.revision)
+    if word == "revisions":
+        with session_scope(deps.engine) as session:
+            return render_revisions(list_revisions(session=session, limit=10))
+    if word == "audit":
+        if not deps.is_admin(user, client):
+            deps.record_admin_action(user_id=user, action="audit", target=rest or None,
+                                     allowed=False)
+            return render_notice("Sorry, the audit log is for compliance admins only. "
+                                 "Your request was noted.")
+        mention = _USER_MENTION.match(rest)
+        actor = (mention.group(1) or mention.group(2)) if mention else None
+        customer_id = None
+        if rest and actor is None:
+            found = kb.table.customers.get(rest) or CustomerIndex(kb.table.customers).find(rest)
+            customer_id = found.id if found else rest
+        with session_scope(deps.engine) as session:
+            rows = list_decisions(session=session, actor=actor, customer=customer_id, limit=20)
+        scope = f"<@{actor}>" if actor else (rest or "everyone")
+        return render_audit(rows, scope=scope if actor else escape(scope))
+    return render_help()

@@ -1,0 +1,126 @@
+"""What every listener shares: dependencies, answering a question, admin checks, failures."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import Engine
+
+from bot.errors import BotError, QuestionError
+from bot.service import KnowledgeCache, ask
+from bot.settings import Settings
+from handlers.blocks import (
+    Payload,
+    escape,
+    render_answer,
+    render_failure,
+    render_notice,
+    render_question_error,
+)
+from storage.db import session_scope
+from storage.models import AdminAction
+
+log = logging.getLogger("clearance.handlers")
+ANSWER_BUDGET_S = 2.0  # answer inside the ack when ready within this; Slack allows 3 s in all
+GROUP_CACHE_S = 300.0
+
+
+@dataclass
+class Deps:
+    """The dependencies listeners need, built once in `bot.app.create_app`."""
+
+    settings: Settings
+    engine: Engine
+    cache: KnowledgeCache
+    clock: Callable[[], datetime]
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8))
+    _groups: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def is_admin(self, user_id: str, client: WebClient) -> bool:
+        """Return whether the user is a listed admin or in a listed admin user group."""
+        if user_id in self.settings.admin_users():
+            return True
+        for group in sorted(self.settings.admin_groups()):
+            if user_id in self._group_members(group, client):
+                return True
+        return False
+
+    def _group_members(self, group: str, client: WebClient) -> frozenset[str]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._groups.get(group)
+            if cached and now - cached[0] < GROUP_CACHE_S:
+                return cached[1]
+        try:
+            users = frozenset(client.usergroups_users_list(usergroup=group).get("users") or ())
+        except SlackApiError:
+            log.exception("could not list members of admin group %s", group)
+            users = frozenset()
+        with self._lock:
+            self._groups[group] = (now, users)
+        return users
+
+    def record_admin_action(self, *, user_id: str, action: str, target: str | None,
+                            allowed: bool, revision: int | None = None,
+                            reason: str | None = None) -> None:
+        """Append an attempted admin action to the admin audit log."""
+        with session_scope(self.engine) as session:
+            session.add(AdminAction(created_at=self.clock(), user_id=user_id, action=action,
+                                    target=target, allowed=allowed, revision=revision,
+                                    reason=reason))
+            session.commit()
+
+
+def failure_payload(exc: BaseException) -> Payload:
+    """Log an unexpected error with an id and return the short message for the user."""
+    error_id = uuid.uuid4().hex[:10]
+    log.error("error %s: %s", error_id, exc, exc_info=exc)
+    return render_failure(error_id)
+
+
+def guarded(fn: Callable[[], Payload]) -> Payload:
+    """Run a renderer; turn a user error into its message and a crash into an error id."""
+    try:
+        return fn()
+    except BotError as exc:
+        return render_notice(escape(exc.message))
+    except Exception as exc:
+        return failure_payload(exc)
+
+
+def answer_payload(deps: Deps, text: str, *, actor: str, buttons: bool = True,
+                   share: bool = True) -> Payload:
+    """Answer a question as a card, or return the parser's message with candidates."""
+    try:
+        answer = ask(deps.engine, deps.cache, text, actor=actor, now=deps.clock())
+    except QuestionError as exc:
+        return render_question_error(exc.code, exc.message,
+                                     [c.to_dict() for c in exc.candidates], text)
+    return render_answer(answer.to_dict(), buttons=buttons, share=share)
+
+
+def within_budget(deps: Deps, fn: Callable[[], Payload], *, on_late: Callable[[Payload], Any],
+                  budget: float = ANSWER_BUDGET_S) -> Payload | None:
+    """Return fn's payload if ready within the budget; otherwise deliver it later via on_late."""
+    future = deps.executor.submit(guarded, fn)
+    try:
+        return future.result(timeout=budget)
+    except TimeoutError:
+        def deliver(done: Any) -> None:
+            try:
+                on_late(done.result())
+            except Exception:
+                log.exception("could not deliver a late answer")
+        future.add_done_callback(deliver)
+        return None

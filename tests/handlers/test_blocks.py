@@ -1,0 +1,167 @@
+"""Renderers: content, escaping, and Block Kit limits (checked with slack_sdk's own models)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.profiles import profile_customer
+from handlers.blocks import (
+    MAX_BLOCKS,
+    MAX_MESSAGE_CHARS,
+    escape,
+    render_answer,
+    render_help,
+    render_question_error,
+    render_rules_detail,
+)
+from handlers.views import render_customer, render_home, render_review_request, resolve_modal
+from storage.models import Decision, ReviewRequest
+from tests.factories import ask, knowledge
+
+
+def check_message(payload: dict[str, Any], *, max_blocks: int = MAX_BLOCKS) -> None:
+    """Assert a payload is inside Slack's limits; slack_sdk validates each block."""
+    assert payload["text"].strip(), "a plain-text fallback is always present"
+    assert len(payload["text"]) <= 4000
+    blocks = payload["blocks"]
+    assert 0 < len(blocks) <= max_blocks
+    for block in blocks:
+        Block.parse(block).to_dict()  # raises SlackObjectFormationError past a limit
+    assert len(json.dumps(blocks)) <= MAX_MESSAGE_CHARS + 2000
+
+
+def _answer(**overrides: Any) -> dict[str, Any]:
+    base = {
+        "verdict": "denied", "reason": None, "question": "can Nimbus in SG use Claude",
+        "customer": {"id": "nimbus", "name": "Nimbus Pte Ltd", "registered": True, "hq": "SG"},
+        "country": "SG", "model": "claude-sonnet-4-5", "models": ["claude-sonnet-4-5"],
+        "access": "api", "as_of": "2026-11-26",
+        "reasons": [{"rule": "anthropic-ownership", "effect": "deny", "title": "Ownership",
+                     "citation": "Anthropic post", "url": "https://www.anthropic.com/news/x",
+                     "explanation": "e", "effective_from": "2025-09-05", "effective_to": None,
+                     "unverified": False}],
+        "overridden": [], "conditions": [], "assumptions": [], "warnings": [],
+        "revision": 3, "decision_id": "abc123",
+    }
+    return {**base, **overrides}
+
+
+def test_answer_card_has_verdict_fields_citation_revision_and_buttons() -> None:
+    payload = render_answer(_answer())
+    check_message(payload)
+    blocks = payload["blocks"]
+    assert blocks[0]["text"]["text"] == "⛔ Denied"
+    fields = " ".join(f["text"] for f in blocks[1]["fields"])
+    for part in ("Nimbus Pte Ltd", "SG", "claude-sonnet-4-5", "api", "2026-11-26"):
+        assert part in fields
+    assert "<https://www.anthropic.com/news/x|Anthropic post>" in blocks[2]["text"]["text"]
+    assert "in force 2025-09-05 to open-ended" in blocks[2]["text"]["text"]
+    assert "revision 3" in blocks[-2]["elements"][0]["text"]
+    assert [e["action_id"] for e in blocks[-1]["elements"]] == \
+        ["share_answer", "request_review", "show_rules"]
+    assert payload["text"] == "Denied: Nimbus Pte Ltd in SG using claude-sonnet-4-5"
+
+
+@pytest.mark.parametrize("evil", ["<!channel>", "<!here>", "<@U123>", "<https://evil|click>",
+                                  "<!subteam^S1>", "a & b"])
+def test_user_text_cannot_ping_or_link(evil: str) -> None:
+    a = _answer(customer={"id": None, "name": f"Acme {evil}", "registered": False, "hq": "DE"},
+                assumptions=[f"{evil} is not registered"])
+    dumped = json.dumps(render_answer(a))
+    assert evil not in dumped
+    assert escape(evil) in dumped
+
+
+def test_very_long_answers_stay_within_limits() -> None:
+    reasons = [{**_answer()["reasons"][0], "rule": f"r{i}", "title": "T" * 400,
+                "explanation": "E" * 2000, "citation": "C" * 500} for i in range(80)]
+    a = _answer(reasons=reasons, overridden=reasons, conditions=["c" * 900] * 40,
+                warnings=["w" * 900] * 40, assumptions=["a" * 900] * 40)
+    card = render_answer(a)
+    check_message(card)
+    assert card["blocks"][-1]["type"] == "actions", "buttons survive cutting"
+    assert any("more" in json.dumps(b) for b in card["blocks"])
+    check_message(render_rules_detail(a))
+
+
+def test_question_error_offers_candidates_as_buttons() -> None:
+    payload = render_question_error("unknown_country", "I don't know 'Germny'.",
+                                    [{"value": "DE", "label": "Germany (DE)"}], "can X in Germny")
+    check_message(payload)
+    button = payload["blocks"][1]["elements"][0]
+    assert button["text"]["text"] == "Germany (DE)"
+    assert json.loads(button["value"])["value"] == "DE"
+
+
+def test_many_candidates_are_listed_not_buttons() -> None:
+    cands = [{"value": f"m{i}", "label": f"Model {i}"} for i in range(9)]
+    payload = render_question_error("ambiguous_model", "which?", cands, "q")
+    assert all(b["type"] != "actions" for b in payload["blocks"])
+    check_message(payload)
+
+
+def test_help_lists_every_subcommand() -> None:
+    payload = render_help()
+    check_message(payload)
+    text = json.dumps(payload)
+    for sub in ("help", "customer NAME", "rules [TEXT]", "rule ID", "revisions", "audit",
+                "rule add", "rule edit", "rule retire", "customer add", "customer edit"):
+        assert sub in text
+
+
+def test_customer_profile_shows_chain_control_and_usage() -> None:
+    kb = knowledge("""
+groups:
+  - {id: g-ok, name: Supported, members: [SG, DE]}
+customers:
+  - {id: top, name: Top Co, hq: CN}
+  - {id: mid, name: Mid Co, hq: SG, owners: [{owner: top, share: 80}]}
+  - id: leaf
+    name: Leaf Pte
+    hq: SG
+    owners: [{owner: mid, share: 60}]
+    uses: [{model: acme-1, country: SG}]
+rules:
+  - {id: allow-acme, effect: allow, title: t, models: {vendors: [acme]}}
+  - {id: own, effect: deny, title: t, customer: {controlled_from: {not_in: [group:g-ok],
+     more_than: 50}}}
+""")
+    profile = profile_customer(kb, kb.table.customers["leaf"],
+                               on=datetime(2026, 11, 26, tzinfo=UTC).date())
+    payload = render_customer(profile)
+    check_message(payload)
+    text = json.dumps(payload)
+    assert "Mid Co (SG) holds 60%" in text and "Top Co (CN) holds 80%" in text
+    assert "Yes: controlled from outside Supported (more than 50%)" in text
+    assert "Denied: acme-1 in SG (api) by own" in text
+
+
+def test_review_request_message_and_modal() -> None:
+    review = ReviewRequest(id=7, decision_id="abc123", requested_by="U9",
+                           requested_at=datetime(2026, 11, 26, tzinfo=UTC))
+    payload = render_review_request(review, _answer())
+    check_message(payload)
+    assert payload["blocks"][-1]["elements"][0]["action_id"] == "resolve_review"
+    review.status, review.resolved_by, review.outcome = "resolved", "UADMIN", "Answer confirmed"
+    resolved = render_review_request(review, _answer(), resolved=True)
+    check_message(resolved)
+    assert "resolve_review" not in json.dumps(resolved)
+    View(**resolve_modal(7)).to_dict()
+
+
+def test_home_view_within_limits() -> None:
+    kb = knowledge("rules: []\n")
+    answer = ask(kb, "can X in Germany use Acme 1")
+    rows = [Decision(id=f"d{i}", created_at=datetime(2026, 11, 26, tzinfo=UTC), actor="U1",
+                     question="q <!channel>" * 30, country="DE", access="api",
+                     as_of="2026-11-26", verdict=answer.verdict, revision=1) for i in range(12)]
+    view = render_home(revision=1, counts={"rules": 1}, recent=rows, open_reviews=2)
+    View(**view).to_dict()
+    assert "<!channel>" not in json.dumps(view)
+    assert sum(1 for b in view["blocks"] if "q &lt;!channel&gt;" in json.dumps(b)) == 10
