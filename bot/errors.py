@@ -30,10 +30,12 @@ class Candidate:
 class QuestionError(BotError):
     """A question that cannot be answered as asked; `candidates` say what was probably meant."""
 
-    def __init__(self, code: str, message: str, candidates: tuple[Candidate, ...] = ()) -> None:
+    def __init__(self, code: str, message: str, candidates: tuple[Candidate, ...] = (),
+                 phrase: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.candidates = candidates
+        self.phrase = phrase  # the part of the question that could not be resolved
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON error object."""

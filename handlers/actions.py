@@ -142,8 +142,12 @@ def register(app: App, deps: Deps) -> None:
                                  allowed=True, reason=note)
         answer = _answer_of(deps, review.decision_id)
         if review.channel and review.ts:
-            client.chat_update(channel=review.channel, ts=review.ts,
-                               **render_review_request(review, answer, resolved=True))
+            try:
+                client.chat_update(channel=review.channel, ts=review.ts,
+                                   **render_review_request(review, answer, resolved=True))
+            except Exception:
+                # The resolution is committed; the asker must still hear about it.
+                log.exception("could not update review message %s", review.id)
         client.chat_postMessage(
             channel=review.requested_by,
             text=f"Compliance resolved your review request #{review.id}: {review.outcome}. "

@@ -111,9 +111,9 @@ def fit(blocks: list[Block], *, max_blocks: int = MAX_BLOCKS, more: str = "") ->
     return out
 
 
-def message(text: str, blocks: list[Block], **extra: Any) -> Payload:
+def message(text: str, blocks: list[Block], *, more: str = "") -> Payload:
     """Return a message payload: fitted blocks plus the plain-text fallback."""
-    return {"text": cut(text, MAX_TEXT), "blocks": fit(blocks), **extra}
+    return {"text": cut(text, MAX_TEXT), "blocks": fit(blocks, more=more)}
 
 
 # ---------------------------------------------------------------- answers
@@ -257,13 +257,14 @@ def render_help(note: str | None = None) -> Payload:
 
 
 def render_question_error(code: str, text: str, candidates: Sequence[dict[str, str]],
-                          question: str) -> Payload:
+                          question: str, *, phrase: str | None = None) -> Payload:
     """Return the parser's message, with candidates as buttons when there are few."""
     blocks: list[Block] = [section(f"I can't answer that yet: {escape(text)}")]
     if candidates and len(candidates) <= 5:
         blocks.append({"type": "actions", "block_id": "candidates", "elements": [
             button(c["label"], f"pick_candidate_{i}",
-                   json.dumps({"q": question[:1500], "code": code, "value": c["value"]}))
+                   json.dumps({"q": question[:1500], "code": code, "value": c["value"],
+                               "phrase": (phrase or "")[:200]}))
             for i, c in enumerate(candidates)]})
     elif candidates:
         blocks.append(list_section("Did you mean", [c["label"] for c in candidates]))

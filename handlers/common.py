@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -106,8 +107,15 @@ def answer_payload(deps: Deps, text: str, *, actor: str, buttons: bool = True,
         answer = ask(deps.engine, deps.cache, text, actor=actor, now=deps.clock())
     except QuestionError as exc:
         return render_question_error(exc.code, exc.message,
-                                     [c.to_dict() for c in exc.candidates], text)
+                                     [c.to_dict() for c in exc.candidates], text,
+                                     phrase=exc.phrase or _quoted(exc.message))
     return render_answer(answer.to_dict(), buttons=buttons, share=share)
+
+
+def _quoted(message: str) -> str | None:
+    """Return the first 'quoted' phrase of a parser message (the part it could not resolve)."""
+    match = re.search(r"(?:^|\s)'([^']+)'(?:[\s.,;:!?]|$)", message)
+    return match.group(1) if match else None
 
 
 def within_budget(deps: Deps, fn: Callable[[], Payload], *, on_late: Callable[[Payload], Any],

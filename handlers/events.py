@@ -16,11 +16,13 @@ from handlers.views import render_home
 from storage.db import session_scope
 from storage.models import Decision, ReviewRequest
 
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+# The leading @mention(s) address the bot; anything later is part of the question and is
+# escaped when echoed, never stripped silently.
+_LEADING_MENTIONS = re.compile(r"^\s*(?:<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:]*)+")
 
 
 def _question(text: str) -> str:
-    return " ".join(_MENTION.sub(" ", text or "").split())
+    return " ".join(_LEADING_MENTIONS.sub(" ", text or "").split())
 
 
 def _reply(deps: Deps, text: str, user: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,12 +26,12 @@ def _base_url() -> str | None:
     return normalize_url(url) if url else None
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database of its own: a SQLite file, or a new PostgreSQL schema."""
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """Yield a URL to an empty database: a SQLite file, or a new PostgreSQL schema."""
     base = _base_url()
     if base is None or base.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'clearance.db'}"
+        yield f"sqlite:///{directory / 'clearance.db'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_db_engine(base)
@@ -43,6 +44,20 @@ def db_url(tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database of its own, for one test."""
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL to an empty database shared by the tests of one module (one server per module)."""
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture
