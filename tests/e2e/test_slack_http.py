@@ -295,8 +295,9 @@ def test_oversized_body_is_refused(server: Server) -> None:
 
 
 def test_mention_is_answered_in_a_thread_once_despite_retries(server: Server) -> None:
-    event = {"type": "app_mention", "user": "U1", "text": "<@UBOT> can Acme <!channel> <@U999> in Cuba "
-             "use GPT-4o", "ts": "1700000001.000100", "channel": "C1",
+    event = {"type": "app_mention", "user": "U1",
+             "text": "<@UBOT> can Acme <!channel> <@U999> in Cuba use GPT-4o",
+             "ts": "1700000001.000100", "channel": "C1",
              "event_ts": "1700000001.000100"}
     assert server.event(event, "EvMention1") == 200
     assert server.event(event, "EvMention1", headers={"X-Slack-Retry-Num": "1",
