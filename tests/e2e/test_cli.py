@@ -100,3 +100,27 @@ def test_help_lists_every_command() -> None:
     out = subprocess.run([*CLI, "--help"], capture_output=True, text=True, check=True).stdout
     for command in ("init", "ask", "rules", "customers", "revisions", "audit"):
         assert command in out
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({}, "SLACK_BOT_TOKEN is not set"),
+    ({"SLACK_BOT_TOKEN": "xoxb-your-token", "SLACK_SIGNING_SECRET": "abc123"},
+     "SLACK_BOT_TOKEN still holds a placeholder"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1-real", "SLACK_SIGNING_SECRET": "changeme"},
+     "SLACK_SIGNING_SECRET still holds a placeholder"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1-real", "SLACK_APP_TOKEN": "xapp-xxxx"},
+     "SLACK_APP_TOKEN still holds a placeholder"),
+    ({"SLACK_BOT_TOKEN": "not-a-bot-token", "SLACK_SIGNING_SECRET": "abc123"},
+     "SLACK_BOT_TOKEN should start with 'xoxb-'"),
+])
+def test_serve_refuses_missing_or_placeholder_secrets(db_url: str, env: dict[str, str],
+                                                      named: str) -> None:
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLEARANCE_"))}
+    proc = subprocess.run([*CLI, "--db", db_url, "serve", "--port", "1"],
+                          env={**clean, **env}, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 1
+    assert named in proc.stderr
+    assert "Traceback" not in proc.stderr
