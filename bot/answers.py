@@ -225,6 +225,11 @@ def answer(q: Question, kb: Knowledge, *, today: date, decision_id: str) -> Answ
         for r in a.reasons:
             seen.setdefault(r["rule"], r)
     first.models = [a.model or "" for a, _ in results]
+    if len(results) == 1:
+        # A partial name that fits one model: answer for it, and say how the name was read.
+        first.assumptions.append(f"'{q.model_phrase}' was read as "
+                                 f"{kb.models.label(first.models[0])}.")
+        return first
     first.model = None
     first.reasons = list(seen.values())
     first.conditions = sorted({c for a, _ in results for c in a.conditions})

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import pycountry
 from rapidfuzz import fuzz, process
@@ -21,17 +22,22 @@ EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "AE": ("UAE", "U.A.E.", "Emirates"),
     "BO": ("Bolivia",),
     "BN": ("Brunei",),
+    "BQ": ("Bonaire", "Caribbean Netherlands"),
+    "CC": ("Cocos Islands", "Keeling Islands"),
     "CD": ("DR Congo", "DRC", "Democratic Republic of the Congo", "Congo-Kinshasa", "Zaire"),
     "CG": ("Republic of the Congo", "Congo-Brazzaville", "Congo Republic"),
     "CI": ("Ivory Coast", "Cote d'Ivoire"),
     "CV": ("Cape Verde",),
     "CZ": ("Czech Republic", "Czechia"),
+    "FK": ("Falkland Islands", "Falklands"),
     "FM": ("Micronesia",),
     "GB": ("UK", "U.K.", "United Kingdom", "Britain", "Great Britain", "England", "Scotland",
            "Wales", "Northern Ireland"),
     "HK": ("Hong Kong", "Hong Kong SAR", "HKSAR"),
+    "IE": ("Republic of Ireland", "Eire"),
     "IR": ("Iran",),
     "KP": ("North Korea", "DPRK", "Democratic People's Republic of Korea"),
+    "KN": ("Saint Kitts",),
     "KR": ("South Korea", "Republic of Korea", "ROK"),
     "LA": ("Laos",),
     "MD": ("Moldova",),
@@ -39,8 +45,10 @@ EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "MM": ("Burma", "Myanmar"),
     "MO": ("Macau", "Macao", "Macau SAR", "Macao SAR"),
     "NL": ("Holland", "The Netherlands"),
-    "PS": ("Palestine", "Palestinian Territories"),
+    "PS": ("Palestine", "State of Palestine", "Palestinian Territories"),
     "RU": ("Russia", "Russian Federation"),
+    "SH": ("Saint Helena",),
+    "SX": ("Sint Maarten",),
     "SY": ("Syria",),
     "SZ": ("Swaziland", "Eswatini"),
     "TL": ("East Timor", "Timor Leste"),
@@ -48,8 +56,11 @@ EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "TW": ("Taiwan", "Republic of China"),
     "TZ": ("Tanzania",),
     "US": ("US", "U.S.", "USA", "U.S.A.", "United States", "United States of America", "America"),
-    "VA": ("Vatican", "Vatican City", "Holy See"),
+    "VA": ("Vatican", "Vatican City", "Vatican City State", "Holy See"),
+    "VC": ("Saint Vincent",),
     "VE": ("Venezuela",),
+    "VG": ("British Virgin Islands", "BVI"),
+    "VI": ("US Virgin Islands", "U.S. Virgin Islands", "USVI"),
     "VN": ("Vietnam", "Viet Nam"),
 }
 
@@ -74,17 +85,21 @@ AMBIGUOUS_NAMES: dict[str, tuple[str, ...]] = {
     "korea": ("KR", "KP"),
     "virgin islands": ("VG", "VI"),
     "guinea": ("GN", "GW", "GQ", "PG"),
+    "saint martin": ("MF", "SX"),  # the island is split: Saint-Martin (FR) and Sint Maarten (NL)
 }
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_SAINT = re.compile(r"\bst\b(?= )")  # not "ST" alone: that is São Tomé
 
 
 def normalize_place(text: str) -> str:
-    """Fold case, accents, punctuation and a leading "the" so names compare loosely."""
+    """Fold case, accents, punctuation, "&", "St" and a leading "the" so names compare loosely."""
     folded = unicodedata.normalize("NFKD", text)
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
-    folded = folded.replace("'", "").replace("\u2019", "").replace(".", "")
+    folded = folded.replace("'", "").replace("\u2019", "").replace(".", "").replace("&", " and ")
     folded = _NON_ALNUM.sub(" ", folded).strip()
+    # "St Lucia" and "St. Kitts & Nevis" are how people write "Saint ..." names.
+    folded = _SAINT.sub("saint", folded)
     return folded[4:] if folded.startswith("the ") else folded
 
 
@@ -135,7 +150,7 @@ class PlaceCatalog:
 
     def parent_of(self, code: str) -> str | None:
         """Return the country a subdivision belongs to, or None for a country."""
-        place = self.places.get(code)
+        place = self.places.get(code.upper())
         return place.parent if place else None
 
     def label(self, code: str) -> str:
@@ -179,7 +194,7 @@ class PlaceCatalog:
         code = code.upper()
         if code in self.places:
             return self.places[code]
-        sub = pycountry.subdivisions.get(code=code)
+        sub = _subdivision(code)
         if sub is None:
             return None
         place = Place(code, str(sub.name), "subdivision", str(sub.country_code),
@@ -187,6 +202,11 @@ class PlaceCatalog:
         self.places[code] = place
         self._index(place)
         return place
+
+
+def _subdivision(code: str) -> Any:
+    """Return pycountry's subdivision with this code, or None (pycountry is untyped)."""
+    return pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
 
 
 def _country_names(country: object) -> tuple[str, ...]:
@@ -207,7 +227,7 @@ def _base_places() -> tuple[Place, ...]:
         for c in pycountry.countries
     ]
     for code, aliases in SUBDIVISION_ALIASES.items():
-        sub = pycountry.subdivisions.get(code=code)
+        sub = _subdivision(code)
         places.append(Place(code, str(sub.name), "subdivision", str(sub.country_code), aliases))
     return tuple(places)
 

@@ -82,7 +82,8 @@ CASES = [
     ("can Solo GmbH in Sevastopol use Acme 1", D, "allowed", ["allies-allow"]),
     # precedence: license_required beats allow
     ("can Solo GmbH in Brazil use Acme 1", D, "license_required", ["brazil-license"]),
-    ("can Solo GmbH in Brazil use Acme Open", D, "allowed", ["acme-br-allow", "allies-allow", "open-allow"]),
+    ("can Solo GmbH in Brazil use Acme Open", D, "allowed",
+     ["acme-br-allow", "allies-allow", "open-allow"]),
     # licenses: valid dates are inclusive; outside them the rule applies again
     ("can Licensed Ltda in Brazil use Acme 1", date(2025, 7, 1), "allowed",
      ["acme-br-allow", "allies-allow", "brazil-license"]),
