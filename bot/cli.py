@@ -370,6 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "/healthz on it)")
     p.set_defaults(func=cmd_serve)
 
+    from bot.cli_policy import add_parsers
+
+    add_parsers(sub)
+
     p = sub.add_parser("audit", help="recent decisions from the audit log")
     p.add_argument("--actor")
     p.add_argument("--customer")

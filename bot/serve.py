@@ -63,6 +63,13 @@ def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> Non
     revision = initialize(engine)
     app, _deps = create_app(settings, engine)
     mode = "socket" if socket_mode else "http"
+    if settings.scheduler:
+        from bot.jobs import Jobs
+        from bot.scheduler import create_scheduler
+
+        jobs = Jobs(engine, settings, client=app.client, lease_s=settings.delivery_lease_s)
+        create_scheduler(settings, jobs).start()
+        log.info("scheduler started as worker %s", jobs.worker)
     wsgi = create_wsgi(app, engine, max_body=settings.max_body_bytes, mode=mode)
     log.info("Clearance serving in %s mode at rule-table revision %s", mode, revision)
     if socket_mode:

@@ -28,6 +28,7 @@ from storage.rules import (
 )
 
 SYSTEM_AUTHOR = "clearance"
+SOURCES_PACK = DEFAULT_PACK.parent / "sources.yaml"
 
 
 def utcnow() -> datetime:
@@ -36,7 +37,7 @@ def utcnow() -> datetime:
 
 
 def initialize(engine: Engine, *, pack: Path | None = DEFAULT_PACK, now: datetime | None = None,
-               author: str = SYSTEM_AUTHOR) -> int:
+               author: str = SYSTEM_AUTHOR, seed_sources: bool = True) -> int:
     """Create or upgrade the schema and, on an empty database, load the default pack.
 
     Returns the revision the database is at afterwards.
@@ -52,7 +53,34 @@ def initialize(engine: Engine, *, pack: Path | None = DEFAULT_PACK, now: datetim
                                     now=now or utcnow(),
                                     summary=f"default rule pack ({pack.name})").number
             session.commit()
-        return rev
+    if seed_sources:
+        add_default_sources(engine, now=now or utcnow())
+    return rev
+
+
+def add_default_sources(engine: Engine, *, now: datetime) -> int:
+    """Add the shipped policy sources once (a database that had them keeps its own choices)."""
+    import yaml
+
+    from storage.policies import add_source, get_state, parse_interval, set_state
+
+    with session_scope(engine) as session:
+        if get_state(session=session, key="seeded:sources"):
+            return 0
+        groups = set(load_table(session=session).groups)
+        data = yaml.safe_load(SOURCES_PACK.read_text(encoding="utf-8"))
+        added = 0
+        for s in data["sources"]:
+            group = s.get("country_list")
+            add_source(session=session, name=s["name"], kind=s["kind"], url=s.get("url", ""),
+                       now=now, interval_s=parse_interval(s.get("every", "6h")),
+                       tags=s.get("tags"), severity=s.get("severity", "normal"),
+                       selector=s.get("selector"),
+                       country_list_group=group if group in groups else None)
+            added += 1
+        set_state(session=session, key="seeded:sources", value=now.isoformat())
+        session.commit()
+        return added
 
 
 @dataclass

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import BotError
+from bot.severity import DEFAULT_KEYWORDS
 from storage.db import DEFAULT_URL
 
 # Values people leave in from templates; starting with one of these is not a real secret.
@@ -37,6 +38,17 @@ class Settings(BaseSettings):
     review_channel: str | None = Field(None, alias="CLEARANCE_REVIEW_CHANNEL")
     audit_channel: str | None = Field(None, alias="CLEARANCE_AUDIT_CHANNEL")
     max_body_bytes: int = Field(1_000_000, alias="CLEARANCE_MAX_BODY_BYTES")
+    high_keywords_csv: str = Field(",".join(DEFAULT_KEYWORDS), alias="CLEARANCE_HIGH_KEYWORDS")
+    fetch_timeout_s: float = Field(20.0, alias="CLEARANCE_FETCH_TIMEOUT_S")
+    fetch_max_bytes: int = Field(5_000_000, alias="CLEARANCE_FETCH_MAX_BYTES")
+    scheduler: bool = Field(True, alias="CLEARANCE_SCHEDULER")
+    tick_s: float = Field(30.0, alias="CLEARANCE_TICK_S")
+    delivery_tick_s: float = Field(5.0, alias="CLEARANCE_DELIVERY_TICK_S")
+    delivery_lease_s: float = Field(120.0, alias="CLEARANCE_DELIVERY_LEASE_S")
+
+    def high_keywords(self) -> tuple[str, ...]:
+        """Return the keywords that make a change high severity."""
+        return tuple(k.strip() for k in self.high_keywords_csv.split(",") if k.strip())
 
     def admin_users(self) -> frozenset[str]:
         """Return the Slack user ids listed in CLEARANCE_ADMINS."""

@@ -1,0 +1,50 @@
+"""The scheduler inside `clearance serve`: APScheduler 3 with in-memory jobs rebuilt at start.
+
+State lives in our own tables (claims, unique keys, the outbox), never in a shared job store, so
+any number of replicas can run the same jobs: each source is polled once per interval and each
+digest and alert is posted once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.jobs import Jobs
+from bot.service import utcnow
+from bot.settings import Settings
+
+log = logging.getLogger("clearance.scheduler")
+
+
+def _safely(name: str, fn: Callable[..., Any]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            fn(now=utcnow())
+        except Exception:
+            # A failed run is retried at the next tick; it must not stop the scheduler.
+            log.exception("scheduled job %s failed", name)
+    run.__name__ = name
+    return run
+
+
+def create_scheduler(settings: Settings, jobs: Jobs) -> BackgroundScheduler:
+    """Return a scheduler with the polling, impact, alert, digest and delivery jobs."""
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+    tick = IntervalTrigger(seconds=settings.tick_s)
+    scheduler.add_job(_safely("poll-sources", jobs.poll), tick, id="poll-sources")
+    scheduler.add_job(_safely("record-revisions", jobs.record_revisions), tick,
+                      id="record-revisions")
+    scheduler.add_job(_safely("rule-dates", jobs.record_rule_dates),
+                      CronTrigger(hour=0, minute=5, timezone="UTC"), id="rule-dates")
+    scheduler.add_job(_safely("queue-alerts", jobs.queue_alerts), tick, id="queue-alerts")
+    scheduler.add_job(_safely("queue-digests", jobs.queue_digests), tick, id="queue-digests")
+    scheduler.add_job(_safely("deliver", jobs.deliver),
+                      IntervalTrigger(seconds=settings.delivery_tick_s), id="deliver")
+    return scheduler
