@@ -49,7 +49,7 @@ def _ready_engine(args: argparse.Namespace) -> Any:
     from bot.service import initialize
 
     engine = _engine(args)
-    initialize(engine)
+    initialize(engine, seed_sources=Settings().seed_sources)
     return engine
 
 
@@ -63,7 +63,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         from storage.rules import DEFAULT_PACK
 
         pack = DEFAULT_PACK
-    rev = initialize(engine, pack=pack, author=_author(args))
+    rev = initialize(engine, pack=pack, author=_author(args),
+                     seed_sources=Settings().seed_sources)
     print(f"Database ready at revision {rev}.")
     return 0
 

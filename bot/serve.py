@@ -60,7 +60,7 @@ def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> Non
     socket_mode = settings.socket_mode() and not http
     settings.require_slack(socket_mode=socket_mode)
     engine = create_db_engine(settings.database_url)
-    revision = initialize(engine)
+    revision = initialize(engine, seed_sources=settings.seed_sources)
     app, _deps = create_app(settings, engine)
     mode = "socket" if socket_mode else "http"
     if settings.scheduler:

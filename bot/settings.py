@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = Field(20.0, alias="CLEARANCE_FETCH_TIMEOUT_S")
     fetch_max_bytes: int = Field(5_000_000, alias="CLEARANCE_FETCH_MAX_BYTES")
     scheduler: bool = Field(True, alias="CLEARANCE_SCHEDULER")
+    subscribe_anyone: bool = Field(False, alias="CLEARANCE_SUBSCRIBE_ANYONE")
+    seed_sources: bool = Field(True, alias="CLEARANCE_SEED_SOURCES")
     tick_s: float = Field(30.0, alias="CLEARANCE_TICK_S")
     delivery_tick_s: float = Field(5.0, alias="CLEARANCE_DELIVERY_TICK_S")
     delivery_lease_s: float = Field(120.0, alias="CLEARANCE_DELIVERY_LEASE_S")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, admin, commands, events
+from handlers import actions, admin, commands, events, policy
 from handlers.common import Deps
 
 
@@ -14,3 +14,4 @@ def register(app: App, deps: Deps) -> None:
     actions.register(app, deps)
     admin.register(app, deps)
     events.register(app, deps)
+    policy.register(app, deps)

@@ -239,6 +239,10 @@ HELP = [
     ("`/clearance audit [@user | customer]`", "recent decisions (admins)"),
     ("`/clearance rule add` · `rule edit ID` · `rule retire ID`", "change rules (admins)"),
     ("`/clearance customer add` · `customer edit NAME`", "change customers (admins)"),
+    ("`/clearance subscribe [SOURCES or TAGS] [daily HH:MM TZ | weekly DAY HH:MM TZ]`",
+     "policy-change digests in this channel (admins); `unsubscribe` to stop"),
+    ("`/clearance subscriptions` · `sources` · `changes [since DATE]` · `digest preview`",
+     "what is tracked, its health, recent changes, and the next digest here"),
     ("`/clearance help`", "this help"),
 ]
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.customers import CustomerIndex
 from bot.errors import BotError
 from bot.profiles import profile_customer
-from handlers import admin
+from handlers import admin, policy
 from handlers.blocks import Payload, escape, render_help, render_notice
 from handlers.common import Deps, answer_payload, guarded, within_budget
 from handlers.views import (
@@ -49,6 +49,10 @@ def register(app: App, deps: Deps) -> None:
             return
         if word in SUBCOMMANDS and "=" not in text:
             ack(**guarded(lambda: subcommand(deps, client, word, rest, user)))
+            return
+        if word in policy.SUBCOMMANDS:
+            ack(**guarded(lambda: policy.subcommand(deps, client, word, rest, user=user,
+                                                    channel=command["channel_id"])))
             return
         if " " not in text:
             ack(**render_help(f"I don't know the command `{escape(text)}`. Here is what I can "

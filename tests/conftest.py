@@ -21,6 +21,11 @@ from sqlalchemy.engine import Engine, make_url
 from storage.db import create_db_engine, normalize_url
 
 
+# Tests never reach the real policy sources: the shipped sources are not seeded, here or in any
+# process a test starts (they inherit this environment).
+os.environ["CLEARANCE_SEED_SOURCES"] = "false"
+
+
 def _base_url() -> str | None:
     url = os.environ.get("CLEARANCE_DATABASE_URL")
     return normalize_url(url) if url else None
@@ -77,6 +82,6 @@ def engine(db_url: str) -> Iterator[Engine]:
     from bot.service import initialize
 
     engine = create_db_engine(db_url)
-    initialize(engine)
+    initialize(engine, seed_sources=False)
     yield engine
     engine.dispose()

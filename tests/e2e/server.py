@@ -91,6 +91,7 @@ def server_env(db_url: str, slack: FakeSlack, **extra: str) -> dict[str, str]:
         "CLEARANCE_DATABASE_URL": db_url, "CLEARANCE_SLACK_API_URL": slack.base_url,
         "CLEARANCE_ADMINS": ADMIN, "CLEARANCE_REVIEW_CHANNEL": REVIEW_CHANNEL,
         "CLEARANCE_AUDIT_CHANNEL": AUDIT_CHANNEL, "CLEARANCE_MAX_BODY_BYTES": "200000",
+        "CLEARANCE_SEED_SOURCES": "false", "CLEARANCE_SCHEDULER": "false",
         **extra,
     })
     return env
