@@ -20,7 +20,6 @@ from sqlalchemy.engine import Engine, make_url
 
 from storage.db import create_db_engine, normalize_url
 
-
 # Tests never reach the real policy sources: the shipped sources are not seeded, here or in any
 # process a test starts (they inherit this environment).
 os.environ["CLEARANCE_SEED_SOURCES"] = "false"
