@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
-from bot.service import KnowledgeCache, utcnow
+from bot.service import AuditWriter, KnowledgeCache, utcnow
 from bot.settings import Settings
 from handlers import register
 from handlers.common import Deps, failure_payload
@@ -46,7 +46,9 @@ def create_app(settings: Settings, engine: Engine, *,
     app = App(client=create_client(settings), signing_secret=secret,
               request_verification_enabled=not settings.socket_mode() or secret is not None,
               process_before_response=False)
-    deps = Deps(settings=settings, engine=engine, cache=KnowledgeCache(engine), clock=clock)
+    # Revisions are looked up at most once a second; changes made here invalidate at once.
+    deps = Deps(settings=settings, engine=engine, cache=KnowledgeCache(engine, ttl_s=1.0),
+                clock=clock, audit=AuditWriter(engine))
 
     @app.middleware
     def answer_each_event_once(body: dict[str, Any], next: Callable[[], Any]) -> Any:

@@ -5,8 +5,11 @@ This is where the clock and ids come from; the domain modules receive them as ar
 
 from __future__ import annotations
 
+import queue
 import threading
+import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,7 +20,7 @@ from bot.answers import Answer, Knowledge, build_knowledge
 from bot.answers import answer as decide
 from bot.questions import parse_question
 from storage.db import ensure_schema, session_scope
-from storage.decisions import record_decision
+from storage.decisions import decision_row, record_decision, record_decisions
 from storage.files import read_file
 from storage.rules import (
     DEFAULT_PACK,
@@ -85,14 +88,28 @@ def add_default_sources(engine: Engine, *, now: datetime) -> int:
 
 @dataclass
 class KnowledgeCache:
-    """The knowledge for the newest revision, rebuilt only when the revision changes."""
+    """The knowledge for the newest revision, rebuilt only when the revision changes.
+
+    With `ttl_s` the revision is looked up at most that often (the server uses about a second);
+    `invalidate()` makes the next call look again, for changes made in this process.
+    """
 
     engine: Engine
+    ttl_s: float = 0.0
     _knowledge: Knowledge | None = None
+    _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def invalidate(self) -> None:
+        """Look up the revision on the next call."""
+        self._checked = 0.0
 
     def get(self) -> Knowledge:
         """Return knowledge for the newest revision."""
+        cached = self._knowledge
+        if cached is not None and self.ttl_s and time.monotonic() - self._checked < self.ttl_s:
+            return cached
+        self._checked = time.monotonic()
         with session_scope(self.engine) as session:
             rev = current_revision(session=session)
             cached = self._knowledge
@@ -104,18 +121,78 @@ class KnowledgeCache:
                 return self._knowledge
 
 
-def ask(engine: Engine, cache: KnowledgeCache, text: str, *, actor: str,
-        now: datetime | None = None, as_of: date | None = None,
-        access: str | None = None) -> Answer:
-    """Parse, decide and audit one question; raise `QuestionError` when it can't be answered."""
-    now = now or utcnow()
+class AuditWriter:
+    """Writes decisions in batches: one commit for many concurrent answers.
+
+    Each caller still waits until its own decision is committed, so no answer is given that is
+    not in the audit log; under load many answers share one commit instead of queueing for it.
+    """
+
+    def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: queue.Queue[tuple[Answer, str, datetime, Future[None]]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, answer: Answer, *, actor: str, now: datetime) -> Future[None]:
+        """Queue one decision; the future completes when it is committed (or fails)."""
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="audit-writer",
+                                                daemon=True)
+                self._thread.start()
+        done: Future[None] = Future()
+        self._queue.put((answer, actor, now, done))
+        return done
+
+    def write(self, answer: Answer, *, actor: str, now: datetime, timeout: float = 10.0) -> None:
+        """Record one decision; return once it is committed (raise if it could not be)."""
+        self.submit(answer, actor=actor, now=now).result(timeout=timeout)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with session_scope(self.engine) as session:
+                    record_decisions(session=session, rows=[
+                        decision_row(answer, actor=actor, now=now)
+                        for answer, actor, now, _done in batch])
+                    session.commit()
+            except Exception as exc:
+                for *_rest, done in batch:
+                    done.set_exception(exc)
+            else:
+                for *_rest, done in batch:
+                    done.set_result(None)
+
+
+def answer_question(cache: KnowledgeCache, text: str, *, now: datetime,
+                    as_of: date | None = None, access: str | None = None) -> Answer:
+    """Parse and decide a question (no audit write); raise `QuestionError` if unanswerable."""
     kb = cache.get()
     question = parse_question(text, places=kb.places, models=kb.models)
     if as_of is not None and question.as_of is None:
         question = replace(question, as_of=as_of)
     if access is not None:
         question = replace(question, access=access)
-    result = decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
+    return decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
+
+
+def ask(engine: Engine, cache: KnowledgeCache, text: str, *, actor: str,
+        now: datetime | None = None, as_of: date | None = None,
+        access: str | None = None, audit: AuditWriter | None = None) -> Answer:
+    """Parse, decide and audit one question; raise `QuestionError` when it can't be answered."""
+    now = now or utcnow()
+    result = answer_question(cache, text, now=now, as_of=as_of, access=access)
+    if audit is not None:
+        audit.write(result, actor=actor, now=now)
+        return result
     with session_scope(engine) as session:
         record_decision(session=session, answer=result, actor=actor, now=now)
         session.commit()

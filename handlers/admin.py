@@ -142,6 +142,7 @@ def register(app: App, deps: Deps) -> None:
                                          expected_id=meta.get("id"), author=f"slack:{user}",
                                          now=deps.clock(), reason=reason)
                 session.commit()
+            deps.cache.invalidate()
         except InvalidFile as exc:
             lines = [f"line {e.line}: {e.field}: {e.message}" for e in exc.errors]
             ack(response_action="errors", errors={YAML_BLOCK: "\n".join(lines)[:1900]})
@@ -173,6 +174,7 @@ def register(app: App, deps: Deps) -> None:
                 rev = retire_rule(session=session, rule_id=rule_id, author=f"slack:{user}",
                                   now=deps.clock(), reason=reason)
                 session.commit()
+            deps.cache.invalidate()
         except BotError as exc:
             ack(response_action="errors", errors={REASON_BLOCK: exc.message[:1900]})
             return

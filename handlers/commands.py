@@ -13,7 +13,7 @@ from bot.errors import BotError
 from bot.profiles import profile_customer
 from handlers import admin, policy
 from handlers.blocks import Payload, escape, render_help, render_notice
-from handlers.common import Deps, answer_payload, guarded, within_budget
+from handlers.common import Deps, answer_in_ack, guarded
 from handlers.views import (
     render_audit,
     render_customer,
@@ -58,8 +58,8 @@ def register(app: App, deps: Deps) -> None:
             ack(**render_help(f"I don't know the command `{escape(text)}`. Here is what I can "
                               "do:"))
             return
-        payload = within_budget(
-            deps, lambda: answer_payload(deps, text, actor=user),
+        payload = answer_in_ack(
+            deps, text, actor=user,
             on_late=lambda p: respond(**p, response_type="ephemeral", replace_original=False))
         if payload is None:
             ack(text="Working on it…", response_type="ephemeral")

@@ -8,7 +8,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot.errors import BotError, QuestionError
-from bot.service import KnowledgeCache, ask
+from bot.service import AuditWriter, KnowledgeCache, answer_question, ask
 from bot.settings import Settings
 from handlers.blocks import (
     Payload,
@@ -44,7 +43,7 @@ class Deps:
     engine: Engine
     cache: KnowledgeCache
     clock: Callable[[], datetime]
-    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8))
+    audit: AuditWriter | None = None
     _groups: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -104,7 +103,8 @@ def answer_payload(deps: Deps, text: str, *, actor: str, buttons: bool = True,
                    share: bool = True) -> Payload:
     """Answer a question as a card, or return the parser's message with candidates."""
     try:
-        answer = ask(deps.engine, deps.cache, text, actor=actor, now=deps.clock())
+        answer = ask(deps.engine, deps.cache, text, actor=actor, now=deps.clock(),
+                     audit=deps.audit)
     except QuestionError as exc:
         return render_question_error(exc.code, exc.message,
                                      [c.to_dict() for c in exc.candidates], text,
@@ -118,17 +118,45 @@ def _quoted(message: str) -> str | None:
     return match.group(1) if match else None
 
 
-def within_budget(deps: Deps, fn: Callable[[], Payload], *, on_late: Callable[[Payload], Any],
+def answer_in_ack(deps: Deps, text: str, *, actor: str, on_late: Callable[[Payload], Any],
                   budget: float = ANSWER_BUDGET_S) -> Payload | None:
-    """Return fn's payload if ready within the budget; otherwise deliver it later via on_late."""
-    future = deps.executor.submit(guarded, fn)
+    """Answer for the ack: ready unless the audit write is slow, then delivered via on_late.
+
+    Parsing and deciding are pure and fast, so they run here; only the audit write can be slow.
+    The answer is never shown before its decision is committed to the audit log.
+    """
+    now = deps.clock()
     try:
-        return future.result(timeout=budget)
+        answer = answer_question(deps.cache, text, now=now)
+    except QuestionError as exc:
+        return render_question_error(exc.code, exc.message,
+                                     [c.to_dict() for c in exc.candidates], text,
+                                     phrase=exc.phrase or _quoted(exc.message))
+    except Exception as exc:
+        return failure_payload(exc)
+    payload = render_answer(answer.to_dict())
+    if deps.audit is None:
+        return guarded(lambda: _record_now(deps, answer, actor, now, payload))
+    done = deps.audit.submit(answer, actor=actor, now=now)
+    try:
+        done.result(timeout=budget)
+        return payload
     except TimeoutError:
-        def deliver(done: Any) -> None:
+        def deliver(f: Any) -> None:
             try:
-                on_late(done.result())
+                on_late(payload if f.exception() is None else failure_payload(f.exception()))
             except Exception:
                 log.exception("could not deliver a late answer")
-        future.add_done_callback(deliver)
+        done.add_done_callback(deliver)
         return None
+    except Exception as exc:
+        return failure_payload(exc)
+
+
+def _record_now(deps: Deps, answer: Any, actor: str, now: datetime, payload: Payload) -> Payload:
+    from storage.decisions import record_decision
+
+    with session_scope(deps.engine) as session:
+        record_decision(session=session, answer=answer, actor=actor, now=now)
+        session.commit()
+    return payload

@@ -194,6 +194,7 @@ def update_group(deps: Deps, *, change_id: int, user: str) -> str:
                              now=deps.clock(),
                              summary=f"update group {group.id} from change #{change_id}: {detail}")
         session.commit()
+    deps.cache.invalidate()
     deps.record_admin_action(user_id=user, action="update group", target=group.id,
                              allowed=True, revision=rev.number, reason=detail)
     return f"Group *{group.id}* updated in revision {rev.number}: {detail}."

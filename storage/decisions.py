@@ -3,29 +3,42 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, or_, select
 
 from bot.answers import Answer
 from storage.models import Decision
 
 
-def record_decision(*, session: Session, answer: Answer, actor: str, now: datetime) -> Decision:
-    """Append one answered question to the audit log."""
-    row = Decision(
-        id=answer.decision_id, created_at=now, actor=actor, question=answer.question,
-        customer_id=answer.customer.get("id"), customer_name=answer.customer.get("name"),
-        country=answer.country, model=answer.model or ",".join(answer.models),
-        access=answer.access, as_of=answer.as_of.isoformat(), verdict=answer.verdict,
-        rule_ids=answer.rule_ids(), revision=answer.revision,
-        inputs={"customer": answer.customer, "country": answer.country, "model": answer.model,
+def decision_row(answer: Answer, *, actor: str, now: datetime) -> dict[str, Any]:
+    """Return the audit-log row for an answer, as column values."""
+    return {
+        "id": answer.decision_id, "created_at": now, "actor": actor, "question": answer.question,
+        "customer_id": answer.customer.get("id"), "customer_name": answer.customer.get("name"),
+        "country": answer.country, "model": answer.model or ",".join(answer.models),
+        "access": answer.access, "as_of": answer.as_of.isoformat(), "verdict": answer.verdict,
+        "rule_ids": answer.rule_ids(), "revision": answer.revision,
+        "inputs": {"customer": answer.customer, "country": answer.country, "model": answer.model,
                 "models": answer.models, "access": answer.access,
                 "as_of": answer.as_of.isoformat(), "conditions": answer.conditions,
                 "assumptions": answer.assumptions, "warnings": answer.warnings},
-        answer=answer.to_dict(),
-    )
+        "answer": answer.to_dict(),
+    }
+
+
+def record_decision(*, session: Session, answer: Answer, actor: str, now: datetime) -> Decision:
+    """Append one answered question to the audit log."""
+    row = Decision(**decision_row(answer, actor=actor, now=now))
     session.add(row)
     return row
+
+
+def record_decisions(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append many decisions in one statement (the server's batched audit writer)."""
+    if rows:
+        session.execute(insert(Decision), rows)
 
 
 def list_decisions(*, session: Session, actor: str | None = None, customer: str | None = None,
