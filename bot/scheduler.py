@@ -29,12 +29,14 @@ def _safely(name: str, fn: Callable[..., Any]) -> Callable[[], None]:
         except Exception:
             # A failed run is retried at the next tick; it must not stop the scheduler.
             log.exception("scheduled job %s failed", name)
-    run.__name__ = name
+    run.__name__ = run.__qualname__ = name
     return run
 
 
 def create_scheduler(settings: Settings, jobs: Jobs) -> BackgroundScheduler:
     """Return a scheduler with the polling, impact, alert, digest and delivery jobs."""
+    # Each run at INFO would drown the log at short intervals; failures still log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
     tick = IntervalTrigger(seconds=settings.tick_s)
