@@ -76,22 +76,27 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
     return element
 
 
-def bullets(items: Iterable[str], *, limit: int = 10) -> str:
-    """Return a bulleted list of escaped items, cut with "…and N more"."""
+def bullets(items: Iterable[str], *, limit: int = 10, raw: bool = False) -> str:
+    """Return a bulleted list of items (escaped unless `raw`), cut with "…and N more"."""
     items = list(items)
-    lines = [f"• {escape(i)}" for i in items[:limit]]
+    lines = [f"• {i if raw else escape(i)}" for i in items[:limit]]
     if len(items) > limit:
         lines.append(f"…and {len(items) - limit} more")
     return "\n".join(lines)
 
 
-def list_section(title: str, items: Sequence[str], *, limit: int = 10) -> Block:
-    """Return a section with a bold title and a bulleted list that fits the section limit."""
-    body = bullets(items, limit=limit)
+def list_section(title: str, items: Sequence[str], *, limit: int = 10,
+                 raw: bool = False) -> Block:
+    """Return a section with a bold title and a bulleted list that fits the section limit.
+
+    Items are user text and are escaped; pass `raw=True` only for items built from escaped
+    parts plus deliberate markup such as channel links.
+    """
+    body = bullets(items, limit=limit, raw=raw)
     text = f"*{title}*\n{body}"
     while len(text) > MAX_SECTION and limit > 1:
         limit -= 1
-        text = f"*{title}*\n{bullets(items, limit=limit)}"
+        text = f"*{title}*\n{bullets(items, limit=limit, raw=raw)}"
     return section(text)
 
 

@@ -80,11 +80,12 @@ def subcommand(deps: Deps, client: WebClient, word: str, rest: str, *, user: str
     if word == "subscriptions":
         with session_scope(deps.engine) as session:
             subs = list_subscriptions(session=session)
-        items = [f"<#{s.channel}>: {_scope(s)} · {s.schedule}"
+        items = [f"<#{escape(s.channel)}>: {_scope(s)} · {escape(s.schedule)}"
                  + (f" · *paused* ({escape(s.paused_reason)})" if s.paused else "") for s in subs]
         return message("Subscriptions", [header("Subscriptions"),
                                          list_section(f"{len(subs)} channels",
-                                                      items or ["none yet"], limit=30)])
+                                                      items or ["none yet"], limit=30,
+                                                      raw=True)])
     if word == "sources":
         with session_scope(deps.engine) as session:
             sources = list_sources(session=session)
