@@ -348,6 +348,35 @@ def test_a_429_storm_is_retried_until_posted(server: Server) -> None:
     assert [c.status for c in calls] == [429, 429, 429, 200]
 
 
+def test_app_home_shortcuts_open_help_and_review_requests(server: Server) -> None:
+    home_view = {"id": "VHOME", "type": "home"}
+    assert server.action("home_help", "help", user="UHOME", view=home_view) == 200
+    help_modal = server.slack.wait_for("views.open")[0].args["view"]
+    assert help_modal["title"]["text"] == "Clearance help"
+    assert server.action("home_reviews", "reviews", user="UHOME", view=home_view) == 200
+    reviews = server.slack.wait_for("views.open", count=2)[1].args["view"]
+    assert "You have no review requests." in json.dumps(reviews)
+
+
+def test_admin_adds_a_customer(server: Server) -> None:
+    server.command("customer add", user=ADMIN)
+    modal = server.slack.wait_for("views.open")[0].args["view"]
+    assert "id: acme-gmbh" in modal["blocks"][0]["element"]["initial_value"]
+    result = server.submit("edit_entity", {
+        "yaml_block": {"yaml": "id: orbit\nname: Orbit Analytics Ltd\nhq: GB\n"
+                               "owners: [{owner: dragon, share: 70}]\n"},
+        "reason_block": {"reason": "new reseller"},
+    }, metadata=modal["private_metadata"])
+    assert result == {}
+    ack = server.command("can Orbit Analytics Ltd in the UK use Claude Sonnet 4.5")
+    assert ack["blocks"][0]["text"]["text"] == "⛔ Denied"
+    dup = server.submit("edit_entity", {
+        "yaml_block": {"yaml": "id: orbit\nname: Orbit Again\nhq: GB\n"},
+        "reason_block": {"reason": "again"},
+    }, metadata=modal["private_metadata"])
+    assert "already exists" in dup["errors"]["yaml_block"]
+
+
 # Keep this test last in the module: it breaks the shared database on purpose.
 def test_a_handler_crash_gives_an_error_id_not_a_stack_trace(server: Server,
                                                              module_db_url: str) -> None:
