@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -48,12 +48,19 @@ class Digest:
         return sum(len(s.changes) for s in self.sections)
 
 
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def build_digest(changes: list[ChangeView], *, since: datetime | None,
                  now: datetime) -> Digest:
-    """Group changes by source (sources with high-severity changes first), oldest change first."""
+    """Group changes by source (sources with high-severity changes first, then by name,
+    case-insensitively), oldest change first within a source; a change id given twice is listed
+    once. Naive times are read as UTC, so stored (naive) and fresh (aware) times sort together.
+    """
     unique = {c.id: c for c in changes}
     by_source: dict[str, Section] = {}
-    for c in sorted(unique.values(), key=lambda c: (c.detected_at, c.id)):
+    for c in sorted(unique.values(), key=lambda c: (_utc(c.detected_at), c.id)):
         by_source.setdefault(c.source, Section(c.source)).changes.append(c)
     sections = sorted(by_source.values(), key=lambda s: (
         not any(c.severity == "high" for c in s.changes), s.source.lower()))

@@ -50,6 +50,7 @@ PERMANENT_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "accou
 FAILURES_BEFORE_ALERT = 3
 MAX_BACKOFF_S = 3600.0
 ALERT_WINDOW = timedelta(days=7)
+DIGEST_LOOKBACK = timedelta(days=31)  # how far back a digest looks for undelivered changes
 Fetcher = Callable[..., Fetched]
 
 
@@ -312,18 +313,22 @@ class Jobs:
         return sum(self._queue_digest(sub, now=now, force=force) for sub in subs)
 
     def pending_changes(self, sub: Subscription, *, until: datetime) -> list[PolicyChange]:
-        """Return changes for a subscription since its last digest, not already alerted there."""
-        since = sub.last_digest_at or sub.created_at
+        """Return changes for a subscription that no digest or alert has sent to its channel.
+
+        Selection is by what was delivered, not by a time window alone: a change recorded by
+        another replica just after a digest was built still goes into the next one.
+        """
+        start = max(_aware(sub.created_at), until - DIGEST_LOOKBACK)
         with session_scope(self.engine) as session:
             sources = {s.id: s for s in session.exec(select(PolicySource))}
             changes = [c for c in session.exec(select(PolicyChange).where(
-                col(PolicyChange.detected_at) > since, col(PolicyChange.detected_at) <= until)
+                col(PolicyChange.detected_at) > start, col(PolicyChange.detected_at) <= until)
                 .order_by(col(PolicyChange.id)))
                 if subscribed(sub, sources.get(c.source_id))]
-            alerted = {cid for d in session.exec(select(Delivery).where(
-                Delivery.channel == sub.channel, Delivery.kind == "alert"))
+            sent = {cid for d in session.exec(select(Delivery).where(
+                Delivery.channel == sub.channel, col(Delivery.kind).in_(("alert", "digest"))))
                 for cid in d.change_ids}
-        return [c for c in changes if c.id not in alerted]
+        return [c for c in changes if c.id not in sent]
 
     def _queue_digest(self, sub: Subscription, *, now: datetime, force: bool) -> int:
         from handlers.digests import render_digest

@@ -31,7 +31,10 @@ from handlers.blocks import (
 
 SEVERITY_MARK = {"high": "🔴", "normal": "🔹"}
 MAX_FLIPS = 10
-MAX_SUMMARY = 1000  # characters of a change summary shown in a digest or alert
+# Escaped characters of a change's summary, link and reasons: together they fit one section.
+MAX_SUMMARY = 1200
+MAX_LINK = 900
+MAX_REASONS_TEXT = 800
 MAX_ITEMS_SHOWN = 5
 ALERT_DIFF_CHARS = 1500  # the diff preview in an alert
 # Room left in the top-level message for the closing context line (and a preview's note).
@@ -43,9 +46,21 @@ def _size(blocks: list[Block]) -> int:
     return len(json.dumps(blocks))
 
 
+def _esc(text: str, limit: int) -> str:
+    """Escape text for mrkdwn and cut it to `limit` characters without splitting an entity."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    out = out[:limit - 1]
+    amp = out.rfind("&")
+    if amp != -1 and ";" not in out[amp:]:
+        out = out[:amp]
+    return out + "…"
+
+
 def _safe_link(url: str | None, label: str) -> str:
     """Return `<url|label>` for a plain http(s) URL, else nothing (never a broken link)."""
-    if not url or not url.startswith(("https://", "http://")) or \
+    if not url or not url.startswith(("https://", "http://")) or len(url) > MAX_LINK or \
             any(ch in url for ch in "<>| \n\t"):
         return ""
     return f" · <{url}|{label}>"
@@ -57,10 +72,10 @@ def _utc(value: datetime) -> datetime:
 
 def _change_blocks(c: ChangeView, *, actions: bool = True) -> list[Block]:
     """Return one change: severity mark, summary, link and reasons; new items; flips; a button."""
-    lines = [f"{SEVERITY_MARK.get(c.severity, '')} {escape(cut(c.summary, MAX_SUMMARY))}"
+    lines = [f"{SEVERITY_MARK.get(c.severity, '')} {_esc(c.summary, MAX_SUMMARY)}"
              f"{_safe_link(c.link, 'source')}"]
     if c.reasons:
-        lines.append("_High: " + escape(cut("; ".join(c.reasons), 1000)) + "_")
+        lines.append("_High: " + _esc("; ".join(c.reasons), MAX_REASONS_TEXT) + "_")
     blocks: list[Block] = [section("\n".join(lines))]
     if c.items:
         blocks.append(list_section("New", [
@@ -123,15 +138,15 @@ def render_alert(c: ChangeView) -> Payload:
         if size + block_size <= MAX_MESSAGE_CHARS:
             head.append(block)
             size += block_size
-    return {"text": cut(f"Policy alert: {c.source}: {c.summary}", MAX_TEXT),
+    return {"text": _esc(f"Policy alert: {c.source}: {c.summary}", MAX_TEXT),
             "blocks": head + tail}
 
 
 def _diff_unit(c: ChangeView) -> list[list[Block]]:
     """Return a change's diff as units to pack: the heading with the first code section, then
     each further code section on its own (so one huge diff may span messages)."""
-    head = section(f"*{escape(cut(c.source, 200))}* · diff of change #{c.id}: "
-                   f"{escape(cut(c.summary, 200))}")
+    head = section(f"*{_esc(c.source, 300)}* · diff of change #{c.id}: "
+                   f"{_esc(c.summary, 300)}")
     code = _code_sections(c.diff)
     return [[head, code[0]], *[[b] for b in code[1:]]]
 
@@ -208,7 +223,7 @@ def render_digest(d: Digest) -> list[Payload]:
     top = header(title)
     units = []
     for s in d.sections:
-        heading = section(f"*{escape(cut(s.source, 500))}* ({len(s.changes)})")
+        heading = section(f"*{_esc(s.source, 500)}* ({len(s.changes)})")
         units += [(heading, _change_blocks(c), i == 0) for i, c in enumerate(s.changes)]
     pages = _pack_changes(units, first_blocks=MAX_BLOCKS - 2,
                           first_chars=MAX_MESSAGE_CHARS - PARENT_RESERVE - _size([top]))
@@ -227,7 +242,7 @@ def render_digest(d: Digest) -> list[Payload]:
     if notes:
         parent.append(context(" ".join(notes)))
     sources = "; ".join(f"{s.source} ({len(s.changes)})" for s in d.sections)
-    payloads: list[Payload] = [{"text": cut(escape(f"{title}: {sources}"), MAX_TEXT),
+    payloads: list[Payload] = [{"text": _esc(f"{title}: {sources}", MAX_TEXT),
                                 "blocks": parent}]
     for i, blocks in enumerate(continuation, 1):
         payloads.append({"text": f"Policy digest (continued, {i} of {len(continuation)})",

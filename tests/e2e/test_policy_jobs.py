@@ -393,3 +393,26 @@ def test_digest_schedule_in_local_time_across_dst(jobs: Jobs, slack: FakeSlack, 
             session.commit()
         outcomes.append(jobs.queue_digests(now=now) == 1)
     assert outcomes == due
+
+
+def test_a_change_committed_late_by_another_replica_is_in_the_next_digest(
+        jobs: Jobs, slack: FakeSlack) -> None:
+    from storage.models import PolicyChange
+
+    _subscribe(jobs, "C1", schedule="daily 09:00 UTC", now=T0)
+    first_slot = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with session_scope(jobs.engine) as session:
+        session.add(PolicyChange(dedupe_key="early", detected_at=first_slot - timedelta(hours=1),
+                                 summary="early change"))
+        session.commit()
+    assert jobs.queue_digests(now=first_slot) == 1
+    # Another replica stamped this change before the digest time but committed it after.
+    with session_scope(jobs.engine) as session:
+        session.add(PolicyChange(dedupe_key="late", detected_at=first_slot - timedelta(
+            seconds=1), summary="late change"))
+        session.commit()
+    assert jobs.queue_digests(now=first_slot + timedelta(days=1)) == 1
+    jobs.deliver(now=first_slot + timedelta(days=1))
+    texts = [json.dumps(p) for p in _posts(slack, "C1")]
+    assert sum("early change" in t for t in texts) == 1
+    assert sum("late change" in t for t in texts) == 1
