@@ -78,6 +78,17 @@ SUBDIVISION_ALIASES: dict[str, tuple[str, ...]] = {
 # Subdivisions always in the catalog, so questions can name them even before a rule does.
 BUILT_IN_SUBDIVISIONS = tuple(SUBDIVISION_ALIASES)
 
+# ISO 3166-2 names of the built-in subdivisions (as pycountry has them), so that building the
+# catalog does not load the whole ISO 3166-2 database on every start; a test checks they match.
+SUBDIVISION_NAMES: dict[str, str] = {
+    "UA-43": "Avtonomna Respublika Krym",
+    "UA-40": "Sevastopol",
+    "UA-14": "Donetska oblast",
+    "UA-09": "Luhanska oblast",
+    "UA-23": "Zaporizka oblast",
+    "UA-65": "Khersonska oblast",
+}
+
 # Words that name more than one place; answering would be a guess.
 AMBIGUOUS_NAMES: dict[str, tuple[str, ...]] = {
     "congo": ("CG", "CD"),
@@ -227,8 +238,7 @@ def _base_places() -> tuple[Place, ...]:
         for c in pycountry.countries
     ]
     for code, aliases in SUBDIVISION_ALIASES.items():
-        sub = _subdivision(code)
-        places.append(Place(code, str(sub.name), "subdivision", str(sub.country_code), aliases))
+        places.append(Place(code, SUBDIVISION_NAMES[code], "subdivision", code[:2], aliases))
     return tuple(places)
 
 

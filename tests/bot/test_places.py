@@ -222,3 +222,14 @@ def test_short_keys_get_no_suggestions(places: PlaceCatalog) -> None:
     # Two letters that are no code would match far too many names.
     assert places.suggest("QQ") == ()
     assert places.resolve("QZ").candidates == ()
+
+
+def test_built_in_subdivision_names_match_iso_3166_2() -> None:
+    import pycountry
+
+    from bot.places import SUBDIVISION_ALIASES, SUBDIVISION_NAMES
+
+    assert set(SUBDIVISION_NAMES) == set(SUBDIVISION_ALIASES)
+    for code, name in SUBDIVISION_NAMES.items():
+        sub = pycountry.subdivisions.get(code=code)
+        assert (sub.name, sub.country_code) == (name, code[:2])
