@@ -12,6 +12,7 @@ from bot.errors import Candidate, QuestionError
 from bot.ruletable import Customer
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+MAX_BUCKET = 2000
 
 
 def customer_key(name: str) -> str:
@@ -27,11 +28,26 @@ class CustomerIndex:
 
     customers: dict[str, Customer]
     _keys: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _buckets: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _calls: int = 0
 
     def __post_init__(self) -> None:
         for c in self.customers.values():
             for name in (c.id, c.name, *c.aliases):
                 self._keys.setdefault(customer_key(name), set()).add(c.id)
+
+    def _bucketed(self) -> dict[str, set[str]]:
+        """Index names by word and word prefix (built on first use, for large customer lists).
+
+        Fuzzy hints then compare against names sharing a word or a word's first three letters,
+        so a hint stays fast with 100,000 customers instead of scanning every name.
+        """
+        if not self._buckets:
+            for key in self._keys:
+                for word in key.split():
+                    self._buckets.setdefault(word, set()).add(key)
+                    self._buckets.setdefault("~" + word[:3], set()).add(key)
+        return self._buckets
 
     def find(self, name: str) -> Customer | None:
         """Return the registered customer with this name or alias; raise if several have it."""
@@ -48,7 +64,17 @@ class CustomerIndex:
         key = customer_key(name)
         if len(key) < 3:
             return []
-        hits = process.extract(key, list(self._keys), scorer=fuzz.WRatio, limit=limit,
-                               score_cutoff=88)
+        self._calls += 1
+        # One-shot callers (the CLI) scan once; a long-running server indexes on the 2nd call.
+        if len(self._keys) <= MAX_BUCKET or self._calls == 1:
+            pool = set(self._keys)
+        else:
+            pool = set()
+            buckets = self._bucketed()
+            for word in key.split():
+                for bucket in (buckets.get(word), buckets.get("~" + word[:3])):
+                    if bucket and len(bucket) <= MAX_BUCKET:  # skip "ltd", "gmbh", ...
+                        pool |= bucket
+        hits = process.extract(key, pool, scorer=fuzz.WRatio, limit=limit, score_cutoff=88)
         ids = dict.fromkeys(i for k, _s, _ in hits for i in sorted(self._keys[k]))
         return [self.customers[i] for i in ids][:limit]

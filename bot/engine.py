@@ -191,8 +191,13 @@ class Engine:
         selector = compiled.rule.models
         models = [m.id for m in self.table.models.values()
                   if selector is None or selector.matches(m)]
-        keys = [_ANY] if compiled.places is None or compiled.places.include is None \
-            else sorted(compiled.places.include)
+        if compiled.places is None or compiled.places.include is None:
+            keys = [_ANY]
+        else:
+            include = compiled.places.include
+            # A subdivision whose country is listed too is reached through the country; indexing
+            # both would return the rule twice for that subdivision.
+            keys = sorted(c for c in include if self.catalog.parent_of(c) not in include)
         for model in models:
             by_place = self._index.setdefault(model, {})
             for key in keys:

@@ -33,13 +33,15 @@ def load_table(*, session: Session, revision: int | None = None) -> RuleTable:
     rev = newest if revision is None else revision
     data: dict[str, list[dict[str, Any]]] = {}
     for kind, row_type in ROW_TYPES.items():
+        # Only the JSON bodies: building ORM objects for 100,000 customers cost seconds.
+        body = col(row_type.body)
         if rev == newest:
-            query = select(row_type).where(col(row_type.rev_to).is_(None))
+            query = select(body).where(col(row_type.rev_to).is_(None))
         else:
-            query = select(row_type).where(
+            query = select(body).where(
                 row_type.rev_from <= rev,
                 or_(col(row_type.rev_to).is_(None), col(row_type.rev_to) > rev))
-        data[kind] = [row.body for row in session.exec(query)]
+        data[kind] = list(session.exec(query))
     return RuleTable.from_dict(data, revision=rev)
 
 

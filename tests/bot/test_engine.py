@@ -232,3 +232,12 @@ rules:
     a = ask(kb, "can X in Germany use Acme 1")
     assert a.reasons[0]["unverified"] is True
     assert any("not verified" in w for w in a.warnings)
+
+
+def test_a_rule_naming_a_country_and_its_subdivision_is_listed_once() -> None:
+    kb = knowledge("""
+rules:
+  - {id: r1, effect: deny, title: t, places: {in: [UA, UA-43]}}
+""")
+    assert ask(kb, "can X in Crimea use Acme 1").rule_ids() == ["r1"]
+    assert ask(kb, "can X in Ukraine use Acme 1").rule_ids() == ["r1"]

@@ -124,6 +124,8 @@ def test_rule_order_never_changes_a_verdict(rs: list[Rule], subject: Subject, as
     rnd.shuffle(shuffled)
     a = _engine(rs).evaluate(subject, as_of)
     b = _engine(shuffled).evaluate(subject, as_of)
+    ids = [m.rule.id for m in a.deciding + a.overridden]
+    assert len(ids) == len(set(ids)), "each matching rule is listed once"
     assert (a.verdict, [m.rule.id for m in a.deciding]) == \
         (b.verdict, [m.rule.id for m in b.deciding])
 

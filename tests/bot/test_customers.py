@@ -1,0 +1,46 @@
+"""Customer lookup and near-miss hints, small and large."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.customers import MAX_BUCKET, CustomerIndex, customer_key
+from bot.errors import QuestionError
+from bot.ruletable import Customer
+
+
+def _index(n: int) -> CustomerIndex:
+    customers = {f"c{i}": Customer(f"c{i}", f"Company {i:06d} Holdings Ltd", "DE")
+                 for i in range(n)}
+    customers["nimbus"] = Customer("nimbus", "Nimbus Pte Ltd", "SG", aliases=("Nimbus",))
+    customers["orbital"] = Customer("orbital", "Orbital Analytics GmbH", "DE")
+    return CustomerIndex(customers)
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    ("ACME, GmbH.", "acme gmbh"), ("Société Générale", "societe generale"),
+    ("  Nimbus   Pte. Ltd ", "nimbus pte ltd"),
+])
+def test_customer_key_folds_case_accents_and_punctuation(raw: str, key: str) -> None:
+    assert customer_key(raw) == key
+
+
+@pytest.mark.parametrize("size", [10, MAX_BUCKET * 2])
+def test_near_miss_hints_small_and_large(size: int) -> None:
+    index = _index(size)
+    for _ in range(3):  # the first call scans, later ones use the word index: same hints
+        assert [c.id for c in index.similar("Orbitl Analytics GmbH")] == ["orbital"]
+        assert [c.id for c in index.similar("Nimbus Pte")][:1] == ["nimbus"]
+        assert index.similar("Zebra Fish") == []
+
+
+def test_find_by_alias_and_ambiguity() -> None:
+    index = CustomerIndex({
+        "a": Customer("a", "Acme GmbH", "DE", aliases=("Acme",)),
+        "b": Customer("b", "Acme Inc", "US", aliases=("Acme",)),
+    })
+    assert index.find("acme gmbh") is not None
+    with pytest.raises(QuestionError) as exc:
+        index.find("ACME")
+    assert exc.value.code == "ambiguous_customer"
+    assert [c.value for c in exc.value.candidates] == ["a", "b"]
