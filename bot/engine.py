@@ -267,15 +267,17 @@ class Engine:
             return lic
         return None
 
-    def _test(self, cr: CompiledRule, s: Subject) -> tuple[bool, str | None, str | None]:
+    def _test(self, cr: CompiledRule, s: Subject, parent: str | None,
+              hq_parent: str | None) -> tuple[bool, str | None, str | None]:
         """Return (holds, unknown condition, detail); unknown means undecidable, not false."""
         if cr.access is not None and s.access not in cr.access:
             return False, None, None
-        if cr.places is not None and not cr.places.contains(
-                s.country, self.catalog.parent_of(s.country)):
+        if cr.places is not None and not cr.places.contains(s.country, parent):
             return False, None, None
-        if cr.hq is not None and not cr.hq.contains(s.hq, self.catalog.parent_of(s.hq)):
+        if cr.hq is not None and not cr.hq.contains(s.hq, hq_parent):
             return False, None, None
+        if cr.tags is None and cr.control is None:
+            return True, None, None
         who = s.customer.name if s.customer else (s.name or "the customer")
         unknown: list[str] = []
         detail = None
@@ -286,7 +288,7 @@ class Engine:
                 return False, None, None
         if cr.control is not None:
             ctl = cr.control
-            if ctl.places.contains(s.hq, self.catalog.parent_of(s.hq)):
+            if ctl.places.contains(s.hq, hq_parent):
                 detail = f"{who} is headquartered in {s.hq}"
             elif s.customer is None:
                 unknown.append(f"{who} is not {ctl.spec.describe()} owned from "
@@ -318,11 +320,14 @@ class Engine:
         """Return the verdict for the subject on the as-of date."""
         matches: list[Match] = []
         pending: list[Pending] = []
+        parent = self.catalog.parent_of(subject.country)
+        hq_parent = self.catalog.parent_of(subject.hq)
         for cr in self.candidates(subject.model, subject.country):
             rule = cr.rule
-            if not rule.in_force(as_of):
+            if (rule.effective_from is not None and as_of < rule.effective_from) or (
+                    rule.effective_to is not None and as_of > rule.effective_to):
                 continue
-            holds, unknown, detail = self._test(cr, subject)
+            holds, unknown, detail = self._test(cr, subject, parent, hq_parent)
             if not holds:
                 continue
             if unknown is not None:
