@@ -10,6 +10,7 @@ only from plain http(s) URLs. The plain-text fallback `text` is escaped too.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 from bot.digest import ChangeView, Digest
@@ -39,6 +40,8 @@ MAX_ITEMS_SHOWN = 5
 ALERT_DIFF_CHARS = 1500  # the diff preview in an alert
 # Room left in the top-level message for the closing context line (and a preview's note).
 PARENT_RESERVE = 600
+MAX_DIFF_MESSAGES = 10
+_DIFF_OF = re.compile(r"diff of change #(\d+)")
 _CODE_ROOM = MAX_SECTION - 8  # a code section's text without its ``` fences
 
 
@@ -232,13 +235,22 @@ def render_digest(d: Digest) -> list[Payload]:
     in_thread = sum(n for _, n in pages[1:])
     diff_units = [u for s in d.sections for c in s.changes if c.diff for u in _diff_unit(c)]
     diffs = _pack(diff_units)
+    n_diffs = sum(1 for s in d.sections for c in s.changes if c.diff)
+    # Slack posts about one message a second per channel: keep the thread short and point to
+    # `/clearance changes` for the rest.
+    diffs = diffs[:MAX_DIFF_MESSAGES]
+    shown = len({m for blocks in diffs for b in blocks
+                 for m in _DIFF_OF.findall(str(b.get("text", {}).get("text", "")))})
     notes = []
     if continuation:
         notes.append(f"{in_thread} more change{'s are' if in_thread != 1 else ' is'} in the "
                      "thread.")
     if diffs:
-        n = sum(1 for s in d.sections for c in s.changes if c.diff)
-        notes.append(f"{'The diff is' if n == 1 else f'Diffs ({n}) are'} in the thread.")
+        n = n_diffs
+        notes.append(f"{'The diff is' if n == 1 else f'Diffs ({n}) are'} in the thread."
+                     if shown >= n else
+                     f"Diffs of {shown} changes are in the thread; the other {n - shown} are "
+                     "in `/clearance changes`.")
     if notes:
         parent.append(context(" ".join(notes)))
     sources = "; ".join(f"{s.source} ({len(s.changes)})" for s in d.sections)
