@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.catalog import ModelCatalog, build_model_catalog
-from bot.customers import CustomerIndex
+from bot.customers import CustomerFinder, CustomerIndex
 from bot.engine import Engine, Evaluation, Match, Subject
 from bot.errors import Candidate, QuestionError
 from bot.places import PlaceCatalog, build_place_catalog
@@ -26,7 +26,7 @@ class Knowledge:
     table: RuleTable
     places: PlaceCatalog
     models: ModelCatalog
-    customers: CustomerIndex
+    customers: CustomerFinder
     engine: Engine
 
     @property
@@ -55,11 +55,11 @@ def referenced_subdivisions(table: RuleTable) -> set[str]:
     return {x.upper() for x in refs if "-" in x and not x.startswith("group:")}
 
 
-def build_knowledge(table: RuleTable) -> Knowledge:
-    """Index a rule table for answering."""
+def build_knowledge(table: RuleTable, *, customers: CustomerFinder | None = None) -> Knowledge:
+    """Index a rule table for answering (customers found in memory unless a finder is given)."""
     places = build_place_catalog(referenced_subdivisions(table))
     models = build_model_catalog(table.models.values(), table.vendors.values())
-    return Knowledge(table, places, models, CustomerIndex(table.customers),
+    return Knowledge(table, places, models, customers or CustomerIndex(table.customers),
                      Engine(table, places))
 
 

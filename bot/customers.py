@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
@@ -20,6 +21,16 @@ def customer_key(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name)
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
     return " ".join(_NON_ALNUM.sub(" ", folded).split())
+
+
+class CustomerFinder(Protocol):
+    """Finds registered customers by name (in memory, or in the database)."""
+
+    def find(self, name: str) -> Customer | None:
+        """Return the customer with this name or alias, or None."""
+
+    def similar(self, name: str, limit: int = 3) -> list[Customer]:
+        """Return customers whose names look like this one."""
 
 
 @dataclass

@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -96,9 +97,13 @@ class KnowledgeCache:
 
     engine: Engine
     ttl_s: float = 0.0
+    lazy_customers: bool = False  # fetch customers on demand (one-shot commands)
     _knowledge: Knowledge | None = None
     _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _build(self, session: Any, rev: int) -> Knowledge:
+        return _build_knowledge(self.engine, session, rev, self.lazy_customers)
 
     def invalidate(self) -> None:
         """Look up the revision on the next call."""
@@ -117,7 +122,7 @@ class KnowledgeCache:
                 return cached
             with self._lock:
                 if self._knowledge is None or self._knowledge.revision != rev:
-                    self._knowledge = build_knowledge(load_table(session=session, revision=rev))
+                    self._knowledge = self._build(session, rev)
                 return self._knowledge
 
 
@@ -182,6 +187,17 @@ def answer_question(cache: KnowledgeCache, text: str, *, now: datetime,
     if access is not None:
         question = replace(question, access=access)
     return decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
+
+
+def _build_knowledge(engine: Engine, session: Any, rev: int, lazy: bool) -> Knowledge:
+    if not lazy:
+        return build_knowledge(load_table(session=session, revision=rev))
+    from storage.customers import StoredCustomerIndex, StoredCustomers
+
+    table = load_table(session=session, revision=rev, customers=False)
+    stored = StoredCustomers(engine, rev)
+    table.customers = stored
+    return build_knowledge(table, customers=StoredCustomerIndex(engine, rev, stored))
 
 
 def ask(engine: Engine, cache: KnowledgeCache, text: str, *, actor: str,

@@ -116,6 +116,23 @@ def _announce(deps: Deps, client: WebClient, *, user: str, action: str, revision
         log.exception("could not post revision %s to the audit channel", revision.number)
 
 
+def _admin_reason(deps: Deps, client: WebClient, ack: Ack, view: dict[str, Any], *, user: str,
+                  action: str, target: str | None, block: str) -> str | None:
+    """Return the submission's reason, or answer the modal with an inline error and None.
+
+    Refuses (and audits) non-admins, and asks for a reason, which the audit channel shows.
+    """
+    if not deps.is_admin(user, client):
+        deps.record_admin_action(user_id=user, action=action, target=target, allowed=False)
+        ack(response_action="errors", errors={block: "Only compliance admins can do this."})
+        return None
+    reason = _value(view, REASON_BLOCK, "reason").strip()
+    if not reason:
+        ack(response_action="errors", errors={REASON_BLOCK: "Say why, for the audit trail."})
+        return None
+    return reason
+
+
 def register(app: App, deps: Deps) -> None:
     """Register the admin modal submissions."""
 
@@ -125,15 +142,9 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         meta = json.loads(view.get("private_metadata") or "{}")
         kind, mode = meta["kind"], meta["mode"]
-        if not deps.is_admin(user, client):
-            deps.record_admin_action(user_id=user, action=f"{kind} {mode}", target=meta.get("id"),
-                                     allowed=False)
-            ack(response_action="errors", errors={YAML_BLOCK: "Only compliance admins can do "
-                                                  "this."})
-            return
-        reason = _value(view, REASON_BLOCK, "reason").strip()
-        if not reason:
-            ack(response_action="errors", errors={REASON_BLOCK: "Say why, for the audit trail."})
+        reason = _admin_reason(deps, client, ack, view, user=user, action=f"{kind} {mode}",
+                               target=meta.get("id"), block=YAML_BLOCK)
+        if reason is None:
             return
         try:
             with session_scope(deps.engine) as session:
@@ -159,15 +170,9 @@ def register(app: App, deps: Deps) -> None:
                       client: WebClient) -> None:
         user = body["user"]["id"]
         rule_id = json.loads(view.get("private_metadata") or "{}").get("rule", "")
-        if not deps.is_admin(user, client):
-            deps.record_admin_action(user_id=user, action="rule retire", target=rule_id,
-                                     allowed=False)
-            ack(response_action="errors", errors={REASON_BLOCK: "Only compliance admins can "
-                                                  "do this."})
-            return
-        reason = _value(view, REASON_BLOCK, "reason").strip()
-        if not reason:
-            ack(response_action="errors", errors={REASON_BLOCK: "Say why, for the audit trail."})
+        reason = _admin_reason(deps, client, ack, view, user=user, action="rule retire",
+                               target=rule_id, block=REASON_BLOCK)
+        if reason is None:
             return
         try:
             with session_scope(deps.engine) as session:

@@ -80,6 +80,9 @@ class CustomerRow(_Versioned, table=True):
     __tablename__ = "customer"
     __table_args__ = (Index("ix_customer_key_current", "key", "rev_to"),)
     kind: ClassVar[str] = "customers"
+    # "|acme gmbh|acme|": the normalized id, name and aliases, so one customer can be found by
+    # name in SQL without loading them all (a one-shot `clearance ask`).
+    names: str | None = None
 
 
 class RuleRow(_Versioned, table=True):

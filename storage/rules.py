@@ -14,12 +14,19 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from bot.customers import customer_key
 from bot.places import build_place_catalog
-from bot.ruletable import ENTITY_TYPES, KINDS, RuleTable
+from bot.ruletable import ENTITY_TYPES, KINDS, Customer, RuleTable
 from storage.files import ParsedFile, check_merged, merge, read_file
-from storage.models import ROW_TYPES, Place, Revision
+from storage.models import ROW_TYPES, CustomerRow, Place, Revision
 
 DEFAULT_PACK = Path(__file__).parent / "packs" / "default.yaml"
+
+
+def name_keys(customer: Customer) -> str:
+    """Return the searchable name keys of a customer: "|key1|key2|"."""
+    keys = dict.fromkeys(customer_key(n) for n in (customer.id, customer.name, *customer.aliases))
+    return "|" + "|".join(k for k in keys if k) + "|"
 
 
 def current_revision(*, session: Session) -> int:
@@ -27,12 +34,18 @@ def current_revision(*, session: Session) -> int:
     return session.exec(select(func.max(Revision.number))).one() or 0
 
 
-def load_table(*, session: Session, revision: int | None = None) -> RuleTable:
-    """Rebuild the rule table as it was at `revision` (default: the newest)."""
+def load_table(*, session: Session, revision: int | None = None,
+               customers: bool = True) -> RuleTable:
+    """Rebuild the rule table as it was at `revision` (default: the newest).
+
+    With `customers=False` the customers are left out (see `storage.customers`).
+    """
     newest = current_revision(session=session)
     rev = newest if revision is None else revision
     data: dict[str, list[dict[str, Any]]] = {}
     for kind, row_type in ROW_TYPES.items():
+        if kind == "customers" and not customers:
+            continue
         # Only the JSON bodies: building ORM objects for 100,000 customers cost seconds.
         body = col(row_type.body)
         if rev == newest:
@@ -105,8 +118,11 @@ def write_revision(*, session: Session, old: RuleTable, new: RuleTable, author: 
             row.rev_to = number
             session.add(row)
         if change.op in ("added", "changed"):
-            body = new.section(change.kind)[change.id].to_dict()
-            session.add(row_type(key=change.id, rev_from=number, body=body))
+            entity = new.section(change.kind)[change.id]
+            row = row_type(key=change.id, rev_from=number, body=entity.to_dict())
+            if isinstance(row, CustomerRow):
+                row.names = name_keys(entity)
+            session.add(row)
     session.flush()
     new.revision = number
     return revision

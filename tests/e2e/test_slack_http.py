@@ -377,6 +377,21 @@ def test_admin_adds_a_customer(server: Server) -> None:
     assert "already exists" in dup["errors"]["yaml_block"]
 
 
+def test_a_non_admin_cannot_submit_an_edit_modal(server: Server, module_db_url: str) -> None:
+    meta = json.dumps({"kind": "rules", "mode": "add"})
+    refused = server.submit("edit_entity", {
+        "yaml_block": {"yaml": "id: sneaky\neffect: allow\ntitle: t\n"},
+        "reason_block": {"reason": "trust me"},
+    }, user="UNOTADMIN", metadata=meta)
+    assert refused["errors"]["yaml_block"] == "Only compliance admins can do this."
+    no_reason = server.submit("edit_entity", {
+        "yaml_block": {"yaml": "id: fine\neffect: review\ntitle: t\n"},
+        "reason_block": {"reason": "  "},
+    }, user=ADMIN, metadata=meta)
+    assert no_reason["errors"]["reason_block"] == "Say why, for the audit trail."
+    assert "No rule with id 'sneaky'" in blocks_text(server.command("rule sneaky"))
+
+
 # Keep this test last in the module: it breaks the shared database on purpose.
 def test_a_handler_crash_gives_an_error_id_not_a_stack_trace(server: Server,
                                                              module_db_url: str) -> None:

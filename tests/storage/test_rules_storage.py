@@ -93,3 +93,28 @@ def test_migrations_match_the_models(empty_engine: Engine) -> None:
     with empty_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert diff == []
+
+
+def test_migration_0004_fills_name_keys_of_existing_customers(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from storage.db import MIGRATIONS, create_db_engine
+
+    engine = create_db_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+        conn.execute(text("INSERT INTO revision (number, author, created_at, summary, changes) "
+                          "VALUES (1, 'old', '2026-01-01', 'old', '[]')"))
+        conn.execute(text("INSERT INTO customer (key, rev_from, body) VALUES ('acme', 1, "
+                          "'{\"id\": \"acme\", \"name\": \"ACME, GmbH.\", \"hq\": \"DE\", "
+                          "\"aliases\": [\"Acme\"]}')"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        names = conn.execute(text("SELECT names FROM customer")).scalar()
+    engine.dispose()
+    assert names == "|acme|acme gmbh|"
