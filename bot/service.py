@@ -21,7 +21,7 @@ from bot.answers import Answer, Knowledge, build_knowledge
 from bot.answers import answer as decide
 from bot.questions import parse_question
 from storage.db import ensure_schema, session_scope
-from storage.decisions import decision_row, record_decision, record_decisions
+from storage.decisions import decision_row, record_decisions
 from storage.files import read_file
 from storage.rules import (
     DEFAULT_PACK,
@@ -210,6 +210,7 @@ def ask(engine: Engine, cache: KnowledgeCache, text: str, *, actor: str,
         audit.write(result, actor=actor, now=now)
         return result
     with session_scope(engine) as session:
-        record_decision(session=session, answer=result, actor=actor, now=now)
+        # A plain INSERT: the ORM unit of work cost about half a millisecond per answer.
+        record_decisions(session=session, rows=[decision_row(result, actor=actor, now=now)])
         session.commit()
     return result
