@@ -61,13 +61,15 @@ def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> Non
     settings.require_slack(socket_mode=socket_mode)
     engine = create_db_engine(settings.database_url)
     revision = initialize(engine, seed_sources=settings.seed_sources)
-    app, _deps = create_app(settings, engine)
+    app, deps = create_app(settings, engine)
     mode = "socket" if socket_mode else "http"
     if settings.scheduler:
         from bot.jobs import Jobs
         from bot.scheduler import create_scheduler
 
-        jobs = Jobs(engine, settings, client=app.client, lease_s=settings.delivery_lease_s)
+        # One knowledge cache for listeners and jobs: a large customer list is held once.
+        jobs = Jobs(engine, settings, client=app.client, lease_s=settings.delivery_lease_s,
+                    cache=deps.cache)
         create_scheduler(settings, jobs).start()
         log.info("scheduler started as worker %s", jobs.worker)
     wsgi = create_wsgi(app, engine, max_body=settings.max_body_bytes, mode=mode)
