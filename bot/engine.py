@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.places import PlaceCatalog
-from bot.ruletable import ControlSpec, Customer, Effect, License, PlaceSpec, Rule, RuleTable
+from bot.ruletable import (
+    ControlSpec,
+    Customer,
+    Effect,
+    License,
+    ModelSelector,
+    PlaceSpec,
+    Rule,
+    RuleTable,
+)
 
 EFFECT_RANK: dict[str, int] = {"allow": 0, "review": 1, "license_required": 2, "deny": 3}
 VERDICT_OF: dict[str, str] = {
@@ -142,28 +151,43 @@ def expand_places(refs: Iterable[str], table: RuleTable, catalog: PlaceCatalog) 
     return frozenset(out)
 
 
-def _place_set(spec: PlaceSpec | None, table: RuleTable, catalog: PlaceCatalog) -> PlaceSet | None:
+_Expanded = dict[tuple[str, ...], frozenset[str]]
+
+
+def _expand(refs: tuple[str, ...], table: RuleTable, catalog: PlaceCatalog,
+            cache: _Expanded | None) -> frozenset[str]:
+    if cache is None:
+        return expand_places(refs, table, catalog)
+    hit = cache.get(refs)
+    if hit is None:
+        hit = cache[refs] = expand_places(refs, table, catalog)
+    return hit
+
+
+def _place_set(spec: PlaceSpec | None, table: RuleTable, catalog: PlaceCatalog,
+               cache: _Expanded | None = None) -> PlaceSet | None:
     if spec is None:
         return None
-    include = None if spec.in_ is None else expand_places(spec.in_, table, catalog)
-    return PlaceSet(include, expand_places(spec.not_in, table, catalog))
+    include = None if spec.in_ is None else _expand(spec.in_, table, catalog, cache)
+    return PlaceSet(include, _expand(spec.not_in, table, catalog, cache))
 
 
-def compile_rule(rule: Rule, table: RuleTable, catalog: PlaceCatalog) -> CompiledRule:
-    """Expand a rule's references against the table."""
+def compile_rule(rule: Rule, table: RuleTable, catalog: PlaceCatalog,
+                 cache: _Expanded | None = None) -> CompiledRule:
+    """Expand a rule's references against the table (`cache` shares expansions across rules)."""
     hq = tags = control = None
     if rule.customer is not None:
         c = rule.customer
         if c.hq_in is not None or c.hq_not_in:
-            hq = _place_set(PlaceSpec(c.hq_in, c.hq_not_in), table, catalog)
+            hq = _place_set(PlaceSpec(c.hq_in, c.hq_not_in), table, catalog, cache)
         tags = frozenset(c.tags) if c.tags else None
         if c.controlled_from is not None:
             cf = c.controlled_from
-            pset = _place_set(cf.places, table, catalog)
+            pset = _place_set(cf.places, table, catalog, cache)
             assert pset is not None
             control = Control(pset, cf.threshold, cf.inclusive, cf)
     return CompiledRule(
-        rule, EFFECT_RANK[rule.effect], _place_set(rule.places, table, catalog), hq, tags,
+        rule, EFFECT_RANK[rule.effect], _place_set(rule.places, table, catalog, cache), hq, tags,
         control, frozenset(rule.access) if rule.access is not None else None,
     )
 
@@ -178,35 +202,57 @@ class Engine:
     _licenses: dict[tuple[str, str], list[License]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[PlaceSet, float, bool, str], bool] = field(default_factory=dict, repr=False)
     subdivisions_named: dict[str, set[str]] = field(default_factory=dict)
+    _models_of: dict[ModelSelector | None, list[str]] = field(default_factory=dict, repr=False)
+    _key_cache: dict[frozenset[str], list[str]] = field(default_factory=dict, repr=False)
+    _sub_cache: dict[frozenset[str], list[tuple[str, str]]] = field(default_factory=dict,
+                                                                     repr=False)
 
     def __post_init__(self) -> None:
+        expanded: _Expanded = {}
         for rule in self.table.rules.values():
-            self.add(compile_rule(rule, self.table, self.catalog))
+            self.add(compile_rule(rule, self.table, self.catalog, expanded))
         for lic in self.table.licenses.values():
             for rid in lic.rules:
                 self._licenses.setdefault((lic.customer, rid), []).append(lic)
 
     def add(self, compiled: CompiledRule) -> None:
         """Index a compiled rule under every model it covers and every place it names."""
+        # Rules share selectors and groups, so the work per distinct one is done once.
         selector = compiled.rule.models
-        models = [m.id for m in self.table.models.values()
-                  if selector is None or selector.matches(m)]
-        if compiled.places is None or compiled.places.include is None:
-            keys = [_ANY]
-        else:
-            include = compiled.places.include
-            # A subdivision whose country is listed too is reached through the country; indexing
-            # both would return the rule twice for that subdivision.
-            keys = sorted(c for c in include if self.catalog.parent_of(c) not in include)
+        models = self._models_of.get(selector)
+        if models is None:
+            models = [m.id for m in self.table.models.values()
+                      if selector is None or selector.matches(m)]
+            self._models_of[selector] = models
+        places = compiled.places
+        keys = [_ANY] if places is None or places.include is None \
+            else self._keys_of(places.include)
         for model in models:
             by_place = self._index.setdefault(model, {})
             for key in keys:
                 by_place.setdefault(key, []).append(compiled)
-        if compiled.places is not None:
-            for code in (compiled.places.include or frozenset()) | compiled.places.exclude:
-                parent = self.catalog.parent_of(code)
-                if parent is not None:
+        if places is not None:
+            for codes in (places.include or frozenset(), places.exclude):
+                for parent, code in self._subdivisions_of(codes):
                     self.subdivisions_named.setdefault(parent, set()).add(code)
+
+    def _keys_of(self, include: frozenset[str]) -> list[str]:
+        """Return the index keys of a place set (cached per set)."""
+        keys = self._key_cache.get(include)
+        if keys is None:
+            # A subdivision whose country is listed too is reached through the country; indexing
+            # both would return the rule twice for that subdivision.
+            keys = sorted(c for c in include if self.catalog.parent_of(c) not in include)
+            self._key_cache[include] = keys
+        return keys
+
+    def _subdivisions_of(self, codes: frozenset[str]) -> list[tuple[str, str]]:
+        """Return (country, subdivision) for the subdivisions in a place set (cached per set)."""
+        subs = self._sub_cache.get(codes)
+        if subs is None:
+            subs = [(p, c) for c in codes if (p := self.catalog.parent_of(c)) is not None]
+            self._sub_cache[codes] = subs
+        return subs
 
     def candidates(self, model: str, country: str) -> list[CompiledRule]:
         """Return the rules that may apply to this model in this place."""
