@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.answers import Answer, Knowledge, build_knowledge
@@ -32,6 +33,7 @@ from storage.rules import (
 )
 
 SYSTEM_AUTHOR = "clearance"
+_NEWEST_REVISION = text("SELECT max(number) FROM revision")
 SOURCES_PACK = DEFAULT_PACK.parent / "sources.yaml"
 
 
@@ -115,11 +117,13 @@ class KnowledgeCache:
         if cached is not None and self.ttl_s and time.monotonic() - self._checked < self.ttl_s:
             return cached
         self._checked = time.monotonic()
+        if cached is not None:
+            # The common case: one cheap query on a pooled connection, no ORM session.
+            with self.engine.connect() as conn:
+                if (conn.execute(_NEWEST_REVISION).scalar() or 0) == cached.revision:
+                    return cached
         with session_scope(self.engine) as session:
             rev = current_revision(session=session)
-            cached = self._knowledge
-            if cached is not None and cached.revision == rev:
-                return cached
             with self._lock:
                 if self._knowledge is None or self._knowledge.revision != rev:
                     self._knowledge = self._build(session, rev)
