@@ -43,7 +43,11 @@ class Deps:
     engine: Engine
     cache: KnowledgeCache
     clock: Callable[[], datetime]
-    audit: AuditWriter | None = None
+    audit: AuditWriter | None = None  # built from the engine when not given
+
+    def __post_init__(self) -> None:
+        if self.audit is None:
+            self.audit = AuditWriter(self.engine)
     _groups: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -135,8 +139,7 @@ def answer_in_ack(deps: Deps, text: str, *, actor: str, on_late: Callable[[Paylo
     except Exception as exc:
         return failure_payload(exc)
     payload = render_answer(answer.to_dict())
-    if deps.audit is None:
-        return guarded(lambda: _record_now(deps, answer, actor, now, payload))
+    assert deps.audit is not None
     done = deps.audit.submit(answer, actor=actor, now=now)
     try:
         done.result(timeout=budget)
@@ -151,12 +154,3 @@ def answer_in_ack(deps: Deps, text: str, *, actor: str, on_late: Callable[[Paylo
         return None
     except Exception as exc:
         return failure_payload(exc)
-
-
-def _record_now(deps: Deps, answer: Any, actor: str, now: datetime, payload: Payload) -> Payload:
-    from storage.decisions import record_decision
-
-    with session_scope(deps.engine) as session:
-        record_decision(session=session, answer=answer, actor=actor, now=now)
-        session.commit()
-    return payload

@@ -28,13 +28,6 @@ def decision_row(answer: Answer, *, actor: str, now: datetime) -> dict[str, Any]
     }
 
 
-def record_decision(*, session: Session, answer: Answer, actor: str, now: datetime) -> Decision:
-    """Append one answered question to the audit log."""
-    row = Decision(**decision_row(answer, actor=actor, now=now))
-    session.add(row)
-    return row
-
-
 def record_decisions(*, session: Session, rows: list[dict[str, Any]]) -> None:
     """Append many decisions in one statement (the server's batched audit writer)."""
     if rows:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.customers import customer_key
 from bot.places import build_place_catalog
-from bot.ruletable import ENTITY_TYPES, KINDS, Customer, RuleTable
+from bot.ruletable import KINDS, Customer, RuleTable
 from storage.files import ParsedFile, check_merged, merge, read_file
 from storage.models import ROW_TYPES, CustomerRow, Place, Revision
 
@@ -170,10 +170,6 @@ def get_revision(*, session: Session, number: int) -> Revision | None:
     """Return one revision."""
     return session.get(Revision, number)
 
-
-def entity_at(table: RuleTable, kind: str, eid: str) -> Any:
-    """Return an entity of a table, or None."""
-    return table.section(kind).get(eid) if kind in ENTITY_TYPES else None
 
 
 ENTITY_OFFSET = 2  # lines before the entity in the document `import_entity_text` builds
