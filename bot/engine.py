@@ -10,17 +10,19 @@ The contract (issue #2, section 4):
 - a rule that cannot be decided for an unregistered customer (tags, ownership unknown) and would be
   stricter turns `allowed` into `conditional`.
 
-`Engine` compiles a `RuleTable` once (group expansion, an index by model and place) so that a
-decision only looks at the rules that can apply to its model and place.
+`Engine` compiles a `RuleTable` once (group expansion, then one bit-set `ModelIndex` per model,
+see `bot.ruleindex`) so that a decision only visits the rules that match.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from bot.places import PlaceCatalog
+from bot.ruleindex import ModelIndex
 from bot.ruletable import (
     ControlSpec,
     Customer,
@@ -41,7 +43,6 @@ VERDICT_RANK: dict[str, int] = {
     "allowed": 0, "conditional": 1, "review": 2, "license_required": 3, "denied": 4,
 }
 NO_RULE = "no rule covers this"
-_ANY = "*"
 _EPSILON = 1e-9
 
 
@@ -120,15 +121,48 @@ class Pending:
     condition: str
 
 
-@dataclass(frozen=True)
 class Evaluation:
-    """The verdict, the rules that decided it, and what else matched or might."""
+    """The verdict, the rules that decided it, and what else matched or might.
 
-    verdict: str
-    deciding: tuple[Match, ...]
-    overridden: tuple[Match, ...] = ()
-    pending: tuple[Pending, ...] = ()
-    reason: str | None = None
+    `overridden` (the less strict rules that matched too) can be handed over as a function that
+    lists them on first use: answers show them, but impact analysis over many customers only
+    compares verdicts and deciding rules, and most of an evaluation's matches are overridden ones.
+    """
+
+    __slots__ = ("_list_overridden", "_overridden", "deciding", "pending", "reason", "verdict")
+
+    def __init__(self, verdict: str, deciding: tuple[Match, ...],
+                 overridden: tuple[Match, ...] = (), pending: tuple[Pending, ...] = (),
+                 reason: str | None = None, *,
+                 list_overridden: Callable[[], tuple[Match, ...]] | None = None) -> None:
+        self.verdict = verdict
+        self.deciding = deciding
+        self.pending = pending
+        self.reason = reason
+        self._overridden = overridden
+        self._list_overridden = list_overridden
+
+    @property
+    def overridden(self) -> tuple[Match, ...]:
+        """The matching rules less strict than the deciding ones, strictest first."""
+        if self._list_overridden is not None:
+            # Two threads may both list them; the result is the same, so no lock is needed.
+            self._overridden = self._list_overridden()
+            self._list_overridden = None
+        return self._overridden
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.verdict, self.deciding, self.overridden, self.pending, self.reason)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Evaluation) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable cache inside; compare, don't hash
+
+    def __repr__(self) -> str:
+        return (f"Evaluation(verdict={self.verdict!r}, deciding={self.deciding!r}, "
+                f"overridden={self.overridden!r}, pending={self.pending!r}, "
+                f"reason={self.reason!r})")
 
 
 def expand_places(refs: Iterable[str], table: RuleTable, catalog: PlaceCatalog) -> frozenset[str]:
@@ -198,73 +232,59 @@ class Engine:
 
     table: RuleTable
     catalog: PlaceCatalog
-    _index: dict[str, dict[str, list[CompiledRule]]] = field(default_factory=dict, repr=False)
+    _by_model: dict[str, ModelIndex] = field(default_factory=dict, repr=False)
     _licenses: dict[tuple[str, str], list[License]] = field(default_factory=dict, repr=False)
+    _licensed: set[str] = field(default_factory=set, repr=False)  # customers holding any
+    _license_places: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[PlaceSet, float, bool, str], bool] = field(default_factory=dict, repr=False)
     subdivisions_named: dict[str, set[str]] = field(default_factory=dict)
-    _models_of: dict[ModelSelector | None, list[str]] = field(default_factory=dict, repr=False)
-    _key_cache: dict[frozenset[str], list[str]] = field(default_factory=dict, repr=False)
-    _sub_cache: dict[frozenset[str], list[tuple[str, str]]] = field(default_factory=dict,
-                                                                     repr=False)
 
     def __post_init__(self) -> None:
         expanded: _Expanded = {}
-        for rule in self.table.rules.values():
-            self.add(compile_rule(rule, self.table, self.catalog, expanded))
+        compiled = [compile_rule(rule, self.table, self.catalog, expanded)
+                    for rule in self.table.rules.values()]
+        # Strictest first, then by id: the order the answer lists rules in, and the bit order.
+        compiled.sort(key=lambda cr: (-cr.rank, cr.rule.id))
+        per_model: dict[str, list[CompiledRule]] = {}
+        models_of: dict[ModelSelector | None, list[str]] = {}
+        subs_of: dict[frozenset[str], list[tuple[str, str]]] = {}
+        for cr in compiled:
+            # Rules share selectors and groups, so the work per distinct one is done once.
+            selector = cr.rule.models
+            models = models_of.get(selector)
+            if models is None:
+                models = models_of[selector] = [
+                    m.id for m in self.table.models.values()
+                    if selector is None or selector.matches(m)]
+            for model in models:
+                per_model.setdefault(model, []).append(cr)
+            if cr.places is not None:
+                for codes in (cr.places.include or frozenset(), cr.places.exclude):
+                    subs = subs_of.get(codes)
+                    if subs is None:
+                        subs = subs_of[codes] = [
+                            (p, c) for c in codes if (p := self.catalog.parent_of(c)) is not None]
+                    for parent, code in subs:
+                        self.subdivisions_named.setdefault(parent, set()).add(code)
+        # One plain Match per rule, shared by every answer that lists the rule unchanged.
+        plain = {cr.rule.id: Match(cr.rule, cr.rule.effect) for cr in compiled}
+        self._by_model = {model: ModelIndex(rules, [plain[cr.rule.id] for cr in rules])
+                          for model, rules in per_model.items()}
         for lic in self.table.licenses.values():
+            self._licensed.add(lic.customer)
             for rid in lic.rules:
                 self._licenses.setdefault((lic.customer, rid), []).append(lic)
-
-    def add(self, compiled: CompiledRule) -> None:
-        """Index a compiled rule under every model it covers and every place it names."""
-        # Rules share selectors and groups, so the work per distinct one is done once.
-        selector = compiled.rule.models
-        models = self._models_of.get(selector)
-        if models is None:
-            models = [m.id for m in self.table.models.values()
-                      if selector is None or selector.matches(m)]
-            self._models_of[selector] = models
-        places = compiled.places
-        keys = [_ANY] if places is None or places.include is None \
-            else self._keys_of(places.include)
-        for model in models:
-            by_place = self._index.setdefault(model, {})
-            for key in keys:
-                by_place.setdefault(key, []).append(compiled)
-        if places is not None:
-            for codes in (places.include or frozenset(), places.exclude):
-                for parent, code in self._subdivisions_of(codes):
-                    self.subdivisions_named.setdefault(parent, set()).add(code)
-
-    def _keys_of(self, include: frozenset[str]) -> list[str]:
-        """Return the index keys of a place set (cached per set)."""
-        keys = self._key_cache.get(include)
-        if keys is None:
-            # A subdivision whose country is listed too is reached through the country; indexing
-            # both would return the rule twice for that subdivision.
-            keys = sorted(c for c in include if self.catalog.parent_of(c) not in include)
-            self._key_cache[include] = keys
-        return keys
-
-    def _subdivisions_of(self, codes: frozenset[str]) -> list[tuple[str, str]]:
-        """Return (country, subdivision) for the subdivisions in a place set (cached per set)."""
-        subs = self._sub_cache.get(codes)
-        if subs is None:
-            subs = [(p, c) for c in codes if (p := self.catalog.parent_of(c)) is not None]
-            self._sub_cache[codes] = subs
-        return subs
+            if lic.places is not None:
+                self._license_places[lic.id] = _expand(lic.places, self.table, self.catalog,
+                                                       expanded)
 
     def candidates(self, model: str, country: str) -> list[CompiledRule]:
-        """Return the rules that may apply to this model in this place."""
-        by_place = self._index.get(model)
-        if not by_place:
+        """Return the rules that may apply to this model in this place (any date or access)."""
+        index = self._by_model.get(model)
+        if index is None:
             return []
-        out = list(by_place.get(_ANY, ()))
-        out.extend(by_place.get(country, ()))
-        parent = self.catalog.parent_of(country)
-        if parent is not None:
-            out.extend(by_place.get(parent, ()))
-        return out
+        mask = index.places.holding(country, self.catalog.parent_of(country))
+        return [index.rules[k] for k in index.indices(mask)] if mask else []
 
     def controlled(self, customer_id: str, control: Control) -> bool:
         """Return whether the customer is controlled from the set, directly or via owners."""
@@ -299,15 +319,18 @@ class Engine:
     def _license_for(self, rule: Rule, subject: Subject, as_of: date) -> License | None:
         if subject.customer is None:
             return None
+        held = self._licenses.get((subject.customer.id, rule.id))
+        if not held:
+            return None
         model = self.table.models[subject.model]
         parent = self.catalog.parent_of(subject.country)
-        for lic in self._licenses.get((subject.customer.id, rule.id), ()):
+        for lic in held:
             if not lic.valid_on(as_of):
                 continue
             if lic.models is not None and not lic.models.matches(model):
                 continue
             if lic.places is not None:
-                allowed = expand_places(lic.places, self.table, self.catalog)
+                allowed = self._license_places[lic.id]
                 if subject.country not in allowed and (parent is None or parent not in allowed):
                     continue
             return lic
@@ -364,29 +387,120 @@ class Engine:
 
     def evaluate(self, subject: Subject, as_of: date) -> Evaluation:
         """Return the verdict for the subject on the as-of date."""
-        matches: list[Match] = []
-        pending: list[Pending] = []
+        index = self._by_model.get(subject.model)
+        if index is None:
+            return decide_verdict([], [])
         parent = self.catalog.parent_of(subject.country)
-        hq_parent = self.catalog.parent_of(subject.hq)
-        for cr in self.candidates(subject.model, subject.country):
-            rule = cr.rule
-            if (rule.effective_from is not None and as_of < rule.effective_from) or (
-                    rule.effective_to is not None and as_of > rule.effective_to):
-                continue
-            holds, unknown, detail = self._test(cr, subject, parent, hq_parent)
-            if not holds:
-                continue
-            if unknown is not None:
-                pending.append(Pending(rule, unknown))
-                continue
-            effect: Effect = rule.effect
-            lic = None
-            if effect == "license_required":
-                lic = self._license_for(rule, subject, as_of)
-                if lic is not None:
-                    effect = "allow"
-            matches.append(Match(rule, effect, lic, detail))
-        return decide_verdict(matches, pending)
+        hq_parent = parent if subject.hq == subject.country else self.catalog.parent_of(subject.hq)
+        mask = (index.places.holding(subject.country, parent)
+                & index.hq.holding(subject.hq, hq_parent)
+                & index.with_access(subject.access) & index.in_force(as_of))
+        if not mask:
+            return decide_verdict([], [])
+        customer = subject.customer
+        pending: list[Pending] = []
+        tested = mask & index.dependent
+        if tested:
+            if customer is None:
+                # Tags and ownership of an unregistered customer are unknown: test one by one.
+                mask &= ~index.dependent
+                for k in index.indices(tested):
+                    cr = index.rules[k]
+                    holds, unknown, _ = self._test(cr, subject, parent, hq_parent)
+                    if not holds:
+                        continue
+                    if unknown is not None:
+                        pending.append(Pending(cr.rule, unknown))
+                    else:
+                        mask |= 1 << (index.width - 1 - k)
+            else:
+                mask &= index.tagged_any(customer.tags) & self._controlled_mask(
+                    index, tested, customer.id, subject.hq, hq_parent)
+        if not mask:
+            return decide_verdict([], pending)
+        licensed: tuple[Match, ...] = ()
+        if customer is not None and customer.id in self._licensed and mask & index.licensable:
+            mask, licensed = self._apply_licenses(index, mask, subject, hq_parent, as_of)
+        if not mask:  # every match was a licensed rule: they are the allows that decide
+            return _conclude(licensed, pending)
+        # Bits run strictest first: the highest set bit is the verdict's rule.
+        top = index.rank_bits[index.rules[index.width - mask.bit_length()].rank]
+        if top == index.rank_bits.get(0):  # allow decides: the licensed rules are among them
+            return _conclude(self._matches(index, mask, subject, hq_parent, licensed), pending)
+        deciding = self._matches(index, mask & top, subject, hq_parent)
+        rest = mask & ~top
+        later = partial(self._matches, index, rest, subject, hq_parent, licensed) \
+            if rest or licensed else None
+        return _conclude(deciding, pending, list_overridden=later)
+
+    def _matches(self, index: ModelIndex, mask: int, subject: Subject, hq_parent: str | None,
+                 licensed: tuple[Match, ...] = ()) -> tuple[Match, ...]:
+        """Return the matches for the set bits in order, explaining ownership rules.
+
+        `licensed` rules count as allows: they join the allow rules at the end, in id order.
+        """
+        ks = index.indices(mask)
+        matches = list(map(index.matches.__getitem__, ks))
+        if mask & index.controlled:
+            for i, k in enumerate(ks):
+                cr = index.rules[k]
+                if cr.control is not None:
+                    matches[i] = Match(cr.rule, cr.rule.effect, None,
+                                       self._detail(cr, subject, hq_parent))
+        if licensed:
+            stricter = (mask & ~index.rank_bits.get(0, 0)).bit_count()
+            matches[stricter:] = sorted([*matches[stricter:], *licensed], key=_rule_id)
+        return tuple(matches)
+
+    def _apply_licenses(self, index: ModelIndex, mask: int, subject: Subject,
+                        hq_parent: str | None, as_of: date) -> tuple[int, tuple[Match, ...]]:
+        """Take the matches a valid license covers out of the mask; return them as allows."""
+        licensed = []
+        for k in index.indices(mask & index.licensable):
+            cr = index.rules[k]
+            lic = self._license_for(cr.rule, subject, as_of)
+            if lic is not None:
+                detail = self._detail(cr, subject, hq_parent) if cr.control is not None else None
+                licensed.append(Match(cr.rule, "allow", lic, detail))
+                mask &= ~(1 << (index.width - 1 - k))
+        return mask, tuple(licensed)
+
+    def _controlled_mask(self, index: ModelIndex, tested: int, customer_id: str, hq: str,
+                         hq_parent: str | None) -> int:
+        """Return the rules whose ownership condition holds for a registered customer."""
+        out = index.uncontrolled
+        for control, bits in index.controls.items():
+            if bits & tested and (control.places.contains(hq, hq_parent)
+                                  or self.controlled(customer_id, control)):
+                out |= bits
+        return out
+
+    def _detail(self, cr: CompiledRule, s: Subject, hq_parent: str | None) -> str | None:
+        """Explain why a matched ownership rule applies (headquarters or the owners' shares)."""
+        assert cr.control is not None
+        who = s.customer.name if s.customer else (s.name or "the customer")
+        if cr.control.places.contains(s.hq, hq_parent):
+            return f"{who} is headquartered in {s.hq}"
+        if s.customer is None:
+            return None
+        return self.control_path(s.customer.id, cr.control)
+
+
+def _rule_id(m: Match) -> str:
+    return m.rule.id
+
+
+def _conclude(deciding: tuple[Match, ...], pending: list[Pending],
+              overridden: tuple[Match, ...] = (), *,
+              list_overridden: Callable[[], tuple[Match, ...]] | None = None) -> Evaluation:
+    """Build the evaluation from the deciding matches (all of the strictest effect)."""
+    top = EFFECT_RANK[deciding[0].effect]
+    stricter = tuple(sorted((p for p in pending if EFFECT_RANK[p.rule.effect] > top),
+                            key=lambda p: p.rule.id))
+    verdict = VERDICT_OF[deciding[0].effect]
+    if verdict == "allowed" and stricter:
+        verdict = "conditional"
+    return Evaluation(verdict, deciding, overridden, stricter, list_overridden=list_overridden)
 
 
 def decide_verdict(matches: list[Match], pending: list[Pending]) -> Evaluation:
@@ -397,10 +511,4 @@ def decide_verdict(matches: list[Match], pending: list[Pending]) -> Evaluation:
         return Evaluation("review", (), (), stricter, NO_RULE)
     top = EFFECT_RANK[matches[0].effect]
     deciding = tuple(m for m in matches if EFFECT_RANK[m.effect] == top)
-    overridden = tuple(m for m in matches if EFFECT_RANK[m.effect] != top)
-    stricter = tuple(sorted((p for p in pending if EFFECT_RANK[p.rule.effect] > top),
-                            key=lambda p: p.rule.id))
-    verdict = VERDICT_OF[matches[0].effect]
-    if verdict == "allowed" and stricter:
-        verdict = "conditional"
-    return Evaluation(verdict, deciding, overridden, stricter)
+    return _conclude(deciding, pending, tuple(m for m in matches if EFFECT_RANK[m.effect] != top))
