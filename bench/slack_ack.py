@@ -228,7 +228,7 @@ def bare_server_main(port: int) -> int:
     assert settings.slack_signing_secret is not None
     app = App(client=create_client(settings),
               signing_secret=settings.slack_signing_secret.get_secret_value(),
-              process_before_response=False)
+              process_before_response=True)
 
     @app.command("/clearance")
     def ack_only(ack: Any) -> None:
@@ -326,7 +326,9 @@ def profiled_server_main(port: int, out: Path) -> int:
 
     def dump(_sig: int, _frame: Any) -> None:
         sampler.enabled.clear()
-        out.write_text(json.dumps(sampler.report()))
+        part = out.with_suffix(".part")  # the orchestrator polls for `out`: never half-written
+        part.write_text(json.dumps(sampler.report()))
+        part.replace(out)
 
     signal.signal(signal.SIGUSR1, begin)
     signal.signal(signal.SIGUSR2, dump)

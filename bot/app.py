@@ -16,7 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
-from bot.service import AuditWriter, KnowledgeCache, utcnow
+from bot.audit import AuditWriter
+from bot.service import KnowledgeCache, utcnow
 from bot.settings import Settings
 from handlers import register
 from handlers.common import Deps, failure_payload
@@ -45,7 +46,7 @@ def create_app(settings: Settings, engine: Engine, *,
         if settings.slack_signing_secret else None
     app = App(client=create_client(settings), signing_secret=secret,
               request_verification_enabled=not settings.socket_mode() or secret is not None,
-              process_before_response=False)
+              process_before_response=True)  # listeners hand slow work to Deps.later
     # Revisions are looked up at most once a second; changes made here invalidate at once.
     deps = Deps(settings=settings, engine=engine, cache=KnowledgeCache(engine, ttl_s=1.0),
                 clock=clock, audit=AuditWriter(engine))

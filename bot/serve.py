@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -73,6 +74,10 @@ def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> Non
         create_scheduler(settings, jobs).start()
         log.info("scheduler started as worker %s", jobs.worker)
     wsgi = create_wsgi(app, engine, max_body=settings.max_body_bytes, mode=mode)
+    deps.cache.get()  # load the rule table now, not on the first question
+    # Everything built so far lives as long as the process: keep it out of the collector's
+    # full passes, which would otherwise walk the whole rule table and customer list each time.
+    gc.freeze()
     log.info("Clearance serving in %s mode at rule-table revision %s", mode, revision)
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

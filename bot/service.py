@@ -5,15 +5,13 @@ This is where the clock and ids come from; the domain modules receive them as ar
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import uuid
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -31,6 +29,9 @@ from storage.rules import (
     load_table,
     seed_places,
 )
+
+if TYPE_CHECKING:
+    from bot.audit import AuditWriter
 
 SYSTEM_AUTHOR = "clearance"
 _NEWEST_REVISION = text("SELECT max(number) FROM revision")
@@ -128,57 +129,6 @@ class KnowledgeCache:
                 if self._knowledge is None or self._knowledge.revision != rev:
                     self._knowledge = self._build(session, rev)
                 return self._knowledge
-
-
-class AuditWriter:
-    """Writes decisions in batches: one commit for many concurrent answers.
-
-    Each caller still waits until its own decision is committed, so no answer is given that is
-    not in the audit log; under load many answers share one commit instead of queueing for it.
-    """
-
-    def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
-        self.engine = engine
-        self.max_batch = max_batch
-        self._queue: queue.Queue[tuple[Answer, str, datetime, Future[None]]] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-
-    def submit(self, answer: Answer, *, actor: str, now: datetime) -> Future[None]:
-        """Queue one decision; the future completes when it is committed (or fails)."""
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="audit-writer",
-                                                daemon=True)
-                self._thread.start()
-        done: Future[None] = Future()
-        self._queue.put((answer, actor, now, done))
-        return done
-
-    def write(self, answer: Answer, *, actor: str, now: datetime, timeout: float = 10.0) -> None:
-        """Record one decision; return once it is committed (raise if it could not be)."""
-        self.submit(answer, actor=actor, now=now).result(timeout=timeout)
-
-    def _run(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                with session_scope(self.engine) as session:
-                    record_decisions(session=session, rows=[
-                        decision_row(answer, actor=actor, now=now)
-                        for answer, actor, now, _done in batch])
-                    session.commit()
-            except Exception as exc:
-                for *_rest, done in batch:
-                    done.set_exception(exc)
-            else:
-                for *_rest, done in batch:
-                    done.set_result(None)
 
 
 def answer_question(cache: KnowledgeCache, text: str, *, now: datetime,

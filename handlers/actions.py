@@ -50,20 +50,24 @@ def register(app: App, deps: Deps) -> None:
     def handle_share(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                      respond: Respond) -> None:
         ack()
-        try:
-            card = render_answer(_answer_of(deps, action["value"]), buttons=False,
-                                 shared_by=body["user"]["id"])
-        except BotError as exc:
-            respond(**render_notice(escape(exc.message)), response_type="ephemeral",
-                    replace_original=False)
-            return
-        respond(**card, response_type="in_channel", replace_original=False)
+
+        def share() -> None:
+            try:
+                card = render_answer(_answer_of(deps, action["value"]), buttons=False,
+                                     shared_by=body["user"]["id"])
+            except BotError as exc:
+                respond(**render_notice(escape(exc.message)), response_type="ephemeral",
+                        replace_original=False)
+                return
+            respond(**card, response_type="in_channel", replace_original=False)
+        deps.later(share, respond=respond)
 
     @app.action("show_rules")
     def handle_show_rules(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
-        respond(**guarded(lambda: render_rules_detail(_answer_of(deps, action["value"]))),
-                response_type="ephemeral", replace_original=False)
+        deps.later(lambda: respond(
+            **guarded(lambda: render_rules_detail(_answer_of(deps, action["value"]))),
+            response_type="ephemeral", replace_original=False), respond=respond)
 
     @app.action(re.compile(r"^pick_candidate_\d+$"))
     def handle_pick(ack: Ack, body: dict[str, Any], action: dict[str, Any],
@@ -71,8 +75,9 @@ def register(app: App, deps: Deps) -> None:
         ack()
         data = json.loads(action["value"])
         question = _substitute(data["q"], data.get("phrase"), data["value"])
-        respond(**guarded(lambda: answer_payload(deps, question, actor=body["user"]["id"])),
-                response_type="ephemeral", replace_original=True)
+        deps.later(lambda: respond(
+            **guarded(lambda: answer_payload(deps, question, actor=body["user"]["id"])),
+            response_type="ephemeral", replace_original=True), respond=respond)
 
     @app.action("request_review")
     def handle_request_review(ack: Ack, body: dict[str, Any], action: dict[str, Any],
@@ -81,9 +86,10 @@ def register(app: App, deps: Deps) -> None:
         user = body["user"]["id"]
         channel = deps.settings.review_channel
         if not channel:
-            respond(**render_notice("No review channel is configured (CLEARANCE_REVIEW_CHANNEL);"
-                                    " please ask a compliance admin directly."),
-                    response_type="ephemeral", replace_original=False)
+            deps.later(lambda: respond(
+                **render_notice("No review channel is configured (CLEARANCE_REVIEW_CHANNEL); "
+                                "please ask a compliance admin directly."),
+                response_type="ephemeral", replace_original=False), respond=respond)
             return
 
         def send() -> Payload:
@@ -101,20 +107,26 @@ def register(app: App, deps: Deps) -> None:
                 session.commit()
             return render_notice(f"Sent to <#{channel}> for review (request #{review.id}). "
                                  "You'll get a message when compliance resolves it.")
-        respond(**guarded(send), response_type="ephemeral", replace_original=False)
+        deps.later(lambda: respond(**guarded(send), response_type="ephemeral",
+                                   replace_original=False), respond=respond)
 
     @app.action("resolve_review")
     def handle_resolve_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                               client: WebClient) -> None:
         ack()
-        user = body["user"]["id"]
-        if not deps.is_admin(user, client):
-            deps.record_admin_action(user_id=user, action="resolve review",
-                                     target=action["value"], allowed=False)
-            client.chat_postEphemeral(channel=body["channel"]["id"], user=user,
-                                      text="Sorry, only compliance admins can resolve reviews.")
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(int(action["value"])))
+
+        def open_modal() -> None:
+            user = body["user"]["id"]
+            if not deps.is_admin(user, client):
+                deps.record_admin_action(user_id=user, action="resolve review",
+                                         target=action["value"], allowed=False)
+                client.chat_postEphemeral(channel=body["channel"]["id"], user=user,
+                                          text="Sorry, only compliance admins can resolve "
+                                               "reviews.")
+                return
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=resolve_modal(int(action["value"])))
+        deps.later(open_modal)
 
     @app.view("resolve_review")
     def handle_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -140,35 +152,44 @@ def register(app: App, deps: Deps) -> None:
         ack()
         deps.record_admin_action(user_id=user, action="resolve review", target=str(review_id),
                                  allowed=True, reason=note)
-        answer = _answer_of(deps, review.decision_id)
-        if review.channel and review.ts:
-            try:
-                client.chat_update(channel=review.channel, ts=review.ts,
-                                   **render_review_request(review, answer, resolved=True))
-            except Exception:
-                # The resolution is committed; the asker must still hear about it.
-                log.exception("could not update review message %s", review.id)
-        client.chat_postMessage(
-            channel=review.requested_by,
-            text=f"Compliance resolved your review request #{review.id}: {review.outcome}. "
-                 f"{escape(note)}",
-            **{"blocks": render_notice(
-                f"<@{user}> resolved your review request #{review.id} "
-                f"(_{escape(answer['question'])}_): *{escape(review.outcome)}*\n{escape(note)}"
-            )["blocks"]})
+        deps.later(lambda: _tell_resolved(deps, client, review, user=user, note=note))
 
     @app.action("home_help")
     def handle_home_help(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         from handlers.blocks import render_help
 
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=info_modal("Clearance help", render_help()))
+        deps.later(lambda: client.views_open(trigger_id=body["trigger_id"],
+                                             view=info_modal("Clearance help", render_help())))
 
     @app.action("home_reviews")
     def handle_home_reviews(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        with session_scope(deps.engine) as session:
-            rows = list_reviews(session=session, user=body["user"]["id"])
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=info_modal("Review requests", render_reviews(rows)))
+
+        def open_list() -> None:
+            with session_scope(deps.engine) as session:
+                rows = list_reviews(session=session, user=body["user"]["id"])
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=info_modal("Review requests", render_reviews(rows)))
+        deps.later(open_list)
+
+
+def _tell_resolved(deps: Deps, client: WebClient, review: ReviewRequest, *, user: str,
+                   note: str) -> None:
+    """Mark the review message resolved and tell the asker the outcome."""
+    answer = _answer_of(deps, review.decision_id)
+    if review.channel and review.ts:
+        try:
+            client.chat_update(channel=review.channel, ts=review.ts,
+                               **render_review_request(review, answer, resolved=True))
+        except Exception:
+            # The resolution is committed; the asker must still hear about it.
+            log.exception("could not update review message %s", review.id)
+    client.chat_postMessage(
+        channel=review.requested_by,
+        text=f"Compliance resolved your review request #{review.id}: {review.outcome}. "
+             f"{escape(note)}",
+        **{"blocks": render_notice(
+            f"<@{user}> resolved your review request #{review.id} "
+            f"(_{escape(answer['question'])}_): *{escape(review.outcome)}*\n{escape(note)}"
+        )["blocks"]})

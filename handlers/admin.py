@@ -162,8 +162,9 @@ def register(app: App, deps: Deps) -> None:
         eid = rev.changes[0]["id"] if rev.changes else meta.get("id")
         deps.record_admin_action(user_id=user, action=f"{kind} {mode}", target=eid,
                                  allowed=True, revision=rev.number, reason=reason)
-        _announce(deps, client, user=user, action=f"{mode} {kind[:-1]} {eid}", revision=rev,
-                  reason=reason)
+        deps.later(lambda: _announce(deps, client, user=user,
+                                     action=f"{mode} {kind[:-1]} {eid}", revision=rev,
+                                     reason=reason))
 
     @app.view("retire_rule")
     def handle_retire(ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -190,5 +191,5 @@ def register(app: App, deps: Deps) -> None:
         ack()
         deps.record_admin_action(user_id=user, action="rule retire", target=rule_id,
                                  allowed=True, revision=rev.number, reason=reason)
-        _announce(deps, client, user=user, action=f"retire rule {rule_id}", revision=rev,
-                  reason=reason)
+        deps.later(lambda: _announce(deps, client, user=user, action=f"retire rule {rule_id}",
+                                     revision=rev, reason=reason))

@@ -41,8 +41,9 @@ def register(app: App, deps: Deps) -> None:
         word = word.lower()
         if word in ("rule", "customer") and rest.split(" ")[0].lower() in admin.ACTIONS[word]:
             ack()
-            admin.open_editor(deps, client, respond, kind=word, text=rest,
-                              user=user, trigger_id=command["trigger_id"])
+            deps.later(lambda: admin.open_editor(deps, client, respond, kind=word, text=rest,
+                                                 user=user, trigger_id=command["trigger_id"]),
+                       respond=respond)
             return
         if not text or word == "help":
             ack(**render_help())

@@ -8,16 +8,19 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
+from bot.audit import AuditWriter
 from bot.errors import BotError, QuestionError
-from bot.service import AuditWriter, KnowledgeCache, answer_question, ask
+from bot.service import KnowledgeCache, answer_question, ask
 from bot.settings import Settings
 from handlers.blocks import (
     Payload,
@@ -33,6 +36,7 @@ from storage.models import AdminAction
 log = logging.getLogger("clearance.handlers")
 ANSWER_BUDGET_S = 2.0  # answer inside the ack when ready within this; Slack allows 3 s in all
 GROUP_CACHE_S = 300.0
+AFTER_ACK_WORKERS = 8
 
 
 @dataclass
@@ -50,6 +54,28 @@ class Deps:
             self.audit = AuditWriter(self.engine)
     _groups: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _after_ack: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
+        AFTER_ACK_WORKERS, thread_name_prefix="after-ack"))
+
+    def later(self, work: Callable[[], Any], *, respond: Respond | None = None) -> None:
+        """Run Slack calls and other slow work after the ack has been sent.
+
+        The app processes each request before responding (no 10 ms ack polling), so a listener
+        acks with what it computed and hands the rest here. A failure is logged with an error
+        id, which the user gets through `respond` when there is one.
+        """
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:
+                payload = failure_payload(exc)
+                if respond is not None:
+                    try:
+                        respond(**payload, response_type="ephemeral", replace_original=False)
+                    except Exception:
+                        log.exception("could not tell the user about the error")
+
+        self._after_ack.submit(run)
 
     def is_admin(self, user_id: str, client: WebClient) -> bool:
         """Return whether the user is a listed admin or in a listed admin user group."""

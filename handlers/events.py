@@ -38,28 +38,31 @@ def register(app: App, deps: Deps) -> None:
 
     @app.event("app_mention")
     def handle_mention(event: dict[str, Any], say: Say) -> None:
-        say(**_reply(deps, event.get("text", ""), event.get("user", "")),
-            thread_ts=event.get("thread_ts") or event["ts"])
+        deps.later(lambda: say(**_reply(deps, event.get("text", ""), event.get("user", "")),
+                               thread_ts=event.get("thread_ts") or event["ts"]))
 
     @app.event("message")
     def handle_message(event: dict[str, Any], say: Say) -> None:
         # Only direct messages from people: no bots, no edits or other subtypes.
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
             return
-        say(**_reply(deps, event.get("text", ""), event.get("user", "")))
+        deps.later(lambda: say(**_reply(deps, event.get("text", ""), event.get("user", ""))))
 
     @app.event("app_home_opened")
     def handle_home(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        user = event["user"]
-        kb = deps.cache.get()
-        with session_scope(deps.engine) as session:
-            recent = list(session.exec(select(Decision).where(Decision.actor == user)
-                                       .order_by(col(Decision.created_at).desc()).limit(10)))
-            open_reviews = session.exec(select(func.count()).select_from(ReviewRequest).where(
-                ReviewRequest.requested_by == user, ReviewRequest.status == "open")).one()
-        counts = {"rules": len(kb.table.rules), "customers": len(kb.table.customers),
-                  "models": len(kb.table.models)}
-        client.views_publish(user_id=user, view=render_home(
-            revision=kb.revision, counts=counts, recent=recent, open_reviews=open_reviews))
+        if event.get("tab", "home") == "home":
+            deps.later(lambda: _publish_home(deps, client, event["user"]))
+
+
+def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
+    """Publish the App Home tab: revision, counts, the user's recent questions, open reviews."""
+    kb = deps.cache.get()
+    with session_scope(deps.engine) as session:
+        recent = list(session.exec(select(Decision).where(Decision.actor == user)
+                                   .order_by(col(Decision.created_at).desc()).limit(10)))
+        open_reviews = session.exec(select(func.count()).select_from(ReviewRequest).where(
+            ReviewRequest.requested_by == user, ReviewRequest.status == "open")).one()
+    counts = {"rules": len(kb.table.rules), "customers": len(kb.table.customers),
+              "models": len(kb.table.models)}
+    client.views_publish(user_id=user, view=render_home(
+        revision=kb.revision, counts=counts, recent=recent, open_reviews=open_reviews))

@@ -208,16 +208,22 @@ def register(app: App, deps: Deps) -> None:
     def handle_update_group(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                             respond: Respond, client: WebClient) -> None:
         ack()
-        user = body["user"]["id"]
-        if not deps.is_admin(user, client):
-            deps.record_admin_action(user_id=user, action="update group",
-                                     target=action["value"], allowed=False)
-            respond(**render_notice("Sorry, only compliance admins can update groups."),
-                    response_type="ephemeral", replace_original=False)
-            return
-        payload = guarded(lambda: render_notice(update_group(
-            deps, change_id=int(action["value"]), user=user)))
-        respond(**payload, response_type="ephemeral", replace_original=False)
-        if deps.settings.audit_channel and "updated in revision" in payload["text"]:
-            client.chat_postMessage(channel=deps.settings.audit_channel,
-                                    text=f"<@{user}>: {payload['text']}")
+        deps.later(lambda: _update_group_for(deps, body["user"]["id"], action["value"],
+                                             respond, client), respond=respond)
+
+
+def _update_group_for(deps: Deps, user: str, change: str, respond: Respond,
+                      client: WebClient) -> None:
+    """Update a group from a country-list change, for an admin; tell them and the audit channel."""
+    if not deps.is_admin(user, client):
+        deps.record_admin_action(user_id=user, action="update group", target=change,
+                                 allowed=False)
+        respond(**render_notice("Sorry, only compliance admins can update groups."),
+                response_type="ephemeral", replace_original=False)
+        return
+    payload = guarded(lambda: render_notice(update_group(deps, change_id=int(change),
+                                                         user=user)))
+    respond(**payload, response_type="ephemeral", replace_original=False)
+    if deps.settings.audit_channel and "updated in revision" in payload["text"]:
+        client.chat_postMessage(channel=deps.settings.audit_channel,
+                                text=f"<@{user}>: {payload['text']}")

@@ -28,10 +28,14 @@ def decision_row(answer: Answer, *, actor: str, now: datetime) -> dict[str, Any]
     }
 
 
+# A Core INSERT of the table: the ORM unit of work cost about half a millisecond per answer.
+DECISION_INSERT = insert(Decision.__table__)  # type: ignore[attr-defined]
+
+
 def record_decisions(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    """Append many decisions in one statement (the server's batched audit writer)."""
+    """Append many decisions in one statement."""
     if rows:
-        session.execute(insert(Decision), rows)
+        session.execute(DECISION_INSERT, rows)
 
 
 def list_decisions(*, session: Session, actor: str | None = None, customer: str | None = None,

@@ -1,0 +1,99 @@
+"""The server's audit writer: decisions committed in batches, each answer waiting for its own.
+
+Under load many answers share one INSERT and one commit instead of queueing for their own. Each
+caller still waits until its decision is committed, so no answer is shown that is not in the
+audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from bot.answers import Answer
+from storage.decisions import DECISION_INSERT, decision_row
+
+log = logging.getLogger("clearance.audit")
+_Item = tuple[Answer, str, datetime, "Future[None]"]
+
+
+class AuditWriter:
+    """Writes decisions in batches on one thread, over one long-lived connection."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._conn: Connection | None = None
+
+    def submit(self, answer: Answer, *, actor: str, now: datetime) -> Future[None]:
+        """Queue one decision; the future completes when it is committed (or fails)."""
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="audit-writer",
+                                                    daemon=True)
+                    self._thread.start()
+        done: Future[None] = Future()
+        self._queue.put((answer, actor, now, done))
+        return done
+
+    def write(self, answer: Answer, *, actor: str, now: datetime, timeout: float = 10.0) -> None:
+        """Record one decision; return once it is committed (raise if it could not be)."""
+        self.submit(answer, actor=actor, now=now).result(timeout=timeout)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            rows = [decision_row(answer, actor=actor, now=now)
+                    for answer, actor, now, _done in batch]
+            try:
+                self._insert(rows)
+            except Exception as exc:
+                log.exception("could not write %d decisions to the audit log", len(rows))
+                for *_rest, done in batch:
+                    done.set_exception(exc)
+            else:
+                for *_rest, done in batch:
+                    done.set_result(None)
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        """Insert and commit, on a fresh connection once if the kept one was lost."""
+        for attempt in (1, 2):
+            conn = self._conn
+            if conn is None:
+                conn = self._conn = self.engine.connect()
+            try:
+                # Core, not an ORM session: no unit of work to set up per batch.
+                conn.execute(DECISION_INSERT, rows)
+                conn.commit()
+                return
+            except DBAPIError as exc:
+                self._drop()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+            except Exception:
+                self._drop()
+                raise
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()  # rolls back what the failed batch left open
+            except Exception:
+                log.exception("could not close the audit connection")

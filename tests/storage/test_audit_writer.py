@@ -1,0 +1,77 @@
+"""The server's batched audit writer: every answer committed before it is shown, none lost."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.audit import AuditWriter
+from bot.service import KnowledgeCache, answer_question
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+QUESTIONS = ["can Acme GmbH in Germany use Claude Sonnet 4.5?", "can someone in Iran use GPT-4o",
+             "can a customer in Japan use gpt-oss-120b"]
+
+
+def _count(engine: Engine, decision_id: str | None = None) -> int:
+    with engine.connect() as conn:
+        if decision_id is None:
+            return int(conn.execute(text("SELECT count(*) FROM decision")).scalar_one())
+        return int(conn.execute(text("SELECT count(*) FROM decision WHERE id = :id"),
+                                {"id": decision_id}).scalar_one())
+
+
+def test_each_answer_is_committed_before_its_future_completes(engine: Engine) -> None:
+    cache = KnowledgeCache(engine)
+    writer = AuditWriter(engine)
+    seen: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def ask(i: int) -> None:
+        answer = answer_question(cache, QUESTIONS[i % len(QUESTIONS)], now=NOW)
+        writer.write(answer, actor=f"U{i}", now=NOW)
+        # Visible from another connection once write() returns: it was committed.
+        with lock:
+            seen.append((answer.decision_id, _count(engine, answer.decision_id)))
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(seen) == 40 and all(n == 1 for _, n in seen)
+    assert _count(engine) == 40
+    with engine.connect() as conn:
+        actors = {r[0] for r in conn.execute(text("SELECT actor FROM decision"))}
+    assert actors == {f"U{i}" for i in range(40)}
+
+
+def test_a_failed_batch_fails_its_answers_and_the_next_batch_is_written(engine: Engine) -> None:
+    cache = KnowledgeCache(engine)
+    writer = AuditWriter(engine)
+    first = answer_question(cache, QUESTIONS[0], now=NOW)
+    writer.write(first, actor="U1", now=NOW)
+    # The same decision id again breaks the primary key: that answer must not be shown.
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        writer.write(replace(first, question="again"), actor="U1", now=NOW)
+    # The writer dropped its connection and carries on with a fresh one.
+    second = answer_question(cache, QUESTIONS[1], now=NOW)
+    writer.write(second, actor="U2", now=NOW)
+    assert _count(engine, second.decision_id) == 1
+    assert _count(engine) == 2
+
+
+def test_the_writer_reconnects_when_its_connection_was_lost(engine: Engine) -> None:
+    cache = KnowledgeCache(engine)
+    writer = AuditWriter(engine)
+    writer.write(answer_question(cache, QUESTIONS[0], now=NOW), actor="U1", now=NOW)
+    assert writer._conn is not None
+    writer._conn.invalidate()  # as after a database restart: the kept connection is gone
+    answer = answer_question(cache, QUESTIONS[2], now=NOW)
+    writer.write(answer, actor="U3", now=NOW)
+    assert _count(engine, answer.decision_id) == 1
