@@ -343,9 +343,22 @@ def test_a_429_storm_is_retried_until_posted(server: Server) -> None:
     server.slack.fail_next("chat.postMessage", status=429, retry_after=1, times=3)
     event = {"type": "app_mention", "user": "U1", "text": "<@UBOT> can someone in Iran use "
              "GPT-4o", "ts": "1700000003.000100", "channel": "C1"}
+    started = time.monotonic()
     assert server.event(event, "EvStorm1") == 200
+    # The event is acknowledged at once; the retries (3 s of Retry-After) happen after the ack.
+    assert time.monotonic() - started < 1.0
     calls = server.slack.wait_for("chat.postMessage", count=4, timeout=15)
     assert [c.status for c in calls] == [429, 429, 429, 200]
+
+
+def test_slow_slack_calls_never_hold_up_an_ack(server: Server) -> None:
+    server.slack.fail_next("views.open", status=429, retry_after=1, times=2)
+    started = time.monotonic()
+    ack = server.command("rule add", user=ADMIN)
+    assert time.monotonic() - started < 1.0, "the modal opens after the ack, not before"
+    assert ack == {} or "blocks" not in ack
+    calls = server.slack.wait_for("views.open", count=3, timeout=15)
+    assert [c.status for c in calls] == [429, 429, 200]
 
 
 def test_app_home_shortcuts_open_help_and_review_requests(server: Server) -> None:
