@@ -14,7 +14,9 @@ It starts, all on 127.0.0.1 and in a fresh temporary directory:
   itself), as its own process (`tests.e2e.server.running_server`);
 - the baseline: a bare Bolt app whose `/clearance` handler only acks, served by the same stack
   (`bot.serve.create_wsgi` routing and `bot.serve._waitress`, i.e. waitress threads=16 with the
-  same settings), as its own process (`bench/slack_ack.py --bare-server PORT`).
+  same settings) and the same Bolt settings (`process_before_response=True`: the response goes
+  out when the listener returns, with no 10 ms ack polling), as its own process
+  (`bench/slack_ack.py --bare-server PORT`).
 
 The load generator is a separate process too (`bench/slack_ack.py --load ...`): worker threads,
 each with one persistent `http.client` connection, send signed `/clearance` questions (a mix of
