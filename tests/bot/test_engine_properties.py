@@ -199,8 +199,9 @@ def tables(draw: st.DrawFn) -> tuple[list[Rule], list[License]]:
     rs = draw(st.lists(rules(), max_size=12).map(_unique))
     licensable = [r.id for r in rs if r.effect == "license_required"]
     licenses = []
+    days = [d for d in DATES if d is not None]
     for i in range(draw(st.integers(0, 3)) if licensable else 0):
-        start, end = sorted(draw(st.lists(st.sampled_from(DATES[1:]), min_size=2, max_size=2)))
+        start, end = sorted(draw(st.lists(st.sampled_from(days), min_size=2, max_size=2)))
         licenses.append(License(
             f"L{i}", draw(st.sampled_from(list(CUSTOMERS))),
             tuple(draw(st.lists(st.sampled_from(licensable), min_size=1, max_size=2,

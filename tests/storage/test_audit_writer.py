@@ -57,7 +57,7 @@ def test_a_failed_batch_fails_its_answers_and_the_next_batch_is_written(engine: 
     first = answer_question(cache, QUESTIONS[0], now=NOW)
     writer.write(first, actor="U1", now=NOW)
     # The same decision id again breaks the primary key: that answer must not be shown.
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         writer.write(replace(first, question="again"), actor="U1", now=NOW)
     # The writer dropped its connection and carries on with a fresh one.
     second = answer_question(cache, QUESTIONS[1], now=NOW)
