@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+# Each command imports what it needs when it runs: `clearance ask` is a new process every time,
+# and start-up is most of its cost.
 from bot.errors import BotError, InvalidFile, QuestionError
 from bot.settings import Settings
 
@@ -73,15 +73,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question."""
     from bot.service import KnowledgeCache, ask
     from bot.text import format_answer
+    from storage.snapshots import SnapshotStore
 
     engine = _ready_engine(args)
     text = " ".join(args.question)
     as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    # A one-shot answer fetches only the customers it needs (fast with 100,000 of them), and
+    # loads the rules compiled by an earlier `ask` at the same revision.
+    cache = KnowledgeCache(engine, lazy_customers=True,
+                           snapshots=SnapshotStore.for_engine(engine, Settings().snapshot_dir()))
     try:
-        # A one-shot answer fetches only the customers it needs (fast with 100,000 of them).
-        answer = ask(engine, KnowledgeCache(engine, lazy_customers=True), text,
-                     actor=_author(args), as_of=as_of,
-                     access=args.access)
+        answer = ask(engine, cache, text, actor=_author(args), as_of=as_of, access=args.access)
     except QuestionError as exc:
         if args.json:
             _print_json(exc.to_dict())
@@ -143,6 +145,8 @@ def cmd_customers_import(args: argparse.Namespace) -> int:
 
 def cmd_rules_export(args: argparse.Namespace) -> int:
     """Write the whole rule table as a version-1 YAML file (or to stdout)."""
+    import yaml
+
     from storage.db import session_scope
     from storage.rules import load_table
 
@@ -185,6 +189,8 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
 
 def cmd_rules_show(args: argparse.Namespace) -> int:
     """Show one rule (or group, model, license) in file form."""
+    import yaml
+
     table = _table(args)
     for kind in ("rules", "groups", "models", "licenses", "vendors"):
         entity = table.section(kind).get(args.id)
@@ -212,6 +218,8 @@ def cmd_customers_list(args: argparse.Namespace) -> int:
 
 def cmd_customers_show(args: argparse.Namespace) -> int:
     """Show one customer by id, name or alias."""
+    import yaml
+
     from bot.customers import CustomerIndex
 
     table = _table(args)

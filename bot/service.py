@@ -21,7 +21,6 @@ from bot.answers import answer as decide
 from bot.questions import parse_question
 from storage.db import ensure_schema, session_scope
 from storage.decisions import decision_row, record_decisions
-from storage.files import read_file
 from storage.rules import (
     DEFAULT_PACK,
     current_revision,
@@ -29,12 +28,15 @@ from storage.rules import (
     load_table,
     seed_places,
 )
+from storage.snapshots import RevisionStamp, SnapshotStore, paused_gc, revision_stamp
 
 if TYPE_CHECKING:
     from bot.audit import AuditWriter
 
 SYSTEM_AUTHOR = "clearance"
 _NEWEST_REVISION = text("SELECT max(number) FROM revision")
+_STATE = text("SELECT value FROM app_state WHERE key = :key")
+SOURCES_SEEDED = "seeded:sources"  # the app_state marker: the shipped sources were added once
 SOURCES_PACK = DEFAULT_PACK.parent / "sources.yaml"
 
 
@@ -50,16 +52,21 @@ def initialize(engine: Engine, *, pack: Path | None = DEFAULT_PACK, now: datetim
     Returns the revision the database is at afterwards.
     """
     ensure_schema(engine)
-    with session_scope(engine) as session:
-        rev = current_revision(session=session)
-        if rev == 0:
-            seed_places(session=session)
-            if pack is not None:
-                parsed = read_file(pack)
-                rev = import_parsed(session=session, parsed=parsed, replace=True, author=author,
-                                    now=now or utcnow(),
-                                    summary=f"default rule pack ({pack.name})").number
-            session.commit()
+    with engine.connect() as conn:  # the common case: one plain query, no ORM session
+        rev: int = conn.execute(_NEWEST_REVISION).scalar() or 0
+    if rev == 0:
+        with session_scope(engine) as session:
+            rev = current_revision(session=session)
+            if rev == 0:
+                seed_places(session=session)
+                if pack is not None:
+                    from storage.files import read_file
+
+                    parsed = read_file(pack)
+                    rev = import_parsed(session=session, parsed=parsed, replace=True,
+                                        author=author, now=now or utcnow(),
+                                        summary=f"default rule pack ({pack.name})").number
+                session.commit()
     if seed_sources:
         add_default_sources(engine, now=now or utcnow())
     return rev
@@ -67,12 +74,15 @@ def initialize(engine: Engine, *, pack: Path | None = DEFAULT_PACK, now: datetim
 
 def add_default_sources(engine: Engine, *, now: datetime) -> int:
     """Add the shipped policy sources once (a database that had them keeps its own choices)."""
+    with engine.connect() as conn:  # the common case, with a plain query: they were added
+        if conn.execute(_STATE, {"key": SOURCES_SEEDED}).scalar():
+            return 0
     import yaml
 
     from storage.policies import add_source, get_state, parse_interval, set_state
 
     with session_scope(engine) as session:
-        if get_state(session=session, key="seeded:sources"):
+        if get_state(session=session, key=SOURCES_SEEDED):
             return 0
         groups = set(load_table(session=session).groups)
         data = yaml.safe_load(SOURCES_PACK.read_text(encoding="utf-8"))
@@ -85,7 +95,7 @@ def add_default_sources(engine: Engine, *, now: datetime) -> int:
                        selector=s.get("selector"),
                        country_list_group=group if group in groups else None)
             added += 1
-        set_state(session=session, key="seeded:sources", value=now.isoformat())
+        set_state(session=session, key=SOURCES_SEEDED, value=now.isoformat())
         session.commit()
         return added
 
@@ -96,17 +106,21 @@ class KnowledgeCache:
 
     With `ttl_s` the revision is looked up at most that often (the server uses about a second);
     `invalidate()` makes the next call look again, for changes made in this process.
+    With `snapshots` (one-shot commands, with `lazy_customers`) the knowledge of a revision is
+    built once and loaded from there by later processes (`storage.snapshots`).
     """
 
     engine: Engine
     ttl_s: float = 0.0
     lazy_customers: bool = False  # fetch customers on demand (one-shot commands)
+    snapshots: SnapshotStore | None = None
     _knowledge: Knowledge | None = None
     _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _build(self, session: Any, rev: int) -> Knowledge:
-        return _build_knowledge(self.engine, session, rev, self.lazy_customers)
+    def __post_init__(self) -> None:
+        if self.snapshots is not None and not self.lazy_customers:
+            raise ValueError("knowledge snapshots leave customers out: use lazy_customers")
 
     def invalidate(self) -> None:
         """Look up the revision on the next call."""
@@ -118,17 +132,42 @@ class KnowledgeCache:
         if cached is not None and self.ttl_s and time.monotonic() - self._checked < self.ttl_s:
             return cached
         self._checked = time.monotonic()
-        if cached is not None:
+        with self.engine.connect() as conn:
             # The common case: one cheap query on a pooled connection, no ORM session.
-            with self.engine.connect() as conn:
-                if (conn.execute(_NEWEST_REVISION).scalar() or 0) == cached.revision:
-                    return cached
-        with session_scope(self.engine) as session:
-            rev = current_revision(session=session)
-            with self._lock:
-                if self._knowledge is None or self._knowledge.revision != rev:
-                    self._knowledge = self._build(session, rev)
-                return self._knowledge
+            if cached is not None and \
+                    (conn.execute(_NEWEST_REVISION).scalar() or 0) == cached.revision:
+                return cached
+            stamp = revision_stamp(conn)
+        with self._lock:
+            if self._knowledge is None or self._knowledge.revision != stamp.number:
+                self._knowledge = self._load_or_build(stamp)
+            return self._knowledge
+
+    def _load_or_build(self, stamp: RevisionStamp) -> Knowledge:
+        if not self.lazy_customers:
+            with session_scope(self.engine) as session:
+                return build_knowledge(load_table(session=session, revision=stamp.number))
+        own = _own_objects(self.engine, stamp.number)
+        if self.snapshots is not None:
+            loaded = self.snapshots.load(stamp, own)
+            if isinstance(loaded, Knowledge) and loaded.revision == stamp.number:
+                return loaded
+        with paused_gc(), session_scope(self.engine) as session:
+            table = load_table(session=session, revision=stamp.number, customers=False)
+            table.customers = own["customers"]
+            knowledge = build_knowledge(table, customers=own["customer_index"])
+        if self.snapshots is not None:
+            self.snapshots.save(stamp, knowledge, own)
+        return knowledge
+
+
+def _own_objects(engine: Engine, revision: int) -> dict[str, Any]:
+    """Return the parts of a lazy knowledge bound to this process (never in a snapshot)."""
+    from storage.customers import StoredCustomerIndex, StoredCustomers
+
+    stored = StoredCustomers(engine, revision)
+    return {"database": engine, "customers": stored,
+            "customer_index": StoredCustomerIndex(engine, revision, stored)}
 
 
 def answer_question(cache: KnowledgeCache, text: str, *, now: datetime,
@@ -141,17 +180,6 @@ def answer_question(cache: KnowledgeCache, text: str, *, now: datetime,
     if access is not None:
         question = replace(question, access=access)
     return decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
-
-
-def _build_knowledge(engine: Engine, session: Any, rev: int, lazy: bool) -> Knowledge:
-    if not lazy:
-        return build_knowledge(load_table(session=session, revision=rev))
-    from storage.customers import StoredCustomerIndex, StoredCustomers
-
-    table = load_table(session=session, revision=rev, customers=False)
-    stored = StoredCustomers(engine, rev)
-    table.customers = stored
-    return build_knowledge(table, customers=StoredCustomerIndex(engine, rev, stored))
 
 
 def ask(engine: Engine, cache: KnowledgeCache, text: str, *, actor: str,

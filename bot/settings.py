@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,19 @@ class Settings(BaseSettings):
     tick_s: float = Field(30.0, alias="CLEARANCE_TICK_S")
     delivery_tick_s: float = Field(5.0, alias="CLEARANCE_DELIVERY_TICK_S")
     delivery_lease_s: float = Field(120.0, alias="CLEARANCE_DELIVERY_LEASE_S")
+    cache_dir: str | None = Field(None, alias="CLEARANCE_CACHE_DIR")
+
+    def snapshot_dir(self) -> Path | None:
+        """Return where `clearance ask` keeps knowledge snapshots (None: CLEARANCE_CACHE_DIR=off).
+
+        Default: the platform's user cache directory (~/.cache/clearance on Linux).
+        """
+        from storage.snapshots import default_cache_dir
+
+        value = (self.cache_dir or "").strip()
+        if value.lower() == "off":
+            return None
+        return Path(value).expanduser() if value else default_cache_dir()
 
     def high_keywords(self) -> tuple[str, ...]:
         """Return the keywords that make a change high severity."""

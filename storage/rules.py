@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -17,8 +17,11 @@ from sqlmodel import Session, col, select
 from bot.customers import customer_key
 from bot.places import build_place_catalog
 from bot.ruletable import KINDS, Customer, RuleTable
-from storage.files import ParsedFile, check_merged, merge, read_file
 from storage.models import ROW_TYPES, CustomerRow, Place, Revision
+
+if TYPE_CHECKING:
+    # Imported by the functions that read files: `clearance ask` only reads the table.
+    from storage.files import ParsedFile
 
 DEFAULT_PACK = Path(__file__).parent / "packs" / "default.yaml"
 
@@ -131,6 +134,8 @@ def write_revision(*, session: Session, old: RuleTable, new: RuleTable, author: 
 def import_parsed(*, session: Session, parsed: ParsedFile, replace: bool, author: str,
                   now: datetime, summary: str | None = None) -> Revision:
     """Check a parsed file against the current table and apply it as one revision."""
+    from storage.files import check_merged, merge
+
     current = load_table(session=session)
     merged = merge(current, parsed, replace=replace)
     check_merged(merged, parsed, build_place_catalog())
@@ -143,6 +148,8 @@ def import_parsed(*, session: Session, parsed: ParsedFile, replace: bool, author
 def import_file(*, session: Session, path: Path, replace: bool, author: str, now: datetime,
                 allowed: tuple[str, ...] = KINDS) -> Revision:
     """Read, check and apply a rule-table file as one revision; raise `InvalidFile` on error."""
+    from storage.files import read_file
+
     parsed = read_file(path, allowed=allowed)
     if allowed != KINDS and replace:
         raise ValueError("replace is only for whole rule tables")

@@ -50,6 +50,14 @@ def fresh_database(directory: Path) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Knowledge snapshots of `clearance ask` go to a temporary directory, not the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CLEARANCE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> Iterator[str]:
     """A URL to an empty database of its own, for one test."""
