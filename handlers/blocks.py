@@ -102,6 +102,8 @@ def list_section(title: str, items: Sequence[str], *, limit: int = 10,
 
 def fit(blocks: list[Block], *, max_blocks: int = MAX_BLOCKS, more: str = "") -> list[Block]:
     """Keep blocks within the count and aggregate-size limits, noting what was left out."""
+    if len(blocks) <= max_blocks and len(json.dumps(blocks)) <= MAX_MESSAGE_CHARS:
+        return list(blocks)  # the common case, measured in one pass: everything fits
     out: list[Block] = []
     total = 0
     for i, block in enumerate(blocks):

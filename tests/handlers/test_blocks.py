@@ -15,10 +15,12 @@ from handlers.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_CHARS,
     escape,
+    fit,
     render_answer,
     render_help,
     render_question_error,
     render_rules_detail,
+    section,
 )
 from handlers.views import render_customer, render_home, render_review_request, resolve_modal
 from storage.models import Decision, ReviewRequest
@@ -165,3 +167,22 @@ def test_home_view_within_limits() -> None:
     View(**view).to_dict()
     assert "<!channel>" not in json.dumps(view)
     assert sum(1 for b in view["blocks"] if "q &lt;!channel&gt;" in json.dumps(b)) == 10
+
+
+@pytest.mark.parametrize(("n", "size", "kept"), [
+    (3, 100, 3),                      # fits: every block, unchanged
+    (MAX_BLOCKS, 100, MAX_BLOCKS),    # exactly the count limit still fits
+    (MAX_BLOCKS + 5, 100, MAX_BLOCKS - 1),  # too many: room for the "…and N more" note
+    (8, MAX_MESSAGE_CHARS // 4, 3),   # too large together: cut where the size runs out
+])
+def test_fit_keeps_what_fits_and_says_how_many_were_left_out(n: int, size: int,
+                                                             kept: int) -> None:
+    blocks = [section(f"{i:03d}" + "x" * size) for i in range(n)]
+    out = fit(blocks)
+    assert out[:kept] == blocks[:kept]
+    if kept == n:
+        assert out == blocks
+    else:
+        assert len(out) == kept + 1
+        assert f"…and {n - kept} more" in json.dumps(out[-1], ensure_ascii=False)
+        assert len(json.dumps(out)) <= MAX_MESSAGE_CHARS + 500
