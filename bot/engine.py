@@ -145,9 +145,10 @@ class Evaluation:
     @property
     def overridden(self) -> tuple[Match, ...]:
         """The matching rules less strict than the deciding ones, strictest first."""
-        if self._list_overridden is not None:
+        list_them = self._list_overridden
+        if list_them is not None:
             # Two threads may both list them; the result is the same, so no lock is needed.
-            self._overridden = self._list_overridden()
+            self._overridden = list_them()
             self._list_overridden = None
         return self._overridden
 
@@ -279,7 +280,10 @@ class Engine:
                                                        expanded)
 
     def candidates(self, model: str, country: str) -> list[CompiledRule]:
-        """Return the rules that may apply to this model in this place (any date or access)."""
+        """Return the rules whose model and place conditions hold (any date, access, customer).
+
+        Not used to decide; tests and the benchmark use it to check and size the index.
+        """
         index = self._by_model.get(model)
         if index is None:
             return []
@@ -412,10 +416,12 @@ class Engine:
                     if unknown is not None:
                         pending.append(Pending(cr.rule, unknown))
                     else:
-                        mask |= 1 << (index.width - 1 - k)
+                        mask |= index.bit(k)
             else:
-                mask &= index.tagged_any(customer.tags) & self._controlled_mask(
-                    index, tested, customer.id, subject.hq, hq_parent)
+                # Tags first: ownership (database lookups in the CLI) only for rules still in.
+                mask &= index.tagged_any(customer.tags)
+                mask &= self._controlled_mask(index, mask & index.controlled, customer.id,
+                                              subject.hq, hq_parent)
         if not mask:
             return decide_verdict([], pending)
         licensed: tuple[Match, ...] = ()
@@ -424,9 +430,10 @@ class Engine:
         if not mask:  # every match was a licensed rule: they are the allows that decide
             return _conclude(licensed, pending)
         # Bits run strictest first: the highest set bit is the verdict's rule.
-        top = index.rank_bits[index.rules[index.width - mask.bit_length()].rank]
-        if top == index.rank_bits.get(0):  # allow decides: the licensed rules are among them
+        rank = index.rules[index.width - mask.bit_length()].rank
+        if rank == EFFECT_RANK["allow"]:  # allow decides: the licensed rules are among them
             return _conclude(self._matches(index, mask, subject, hq_parent, licensed), pending)
+        top = index.rank_bits[rank]
         deciding = self._matches(index, mask & top, subject, hq_parent)
         rest = mask & ~top
         later = partial(self._matches, index, rest, subject, hq_parent, licensed) \
@@ -462,7 +469,7 @@ class Engine:
             if lic is not None:
                 detail = self._detail(cr, subject, hq_parent) if cr.control is not None else None
                 licensed.append(Match(cr.rule, "allow", lic, detail))
-                mask &= ~(1 << (index.width - 1 - k))
+                mask &= ~index.bit(k)
         return mask, tuple(licensed)
 
     def _controlled_mask(self, index: ModelIndex, tested: int, customer_id: str, hq: str,

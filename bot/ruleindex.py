@@ -33,7 +33,7 @@ class _PlaceMasks:
     anywhere: int = 0  # no condition, or only `not_in`
     inside: dict[str, int] = field(default_factory=dict)  # code -> rules whose `in` names it
     outside: dict[str, int] = field(default_factory=dict)  # code -> rules whose `not_in` names it
-    _cache: dict[str, int] = field(default_factory=dict)
+    _cache: dict[tuple[str, str | None], int] = field(default_factory=dict)
 
     def add(self, places: PlaceSet | None, bit: int) -> None:
         """Record one rule's condition."""
@@ -45,8 +45,8 @@ class _PlaceMasks:
             _or_into(self.outside, places.exclude, bit)
 
     def holding(self, code: str, parent: str | None) -> int:
-        """Return the rules whose condition holds for the place (cached per code)."""
-        hit = self._cache.get(code)
+        """Return the rules whose condition holds for the place (cached per place)."""
+        hit = self._cache.get((code, parent))
         if hit is None:
             # A country listed in `in`/`not_in` covers its subdivisions; a subdivision only itself.
             inside = self.anywhere | self.inside.get(code, 0)
@@ -54,7 +54,7 @@ class _PlaceMasks:
             if parent is not None:
                 inside |= self.inside.get(parent, 0)
                 outside |= self.outside.get(parent, 0)
-            hit = self._cache[code] = inside & ~outside
+            hit = self._cache[code, parent] = inside & ~outside
         return hit
 
 
@@ -71,7 +71,9 @@ class ModelIndex:
     access: dict[str, int] = field(default_factory=dict)
     undated: int = 0
     dated: list[tuple[date | None, date | None, int]] = field(default_factory=list)
-    bounds: list[date] = field(default_factory=list)  # sorted dates where the in-force set changes
+    # Sorted day numbers (date ordinals) where the in-force set changes: a rule's first day and
+    # the day after its last. Ordinals, because the day after 9999-12-31 is no date.
+    bounds: list[int] = field(default_factory=list)
     untagged: int = 0
     tags: dict[str, int] = field(default_factory=dict)
     uncontrolled: int = 0
@@ -83,10 +85,10 @@ class ModelIndex:
     _in_force: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.width = n = len(self.rules)
-        cuts: set[date] = set()
+        self.width = len(self.rules)
+        cuts: set[int] = set()
         for k, cr in enumerate(self.rules):
-            bit = 1 << (n - 1 - k)
+            bit = self.bit(k)
             self.rank_bits[cr.rank] = self.rank_bits.get(cr.rank, 0) | bit
             self.places.add(cr.places, bit)
             self.hq.add(cr.hq, bit)
@@ -100,9 +102,9 @@ class ModelIndex:
             else:
                 self.dated.append((rule.effective_from, rule.effective_to, bit))
                 if rule.effective_from is not None:
-                    cuts.add(rule.effective_from)
+                    cuts.add(rule.effective_from.toordinal())
                 if rule.effective_to is not None:
-                    cuts.add(date.fromordinal(rule.effective_to.toordinal() + 1))
+                    cuts.add(rule.effective_to.toordinal() + 1)
             if cr.tags is None:
                 self.untagged |= bit
             else:
@@ -118,13 +120,17 @@ class ModelIndex:
                 self.licensable |= bit
         self.bounds = sorted(cuts)
 
+    def bit(self, k: int) -> int:
+        """Return the mask of `rules[k]` alone."""
+        return 1 << (self.width - 1 - k)
+
     def with_access(self, access: str) -> int:
         """Return the rules that allow this access."""
         return self.any_access | self.access.get(access, 0)
 
     def in_force(self, as_of: date) -> int:
         """Return the rules in force on the date (cached per interval between rule dates)."""
-        segment = bisect_right(self.bounds, as_of)
+        segment = bisect_right(self.bounds, as_of.toordinal())
         hit = self._in_force.get(segment)
         if hit is None:
             hit = self.undated

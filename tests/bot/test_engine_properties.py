@@ -228,6 +228,10 @@ ASKED_DATES = sorted({date(2024, 12, 31), date(2026, 11, 26)} | {
 @example(table=([Rule("z", "allow", "t"), Rule("lr", "license_required", "t"),
                  Rule("r", "review", "t")], [License("L0", "de", ("lr",))]),
          asked=[Subject(CUSTOMERS["de"], "DE", "DE", "m-closed")], rnd=random.Random(0))
+# The last day a date can have: the day after it is no date, and the index must still build.
+@example(table=([Rule("forever", "deny", "t", effective_from=date(2025, 1, 1),
+                      effective_to=date.max), Rule("a", "allow", "t")], []),
+         asked=[Subject(None, "DE", "DE", "m-closed")], rnd=random.Random(0))
 def test_the_bitset_index_gives_what_testing_every_rule_gives(
         table: tuple[list[Rule], list[License]], asked: list[Subject],
         rnd: random.Random) -> None:
