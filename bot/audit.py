@@ -37,12 +37,9 @@ class AuditWriter:
 
     def submit(self, answer: Answer, *, actor: str, now: datetime) -> Future[None]:
         """Queue one decision; the future completes when it is committed (or fails)."""
-        if self._thread is None:
-            with self._start_lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="audit-writer",
-                                                    daemon=True)
-                    self._thread.start()
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            self._start()
         done: Future[None] = Future()
         self._queue.put((answer, actor, now, done))
         return done
@@ -50,6 +47,13 @@ class AuditWriter:
     def write(self, answer: Answer, *, actor: str, now: datetime, timeout: float = 10.0) -> None:
         """Record one decision; return once it is committed (raise if it could not be)."""
         self.submit(answer, actor=actor, now=now).result(timeout=timeout)
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+                thread.start()
+                self._thread = thread
 
     def _run(self) -> None:
         while True:
@@ -59,17 +63,31 @@ class AuditWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            rows = [decision_row(answer, actor=actor, now=now)
-                    for answer, actor, now, _done in batch]
             try:
-                self._insert(rows)
-            except Exception as exc:
-                log.exception("could not write %d decisions to the audit log", len(rows))
+                self._write(batch)
+            except BaseException as exc:  # never leave a caller waiting, whatever happened
+                for *_rest, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+
+    def _write(self, batch: list[_Item]) -> None:
+        """Commit a batch; if it fails, commit its decisions one by one so only a bad one fails."""
+        try:
+            self._insert([decision_row(a, actor=actor, now=now) for a, actor, now, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1 or getattr(exc, "connection_invalidated", False):
+                # One decision, or the database is unreachable: every answer here fails.
+                log.exception("could not write %d decision(s) to the audit log", len(batch))
                 for *_rest, done in batch:
                     done.set_exception(exc)
-            else:
-                for *_rest, done in batch:
-                    done.set_result(None)
+                return
+            for item in batch:
+                self._write([item])
+            return
+        for *_rest, done in batch:
+            done.set_result(None)
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         """Insert and commit, on a fresh connection once if the kept one was lost."""
@@ -84,6 +102,8 @@ class AuditWriter:
                 return
             except DBAPIError as exc:
                 self._drop()
+                # A connection lost after the commit went through makes the retry a duplicate
+                # key: those answers are reported as failed, never shown unrecorded.
                 if attempt == 2 or not exc.connection_invalidated:
                     raise
             except Exception:

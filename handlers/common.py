@@ -58,11 +58,12 @@ class Deps:
         AFTER_ACK_WORKERS, thread_name_prefix="after-ack"))
 
     def later(self, work: Callable[[], Any], *, respond: Respond | None = None) -> None:
-        """Run Slack calls and other slow work after the ack has been sent.
+        """Run Slack calls and other slow work beside the ack, on a worker thread.
 
         The app processes each request before responding (no 10 ms ack polling), so a listener
-        acks with what it computed and hands the rest here. A failure is logged with an error
-        id, which the user gets through `respond` when there is one.
+        acks with what it computed and hands the rest here; the work starts at once and the
+        listener returns without waiting for it. A failure is logged with an error id, which
+        the user gets through `respond` when there is one.
         """
         def run() -> None:
             try:
@@ -176,7 +177,9 @@ def answer_in_ack(deps: Deps, text: str, *, actor: str, on_late: Callable[[Paylo
                 on_late(payload if f.exception() is None else failure_payload(f.exception()))
             except Exception:
                 log.exception("could not deliver a late answer")
-        done.add_done_callback(deliver)
+        # Not on the audit writer's thread, which calls this: posting to Slack there would
+        # hold up every other answer's commit.
+        done.add_done_callback(lambda f: deps.later(lambda: deliver(f)))
         return None
     except Exception as exc:
         return failure_payload(exc)

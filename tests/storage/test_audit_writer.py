@@ -75,3 +75,23 @@ def test_the_writer_reconnects_when_its_connection_was_lost(engine: Engine) -> N
     answer = answer_question(cache, QUESTIONS[2], now=NOW)
     writer.write(answer, actor="U3", now=NOW)
     assert _count(engine, answer.decision_id) == 1
+
+
+def test_one_bad_decision_fails_alone_and_the_writer_lives_on(engine: Engine) -> None:
+    cache = KnowledgeCache(engine)
+    writer = AuditWriter(engine)
+    answers = [answer_question(cache, QUESTIONS[i % 3], now=NOW) for i in range(20)]
+    writer.write(answers[0], actor="U0", now=NOW)
+    # Queued together with good ones: a duplicate id, and one whose row cannot even be built.
+    futures = [writer.submit(a, actor="U", now=NOW) for a in answers[1:10]]
+    duplicate = writer.submit(answers[0], actor="U0", now=NOW)
+    broken = writer.submit(replace(answers[10], as_of=None), actor="U", now=NOW)  # type: ignore[arg-type]
+    futures += [writer.submit(a, actor="U", now=NOW) for a in answers[11:]]
+    for f in futures:
+        assert f.result(timeout=30) is None
+    assert isinstance(duplicate.exception(timeout=30), Exception)
+    assert isinstance(broken.exception(timeout=30), Exception)
+    assert _count(engine) == 19  # every good answer, once
+    later = answer_question(cache, QUESTIONS[0], now=NOW)
+    writer.write(later, actor="U9", now=NOW)
+    assert _count(engine, later.decision_id) == 1
