@@ -112,7 +112,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.action("resolve_review")
     def handle_resolve_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                              client: WebClient) -> None:
+                              client: WebClient, respond: Respond) -> None:
         ack()
 
         def open_modal() -> None:
@@ -126,7 +126,7 @@ def register(app: App, deps: Deps) -> None:
                 return
             client.views_open(trigger_id=body["trigger_id"],
                               view=resolve_modal(int(action["value"])))
-        deps.later(open_modal)
+        deps.later(open_modal, respond=respond)
 
     @app.view("resolve_review")
     def handle_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -150,9 +150,12 @@ def register(app: App, deps: Deps) -> None:
                 return
             session.commit()
         ack()
-        deps.record_admin_action(user_id=user, action="resolve review", target=str(review_id),
-                                 allowed=True, reason=note)
-        deps.later(lambda: _tell_resolved(deps, client, review, user=user, note=note))
+
+        def record_and_tell() -> None:
+            deps.record_admin_action(user_id=user, action="resolve review",
+                                     target=str(review_id), allowed=True, reason=note)
+            _tell_resolved(deps, client, review, user=user, note=note)
+        deps.later(record_and_tell)
 
     @app.action("home_help")
     def handle_home_help(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -116,6 +116,21 @@ def _announce(deps: Deps, client: WebClient, *, user: str, action: str, revision
         log.exception("could not post revision %s to the audit channel", revision.number)
 
 
+def _record_and_announce(deps: Deps, client: WebClient, *, user: str, action: str,
+                         target: str | None, revision: Revision, reason: str, said: str) -> None:
+    """After the modal closed: log the admin action and post the change to the audit channel.
+
+    The change is committed already (its revision names who and why), so neither step may keep
+    the other from happening.
+    """
+    try:
+        deps.record_admin_action(user_id=user, action=action, target=target, allowed=True,
+                                 revision=revision.number, reason=reason)
+    except Exception as exc:
+        failure_payload(exc)  # logged with an error id
+    _announce(deps, client, user=user, action=said, revision=revision, reason=reason)
+
+
 def _admin_reason(deps: Deps, client: WebClient, ack: Ack, view: dict[str, Any], *, user: str,
                   action: str, target: str | None, block: str) -> str | None:
     """Return the submission's reason, or answer the modal with an inline error and None.
@@ -160,11 +175,9 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         eid = rev.changes[0]["id"] if rev.changes else meta.get("id")
-        deps.record_admin_action(user_id=user, action=f"{kind} {mode}", target=eid,
-                                 allowed=True, revision=rev.number, reason=reason)
-        deps.later(lambda: _announce(deps, client, user=user,
-                                     action=f"{mode} {kind[:-1]} {eid}", revision=rev,
-                                     reason=reason))
+        deps.later(lambda: _record_and_announce(deps, client, user=user, action=f"{kind} {mode}",
+                                                target=eid, revision=rev, reason=reason,
+                                                said=f"{mode} {kind[:-1]} {eid}"))
 
     @app.view("retire_rule")
     def handle_retire(ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -189,7 +202,6 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={REASON_BLOCK: text[:1900]})
             return
         ack()
-        deps.record_admin_action(user_id=user, action="rule retire", target=rule_id,
-                                 allowed=True, revision=rev.number, reason=reason)
-        deps.later(lambda: _announce(deps, client, user=user, action=f"retire rule {rule_id}",
-                                     revision=rev, reason=reason))
+        deps.later(lambda: _record_and_announce(deps, client, user=user, action="rule retire",
+                                                target=rule_id, revision=rev, reason=reason,
+                                                said=f"retire rule {rule_id}"))
