@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -39,6 +40,26 @@ def create_client(settings: Settings) -> WebClient:
     )
 
 
+class AnswerEachEventOnce(Middleware):
+    """Skip an Events API delivery whose event_id was handled already (Slack's retries)."""
+
+    # A Middleware subclass, not a function: Bolt calls it directly instead of inspecting its
+    # arguments on every request.
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse,
+                next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """Claim the event id in the database; answer 200 without processing if it was taken."""
+        body = req.body
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not claim_event(self.engine, str(event_id), now=self.clock()):
+            log.info("skipping event %s: already handled (a retried delivery)", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+
 def create_app(settings: Settings, engine: Engine, *,
                clock: Callable[[], datetime] = utcnow) -> tuple[App, Deps]:
     """Build the Bolt app with every listener registered."""
@@ -51,13 +72,7 @@ def create_app(settings: Settings, engine: Engine, *,
     deps = Deps(settings=settings, engine=engine, cache=KnowledgeCache(engine, ttl_s=1.0),
                 clock=clock, audit=AuditWriter(engine))
 
-    @app.middleware
-    def answer_each_event_once(body: dict[str, Any], next: Callable[[], Any]) -> Any:
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not claim_event(engine, str(event_id), now=clock()):
-            log.info("skipping event %s: already handled (a retried delivery)", event_id)
-            return BoltResponse(status=200, body="")
-        return next()
+    app.use(AnswerEachEventOnce(engine, clock))
 
     @app.error
     def handle_errors(error: Exception, body: dict[str, Any], respond: Any) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
 from bot.errors import Candidate, QuestionError
+from bot.places import strip_accents
 from bot.ruletable import Customer
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -18,8 +18,7 @@ MAX_BUCKET = 2000
 
 def customer_key(name: str) -> str:
     """Fold case, accents and punctuation: "ACME, GmbH." and "acme gmbh" are the same key."""
-    folded = unicodedata.normalize("NFKD", name)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    folded = strip_accents(name).lower()
     return " ".join(_NON_ALNUM.sub(" ", folded).split())
 
 

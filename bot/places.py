@@ -103,10 +103,17 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SAINT = re.compile(r"\bst\b(?= )")  # not "ST" alone: that is São Tomé
 
 
+def strip_accents(text: str) -> str:
+    """Drop accents ("Türkiye" -> "Turkiye"); ASCII text, the usual case, has none to drop."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch))
+
+
 def normalize_place(text: str) -> str:
     """Fold case, accents, punctuation, "&", "St" and a leading "the" so names compare loosely."""
-    folded = unicodedata.normalize("NFKD", text)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    folded = strip_accents(text).lower()
     folded = folded.replace("'", "").replace("\u2019", "").replace(".", "").replace("&", " and ")
     folded = _NON_ALNUM.sub(" ", folded).strip()
     # "St Lucia" and "St. Kitts & Nevis" are how people write "Saint ..." names.
