@@ -353,26 +353,21 @@ class Engine:
             return True, None, None
         who = s.customer.name if s.customer else (s.name or "the customer")
         unknown: list[str] = []
-        detail = None
         if cr.tags is not None:
             if s.customer is None:
                 unknown.append(f"{who} is not tagged {' or '.join(sorted(cr.tags))}")
             elif not cr.tags.intersection(s.customer.tags):
                 return False, None, None
-        if cr.control is not None:
-            ctl = cr.control
-            if ctl.places.contains(s.hq, hq_parent):
-                detail = f"{who} is headquartered in {s.hq}"
-            elif s.customer is None:
+        ctl = cr.control
+        if ctl is not None and not ctl.places.contains(s.hq, hq_parent):
+            if s.customer is None:
                 unknown.append(f"{who} is not {ctl.spec.describe()} owned from "
                                f"{self.describe_places(ctl.spec.places)}")
-            elif self.controlled(s.customer.id, ctl):
-                detail = self.control_path(s.customer.id, ctl)
-            else:
+            elif not self.controlled(s.customer.id, ctl):
                 return False, None, None
         if unknown:
             return True, "; ".join(unknown), None
-        return True, None, detail
+        return True, None, self._detail(cr, s, hq_parent) if ctl is not None else None
 
     def describe_places(self, spec: PlaceSpec) -> str:
         """Name a place condition for people, using group names ("outside Supported regions")."""
