@@ -95,3 +95,18 @@ def test_one_bad_decision_fails_alone_and_the_writer_lives_on(engine: Engine) ->
     later = answer_question(cache, QUESTIONS[0], now=NOW)
     writer.write(later, actor="U9", now=NOW)
     assert _count(engine, later.decision_id) == 1
+
+
+@pytest.mark.parametrize(("setting", "level"), [("NORMAL", 1), ("FULL", 2)])
+def test_the_writer_sets_sqlite_durability_on_its_own_connection(engine: Engine, setting: str,
+                                                                 level: int) -> None:
+    writer = AuditWriter(engine, synchronous=setting)  # type: ignore[arg-type]
+    writer.write(answer_question(KnowledgeCache(engine), QUESTIONS[0], now=NOW), actor="U1",
+                 now=NOW)
+    if engine.dialect.name != "sqlite":
+        pytest.skip("synchronous is SQLite's; PostgreSQL commits are durable")
+    assert writer._conn is not None
+    assert writer._conn.exec_driver_sql("PRAGMA synchronous").scalar() == level
+    # Other connections keep SQLite's default (FULL), whatever the writer uses.
+    with engine.connect() as other:
+        assert other.exec_driver_sql("PRAGMA synchronous").scalar() == 2
