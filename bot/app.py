@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.audit import AuditWriter
+from bot.generation import SharedGeneration
 from bot.service import KnowledgeCache, utcnow
 from bot.settings import Settings
 from handlers import register
@@ -60,17 +61,22 @@ class AnswerEachEventOnce(Middleware):
         return next()
 
 
-def create_app(settings: Settings, engine: Engine, *,
-               clock: Callable[[], datetime] = utcnow) -> tuple[App, Deps]:
-    """Build the Bolt app with every listener registered."""
+def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], datetime] = utcnow,
+               shared: SharedGeneration | None = None) -> tuple[App, Deps]:
+    """Build the Bolt app with every listener registered.
+
+    `shared` tells the sibling worker processes of a server about rule and customer changes.
+    """
     secret = settings.slack_signing_secret.get_secret_value() \
         if settings.slack_signing_secret else None
     app = App(client=create_client(settings), signing_secret=secret,
               request_verification_enabled=not settings.socket_mode() or secret is not None,
               process_before_response=True)  # listeners hand slow work to Deps.later
-    # Revisions are looked up at most once a second; changes made here invalidate at once.
-    deps = Deps(settings=settings, engine=engine, cache=KnowledgeCache(engine, ttl_s=1.0),
-                clock=clock, audit=AuditWriter(engine))
+    # Revisions are looked up at most once a second; changes made by any worker of this server
+    # invalidate at once (`shared`), changes made elsewhere (the CLI) within that second.
+    cache = KnowledgeCache(engine, ttl_s=1.0, shared=shared)
+    deps = Deps(settings=settings, engine=engine, cache=cache, clock=clock,
+                audit=AuditWriter(engine, synchronous=settings.sqlite_audit_synchronous))
 
     app.use(AnswerEachEventOnce(engine, clock))
 

@@ -300,8 +300,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.db:
         settings = settings.model_copy(update={"database_url": args.db})
+    if args.workers is not None:
+        settings = settings.model_copy(update={"web_workers": args.workers})
     serve(settings, http=args.http, host=args.host, port=args.port)
     return 0
+
+
+def worker_count(text: str) -> int:
+    """Parse a whole number from 1 to 64 (argparse turns the ValueError into a usage error)."""
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 64, not {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -379,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
     p.add_argument("--port", type=int, help="HTTP port (default 3000; in Socket Mode, serve "
                    "/healthz on it)")
+    p.add_argument("--workers", type=worker_count, metavar="N",
+                   help="HTTP worker processes (default CLEARANCE_WEB_WORKERS, else one per CPU)")
     p.set_defaults(func=cmd_serve)
 
     from bot.cli_policy import add_parsers

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -14,6 +15,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.app import create_app
+from bot.generation import SharedGeneration
 from bot.service import initialize
 from bot.settings import Settings
 from storage.db import create_db_engine, session_scope
@@ -22,9 +24,10 @@ from storage.rules import current_revision
 log = logging.getLogger("clearance.serve")
 EVENTS_PATH = "/slack/events"
 StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> Callable[..., Any]:
+def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIApp:
     """Return the WSGI app: Slack requests on /slack/events and GET /healthz."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
 
@@ -61,43 +64,86 @@ def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> Non
     socket_mode = settings.socket_mode() and not http
     settings.require_slack(socket_mode=socket_mode)
     engine = create_db_engine(settings.database_url)
+    # Once, before any worker starts: replicas racing to migrate or seed one new database fail.
     revision = initialize(engine, seed_sources=settings.seed_sources)
-    app, deps = create_app(settings, engine)
-    mode = "socket" if socket_mode else "http"
+    if not socket_mode:
+        engine.dispose()  # no connection is inherited by the workers forked from here
+        shared = SharedGeneration()  # made before the fork: every worker sees the same one
+        run_http(lambda: build_worker(settings, shared=shared)[1], host, port or 3000, settings)
+        return
+    app, wsgi = build_worker(settings, engine=engine, mode="socket")
+    log.info("Clearance serving in socket mode at rule-table revision %s", revision)
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.slack_app_token is not None
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    if port is not None:  # health endpoint beside the socket, for orchestrators
+        threading.Thread(target=_waitress, args=(wsgi, host, port, settings), daemon=True,
+                         name="healthz").start()
+    handler.start()  # type: ignore[no-untyped-call]
+
+
+def build_worker(settings: Settings, *, engine: Engine | None = None, mode: str = "http",
+                 shared: SharedGeneration | None = None) -> tuple[App, WSGIApp]:
+    """Build one serving process: the app, its scheduler and its loaded rule table."""
+    engine = engine or create_db_engine(settings.database_url)
+    app, deps = create_app(settings, engine, shared=shared)
     if settings.scheduler:
         from bot.jobs import Jobs
         from bot.scheduler import create_scheduler
 
-        # One knowledge cache for listeners and jobs: a large customer list is held once.
+        # One knowledge cache for listeners and jobs: a large customer list is held once. Every
+        # worker runs the jobs; they claim their work, so each alert still goes out once.
         jobs = Jobs(engine, settings, client=app.client, lease_s=settings.delivery_lease_s,
                     cache=deps.cache)
         create_scheduler(settings, jobs).start()
         log.info("scheduler started as worker %s", jobs.worker)
     wsgi = create_wsgi(app, engine, max_body=settings.max_body_bytes, mode=mode)
-    deps.cache.get()  # load the rule table now, not on the first question
+    revision = deps.cache.get().revision  # load the rule table now, not on the first question
     # Keep what start-up built (app, clients, the current knowledge) out of the collector's
     # full passes, which walked the whole rule table and customer list and made the latency
     # tail. Frozen objects are still freed by reference counting when a new revision replaces
     # the knowledge; collecting first means no garbage is frozen with them.
     gc.collect()
     gc.freeze()
-    log.info("Clearance serving in %s mode at rule-table revision %s", mode, revision)
-    if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        assert settings.slack_app_token is not None
-        handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        if port is not None:  # health endpoint beside the socket, for orchestrators
-            threading.Thread(target=_waitress, args=(wsgi, host, port, settings), daemon=True,
-                             name="healthz").start()
-        handler.start()  # type: ignore[no-untyped-call]
-        return
-    _waitress(wsgi, host, port or 3000, settings)
+    log.info("worker %s ready at rule-table revision %s", os.getpid(), revision)
+    return app, wsgi
 
 
-def _waitress(wsgi: Callable[..., Any], host: str, port: int, settings: Settings) -> None:
+def run_http(load: Callable[[], WSGIApp], host: str, port: int,
+             settings: Settings) -> None:
+    """Serve HTTP with gunicorn: `settings.workers()` processes of `web_threads` threads each.
+
+    Each process runs `load()` after it starts (no app state crosses a fork). One CPython
+    process answers on one core at a time; the processes share the port, so every core answers.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    options = {
+        "bind": f"{host}:{port}", "workers": settings.workers(), "threads": settings.web_threads,
+        "worker_class": "gthread", "keepalive": 30, "timeout": 60, "graceful_timeout": 10,
+        "proc_name": "clearance", "accesslog": None, "errorlog": "-", "loglevel": "info",
+    }
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24
+                # Its default path is per user: servers side by side would share one socket.
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self) -> WSGIApp:
+            return load()
+
+    log.info("Clearance serving HTTP on %s:%s with %s worker(s) x %s threads", host, port,
+             options["workers"], options["threads"])
+    Server().run()
+
+
+def _waitress(wsgi: WSGIApp, host: str, port: int, settings: Settings) -> None:
     from waitress import serve as waitress_serve
 
-    waitress_serve(wsgi, host=host, port=port, threads=16, ident="clearance",
+    waitress_serve(wsgi, host=host, port=port, threads=4, ident="clearance",
                    max_request_body_size=settings.max_body_bytes, channel_timeout=30,
                    clear_untrusted_proxy_headers=True)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.answers import Answer, Knowledge, build_knowledge
 from bot.answers import answer as decide
+from bot.generation import SharedGeneration
 from bot.questions import parse_question
 from storage.db import ensure_schema, session_scope
 from storage.decisions import decision_row, record_decisions
@@ -105,7 +106,8 @@ class KnowledgeCache:
     """The knowledge for the newest revision, rebuilt only when the revision changes.
 
     With `ttl_s` the revision is looked up at most that often (the server uses about a second);
-    `invalidate()` makes the next call look again, for changes made in this process.
+    `invalidate()` makes the next call look again, for changes made in this process, and with
+    `shared` in every worker process of the server as well.
     With `snapshots` (one-shot commands, with `lazy_customers`) the knowledge of a revision is
     built once and loaded from there by later processes (`storage.snapshots`).
     """
@@ -114,8 +116,10 @@ class KnowledgeCache:
     ttl_s: float = 0.0
     lazy_customers: bool = False  # fetch customers on demand (one-shot commands)
     snapshots: SnapshotStore | None = None
+    shared: SharedGeneration | None = None
     _knowledge: Knowledge | None = None
     _checked: float = 0.0
+    _seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -123,15 +127,19 @@ class KnowledgeCache:
             raise ValueError("knowledge snapshots leave customers out: use lazy_customers")
 
     def invalidate(self) -> None:
-        """Look up the revision on the next call."""
+        """Look up the revision on the next call, here and in the other workers."""
         self._checked = 0.0
+        if self.shared is not None:
+            self.shared.bump()
 
     def get(self) -> Knowledge:
         """Return knowledge for the newest revision."""
         cached = self._knowledge
-        if cached is not None and self.ttl_s and time.monotonic() - self._checked < self.ttl_s:
+        seen = self.shared.read() if self.shared is not None else 0
+        if cached is not None and self.ttl_s and seen == self._seen \
+                and time.monotonic() - self._checked < self.ttl_s:
             return cached
-        self._checked = time.monotonic()
+        self._checked, self._seen = time.monotonic(), seen
         with self.engine.connect() as conn:
             # The common case: one cheap query on a pooled connection, no ORM session.
             if cached is not None and \

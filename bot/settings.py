@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import BotError
@@ -49,6 +51,24 @@ class Settings(BaseSettings):
     delivery_tick_s: float = Field(5.0, alias="CLEARANCE_DELIVERY_TICK_S")
     delivery_lease_s: float = Field(120.0, alias="CLEARANCE_DELIVERY_LEASE_S")
     cache_dir: str | None = Field(None, alias="CLEARANCE_CACHE_DIR")
+    web_workers: int | None = Field(None, ge=1, le=64, alias="CLEARANCE_WEB_WORKERS")
+    web_threads: int = Field(8, ge=1, le=256, alias="CLEARANCE_WEB_THREADS")
+    sqlite_audit_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS")
+
+    @field_validator("sqlite_audit_synchronous", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    def workers(self) -> int:
+        """Return how many HTTP worker processes to run (default: one per usable CPU)."""
+        if self.web_workers is not None:
+            return self.web_workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))  # honours a container's CPU set
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
 
     def snapshot_dir(self) -> Path | None:
         """Return where `clearance ask` keeps knowledge snapshots (None: CLEARANCE_CACHE_DIR=off).

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -92,6 +94,8 @@ def server_env(db_url: str, slack: FakeSlack, **extra: str) -> dict[str, str]:
         "CLEARANCE_ADMINS": ADMIN, "CLEARANCE_REVIEW_CHANNEL": REVIEW_CHANNEL,
         "CLEARANCE_AUDIT_CHANNEL": AUDIT_CHANNEL, "CLEARANCE_MAX_BODY_BYTES": "200000",
         "CLEARANCE_SEED_SOURCES": "false", "CLEARANCE_SCHEDULER": "false",
+        # Two worker processes whatever the machine: every test also covers what they share.
+        "CLEARANCE_WEB_WORKERS": "2",
         **extra,
     })
     return env
@@ -123,15 +127,27 @@ def running_server(db_url: str, slack: FakeSlack, tmp: Path, *args: str,
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1",
              "--port", str(port), *args],
-            env=server_env(db_url, slack, **env), stdout=out, stderr=subprocess.STDOUT)
+            env=server_env(db_url, slack, **env), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)  # its own process group: the server and its workers
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, log)
         yield Server(url, slack, process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """Stop a server started in its own session: SIGTERM, then SIGKILL to the whole group."""
+    if process.poll() is None:
+        process.terminate()  # gunicorn's master stops its workers gracefully
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=timeout)
+    kill_group(process)
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """`kill -9` the server and every worker it forked (as when its machine dies)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)

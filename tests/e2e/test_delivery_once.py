@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +19,7 @@ from sqlmodel import select
 from bot.jobs import METADATA_EVENT
 from storage.db import create_db_engine, session_scope
 from storage.models import AppState, Delivery, Subscription
-from tests.e2e.server import free_port, server_env, wait_healthy
+from tests.e2e.server import free_port, kill_group, server_env, stop, wait_healthy
 from tests.slack_fake import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -52,14 +50,12 @@ def serve(db_url: str, slack: FakeSlack, log: Path) -> Iterator[subprocess.Popen
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1",
              "--port", str(port)], env=server_env(db_url, slack, **FAST), stdout=out,
-            stderr=subprocess.STDOUT)
+            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process, log)
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=15)
+        stop(process)
 
 
 def wait_until(predicate: Any, timeout: float = 20.0, what: str = "condition") -> None:
@@ -105,8 +101,7 @@ def test_kill_9_during_delivery_then_restart_posts_once(db_url: str, tmp_path: P
             customers.write_text(CUSTOMERS.replace("SHARE", "60"))
             cli(db_url, "customers", "import", str(customers))  # flips Nimbus: an alert
             assert posted.wait(timeout=20), "the alert was never posted"
-            os.kill(first.pid, signal.SIGKILL)
-            first.wait(timeout=10)
+            kill_group(first)  # the server and all its workers, mid-post
             engine.dispose()
         release.set()
         slack.on("chat.postMessage", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, select
 
+from bot.generation import SharedGeneration
 from bot.ruletable import RuleTable
 from bot.service import KnowledgeCache, ask, initialize
 from storage.db import session_scope
@@ -87,6 +89,40 @@ def test_knowledge_cache_follows_new_revisions(engine: Engine) -> None:
         session.commit()
     second = cache.get()
     assert second.revision == 2 and "open-weights-allow" not in second.table.rules
+
+
+def _new_revision(engine: Engine, drop: str) -> None:
+    with session_scope(engine) as session:
+        old = load_table(session=session)
+        new = load_table(session=session)
+        del new.rules[drop]
+        write_revision(session=session, old=old, new=new, author="bob", now=NOW)
+        session.commit()
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_change_in_one_worker_reaches_the_others_within_their_ttl(engine: Engine,
+                                                                    shared: bool) -> None:
+    # Two workers' caches, each looking up the revision at most once a minute.
+    generation = SharedGeneration() if shared else None
+    here = KnowledgeCache(engine, ttl_s=60.0, shared=generation)
+    there = KnowledgeCache(engine, ttl_s=60.0, shared=generation)
+    assert here.get().revision == there.get().revision == 1
+    _new_revision(engine, "open-weights-allow")
+    here.invalidate()  # what a worker does after an admin edit
+    assert here.get().revision == 2
+    # With the shared generation the sibling sees it at once; without, only after its ttl.
+    assert there.get().revision == (2 if shared else 1)
+
+
+def test_the_shared_generation_crosses_a_fork() -> None:
+    generation = SharedGeneration()
+    pid = os.fork()
+    if pid == 0:  # the child: a sibling worker that changed something
+        generation.bump()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert generation.read() == 1
 
 
 def test_migrations_match_the_models(empty_engine: Engine) -> None:
