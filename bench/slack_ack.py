@@ -5,32 +5,37 @@ Run from the project root:
     /work/venv/bin/python bench/slack_ack.py                   # 2,000 requests per run
     /work/venv/bin/python bench/slack_ack.py --requests 5000   # more
     /work/venv/bin/python bench/slack_ack.py --quick           # 200 requests per run
-    /work/venv/bin/python bench/slack_ack.py --quick --profile # plus a sampled profile of the bot
+    /work/venv/bin/python bench/slack_ack.py --workers 1       # both servers in one process
 
 It starts, all on 127.0.0.1 and in a fresh temporary directory:
 
 - a local fake Slack (`tests.slack_fake.FakeSlack`) for the Web API and `response_url`s;
 - `clearance serve --http` on a free port, on a fresh SQLite file (the default rule pack loads
-  itself), as its own process (`tests.e2e.server.running_server`);
+  itself), as its own process group (`tests.e2e.server.running_server`): gunicorn with gthread
+  workers, one per CPU unless `--workers` says otherwise;
 - the baseline: a bare Bolt app whose `/clearance` handler only acks, served by the same stack
-  (`bot.serve.create_wsgi` routing and `bot.serve._waitress`, i.e. waitress threads=16 with the
-  same settings) and the same Bolt settings (`process_before_response=True`: the response goes
-  out when the listener returns, with no 10 ms ack polling), as its own process
+  (`bot.serve.create_wsgi` routing and `bot.serve.run_http`, i.e. the same gunicorn workers,
+  threads and options) and the same Bolt settings (`process_before_response=True`: the response
+  goes out when the listener returns, with no 10 ms ack polling), as its own process group
   (`bench/slack_ack.py --bare-server PORT`).
+
+Both servers stay up for the whole run. Each is warmed up and loaded once at concurrency 1; at
+concurrency 16 they take turns for `--rounds` rounds (A B, B A, A B), so that a machine that
+gets busier or quieter during the run weighs on both alike. A server's concurrency-16 figures
+are its median round's commands per second and the percentiles of all its rounds' requests.
 
 The load generator is a separate process too (`bench/slack_ack.py --load ...`): worker threads,
 each with one persistent `http.client` connection, send signed `/clearance` questions (a mix of
 a few dozen customers, countries and models from the default pack) closed-loop at concurrency 1
 and 16. After a short warm-up per server it measures the ack latency (request sent to ack body
-read), commands per second, and whether the answer came back inside the ack (the ack's first
-block is the verdict header) or as "Working on it…" with the answer later via `response_url`.
+read), commands per second, whether the answer came back inside the ack (the ack's first
+block is the verdict header) or as "Working on it…" with the answer later via `response_url`,
+and the CPU time the server's processes spent per command (Linux: from /proc).
 
 It prints a table, the goals as PASS/FAIL, and finally ONE line of JSON with every figure. The
 whole run is bounded (`--timeout`, default 600 s); exceeding it aborts with an error.
 
-With `--profile`, `clearance serve` runs instead inside `bench/slack_ack.py --profiled-server`
-(the same `bot.serve.serve` call the CLI makes) with a stack sampler over all its threads; the
-profile of the concurrency-16 run is printed before the JSON line (and under "profile" in it).
+To see where a server spends its time, run `py-spy record --gil --subprocesses -p PID` on it.
 """
 
 from __future__ import annotations
@@ -43,7 +48,6 @@ import itertools
 import json
 import math
 import os
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -53,7 +57,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -216,7 +220,7 @@ def bare_server_main(port: int) -> int:
     from slack_bolt import App
 
     from bot.app import create_client
-    from bot.serve import _waitress, create_wsgi
+    from bot.serve import create_wsgi, run_http
     from bot.service import initialize
     from bot.settings import Settings
     from storage.db import create_db_engine
@@ -225,136 +229,53 @@ def bare_server_main(port: int) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
     settings.require_slack(socket_mode=False)
-    engine = create_db_engine(settings.database_url)
-    initialize(engine, pack=None)  # only so that /healthz answers as clearance's does
-    assert settings.slack_signing_secret is not None
-    app = App(client=create_client(settings),
-              signing_secret=settings.slack_signing_secret.get_secret_value(),
-              process_before_response=True)
+    setup = create_db_engine(settings.database_url)
+    initialize(setup, pack=None)  # only so that /healthz answers as clearance's does
+    setup.dispose()
+    secret = settings.slack_signing_secret
+    assert secret is not None
 
-    @app.command("/clearance")
-    def ack_only(ack: Any) -> None:
-        ack()
+    def load() -> Any:  # in each worker, as `clearance serve` builds its app
+        app = App(client=create_client(settings), signing_secret=secret.get_secret_value(),
+                  process_before_response=True)
 
-    wsgi = create_wsgi(app, engine, max_body=settings.max_body_bytes, mode="http")
-    _waitress(wsgi, "127.0.0.1", port, settings)
-    return 0
+        @app.command("/clearance")
+        def ack_only(ack: Any) -> None:
+            ack()
 
+        engine = create_db_engine(settings.database_url)
+        return create_wsgi(app, engine, max_body=settings.max_body_bytes, mode="http")
 
-class StackSampler:
-    """A poor man's py-spy: samples every thread's Python stack at a fixed interval."""
-
-    # Top frames of a thread that waits (a lock, a queue, select, Bolt's 10 ms ack poll).
-    IDLE: ClassVar[frozenset[tuple[str, str]]] = frozenset({
-        ("threading.py", "wait"), ("selectors.py", "select"), ("wasyncore.py", "poll"),
-        ("queue.py", "get"), ("thread.py", "_worker"), ("socketserver.py", "serve_forever"),
-        ("task.py", "handler_thread"), ("thread_runner.py", "run")})
-
-    def __init__(self, interval: float = 0.002) -> None:
-        self.interval = interval
-        self.samples = 0
-        self.busy = 0
-        self.inclusive: collections.Counter[str] = collections.Counter()
-        self.own: collections.Counter[str] = collections.Counter()
-        self.enabled = threading.Event()
-        self._stop = threading.Event()
-        self._me = 0
-
-    def start(self) -> None:
-        thread = threading.Thread(target=self._run, name="sampler", daemon=True)
-        thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        self._me = threading.get_ident()
-        while not self._stop.wait(self.interval):
-            if not self.enabled.is_set():
-                continue
-            self.samples += 1
-            for ident, frame in sys._current_frames().items():
-                if ident == self._me:
-                    continue
-                top = (os.path.basename(frame.f_code.co_filename), frame.f_code.co_name)
-                if top in self.IDLE:
-                    continue
-                self.busy += 1
-                seen: set[str] = set()
-                f: Any = frame
-                while f is not None:
-                    code = f.f_code
-                    key = f"{_short(code.co_filename)}:{code.co_name}"
-                    if key not in seen:
-                        seen.add(key)
-                        self.inclusive[key] += 1
-                    f = f.f_back
-                self.own[f"{_short(frame.f_code.co_filename)}:{frame.f_code.co_name}"] += 1
-
-    def report(self, top: int = 30) -> dict[str, Any]:
-        busy = max(self.busy, 1)
-        return {
-            "samples": self.samples, "busy_thread_samples": self.busy,
-            "inclusive_pct": {k: round(100 * v / busy, 1)
-                              for k, v in self.inclusive.most_common(top)},
-            "self_pct": {k: round(100 * v / busy, 1) for k, v in self.own.most_common(top)},
-        }
-
-
-def _short(filename: str) -> str:
-    for marker in ("site-packages/", str(ROOT) + "/", "/lib/python3"):
-        if marker in filename:
-            return filename.split(marker, 1)[1]
-    return filename
-
-
-def profiled_server_main(port: int, out: Path) -> int:
-    """`--profiled-server PORT --profile-out FILE`: `clearance serve --http` with a stack sampler.
-
-    Sampling starts on SIGUSR1 and the report is written on SIGUSR2 (so warm-up is excluded).
-    """
-    import logging
-
-    from bot.serve import serve
-    from bot.settings import Settings
-
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sampler = StackSampler()
-    sampler.start()
-
-    def begin(_sig: int, _frame: Any) -> None:
-        sampler.enabled.set()
-
-    def dump(_sig: int, _frame: Any) -> None:
-        sampler.enabled.clear()
-        part = out.with_suffix(".part")  # the orchestrator polls for `out`: never half-written
-        part.write_text(json.dumps(sampler.report()))
-        part.replace(out)
-
-    signal.signal(signal.SIGUSR1, begin)
-    signal.signal(signal.SIGUSR2, dump)
-    serve(Settings(), http=True, host="127.0.0.1", port=port)
+    run_http(load, "127.0.0.1", port, settings)
     return 0
 
 
 @contextlib.contextmanager
 def _process(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[Any]:
     """Start one of this script's server modes and wait until /healthz answers."""
-    from tests.e2e.server import wait_healthy
+    from tests.e2e.server import stop, wait_healthy
 
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process, log)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of a server and its worker processes so far; None off Linux."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0.0
+        for proc in [pid, *map(int, children)]:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # ------------------------------------------------------------------------------- orchestrator
@@ -426,50 +347,71 @@ class Orchestrator:
             time.sleep(0.1)
         return len(self.slack.calls_to(method))
 
-    def measure(self, label: str, url: str, *, on_start: Any = None,
-                on_stop: Any = None) -> dict[str, Any]:
-        """Warm up, then run each concurrency; return the summaries by concurrency."""
-        out: dict[str, Any] = {}
+    def warm_up(self, label: str, url: str) -> dict[str, Any]:
         warm = self.load(url, 1, WARMUP, f"{label}-warmup")
-        out["warmup"] = {"requests": WARMUP, "first_ms": round(warm["latencies_ms"][0], 2),
-                         "max_ms": round(max(warm["latencies_ms"]), 2)}
-        for concurrency in CONCURRENCIES:
-            name = f"{label}-c{concurrency}"
-            if on_start and concurrency == CONCURRENCIES[-1]:
-                on_start()
-            raw = self.load(url, concurrency, self.args.requests, name)
-            if on_stop and concurrency == CONCURRENCIES[-1]:
-                on_stop()
-            summary = summarize(raw, self.args.requests)
-            summary["late_answers_delivered"] = (self.late_answers(name, summary["working"])
-                                                 if summary["working"] else 0)
-            out[f"c{concurrency}"] = summary
-            print(f"  {label:9} c={concurrency:<3} p50 {summary['p50_ms']:7.2f} ms  "
-                  f"p99 {summary['p99_ms']:7.2f} ms  max {summary['max_ms']:8.2f} ms  "
-                  f"{summary['cps']:7.1f} cmd/s  in-ack {summary['answers_in_ack']}/"
-                  f"{summary['requests']}  working {summary['working']}  "
-                  f"errors {summary['errors']}  >3s {summary['over_3s']}", flush=True)
+        return {"requests": WARMUP, "first_ms": round(warm["latencies_ms"][0], 2),
+                "max_ms": round(max(warm["latencies_ms"]), 2)}
+
+    def run(self, label: str, url: str, pid: int, concurrency: int,
+            name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One load run: its summary (printed) and its raw result."""
+        cpu_before = cpu_seconds(pid)
+        raw = self.load(url, concurrency, self.args.requests, name)
+        cpu_after = cpu_seconds(pid)
+        summary = summarize(raw, self.args.requests)
+        summary["server_cpu_ms_per_cmd"] = (
+            round((cpu_after - cpu_before) * 1000 / self.args.requests, 3)
+            if cpu_before is not None and cpu_after is not None else None)
+        summary["late_answers_delivered"] = (self.late_answers(name, summary["working"])
+                                             if summary["working"] else 0)
+        print(f"  {label:9} c={concurrency:<3} p50 {summary['p50_ms']:7.2f} ms  "
+              f"p99 {summary['p99_ms']:7.2f} ms  max {summary['max_ms']:8.2f} ms  "
+              f"{summary['cps']:7.1f} cmd/s  in-ack {summary['answers_in_ack']}/"
+              f"{summary['requests']}  working {summary['working']}  "
+              f"errors {summary['errors']}  >3s {summary['over_3s']}  "
+              f"cpu {summary['server_cpu_ms_per_cmd']} ms/cmd", flush=True)
+        return summary, raw
+
+    def measure(self, servers: dict[str, tuple[str, int]]) -> dict[str, Any]:
+        """Warm up each server; run concurrency 1 once each, then the top concurrency in rounds.
+
+        The rounds alternate the servers (A B, B A, A B ...), so that a machine that gets
+        busier or quieter during the run weighs on both alike; each server's figure at the top
+        concurrency is its median round (throughput) and the pooled requests of all its rounds
+        (latency percentiles).
+        """
+        out: dict[str, Any] = {label: {"warmup": self.warm_up(label, url)}
+                               for label, (url, _pid) in servers.items()}
+        for concurrency in CONCURRENCIES[:-1]:
+            for label, (url, pid) in servers.items():
+                out[label][f"c{concurrency}"], _ = self.run(label, url, pid, concurrency,
+                                                            f"{label}-c{concurrency}")
+        top = CONCURRENCIES[-1]
+        rounds: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {k: [] for k in servers}
+        order = list(servers)
+        for n in range(self.args.rounds):
+            for label in order if n % 2 == 0 else order[::-1]:
+                url, pid = servers[label]
+                rounds[label].append(self.run(label, url, pid, top, f"{label}-c{top}-r{n}"))
+        for label, runs in rounds.items():
+            out[label][f"c{top}"] = pool(runs, self.args.requests)
         return out
 
 
-def clearance_server(orch: Orchestrator, db_url: str) -> contextlib.AbstractContextManager[Any]:
-    """`clearance serve --http` as the e2e tests start it, or the profiled variant."""
-    from tests.e2e.server import free_port, running_server, server_env
-
-    if not orch.args.profile:
-        return running_server(db_url, orch.slack, orch.tmp)
-
-    @contextlib.contextmanager
-    def profiled() -> Iterator[Any]:
-        port = free_port()
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--profiled-server", str(port),
-               "--profile-out", str(orch.tmp / "profile.json")]
-        with _process(cmd, server_env(db_url, orch.slack), port,
-                      orch.tmp / "serve-profiled.log") as process:
-            yield argparse.Namespace(url=f"http://127.0.0.1:{port}", process=process,
-                                     log=orch.tmp / "serve-profiled.log")
-
-    return profiled()
+def pool(runs: list[tuple[dict[str, Any], dict[str, Any]]], requests: int) -> dict[str, Any]:
+    """Several rounds as one figure: latencies pooled, throughput the median round's."""
+    raw = {"latencies_ms": [x for _, r in runs for x in r["latencies_ms"]],
+           "kinds": dict(sum((collections.Counter(r["kinds"]) for _, r in runs),
+                             collections.Counter())),
+           "elapsed_s": sum(r["elapsed_s"] for _, r in runs),
+           "errors": [e for _, r in runs for e in r["errors"]][:5]}
+    summary = summarize(raw, requests * len(runs))
+    summary["cps"] = statistics.median(s["cps"] for s, _ in runs)
+    summary["rounds_cps"] = [s["cps"] for s, _ in runs]
+    cpu = [s["server_cpu_ms_per_cmd"] for s, _ in runs]
+    summary["server_cpu_ms_per_cmd"] = (statistics.median(cpu) if None not in cpu else None)
+    summary["late_answers_delivered"] = sum(s["late_answers_delivered"] for s, _ in runs)
+    return summary
 
 
 def count_decisions(db_path: Path) -> int:
@@ -478,43 +420,41 @@ def count_decisions(db_path: Path) -> int:
 
 
 def orchestrate(args: argparse.Namespace) -> int:
-    from tests.e2e.server import free_port, server_env
+    from bot.settings import Settings
+    from tests.e2e.server import free_port, running_server, server_env
     from tests.slack_fake import FakeSlack
 
     started = time.monotonic()
     results: dict[str, Any] = {"bench": "slack_ack", "requests": args.requests,
+                               "rounds": args.rounds,
                                "concurrency": list(CONCURRENCIES), "questions": len(QUESTIONS),
-                               "cpus": os.cpu_count(), "python": sys.version.split()[0]}
+                               "cpus": os.cpu_count(), "python": sys.version.split()[0],
+                               "workers": args.workers or Settings().workers(),
+                               "threads": Settings().web_threads}
     print(f"Slack ack benchmark: {args.requests} requests per run, concurrency "
           f"{' and '.join(map(str, CONCURRENCIES))}, {len(QUESTIONS)} questions, "
-          f"{os.cpu_count()} CPUs", flush=True)
+          f"{os.cpu_count()} CPUs; both servers: gunicorn, {results['workers']} worker(s) x "
+          f"{results['threads']} threads; {args.rounds} alternating rounds at the top concurrency",
+          flush=True)
     with tempfile.TemporaryDirectory(prefix="slack-ack-") as tmpdir, FakeSlack() as slack:
         tmp = Path(tmpdir)
         orch = Orchestrator(args, tmp, slack)
         db = tmp / "clearance.db"
-        with clearance_server(orch, f"sqlite:///{db}") as server:
-            pid = server.process.pid
-            on_start = (lambda: os.kill(pid, signal.SIGUSR1)) if args.profile else None
-            on_stop = (lambda: os.kill(pid, signal.SIGUSR2)) if args.profile else None
-            results["clearance"] = orch.measure("clearance", server.url,
-                                                on_start=on_start, on_stop=on_stop)
-            if args.profile:
-                profile_file = tmp / "profile.json"
-                end = time.monotonic() + 10
-                while not profile_file.exists() and time.monotonic() < end:
-                    time.sleep(0.1)
-                results["profile"] = json.loads(profile_file.read_text())
-        results["clearance"]["audit_rows"] = count_decisions(db)
+        workers = {"CLEARANCE_WEB_WORKERS": str(results["workers"]),
+                   "CLEARANCE_WEB_THREADS": str(results["threads"])}
         port = free_port()
         bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(port)]
-        env = server_env(f"sqlite:///{tmp / 'bare.db'}", slack)
-        with _process(bare_cmd, env, port, tmp / "bare.log"):
-            results["bare"] = orch.measure("bare", f"http://127.0.0.1:{port}")
+        env = server_env(f"sqlite:///{tmp / 'bare.db'}", slack, **workers)
+        # Both up for the whole run, so that their rounds can take turns; the idle one waits.
+        with running_server(f"sqlite:///{db}", slack, tmp, **workers) as server, \
+                _process(bare_cmd, env, port, tmp / "bare.log") as bare:
+            results.update(orch.measure({
+                "clearance": (server.url, server.process.pid),
+                "bare": (f"http://127.0.0.1:{port}", bare.pid)}))
+        results["clearance"]["audit_rows"] = count_decisions(db)
     results["wall_s"] = round(time.monotonic() - started, 1)
     results["goals"] = goals(results)
     print_goals(results["goals"])
-    if args.profile:
-        print_profile(results["profile"])
     print(json.dumps(results, separators=(",", ":")))
     return 0 if all(g["pass"] for g in results["goals"].values()) else 1
 
@@ -538,7 +478,9 @@ def goals(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "warmup_max_ms": results["clearance"]["warmup"]["max_ms"]},
         "throughput_ge_half_bare": {
             "pass": ratio >= GOAL_THROUGHPUT_RATIO, "clearance_cps": c16["cps"],
-            "bare_cps": bare16["cps"], "ratio": round(ratio, 3)},
+            "bare_cps": bare16["cps"], "ratio": round(ratio, 3),
+            "round_ratios": [round(a / b, 3) for a, b in zip(c16["rounds_cps"],
+                                                              bare16["rounds_cps"], strict=True)]},
     }
 
 
@@ -549,28 +491,17 @@ def print_goals(result: dict[str, dict[str, Any]]) -> None:
         print(f"  {'PASS' if goal['pass'] else 'FAIL'}  {name}  ({detail})")
 
 
-def print_profile(profile: dict[str, Any]) -> None:
-    print(f"Profile of clearance at c={CONCURRENCIES[-1]} ({profile['samples']} samples, "
-          f"{profile['busy_thread_samples']} busy-thread stacks); % of busy stacks:")
-    print("  inclusive:")
-    for key, pct in profile["inclusive_pct"].items():
-        print(f"    {pct:5.1f}%  {key}")
-    print("  self:")
-    for key, pct in list(profile["self_pct"].items())[:15]:
-        print(f"    {pct:5.1f}%  {key}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per run")
     parser.add_argument("--quick", action="store_true", help="200 requests per run")
     parser.add_argument("--timeout", type=float, default=600.0, help="bound on the whole run (s)")
-    parser.add_argument("--profile", action="store_true",
-                        help="sample the bot's stacks during the concurrency-16 run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating runs per server at concurrency 16 (default 3)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes of both servers (default: one per CPU)")
     internal = parser.add_argument_group("internal modes (the benchmark starts these itself)")
     internal.add_argument("--bare-server", type=int, metavar="PORT")
-    internal.add_argument("--profiled-server", type=int, metavar="PORT")
-    internal.add_argument("--profile-out", type=Path)
     internal.add_argument("--load", metavar="URL")
     internal.add_argument("--concurrency", type=int, default=1)
     internal.add_argument("--response-url", default="")
@@ -581,8 +512,6 @@ def main(argv: list[str] | None = None) -> int:
         args.requests = 200
     if args.bare_server:
         return bare_server_main(args.bare_server)
-    if args.profiled_server:
-        return profiled_server_main(args.profiled_server, args.profile_out)
     if args.load:
         return load_main(args)
     try:
