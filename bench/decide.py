@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import cedarpy
+from machine import python_reference_s
 
 from bot.answers import Knowledge, build_knowledge
 from bot.engine import Engine, Evaluation, Subject
@@ -991,6 +992,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = QUICK if args.quick else FULL
     started = time.perf_counter()
     load_start = [round(x, 2) for x in os.getloadavg()]
+    reference = python_reference_s()
+    print(f"machine: {os.cpu_count()} CPUs, Python reference loop {reference} s "
+          "(bench/machine.py; smaller is faster)", flush=True)
     world = build_world(random.Random(SEED), cfg.customers)
     print(f"world: {len(world.table.models)} models, {len(world.table.vendors)} vendors, "
           f"{len(world.table.groups)} groups, {len(world.table.customers)} customers", flush=True)
@@ -1011,6 +1015,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "customers": cfg.customers, "base_db_write_s": round(base_write_s, 2),
         "passes": {"eval": cfg.passes, "cedar": cfg.passes, "ask": cfg.ask_passes},
         "loadavg_start": load_start, "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "python_reference_s": reference, "cpus": os.cpu_count(),
         "sizes": results, "peak_rss_mb_bench": round(peak_rss_mb(), 1),
         "goals": {g.name: g.to_dict() for g in judged},
         "wall_s": round(time.perf_counter() - started, 1),

@@ -420,6 +420,8 @@ def count_decisions(db_path: Path) -> int:
 
 
 def orchestrate(args: argparse.Namespace) -> int:
+    from machine import python_reference_s
+
     from bot.settings import Settings
     from tests.e2e.server import free_port, running_server, server_env
     from tests.slack_fake import FakeSlack
@@ -430,10 +432,12 @@ def orchestrate(args: argparse.Namespace) -> int:
                                "concurrency": list(CONCURRENCIES), "questions": len(QUESTIONS),
                                "cpus": os.cpu_count(), "python": sys.version.split()[0],
                                "workers": args.workers or Settings().workers(),
-                               "threads": Settings().web_threads}
+                               "threads": Settings().web_threads,
+                               "python_reference_s": python_reference_s()}
     print(f"Slack ack benchmark: {args.requests} requests per run, concurrency "
           f"{' and '.join(map(str, CONCURRENCIES))}, {len(QUESTIONS)} questions, "
-          f"{os.cpu_count()} CPUs; both servers: gunicorn, {results['workers']} worker(s) x "
+          f"{os.cpu_count()} CPUs (Python reference loop {results['python_reference_s']} s, "
+          f"bench/machine.py); both servers: gunicorn, {results['workers']} worker(s) x "
           f"{results['threads']} threads; {args.rounds} alternating rounds at the top concurrency",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="slack-ack-") as tmpdir, FakeSlack() as slack:
