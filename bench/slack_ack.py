@@ -433,6 +433,7 @@ def orchestrate(args: argparse.Namespace) -> int:
                                "cpus": os.cpu_count(), "python": sys.version.split()[0],
                                "workers": args.workers or Settings().workers(),
                                "threads": Settings().web_threads,
+                               "audit_synchronous": args.audit_synchronous,
                                "python_reference_s": python_reference_s()}
     print(f"Slack ack benchmark: {args.requests} requests per run, concurrency "
           f"{' and '.join(map(str, CONCURRENCIES))}, {len(QUESTIONS)} questions, "
@@ -445,7 +446,8 @@ def orchestrate(args: argparse.Namespace) -> int:
         orch = Orchestrator(args, tmp, slack)
         db = tmp / "clearance.db"
         workers = {"CLEARANCE_WEB_WORKERS": str(results["workers"]),
-                   "CLEARANCE_WEB_THREADS": str(results["threads"])}
+                   "CLEARANCE_WEB_THREADS": str(results["threads"]),
+                   "CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS": args.audit_synchronous}
         port = free_port()
         bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(port)]
         env = server_env(f"sqlite:///{tmp / 'bare.db'}", slack, **workers)
@@ -502,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="bound on the whole run (s)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating runs per server at concurrency 16 (default 3)")
+    parser.add_argument("--audit-synchronous", choices=["NORMAL", "FULL"], default="NORMAL",
+                        help="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS for clearance (default NORMAL)")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes of both servers (default: one per CPU)")
     internal = parser.add_argument_group("internal modes (the benchmark starts these itself)")
