@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from bot.answers import Answer
-from storage.decisions import DECISION_INSERT, decision_row
+from storage.decisions import DecisionInsert, decision_row
 
 log = logging.getLogger("clearance.audit")
 _Item = tuple[Answer, str, datetime, "Future[None]"]
@@ -42,6 +42,7 @@ class AuditWriter:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._conn: Connection | None = None
+        self._statement = DecisionInsert(engine.dialect)
 
     def submit(self, answer: Answer, *, actor: str, now: datetime) -> Future[None]:
         """Queue one decision; the future completes when it is committed (or fails)."""
@@ -104,8 +105,8 @@ class AuditWriter:
             if conn is None:
                 conn = self._conn = self._connect()
             try:
-                # Core, not an ORM session: no unit of work to set up per batch.
-                conn.execute(DECISION_INSERT, rows)
+                # No ORM session, no statement to look up: the rows go to the driver.
+                self._statement.execute(conn, rows)
                 conn.commit()
                 return
             except DBAPIError as exc:

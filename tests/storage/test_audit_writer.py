@@ -110,3 +110,21 @@ def test_the_writer_sets_sqlite_durability_on_its_own_connection(engine: Engine,
     # Other connections keep SQLite's default (FULL), whatever the writer uses.
     with engine.connect() as other:
         assert other.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+
+
+def test_the_prepared_insert_stores_what_the_core_insert_stores(engine: Engine) -> None:
+    from storage.db import session_scope
+    from storage.decisions import DECISION_INSERT, DecisionInsert, decision_row
+    from storage.models import Decision
+
+    answer = answer_question(KnowledgeCache(engine), QUESTIONS[0], now=NOW)
+    fast = decision_row(answer, actor="U1", now=NOW)
+    core = {**fast, "id": fast["id"] + "-core"}
+    with engine.begin() as conn:
+        DecisionInsert(engine.dialect).execute(conn, [fast])
+        conn.execute(DECISION_INSERT, [core])
+    with session_scope(engine) as session:
+        a, b = session.get(Decision, fast["id"]), session.get(Decision, core["id"])
+        assert a is not None and b is not None
+        assert a.model_dump(exclude={"id"}) == b.model_dump(exclude={"id"})
+        assert a.answer == answer.to_dict() and a.created_at == b.created_at
