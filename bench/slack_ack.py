@@ -12,7 +12,7 @@ It starts, all on 127.0.0.1 and in a fresh temporary directory:
 - a local fake Slack (`tests.slack_fake.FakeSlack`) for the Web API and `response_url`s;
 - `clearance serve --http` on a free port, on a fresh SQLite file (the default rule pack loads
   itself), as its own process group (`tests.e2e.server.running_server`): gunicorn with gthread
-  workers, one per CPU unless `--workers` says otherwise;
+  workers, one per CPU up to 4 unless `--workers` says otherwise;
 - the baseline: a bare Bolt app whose `/clearance` handler only acks, served by the same stack
   (`bot.serve.create_wsgi` routing and `bot.serve.run_http`, i.e. the same gunicorn workers,
   threads and options) and the same Bolt settings (`process_before_response=True`: the response
@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--audit-synchronous", choices=["NORMAL", "FULL"], default="NORMAL",
                         help="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS for clearance (default NORMAL)")
     parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes of both servers (default: one per CPU)")
+                        help="worker processes of both servers (default: one per CPU, up to 4)")
     internal = parser.add_argument_group("internal modes (the benchmark starts these itself)")
     internal.add_argument("--bare-server", type=int, metavar="PORT")
     internal.add_argument("--load", metavar="URL")

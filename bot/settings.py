@@ -27,6 +27,9 @@ class ConfigError(BotError):
     code = "config"
 
 
+DEFAULT_MAX_WORKERS = 4
+
+
 class Settings(BaseSettings):
     """Every setting Clearance reads; see the README for each variable."""
 
@@ -62,13 +65,18 @@ class Settings(BaseSettings):
         return value.strip().upper() if isinstance(value, str) else value
 
     def workers(self) -> int:
-        """Return how many HTTP worker processes to run (default: one per usable CPU)."""
+        """Return how many HTTP worker processes to run (default: one per usable CPU, up to 4).
+
+        Each worker holds its own copy of the rule table and customer list, and on SQLite they
+        all append to one file, so more than a few is a choice to make, not a default.
+        """
         if self.web_workers is not None:
             return self.web_workers
         try:
-            return max(1, len(os.sched_getaffinity(0)))  # honours a container's CPU set
+            cpus = len(os.sched_getaffinity(0))  # honours a container's CPU set
         except AttributeError:  # not on Linux
-            return max(1, os.cpu_count() or 1)
+            cpus = os.cpu_count() or 1
+        return max(1, min(cpus, DEFAULT_MAX_WORKERS))
 
     def snapshot_dir(self) -> Path | None:
         """Return where `clearance ask` keeps knowledge snapshots (None: CLEARANCE_CACHE_DIR=off).

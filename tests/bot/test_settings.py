@@ -24,10 +24,11 @@ def test_worker_counts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert (settings.workers(), settings.web_threads) == (workers, threads)
 
 
-def test_by_default_there_is_one_worker_per_usable_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("cpus", "expected"), [(1, 1), (2, 2), (4, 4), (16, 4)])
+def test_by_default_there_is_one_worker_per_usable_cpu_up_to_four(
+        monkeypatch: pytest.MonkeyPatch, cpus: int, expected: int) -> None:
     monkeypatch.delenv("CLEARANCE_WEB_WORKERS", raising=False)
-    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-        else os.cpu_count()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)), raising=False)
     assert Settings().workers() == expected
 
 
