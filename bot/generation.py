@@ -16,13 +16,16 @@ class SharedGeneration:
 
     def __init__(self) -> None:
         self._value: ctypes.c_uint64 = multiprocessing.RawValue(ctypes.c_uint64, 0)
-        self._lock = multiprocessing.Lock()
 
     def read(self) -> int:
         """Return the current generation; read on every question, so without a lock."""
         return int(self._value.value)
 
     def bump(self) -> None:
-        """Tell every worker that the rule table or customers changed."""
-        with self._lock:
-            self._value.value += 1
+        """Tell every worker that the rule table or customers changed.
+
+        No lock, on purpose: a worker killed while holding one would hang every later change.
+        Two bumps racing may count as one, which is enough: both changes were committed before
+        either bump, and readers only look for a different number.
+        """
+        self._value.value += 1

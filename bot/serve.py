@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,6 +24,7 @@ from storage.rules import current_revision
 
 log = logging.getLogger("clearance.serve")
 EVENTS_PATH = "/slack/events"
+BOOT_ATTEMPTS = 5  # 1 + 2 + 4 + 8 s of back-off in all
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -46,7 +48,8 @@ def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIAp
             except Exception:
                 log.exception("health check: database unavailable")
                 return reply(start, "503 Service Unavailable", {"ok": False})
-            return reply(start, "200 OK", {"ok": True, "mode": mode, "revision": revision})
+            return reply(start, "200 OK", {"ok": True, "mode": mode, "revision": revision,
+                                           "worker": os.getpid()})
         if path != EVENTS_PATH:
             return reply(start, "404 Not Found", {"ok": False, "error": "not_found"})
         if method != "POST":
@@ -119,9 +122,12 @@ def run_http(load: Callable[[], WSGIApp], host: str, port: int,
     """
     from gunicorn.app.base import BaseApplication
 
+    address = f"[{host}]" if ":" in host else host  # an IPv6 address such as ::
     options = {
-        "bind": f"{host}:{port}", "workers": settings.workers(), "threads": settings.web_threads,
-        "worker_class": "gthread", "keepalive": 30, "timeout": 60, "graceful_timeout": 10,
+        "bind": f"{address}:{port}", "workers": settings.workers(),
+        "threads": settings.web_threads, "worker_class": "gthread", "keepalive": 30,
+        # A worker must boot (load the whole customer list, retry a lost database) inside this.
+        "timeout": 180, "graceful_timeout": 20,
         "proc_name": "clearance", "accesslog": None, "errorlog": "-", "loglevel": "info",
     }
 
@@ -134,11 +140,32 @@ def run_http(load: Callable[[], WSGIApp], host: str, port: int,
                 self.cfg.set("control_socket_disable", True)
 
         def load(self) -> WSGIApp:
-            return load()
+            return boot(load)
 
     log.info("Clearance serving HTTP on %s:%s with %s worker(s) x %s threads", host, port,
              options["workers"], options["threads"])
     Server().run()
+
+
+def boot(load: Callable[[], WSGIApp], *, attempts: int = BOOT_ATTEMPTS,
+         sleep: Callable[[float], None] = time.sleep) -> WSGIApp:
+    """Build a worker's app, retrying with back-off before giving up.
+
+    gunicorn stops the whole server when a worker fails to boot, healthy workers included; a
+    worker replaced after a crash must not take the server down over a database or Slack API
+    that is briefly unreachable.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return load()
+        except Exception:
+            if attempt == attempts:
+                raise
+            delay = 2.0 ** (attempt - 1)
+            log.exception("worker %s could not start (attempt %d of %d); retrying in %.0f s",
+                          os.getpid(), attempt, attempts, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def _waitress(wsgi: WSGIApp, host: str, port: int, settings: Settings) -> None:

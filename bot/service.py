@@ -147,6 +147,11 @@ class KnowledgeCache:
                 return cached
             stamp = revision_stamp(conn)
         with self._lock:
+            if self._knowledge is not None and self._knowledge.revision != stamp.number:
+                # Look again under the lock: a thread that read its stamp before another thread
+                # built a newer revision must not replace that with older knowledge.
+                with self.engine.connect() as conn:
+                    stamp = revision_stamp(conn)
             if self._knowledge is None or self._knowledge.revision != stamp.number:
                 self._knowledge = self._load_or_build(stamp)
             return self._knowledge

@@ -119,8 +119,10 @@ def test_the_shared_generation_crosses_a_fork() -> None:
     generation = SharedGeneration()
     pid = os.fork()
     if pid == 0:  # the child: a sibling worker that changed something
-        generation.bump()
-        os._exit(0)
+        try:
+            generation.bump()
+        finally:
+            os._exit(0)  # never back into pytest
     os.waitpid(pid, 0)
     assert generation.read() == 1
 
