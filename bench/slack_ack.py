@@ -12,7 +12,8 @@ It starts, all on 127.0.0.1 and in a fresh temporary directory:
 - a local fake Slack (`tests.slack_fake.FakeSlack`) for the Web API and `response_url`s;
 - `clearance serve --http` on a free port, on a fresh SQLite file (the default rule pack loads
   itself), as its own process group (`tests.e2e.server.running_server`): gunicorn with gthread
-  workers, one per CPU up to 4 unless `--workers` says otherwise;
+  workers, as many as `clearance serve` would start (one on SQLite with FULL audit commits,
+  else one per CPU up to 4) unless `--workers` says otherwise;
 - the baseline: a bare Bolt app whose `/clearance` handler only acks, served by the same stack
   (`bot.serve.create_wsgi` routing and `bot.serve.run_http`, i.e. the same gunicorn workers,
   threads and options) and the same Bolt settings (`process_before_response=True`: the response
@@ -431,7 +432,10 @@ def orchestrate(args: argparse.Namespace) -> int:
                                "rounds": args.rounds,
                                "concurrency": list(CONCURRENCIES), "questions": len(QUESTIONS),
                                "cpus": os.cpu_count(), "python": sys.version.split()[0],
-                               "workers": args.workers or Settings().workers(),
+                               "workers": args.workers or Settings(
+                                   CLEARANCE_DATABASE_URL="sqlite:///bench.db",
+                                   CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS=args.audit_synchronous,
+                               ).workers(),
                                "threads": Settings().web_threads,
                                "audit_synchronous": args.audit_synchronous,
                                "python_reference_s": python_reference_s()}
@@ -504,10 +508,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="bound on the whole run (s)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating runs per server at concurrency 16 (default 3)")
-    parser.add_argument("--audit-synchronous", choices=["NORMAL", "FULL"], default="NORMAL",
-                        help="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS for clearance (default NORMAL)")
+    parser.add_argument("--audit-synchronous", choices=["NORMAL", "FULL"], default="FULL",
+                        help="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS for clearance (default FULL, "
+                        "as shipped; with FULL the default is one worker)")
     parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes of both servers (default: one per CPU, up to 4)")
+                        help="worker processes of both servers (default: as clearance serve)")
     internal = parser.add_argument_group("internal modes (the benchmark starts these itself)")
     internal.add_argument("--bare-server", type=int, metavar="PORT")
     internal.add_argument("--load", metavar="URL")

@@ -4,10 +4,11 @@ Under load many answers share one INSERT and one commit instead of queueing for 
 caller still waits until its decision is committed, so no answer is shown that is not in the
 audit log.
 
-On SQLite the writer's connection commits with `synchronous=NORMAL` by default (WAL mode): a
-committed decision survives any crash of the process, and only an operating-system crash or power
-loss can lose the last ones not yet checkpointed. That drops an fsync per batch, which cost more
-than the rest of an answer; `synchronous="FULL"` restores it. PostgreSQL is unaffected.
+On SQLite the writer's connection commits with `synchronous=FULL` by default, so a decision shown
+is on disk. `synchronous="NORMAL"` (WAL mode) drops the fsync per batch, which costs more than
+the rest of an answer: a committed decision still survives any crash of the process, but an
+operating-system crash or power loss can lose those not yet checkpointed. PostgreSQL is
+unaffected.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class AuditWriter:
     """Writes decisions in batches on one thread, over one long-lived connection."""
 
     def __init__(self, engine: Engine, *, max_batch: int = 256,
-                 synchronous: Synchronous = "NORMAL") -> None:
+                 synchronous: Synchronous = "FULL") -> None:
         self.engine = engine
         self.max_batch = max_batch
         self.synchronous = synchronous
@@ -122,9 +123,14 @@ class AuditWriter:
     def _connect(self) -> Connection:
         conn = self.engine.connect()
         if conn.dialect.name == "sqlite":
-            # Per connection: the CLI, imports and deliveries keep SQLite's FULL default.
-            conn.exec_driver_sql(f"PRAGMA synchronous={self.synchronous}")
-            conn.commit()
+            try:
+                # Per connection: the CLI, imports and deliveries keep SQLite's FULL default.
+                conn.exec_driver_sql(f"PRAGMA synchronous={self.synchronous}")
+                conn.commit()
+            except Exception:
+                conn.invalidate()
+                conn.close()
+                raise
         return conn
 
     def _drop(self) -> None:

@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import BotError
 from bot.severity import DEFAULT_KEYWORDS
-from storage.db import DEFAULT_URL
+from storage.db import DEFAULT_URL, normalize_url
 
 # Values people leave in from templates; starting with one of these is not a real secret.
 _PLACEHOLDER = re.compile(
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     web_workers: int | None = Field(None, ge=1, le=64, alias="CLEARANCE_WEB_WORKERS")
     web_threads: int = Field(8, ge=1, le=256, alias="CLEARANCE_WEB_THREADS")
     sqlite_audit_synchronous: Literal["NORMAL", "FULL"] = Field(
-        "NORMAL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS")
+        "FULL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS")
 
     @field_validator("sqlite_audit_synchronous", mode="before")
     @classmethod
@@ -65,13 +65,17 @@ class Settings(BaseSettings):
         return value.strip().upper() if isinstance(value, str) else value
 
     def workers(self) -> int:
-        """Return how many HTTP worker processes to run (default: one per usable CPU, up to 4).
+        """Return how many HTTP worker processes to run.
 
-        Each worker holds its own copy of the rule table and customer list, and on SQLite they
-        all append to one file, so more than a few is a choice to make, not a default.
+        Default: one per usable CPU, up to 4 (each worker holds its own copy of the rule table
+        and customer list). On SQLite with fully synced audit commits, one: the workers' fsyncs
+        of the one file would queue behind each other, and answers got slower, not faster.
         """
         if self.web_workers is not None:
             return self.web_workers
+        if normalize_url(self.database_url).startswith("sqlite") \
+                and self.sqlite_audit_synchronous == "FULL":
+            return 1
         try:
             cpus = len(os.sched_getaffinity(0))  # honours a container's CPU set
         except AttributeError:  # not on Linux

@@ -24,12 +24,27 @@ def test_worker_counts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert (settings.workers(), settings.web_threads) == (workers, threads)
 
 
-@pytest.mark.parametrize(("cpus", "expected"), [(1, 1), (2, 2), (4, 4), (16, 4)])
-def test_by_default_there_is_one_worker_per_usable_cpu_up_to_four(
-        monkeypatch: pytest.MonkeyPatch, cpus: int, expected: int) -> None:
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.mark.parametrize(("url", "sync", "cpus", "expected"), [
+    (PG, "FULL", 1, 1), (PG, "FULL", 2, 2), (PG, "NORMAL", 4, 4), (PG, "FULL", 16, 4),
+    ("sqlite:///x.db", "NORMAL", 2, 2), ("sqlite:///x.db", "NORMAL", 16, 4),
+    # Fully synced commits to one SQLite file: more workers only queue their fsyncs.
+    ("sqlite:///x.db", "FULL", 16, 1), ("sqlite:///x.db", "FULL", 2, 1),
+])
+def test_default_workers_one_per_usable_cpu_up_to_four_one_on_synced_sqlite(
+        monkeypatch: pytest.MonkeyPatch, url: str, sync: str, cpus: int, expected: int) -> None:
     monkeypatch.delenv("CLEARANCE_WEB_WORKERS", raising=False)
+    monkeypatch.setenv("CLEARANCE_DATABASE_URL", url)
+    monkeypatch.setenv("CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS", sync)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)), raising=False)
     assert Settings().workers() == expected
+
+
+def test_audit_commits_are_fully_synced_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS", raising=False)
+    assert Settings().sqlite_audit_synchronous == "FULL"
 
 
 @pytest.mark.parametrize(("key", "value"), [
