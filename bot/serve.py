@@ -91,6 +91,8 @@ def build_worker(settings: Settings, *, engine: Engine | None = None, mode: str 
     """Build one serving process: the app, its scheduler and its loaded rule table."""
     engine = engine or create_db_engine(settings.database_url)
     app, deps = create_app(settings, engine, shared=shared)
+    # The rule table first: if loading it fails, `boot` retries with nothing started twice.
+    revision = deps.cache.get().revision
     if settings.scheduler:
         from bot.jobs import Jobs
         from bot.scheduler import create_scheduler
@@ -102,7 +104,6 @@ def build_worker(settings: Settings, *, engine: Engine | None = None, mode: str 
         create_scheduler(settings, jobs).start()
         log.info("scheduler started as worker %s", jobs.worker)
     wsgi = create_wsgi(app, engine, max_body=settings.max_body_bytes, mode=mode)
-    revision = deps.cache.get().revision  # load the rule table now, not on the first question
     # Keep what start-up built (app, clients, the current knowledge) out of the collector's
     # full passes, which walked the whole rule table and customer list and made the latency
     # tail. Frozen objects are still freed by reference counting when a new revision replaces
