@@ -390,8 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="HTTP port (default 3000; in Socket Mode, serve "
                    "/healthz on it)")
     p.add_argument("--workers", type=worker_count, metavar="N",
-                   help="HTTP worker processes (default CLEARANCE_WEB_WORKERS, else one per CPU, "
-                   "up to 4)")
+                   help="HTTP worker processes (default CLEARANCE_WEB_WORKERS, else one per CPU "
+                   "up to 4; one on SQLite with FULL audit commits, the default)")
     p.set_defaults(func=cmd_serve)
 
     from bot.cli_policy import add_parsers

@@ -81,12 +81,7 @@ def test_knowledge_cache_follows_new_revisions(engine: Engine) -> None:
     cache = KnowledgeCache(engine)
     first = cache.get()
     assert cache.get() is first
-    with session_scope(engine) as session:
-        old = load_table(session=session)
-        new = load_table(session=session)
-        del new.rules["open-weights-allow"]
-        write_revision(session=session, old=old, new=new, author="bob", now=NOW)
-        session.commit()
+    _new_revision(engine, "open-weights-allow")
     second = cache.get()
     assert second.revision == 2 and "open-weights-allow" not in second.table.rules
 
