@@ -28,11 +28,31 @@ class Knowledge:
     models: ModelCatalog
     customers: CustomerFinder
     engine: Engine
+    # Rule id -> its cited form: an answer at 10,000 rules lists ~40 matches, each cited.
+    _citations: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False,
+                                                  compare=False)
 
     @property
     def revision(self) -> int:
         """Return the rule-table revision this knowledge reflects."""
         return self.table.revision
+
+    def reason(self, match: Match) -> dict[str, Any]:
+        """Return a match as answers list it: the rule's citation, its license and detail."""
+        cited = self._citations.get(match.rule.id)
+        if cited is None:
+            cited = self._citations[match.rule.id] = rule_citation(match.rule)
+        data = dict(cited)  # each answer owns its dicts: callers may add to them
+        if match.license is not None:
+            lic = match.license
+            data["license"] = {
+                "id": lic.id, "reference": lic.reference,
+                "valid_from": lic.valid_from.isoformat() if lic.valid_from else None,
+                "valid_to": lic.valid_to.isoformat() if lic.valid_to else None,
+            }
+        if match.detail:
+            data["detail"] = match.detail
+        return data
 
 
 def referenced_subdivisions(table: RuleTable) -> set[str]:
@@ -72,20 +92,6 @@ def rule_citation(rule: Rule) -> dict[str, Any]:
         "effective_to": rule.effective_to.isoformat() if rule.effective_to else None,
         "unverified": rule.unverified,
     }
-
-
-def _reason(match: Match) -> dict[str, Any]:
-    data = rule_citation(match.rule)
-    if match.license is not None:
-        lic = match.license
-        data["license"] = {
-            "id": lic.id, "reference": lic.reference,
-            "valid_from": lic.valid_from.isoformat() if lic.valid_from else None,
-            "valid_to": lic.valid_to.isoformat() if lic.valid_to else None,
-        }
-    if match.detail:
-        data["detail"] = match.detail
-    return data
 
 
 @dataclass
@@ -189,7 +195,7 @@ def _build(q: Question, kb: Knowledge, who: _Who, model: str, as_of: date,
            decision_id: str) -> tuple[Answer, Evaluation]:
     subject = Subject(who.customer, who.hq, who.country, model, q.access, who.name)
     ev = kb.engine.evaluate(subject, as_of)
-    reasons = [_reason(m) for m in ev.deciding]
+    reasons = [kb.reason(m) for m in ev.deciding]
     warnings = list(who.warnings)
     warnings += _subdivision_warnings(kb, subject, ev.verdict, as_of)
     warnings += [f"Rule {m.rule.id} rests on facts not verified against a primary source."
@@ -198,7 +204,7 @@ def _build(q: Question, kb: Knowledge, who: _Who, model: str, as_of: date,
                   f"{p.rule.effect.replace('_', ' ')})." for p in ev.pending]
     answer = Answer(
         ev.verdict, q.text, _customer_json(who), who.country, model, q.access, as_of, reasons,
-        kb.revision, decision_id, [model], [_reason(m) for m in ev.overridden], conditions,
+        kb.revision, decision_id, [model], [kb.reason(m) for m in ev.overridden], conditions,
         list(who.assumptions), warnings, ev.reason,
     )
     return answer, ev

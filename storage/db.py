@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -36,14 +37,38 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def dump_json(value: Any) -> str:
+    """Encode a JSON column's value (orjson: an audited answer is encoded ~5x faster)."""
+    # Non-string keys become strings, as the standard library's encoder makes them.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_db_engine(url: str = DEFAULT_URL) -> Engine:
     """Create an engine for SQLite (the default) or PostgreSQL."""
     url = normalize_url(url)
+    codec: dict[str, Any] = {"json_serializer": dump_json, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **codec)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **codec)
+
+
+def read_scalar(engine: Engine, sql: str) -> Any:
+    """Run one read-only query (no parameters) on a pooled connection; return its first value."""
+    # Straight to the driver: for a query run on every question, SQLAlchemy's execute (result
+    # objects, events) cost several times the query itself.
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else row[0]
+    finally:
+        raw.close()  # back to the pool, which ends any transaction the query opened
 
 
 @contextmanager

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import Session, col, or_, select
 
 from bot.answers import Answer
@@ -59,6 +60,18 @@ class DecisionInsert:
     def execute(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Insert the rows in the connection's transaction; the caller commits."""
         conn.exec_driver_sql(self.sql, [self.params(r) for r in rows])
+
+    @classmethod
+    def of(cls, engine: Engine) -> DecisionInsert:
+        """Return the statement for the engine's dialect, compiled on first use."""
+        statement = _COMPILED.get(engine.dialect)
+        if statement is None:
+            statement = _COMPILED[engine.dialect] = cls(engine.dialect)
+        return statement
+
+
+# Per dialect object: its JSON encoder is part of the compiled statement's converters.
+_COMPILED: weakref.WeakKeyDictionary[Dialect, DecisionInsert] = weakref.WeakKeyDictionary()
 
 
 def record_decisions(*, session: Session, rows: list[dict[str, Any]]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.customers import MAX_BUCKET, CustomerIndex, customer_key
+from bot.customers import MAX_BUCKET, MAX_POOL, CustomerIndex, customer_key
 from bot.errors import QuestionError
 from bot.ruletable import Customer
 
@@ -32,6 +32,20 @@ def test_near_miss_hints_small_and_large(size: int) -> None:
         assert [c.id for c in index.similar("Orbitl Analytics GmbH")] == ["orbital"]
         assert [c.id for c in index.similar("Nimbus Pte")][:1] == ["nimbus"]
         assert index.similar("Zebra Fish") == []
+
+
+def test_hints_on_a_large_list_compare_names_sharing_the_rarest_words() -> None:
+    customers = {f"p{i}": Customer(f"p{i}", f"Analytics Partner {i:04d}", "DE")
+                 for i in range(MAX_POOL * 4)}
+    customers["orbital"] = Customer("orbital", "Orbital Analytics GmbH", "DE")
+    index = CustomerIndex(customers)
+    for _ in range(2):  # the second call uses the word index
+        # "analytics" is shared by more names than a hint scores: "orb..." and "gmbh" decide.
+        assert [c.id for c in index.similar("Orbitl Analytics GmbH")] == ["orbital"]
+        # Only the number is rare: the names whose number starts alike are compared.
+        assert [c.id for c in index.similar("Analytics Partner 0042x")][:1] == ["p42"]
+    pool = index.hint_pool("orbitl analytics gmbh")
+    assert "orbital analytics gmbh" in pool and len(pool) <= MAX_POOL
 
 
 def test_find_by_alias_and_ambiguity() -> None:
