@@ -140,6 +140,14 @@ class ModelIndex:
             self._in_force[segment] = hit
         return hit
 
+    def stricter_than(self, rank: int) -> int:
+        """Return the rules whose effect is stricter than the rank."""
+        out = 0
+        for other, bits in self.rank_bits.items():
+            if other > rank:
+                out |= bits
+        return out
+
     def tagged_any(self, tags: frozenset[str] | tuple[str, ...]) -> int:
         """Return the rules whose tag condition holds for a customer with these tags."""
         out = self.untagged
