@@ -40,7 +40,6 @@ class CustomerIndex:
     customers: dict[str, Customer]
     _keys: dict[str, set[str]] = field(default_factory=dict, repr=False)
     _buckets: dict[str, set[str]] = field(default_factory=dict, repr=False)
-    _calls: int = 0
 
     def __post_init__(self) -> None:
         for c in self.customers.values():
@@ -91,10 +90,9 @@ class CustomerIndex:
         key = customer_key(name)
         if len(key) < 3:
             return []
-        self._calls += 1
-        # One-shot callers scan once; a long-running server indexes on the 2nd call.
-        pool = set(self._keys) if len(self._keys) <= MAX_BUCKET or self._calls == 1 \
-            else self.hint_pool(key)
+        # A long list is indexed by word on the first hint (one-shot commands look customers up
+        # in the database instead, `storage.customers`).
+        pool = set(self._keys) if len(self._keys) <= MAX_BUCKET else self.hint_pool(key)
         hits = process.extract(key, pool, scorer=fuzz.WRatio, limit=limit, score_cutoff=88)
         ids = dict.fromkeys(i for k, _s, _ in hits for i in sorted(self._keys[k]))
         return [self.customers[i] for i in ids][:limit]

@@ -28,7 +28,7 @@ def test_customer_key_folds_case_accents_and_punctuation(raw: str, key: str) -> 
 @pytest.mark.parametrize("size", [10, MAX_BUCKET * 2])
 def test_near_miss_hints_small_and_large(size: int) -> None:
     index = _index(size)
-    for _ in range(3):  # the first call scans, later ones use the word index: same hints
+    for _ in range(3):  # the first call builds the word index, later ones reuse it
         assert [c.id for c in index.similar("Orbitl Analytics GmbH")] == ["orbital"]
         assert [c.id for c in index.similar("Nimbus Pte")][:1] == ["nimbus"]
         assert index.similar("Zebra Fish") == []
@@ -39,7 +39,7 @@ def test_hints_on_a_large_list_compare_names_sharing_the_rarest_words() -> None:
                  for i in range(MAX_POOL * 4)}
     customers["orbital"] = Customer("orbital", "Orbital Analytics GmbH", "DE")
     index = CustomerIndex(customers)
-    for _ in range(2):  # the second call uses the word index
+    for _ in range(2):  # the word index built on the first call is reused
         # "analytics" is shared by more names than a hint scores: "orb..." and "gmbh" decide.
         assert [c.id for c in index.similar("Orbitl Analytics GmbH")] == ["orbital"]
         # Only the number is rare: the names whose number starts alike are compared.
