@@ -239,7 +239,8 @@ class Engine:
     _licenses: dict[tuple[str, str], list[License]] = field(default_factory=dict, repr=False)
     _licensed: set[str] = field(default_factory=set, repr=False)  # customers holding any
     _license_places: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
-    _memo: dict[tuple[PlaceSet, float, bool, str], bool] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[PlaceSet, float, bool], dict[str, bool]] = field(default_factory=dict,
+                                                                       repr=False)
     _unknown_texts: dict[str, tuple[str | None, str | None]] = field(default_factory=dict,
                                                                      repr=False)
     subdivisions_named: dict[str, set[str]] = field(default_factory=dict)
@@ -296,18 +297,26 @@ class Engine:
 
     def controlled(self, customer_id: str, control: Control) -> bool:
         """Return whether the customer is controlled from the set, directly or via owners."""
-        # Keyed by value, not id(): callers may compile short-lived Control objects.
-        key = (control.places, control.threshold, control.inclusive, customer_id)
-        hit = self._memo.get(key)
+        # One memo per condition, keyed by value, not id(): callers may compile short-lived
+        # Control objects. Inside it customers by id, so the walk up the owners hashes strings.
+        key = (control.places, control.threshold, control.inclusive)
+        memo = self._memo.get(key)
+        if memo is None:
+            memo = self._memo[key] = {}
+        return self._controlled(customer_id, control, memo)
+
+    def _controlled(self, customer_id: str, control: Control, memo: dict[str, bool]) -> bool:
+        hit = memo.get(customer_id)
         if hit is not None:
             return hit
-        customer = self.table.customers[customer_id]
+        customers = self.table.customers
+        customer = customers[customer_id]
         result = control.places.contains(customer.hq, self.catalog.parent_of(customer.hq))
         if not result:
             share = sum(o.share for o in customer.owners
-                        if o.owner in self.table.customers and self.controlled(o.owner, control))
+                        if o.owner in customers and self._controlled(o.owner, control, memo))
             result = control.passes(share)
-        self._memo[key] = result
+        memo[customer_id] = result
         return result
 
     def control_path(self, customer_id: str, control: Control) -> str:
