@@ -124,3 +124,18 @@ def test_serve_refuses_missing_or_placeholder_secrets(db_url: str, env: dict[str
     assert proc.returncode == 1
     assert named in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(db_url: str) -> None:
+    run(db_url, "ask", "can Acme in Brazil use GPT-4o?")  # the database is ready
+    with subprocess.Popen([*CLI, "--db", db_url, "ask", "--json", "can Acme in Brazil use GPT-4o?"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # like `| head -c0`: nobody reads the answer
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=60)
+    assert "Traceback" not in err, err
+    assert code == 141
+    # The answer was audited before it was printed.
+    audit = json.loads(run(db_url, "audit", "--json").stdout)
+    assert len(audit) == 2
