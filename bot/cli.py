@@ -413,6 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+        # Inside the try: a short answer to a pipe sits in the buffer until here.
+        sys.stdout.flush()
         return code
     except InvalidFile as exc:
         for err in exc.errors:

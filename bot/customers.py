@@ -14,7 +14,7 @@ from bot.ruletable import Customer
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 MAX_BUCKET = 2000  # a word shared by more names than this says nothing ("ltd", "gmbh", ...)
-MAX_POOL = 300  # names a hint scores once the rarest word's names are in (~0.5 us each)
+MAX_POOL = 1000  # names a hint scores once the rarest word's are in (~0.4 us each)
 
 
 def customer_key(name: str) -> str:
@@ -53,10 +53,13 @@ class CustomerIndex:
         so a hint stays fast with 100,000 customers instead of scanning every name.
         """
         if not self._buckets:
+            buckets: dict[str, set[str]] = {}
             for key in self._keys:
                 for word in key.split():
-                    self._buckets.setdefault(word, set()).add(key)
-                    self._buckets.setdefault("~" + word[:3], set()).add(key)
+                    buckets.setdefault(word, set()).add(key)
+                    buckets.setdefault("~" + word[:3], set()).add(key)
+            # Published whole: a hint on another server thread never sees half an index.
+            self._buckets = buckets
         return self._buckets
 
     def find(self, name: str) -> Customer | None:
@@ -75,14 +78,16 @@ class CustomerIndex:
         shared = sorted((b for word in key.split()
                          for b in (buckets.get(word), buckets.get("~" + word[:3]))
                          if b and len(b) <= MAX_BUCKET), key=len)
-        # Rarest words first: a name that looks like this one shares its distinctive word.
-        # Names sharing only common words are left out once enough are in, so a hint costs a
-        # few hundred comparisons, not thousands (they were the tail of unregistered asks).
+        # Rarest words first: a name that looks like this one shares its distinctive word, or a
+        # less common one when that word has a typo. Words shared by more names are left out
+        # once the pool is full, so a hint costs hundreds of comparisons, not thousands (they
+        # were the tail of unregistered asks at 100,000 customers).
         pool: set[str] = set()
         for bucket in shared:
-            if pool and len(pool) + len(bucket) > MAX_POOL:
+            new = bucket - pool  # a word and its prefix mostly hold the same names
+            if pool and len(pool) + len(new) > MAX_POOL:
                 break
-            pool |= bucket
+            pool |= new
         return pool
 
     def similar(self, name: str, limit: int = 3) -> list[Customer]:

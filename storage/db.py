@@ -5,6 +5,7 @@ Callers own transactions: open `session_scope(engine)` (or `Session(engine)`), d
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,14 +40,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def dump_json(value: Any) -> str:
     """Encode a JSON column's value (orjson: an audited answer is encoded ~5x faster)."""
-    # Non-string keys become strings, as the standard library's encoder makes them.
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        # Non-string keys become strings, as the standard library's encoder makes them.
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        # What orjson refuses and the standard library wrote before it (a lone surrogate
+        # from a YAML escape, an integer over 64 bits) is still stored, as it was.
+        return json.dumps(value)
+
+
 
 
 def create_db_engine(url: str = DEFAULT_URL) -> Engine:
     """Create an engine for SQLite (the default) or PostgreSQL."""
     url = normalize_url(url)
-    codec: dict[str, Any] = {"json_serializer": dump_json, "json_deserializer": orjson.loads}
+    # Read with the standard library: orjson would read integers over 64 bits as floats.
+    codec: dict[str, Any] = {"json_serializer": dump_json, "json_deserializer": json.loads}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **codec)
         event.listen(engine, "connect", _sqlite_pragmas)

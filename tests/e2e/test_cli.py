@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -128,8 +129,10 @@ def test_serve_refuses_missing_or_placeholder_secrets(db_url: str, env: dict[str
 
 def test_a_reader_that_stops_early_gets_no_traceback(db_url: str) -> None:
     run(db_url, "ask", "can Acme in Brazil use GPT-4o?")  # the database is ready
+    # Buffered, as in a user's shell: the answer is written when the command flushes it.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     with subprocess.Popen([*CLI, "--db", db_url, "ask", "--json", "can Acme in Brazil use GPT-4o?"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()  # like `| head -c0`: nobody reads the answer
         err = proc.stderr.read().decode()
