@@ -14,7 +14,7 @@ from bot.ruletable import Customer
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 MAX_BUCKET = 2000  # a word shared by more names than this says nothing ("ltd", "gmbh", ...)
-MAX_POOL = 1000  # names a hint scores once the rarest word's are in (~0.4 us each)
+MAX_POOL = 1000  # names a hint scores (one fuzzy comparison each) once the rarest word's are in
 
 
 def customer_key(name: str) -> str:
