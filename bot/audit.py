@@ -43,7 +43,7 @@ class AuditWriter:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._conn: Connection | None = None
-        self._statement = DecisionInsert(engine.dialect)
+        self._statement = DecisionInsert.of(engine)
 
     def submit(self, answer: Answer, *, actor: str, now: datetime) -> Future[None]:
         """Queue one decision; the future completes when it is committed (or fails)."""

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from bot.audit import AuditWriter
 
 SYSTEM_AUTHOR = "clearance"
-NEWEST_REVISION_SQL = "SELECT coalesce(max(number), 0) FROM revision"
-_NEWEST_REVISION = text(NEWEST_REVISION_SQL)
+_NEWEST_REVISION_SQL = "SELECT coalesce(max(number), 0) FROM revision"
+_NEWEST_REVISION = text(_NEWEST_REVISION_SQL)
 _STATE = text("SELECT value FROM app_state WHERE key = :key")
 SOURCES_SEEDED = "seeded:sources"  # the app_state marker: the shipped sources were added once
 SOURCES_PACK = DEFAULT_PACK.parent / "sources.yaml"
@@ -143,7 +143,7 @@ class KnowledgeCache:
         self._checked, self._seen = time.monotonic(), seen
         # The common case (the CLI and the benchmark ask every time): one query straight to the
         # driver, about a sixth of the cost of a SQLAlchemy connection's execute.
-        if cached is not None and read_scalar(self.engine, NEWEST_REVISION_SQL) == cached.revision:
+        if cached is not None and read_scalar(self.engine, _NEWEST_REVISION_SQL) == cached.revision:
             return cached
         with self.engine.connect() as conn:
             stamp = revision_stamp(conn)

@@ -74,12 +74,6 @@ class DecisionInsert:
 _COMPILED: weakref.WeakKeyDictionary[Dialect, DecisionInsert] = weakref.WeakKeyDictionary()
 
 
-def record_decisions(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    """Append many decisions in one statement."""
-    if rows:
-        session.execute(DECISION_INSERT, rows)
-
-
 def list_decisions(*, session: Session, actor: str | None = None, customer: str | None = None,
                    limit: int = 20) -> list[Decision]:
     """Return the newest decisions, optionally for one asker or one customer (id or name)."""
