@@ -237,7 +237,9 @@ class Engine:
     catalog: PlaceCatalog
     _by_model: dict[str, ModelIndex] = field(default_factory=dict, repr=False)
     _licenses: dict[tuple[str, str], list[License]] = field(default_factory=dict, repr=False)
-    _licensed: set[str] = field(default_factory=set, repr=False)  # customers holding any
+    # Customer id -> the rules its licenses name: most customers hold none, and a licensee's
+    # licenses name few of the license_required rules that match, so only those are looked up.
+    _licensed: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _license_places: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[PlaceSet, float, bool], dict[str, bool]] = field(default_factory=dict,
                                                                        repr=False)
@@ -277,7 +279,8 @@ class Engine:
         self._by_model = {model: ModelIndex(rules, [plain[cr.rule.id] for cr in rules])
                           for model, rules in per_model.items()}
         for lic in self.table.licenses.values():
-            self._licensed.add(lic.customer)
+            self._licensed[lic.customer] = self._licensed.get(lic.customer, frozenset()).union(
+                lic.rules)
             for rid in lic.rules:
                 self._licenses.setdefault((lic.customer, rid), []).append(lic)
             if lic.places is not None:
@@ -446,8 +449,12 @@ class Engine:
         if not mask:
             return decide_verdict([], self._pending(index, unsure, subject, hq_parent))
         licensed: tuple[Match, ...] = ()
-        if customer is not None and customer.id in self._licensed and mask & index.licensable:
-            mask, licensed = self._apply_licenses(index, mask, subject, hq_parent, as_of)
+        if customer is not None and mask & index.licensable:
+            rule_ids = self._licensed.get(customer.id)
+            held = mask & index.held_by(customer.id, rule_ids) if rule_ids else 0
+            if held:
+                mask, licensed = self._apply_licenses(index, mask, held, subject, hq_parent,
+                                                      as_of)
         if not mask:  # every match was a licensed rule: they are the allows that decide
             return _conclude(licensed, [])  # a licence needs a registered customer: none unsure
         # Bits run strictest first: the highest set bit is the verdict's rule.
@@ -492,11 +499,14 @@ class Engine:
             matches[stricter:] = sorted([*matches[stricter:], *licensed], key=_rule_id)
         return tuple(matches)
 
-    def _apply_licenses(self, index: ModelIndex, mask: int, subject: Subject,
+    def _apply_licenses(self, index: ModelIndex, mask: int, held: int, subject: Subject,
                         hq_parent: str | None, as_of: date) -> tuple[int, tuple[Match, ...]]:
-        """Take the matches a valid license covers out of the mask; return them as allows."""
+        """Take the matches a valid license covers out of the mask; return them as allows.
+
+        `held` holds the matching rules that some license of the customer names.
+        """
         licensed = []
-        for k in index.indices(mask & index.licensable):
+        for k in index.indices(held):
             cr = index.rules[k]
             lic = self._license_for(cr.rule, subject, as_of)
             if lic is not None:

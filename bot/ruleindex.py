@@ -82,6 +82,8 @@ class ModelIndex:
     controlled: int = 0  # rules that test ownership (their matches carry an explanation)
     licensable: int = 0  # license_required rules, which a license can turn into allow
     rank_bits: dict[int, int] = field(default_factory=dict)  # effect rank -> its rules
+    position: dict[str, int] = field(default_factory=dict)  # rule id -> k
+    _held: dict[str, int] = field(default_factory=dict)  # customer id -> its licensed rules
     _segments: list[int] | None = None  # in force per interval of `bounds`, see `in_force`
 
     def __post_init__(self) -> None:
@@ -89,6 +91,7 @@ class ModelIndex:
         cuts: set[int] = set()
         for k, cr in enumerate(self.rules):
             bit = self.bit(k)
+            self.position[cr.rule.id] = k
             self.rank_bits[cr.rank] = self.rank_bits.get(cr.rank, 0) | bit
             self.places.add(cr.places, bit)
             self.hq.add(cr.hq, bit)
@@ -174,6 +177,18 @@ class ModelIndex:
         for tag in tags:
             out |= self.tags.get(tag, 0)
         return out
+
+    def held_by(self, customer_id: str, rule_ids: frozenset[str]) -> int:
+        """Return the license_required rules that the customer's licenses name (cached)."""
+        hit = self._held.get(customer_id)
+        if hit is None:
+            hit = 0
+            for rule_id in rule_ids:
+                k = self.position.get(rule_id)
+                if k is not None:
+                    hit |= self.bit(k)
+            hit = self._held[customer_id] = hit & self.licensable
+        return hit
 
     def indices(self, mask: int) -> list[int]:
         """Return the positions of the set bits, strictest rule first."""

@@ -148,6 +148,23 @@ def test_license_does_not_cover_other_customers_or_models(kb: Knowledge) -> None
         == "license_required"
 
 
+def test_license_covers_only_the_rules_it_names() -> None:
+    kb = knowledge("""
+customers:
+  - {id: lic, name: Licensed Ltda, hq: BR}
+rules:
+  - {id: a-allow, effect: allow, title: Allowed in Brazil, places: {in: [BR]}}
+  - {id: licence-a, effect: license_required, title: First licence, places: {in: [BR]}}
+  - {id: licence-b, effect: license_required, title: Second licence, places: {in: [BR]}}
+licenses:
+  - {id: LIC-A, customer: lic, rules: [licence-a]}
+""")
+    a = ask(kb, "can Licensed Ltda in Brazil use Acme 1")
+    assert (a.verdict, a.rule_ids()) == ("license_required", ["licence-b"])
+    cited = {r["rule"]: r.get("license", {}).get("id") for r in a.overridden}
+    assert cited == {"a-allow": None, "licence-a": "LIC-A"}
+
+
 def test_conditional_lists_each_condition(kb: Knowledge) -> None:
     a = ask(kb, "can Newco GmbH in Germany use Acme 1")
     assert len(a.conditions) == 2
