@@ -235,7 +235,9 @@ class Engine:
 
     table: RuleTable
     catalog: PlaceCatalog
-    _by_model: dict[str, ModelIndex] = field(default_factory=dict, repr=False)
+    _rules_of: dict[str, list[CompiledRule]] = field(default_factory=dict, repr=False)
+    _plain: dict[str, Match] = field(default_factory=dict, repr=False)  # rule id -> plain match
+    _by_model: dict[str, ModelIndex] = field(default_factory=dict, repr=False)  # built on use
     _licenses: dict[tuple[str, str], list[License]] = field(default_factory=dict, repr=False)
     # Customer id -> the rules its licenses name: most customers hold none, and a licensee's
     # licenses name few of the license_required rules that match, so only those are looked up.
@@ -274,10 +276,9 @@ class Engine:
                             (p, c) for c in codes if (p := self.catalog.parent_of(c)) is not None]
                     for parent, code in subs:
                         self.subdivisions_named.setdefault(parent, set()).add(code)
+        self._rules_of = per_model
         # One plain Match per rule, shared by every answer that lists the rule unchanged.
-        plain = {cr.rule.id: Match(cr.rule, cr.rule.effect) for cr in compiled}
-        self._by_model = {model: ModelIndex(rules, [plain[cr.rule.id] for cr in rules])
-                          for model, rules in per_model.items()}
+        self._plain = {cr.rule.id: Match(cr.rule, cr.rule.effect) for cr in compiled}
         for lic in self.table.licenses.values():
             self._licensed[lic.customer] = self._licensed.get(lic.customer, frozenset()).union(
                 lic.rules)
@@ -287,12 +288,33 @@ class Engine:
                 self._license_places[lic.id] = _expand(lic.places, self.table, self.catalog,
                                                        expanded)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Return the state to pickle: the compiled rules, without what is built on use."""
+        # A knowledge snapshot is loaded by every `clearance ask`, which asks about one model:
+        # at 10,000 rules the masks of every model's index were half of the snapshot and of its
+        # loading time, and building the one index asked about takes a few milliseconds.
+        state = dict(self.__dict__)
+        state.update(_by_model={}, _memo={}, _unknown_texts={})
+        return state
+
+    def index_of(self, model: str) -> ModelIndex | None:
+        """Return the index of the rules that cover the model (built on first use)."""
+        index = self._by_model.get(model)
+        if index is None:
+            rules = self._rules_of.get(model)
+            if rules is None:
+                return None
+            # Two threads may both build it; the indexes are equal, so no lock is needed.
+            index = self._by_model[model] = ModelIndex(
+                rules, [self._plain[cr.rule.id] for cr in rules])
+        return index
+
     def candidates(self, model: str, country: str) -> list[CompiledRule]:
         """Return the rules whose model and place conditions hold (any date, access, customer).
 
         Not used to decide; tests and the benchmark use it to check and size the index.
         """
-        index = self._by_model.get(model)
+        index = self.index_of(model)
         if index is None:
             return []
         mask = index.places.holding(country, self.catalog.parent_of(country))
@@ -419,7 +441,7 @@ class Engine:
 
     def evaluate(self, subject: Subject, as_of: date) -> Evaluation:
         """Return the verdict for the subject on the as-of date."""
-        index = self._by_model.get(subject.model)
+        index = self.index_of(subject.model)
         if index is None:
             return decide_verdict([], [])
         parent = self.catalog.parent_of(subject.country)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -134,6 +136,18 @@ def test_verdicts(kb: Knowledge, question: str, as_of: date, verdict: str,
                   rules: list[str]) -> None:
     a = ask(kb, question, today=as_of)
     assert (a.verdict, a.rule_ids()) == (verdict, rules)
+
+
+def test_a_pickled_engine_answers_alike_and_leaves_its_caches_behind() -> None:
+    kb = knowledge(TABLE)
+    before = [(ask(kb, q, today=d).verdict, ask(kb, q, today=d).rule_ids()) for q, d, *_ in CASES]
+    assert kb.engine._by_model and kb.engine._memo  # the answers built indexes and memos
+    copy = pickle.loads(pickle.dumps(kb.engine))
+    assert (copy._by_model, copy._memo, copy._unknown_texts) == ({}, {}, {})
+    unpickled = replace(kb, engine=copy)
+    after = [(ask(unpickled, q, today=d).verdict, ask(unpickled, q, today=d).rule_ids())
+             for q, d, *_ in CASES]
+    assert after == before
 
 
 def test_license_is_cited(kb: Knowledge) -> None:

@@ -30,7 +30,8 @@ def test_in_force_masks_hold_exactly_the_rules_in_force(rules: list[Rule],
                                                         asked: list[date]) -> None:
     table = RuleTable(models={"m": ModelInfo("m", "M", "v", "f")},
                       rules={r.id: r for r in rules})
-    index = Engine(table, build_place_catalog(set()))._by_model["m"]
+    index = Engine(table, build_place_catalog(set())).index_of("m")
+    assert index is not None
     # Each rule's first and last day and the days around them, in any order: one index must
     # answer for every interval, whichever it was asked about first.
     days = asked + [d + timedelta(days=k) for r in rules
