@@ -179,7 +179,10 @@ class ModelIndex:
         return out
 
     def held_by(self, customer_id: str, rule_ids: frozenset[str]) -> int:
-        """Return the license_required rules that the customer's licenses name (cached)."""
+        """Return the license_required rules that the customer's licenses name.
+
+        Cached per customer: `rule_ids` (every rule its licenses name) is read on the first call.
+        """
         hit = self._held.get(customer_id)
         if hit is None:
             hit = 0
