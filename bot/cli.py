@@ -55,17 +55,26 @@ def _ready_engine(args: argparse.Namespace) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create the database and load the default rule pack (or --pack FILE)."""
+    """Create the database and load the default rule pack (or --pack FILE, or none)."""
     from bot.service import initialize
 
     engine = _engine(args)
-    pack = None if args.no_pack else (Path(args.pack) if args.pack else None)
-    if pack is None and not args.no_pack:
+    chosen = args.pack is not None or args.no_pack
+    settings = Settings()
+    # A database that has a revision keeps its table: a pack is loaded into a new one only.
+    rev = initialize(engine, pack=None, seed_sources=False)
+    if rev and chosen:
+        raise BotError(f"The database already holds revision {rev}, so --pack and --no-pack "
+                       "change nothing. Load a file with `clearance rules import FILE` (add "
+                       "--replace to make it the whole rule table).")
+    if not rev:
         from storage.rules import DEFAULT_PACK
 
-        pack = DEFAULT_PACK
-    rev = initialize(engine, pack=pack, author=_author(args),
-                     seed_sources=Settings().seed_sources)
+        pack = None if args.no_pack else Path(args.pack) if args.pack else DEFAULT_PACK
+        rev = initialize(engine, pack=pack, author=_author(args), empty=args.no_pack,
+                         seed_sources=settings.seed_sources)
+    elif settings.seed_sources:
+        initialize(engine, seed_sources=True)
     print(f"Database ready at revision {rev}.")
     return 0
 
@@ -327,8 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("init", help="create the database and load the default rule pack")
-    p.add_argument("--pack", help="load this rule-table file instead of the default pack")
-    p.add_argument("--no-pack", action="store_true", help="start with an empty rule table")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--pack", help="load this rule-table file instead of the default pack")
+    which.add_argument("--no-pack", action="store_true",
+                       help="start with an empty rule table (recorded as revision 1, so later "
+                            "commands do not load the default pack)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("ask", help="answer one question")

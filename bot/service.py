@@ -20,6 +20,7 @@ from bot.answers import Answer, Knowledge, build_knowledge
 from bot.answers import answer as decide
 from bot.generation import SharedGeneration
 from bot.questions import parse_question
+from bot.ruletable import RuleTable
 from storage.db import ensure_schema, read_scalar, session_scope
 from storage.decisions import DecisionInsert, decision_row
 from storage.rules import (
@@ -28,6 +29,7 @@ from storage.rules import (
     import_parsed,
     load_table,
     seed_places,
+    write_revision,
 )
 from storage.snapshots import RevisionStamp, SnapshotStore, paused_gc, revision_stamp
 
@@ -48,10 +50,13 @@ def utcnow() -> datetime:
 
 
 def initialize(engine: Engine, *, pack: Path | None = DEFAULT_PACK, now: datetime | None = None,
-               author: str = SYSTEM_AUTHOR, seed_sources: bool = True) -> int:
-    """Create or upgrade the schema and, on an empty database, load the default pack.
+               author: str = SYSTEM_AUTHOR, seed_sources: bool = True,
+               empty: bool = False) -> int:
+    """Create or upgrade the schema and, on a database with no revision yet, load the pack.
 
-    Returns the revision the database is at afterwards.
+    With `empty` (and no pack) a new database gets a first revision with an empty rule table, so
+    that later commands, which load the default pack into a database with no revision, leave it
+    empty. Returns the revision the database is at afterwards.
     """
     ensure_schema(engine)
     with engine.connect() as conn:  # the common case: one plain query, no ORM session
@@ -65,9 +70,14 @@ def initialize(engine: Engine, *, pack: Path | None = DEFAULT_PACK, now: datetim
                     from storage.files import read_file
 
                     parsed = read_file(pack)
+                    name = "default rule pack" if pack == DEFAULT_PACK else "rule pack"
                     rev = import_parsed(session=session, parsed=parsed, replace=True,
                                         author=author, now=now or utcnow(),
-                                        summary=f"default rule pack ({pack.name})").number
+                                        summary=f"{name} ({pack.name})").number
+                elif empty:
+                    rev = write_revision(session=session, old=RuleTable(), new=RuleTable(),
+                                         author=author, now=now or utcnow(),
+                                         summary="empty rule table").number
                 session.commit()
     if seed_sources:
         add_default_sources(engine, now=now or utcnow())

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from bot.customers import customer_key
+from bot.errors import NotFound
 from bot.places import build_place_catalog
 from bot.ruletable import KINDS, Customer, RuleTable
 from storage.models import ROW_TYPES, CustomerRow, Place, Revision
@@ -41,10 +42,15 @@ def load_table(*, session: Session, revision: int | None = None,
                customers: bool = True) -> RuleTable:
     """Rebuild the rule table as it was at `revision` (default: the newest).
 
-    With `customers=False` the customers are left out (see `storage.customers`).
+    With `customers=False` the customers are left out (see `storage.customers`). Revision 0 is
+    the table before any import; a revision that does not exist raises `NotFound`.
     """
     newest = current_revision(session=session)
     rev = newest if revision is None else revision
+    if not 0 <= rev <= newest:
+        # Rows are valid up to "no end", so a later number would show today's table under it.
+        raise NotFound(f"No revision {rev}: the newest is {newest}. "
+                       "See `clearance revisions list`.")
     data: dict[str, list[dict[str, Any]]] = {}
     for kind, row_type in ROW_TYPES.items():
         if kind == "customers" and not customers:

@@ -86,6 +86,44 @@ def test_export_then_import_round_trips(db_url: str, tmp_path: Path) -> None:
     assert "no changes" in shown
 
 
+def test_init_no_pack_keeps_the_table_empty(db_url: str) -> None:
+    assert run(db_url, "init", "--no-pack").stdout.strip() == "Database ready at revision 1."
+    # Later commands load the default pack only into a database with no revision at all.
+    assert json.loads(run(db_url, "rules", "list", "--json").stdout)["rules"] == []
+    revisions = json.loads(run(db_url, "revisions", "list", "--json").stdout)
+    assert [(r["number"], r["summary"]) for r in revisions] == [
+        (1, "empty rule table (no changes)")]
+
+
+def test_init_pack_names_its_file_and_is_refused_on_a_database_with_a_table(
+        db_url: str, tmp_path: Path) -> None:
+    pack = tmp_path / "mine.yaml"
+    pack.write_text("""version: 1
+models:
+  - {id: acme-1, name: Acme 1, vendor: acme, family: acme, open_weights: false}
+rules:
+  - {id: acme-deny, effect: deny, title: No Acme, citation: c, url: "https://example.com/a"}
+""")
+    run(db_url, "init", "--pack", str(pack))
+    shown = run(db_url, "revisions", "show", "1").stdout
+    assert "rule pack (mine.yaml)" in shown and "default rule pack" not in shown
+    for flag in (["--pack", str(pack)], ["--no-pack"]):
+        refused = run(db_url, "init", *flag, ok=1)
+        assert "already holds revision 1" in refused.stderr
+        assert "clearance rules import FILE" in refused.stderr
+    assert len(json.loads(run(db_url, "revisions", "list", "--json").stdout)) == 1
+    assert run(db_url, "init").stdout.strip() == "Database ready at revision 1."
+
+
+@pytest.mark.parametrize("revision", ["99", "-1"])
+def test_export_of_a_revision_that_does_not_exist_fails(db_url: str, tmp_path: Path,
+                                                         revision: str) -> None:
+    target = tmp_path / "table.yaml"
+    proc = run(db_url, "rules", "export", "--revision", revision, str(target), ok=1)
+    assert f"No revision {revision}: the newest is 1" in proc.stderr
+    assert not target.exists()
+
+
 def test_rules_list_and_show(db_url: str) -> None:
     listing = json.loads(run(db_url, "rules", "list", "--json").stdout)
     ids = {r["id"] for r in listing["rules"]}
