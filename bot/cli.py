@@ -87,12 +87,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     engine = _ready_engine(args)
     text = " ".join(args.question)
-    as_of = date.fromisoformat(args.as_of) if args.as_of else None
     # A one-shot answer fetches only the customers it needs (fast with 100,000 of them), and
     # loads the rules compiled by an earlier `ask` at the same revision.
     cache = KnowledgeCache(engine, lazy_customers=True,
                            snapshots=SnapshotStore.for_engine(engine, Settings().snapshot_dir()))
     try:
+        as_of = _as_of_option(args.as_of)
         answer = ask(engine, cache, text, actor=_author(args), as_of=as_of, access=args.access)
     except QuestionError as exc:
         if args.json:
@@ -107,6 +107,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         print(format_answer(answer))
     return 0
+
+
+def _as_of_option(value: str | None) -> date | None:
+    """Read --as-of; a bad date is a question error, answered like one (JSON with --json)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise QuestionError("bad_date", f"--as-of '{value}' is not a date. Write it as "
+                            "YYYY-MM-DD, e.g. --as-of 2026-01-31.") from None
 
 
 def cmd_rules_validate(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ written. Anything unresolved raises `QuestionError` with candidates; nothing is 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.catalog import ModelCatalog
@@ -82,6 +82,7 @@ class Question:
     as_of: date | None = None
     model_phrase: str = ""
     model_candidates: tuple[str, ...] = ()
+    access_stated: bool = False  # the question said which access ("with weights access")
 
 
 def clean_text(raw: str) -> str:
@@ -306,7 +307,31 @@ def parse_question(raw: str, *, places: PlaceCatalog, models: ModelCatalog) -> Q
         # "can X use Z in Y": the last place phrase is the place, all of X is the name.
         customer = _name_only(who)
     model, candidates = resolve_model(model_phrase, models)
-    return Question(raw, customer, country, model, access, as_of, model_phrase, candidates)
+    return Question(raw, customer, country, model, access, as_of, model_phrase, candidates,
+                    access_stated=bool(tail_access or lead_access or verb_access))
+
+
+def with_options(question: Question, *, as_of: date | None = None,
+                 access: str | None = None) -> Question:
+    """Apply a command's --as-of and --access options; raise if the question says otherwise."""
+    if as_of is not None and as_of != question.as_of:
+        if question.as_of is not None:
+            stated = question.as_of.isoformat()
+            raise QuestionError(
+                "bad_date", f"The question says as of {stated} and --as-of says "
+                f"{as_of.isoformat()}: give the date once.",
+                (Candidate(stated, f"as of {stated} (in the question)"),
+                 Candidate(as_of.isoformat(), f"as of {as_of.isoformat()} (--as-of)")))
+        question = replace(question, as_of=as_of)
+    if access is not None and access != question.access:
+        if question.access_stated:
+            raise QuestionError(
+                "bad_access", f"The question asks about {question.access} access and --access "
+                f"says {access}: give the access once.",
+                (Candidate(question.access, f"{question.access} access (in the question)"),
+                 Candidate(access, f"{access} access (--access)")))
+        question = replace(question, access=access)
+    return question
 
 
 def _parse_structured(raw: str, text: str, *, places: PlaceCatalog,
@@ -327,4 +352,5 @@ def _parse_structured(raw: str, text: str, *, places: PlaceCatalog,
     model, candidates = resolve_model(pairs["model"], models)
     # A customer= value is explicit: "Customer Connect Ltd" keeps its first word.
     customer = pairs.get("customer", "").strip() or None
-    return Question(raw, customer, country, model, access, as_of, pairs["model"], candidates)
+    return Question(raw, customer, country, model, access, as_of, pairs["model"], candidates,
+                    access_stated="access" in pairs)

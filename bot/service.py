@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from bot.answers import Answer, Knowledge, build_knowledge
 from bot.answers import answer as decide
 from bot.generation import SharedGeneration
-from bot.questions import parse_question
+from bot.questions import parse_question, with_options
 from bot.ruletable import RuleTable
 from storage.db import ensure_schema, read_scalar, session_scope
 from storage.decisions import DecisionInsert, decision_row
@@ -198,11 +198,8 @@ def answer_question(cache: KnowledgeCache, text: str, *, now: datetime,
                     as_of: date | None = None, access: str | None = None) -> Answer:
     """Parse and decide a question (no audit write); raise `QuestionError` if unanswerable."""
     kb = cache.get()
-    question = parse_question(text, places=kb.places, models=kb.models)
-    if as_of is not None and question.as_of is None:
-        question = replace(question, as_of=as_of)
-    if access is not None:
-        question = replace(question, access=access)
+    question = with_options(parse_question(text, places=kb.places, models=kb.models),
+                            as_of=as_of, access=access)
     return decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bot.answers import Knowledge, build_knowledge
 from bot.errors import QuestionError
 from bot.places import AMBIGUOUS_NAMES, normalize_place
-from bot.questions import MAX_LENGTH, Question, clean_text, parse_question
+from bot.questions import MAX_LENGTH, Question, clean_text, parse_question, with_options
 from bot.ruletable import RuleTable
 from storage.files import merge, read_file
 from storage.rules import DEFAULT_PACK
@@ -338,6 +338,40 @@ def test_a_name_with_in_and_no_place_keeps_the_name(kb: Knowledge) -> None:
     # "in" inside parentheses does not split the name into "Acme (Asia" and Singapore.
     q = parse(kb, "can Acme (Asia in Singapore) use GPT-4o")
     assert (q.customer, q.country) == ("Acme (Asia in Singapore)", None)
+
+
+D1, D2 = date(2025, 1, 1), date(2024, 6, 30)
+OPTIONS = [
+    # question, --as-of, --access -> (as_of, access) used, or the error code
+    ("can Acme in Brazil use GPT-4o", D2, None, (D2, "api")),
+    ("can Acme in Brazil use GPT-4o as of 2025-01-01", None, None, (D1, "api")),
+    ("can Acme in Brazil use GPT-4o as of 2025-01-01", D1, None, (D1, "api")),
+    ("can Acme in Brazil use GPT-4o as of 2025-01-01", D2, None, "bad_date"),
+    ("customer=Acme country=BR model=gpt-4o as_of=2025-01-01", D2, None, "bad_date"),
+    ("can Acme in Brazil use GPT-4o", None, "weights", (None, "weights")),
+    ("can Acme in Brazil use GPT-4o with weights access", None, "weights", (None, "weights")),
+    ("can Acme in Brazil use GPT-4o with hosted access", None, "weights", "bad_access"),
+    ("can Acme in Brazil use GPT-4o via API", None, "hosted", "bad_access"),
+    ("does Acme have weights access to GPT-4o", None, "api", "bad_access"),
+    ("customer=Acme country=BR model=gpt-4o access=api", None, "weights", "bad_access"),
+    ("customer=Acme country=BR model=gpt-4o", None, "hosted", (None, "hosted")),
+]
+
+
+@pytest.mark.parametrize(("text", "as_of", "access", "expected"), OPTIONS)
+def test_options_apply_unless_the_question_says_otherwise(
+        kb: Knowledge, text: str, as_of: date | None, access: str | None,
+        expected: tuple[date | None, str] | str) -> None:
+    question = parse(kb, text)
+    if isinstance(expected, str):
+        with pytest.raises(QuestionError) as info:
+            with_options(question, as_of=as_of, access=access)
+        assert info.value.code == expected
+        # Both values come back as candidates: nothing is picked for the user.
+        assert len(info.value.candidates) == 2
+        return
+    q = with_options(question, as_of=as_of, access=access)
+    assert (q.as_of, q.access) == expected
 
 
 def test_clean_text() -> None:

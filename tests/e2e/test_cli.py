@@ -71,6 +71,21 @@ def test_unanswerable_question_exits_2_with_candidates(db_url: str) -> None:
     assert "DE" in [c["value"] for c in error["candidates"]]
 
 
+@pytest.mark.parametrize(("options", "code"), [
+    (["--as-of", "2025-02-30"], "bad_date"),
+    (["--as-of", "2025/01/01"], "bad_date"),
+    (["--as-of", "2024-01-01"], "bad_date"),  # the question says 2025-01-01
+    (["--access", "hosted"], "bad_access"),  # the question says weights
+])
+def test_a_bad_or_conflicting_option_is_a_json_error(db_url: str, options: list[str],
+                                                      code: str) -> None:
+    q = "can Acme in Brazil use gpt-oss-120b with weights access as of 2025-01-01"
+    proc = run(db_url, "ask", "--json", *options, q, ok=2)
+    assert json.loads(proc.stdout)["error"]["code"] == code
+    assert proc.stderr == ""
+    assert json.loads(run(db_url, "audit", "--json").stdout) == []  # nothing was answered
+
+
 def test_human_answer_names_verdict_rules_and_revision(db_url: str) -> None:
     out = run(db_url, "ask", "can someone in Iran use GPT-4o").stdout
     assert out.startswith("DENIED")
