@@ -20,6 +20,8 @@ from rapidfuzz import fuzz, process
 # Common names people type that pycountry does not carry (keys are ISO codes).
 EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "AE": ("UAE", "U.A.E.", "Emirates"),
+    "AX": ("Aland",),
+    "BA": ("Bosnia", "Bosnia-Herzegovina", "Bosnia Herzegovina", "BiH"),
     "BO": ("Bolivia",),
     "BN": ("Brunei",),
     "BQ": ("Bonaire", "Caribbean Netherlands"),
@@ -27,6 +29,7 @@ EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "CD": ("DR Congo", "DRC", "Democratic Republic of the Congo", "Congo-Kinshasa", "Zaire"),
     "CG": ("Republic of the Congo", "Congo-Brazzaville", "Congo Republic"),
     "CI": ("Ivory Coast", "Cote d'Ivoire"),
+    "CN": ("PRC", "P.R.C.", "PR China", "Mainland China"),
     "CV": ("Cape Verde",),
     "CZ": ("Czech Republic", "Czechia"),
     "FK": ("Falkland Islands", "Falklands"),
@@ -47,7 +50,9 @@ EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "NL": ("Holland", "The Netherlands"),
     "PS": ("Palestine", "State of Palestine", "Palestinian Territories"),
     "RU": ("Russia", "Russian Federation"),
+    "SA": ("Saudi", "KSA"),
     "SH": ("Saint Helena",),
+    "ST": ("Sao Tome",),
     "SX": ("Sint Maarten",),
     "SY": ("Syria",),
     "SZ": ("Swaziland", "Eswatini"),

@@ -311,6 +311,15 @@ def parse_question(raw: str, *, places: PlaceCatalog, models: ModelCatalog) -> Q
                     access_stated=bool(tail_access or lead_access or verb_access))
 
 
+def trailing_place_phrase(name: str) -> str | None:
+    """Return what follows a name's last "in"/"from" ("Chelsea Ltd" in "Made in Chelsea Ltd")."""
+    padded = f" {name} "
+    splits = list(_PREPOSITION.finditer(padded))
+    if not splits:
+        return None
+    return padded[splits[-1].end():].strip() or None
+
+
 def with_options(question: Question, *, as_of: date | None = None,
                  access: str | None = None) -> Question:
     """Apply a command's --as-of and --access options; raise if the question says otherwise."""

@@ -253,6 +253,24 @@ def test_unregistered_without_place_asks_back(kb: Knowledge) -> None:
     with pytest.raises(QuestionError) as exc:
         ask(kb, "can Newco use Acme 1")
     assert exc.value.code == "missing_country"
+    assert "Where will Newco use the model?" in exc.value.message
+    assert "read" not in exc.value.message
+
+
+@pytest.mark.parametrize(("question", "name", "phrase"), [
+    ("can Acme in Kosovo use Acme 1", "Acme in Kosovo", "Kosovo"),
+    ("can Made in Chelsea Ltd use Acme 1", "Made in Chelsea Ltd", "Chelsea Ltd"),
+    ("can Acme from Atlantis use Acme 1", "Acme from Atlantis", "Atlantis"),
+])
+def test_a_place_phrase_read_as_part_of_the_name_is_explained(kb: Knowledge, question: str,
+                                                               name: str, phrase: str) -> None:
+    from bot.errors import QuestionError
+
+    with pytest.raises(QuestionError) as exc:
+        ask(kb, question)
+    assert exc.value.code == "missing_country"
+    assert f"I read '{name}' as the customer's name: '{phrase}' is not a place I know." \
+        in exc.value.message
 
 
 def test_unverified_rule_is_flagged() -> None:

@@ -52,7 +52,10 @@ ALIASES = [
     ("St Lucia", "LC"), ("St. Lucia", "LC"), ("Saint Lucia", "LC"),
     ("St Kitts & Nevis", "KN"), ("Trinidad & Tobago", "TT"), ("Bosnia & Herzegovina", "BA"),
     ("R\u00e9union", "RE"), ("Reunion", "RE"), ("\u00c5land Islands", "AX"), ("Curacao", "CW"),
-    ("ST", "ST"), ("Sao Tome and Principe", "ST"),
+    ("ST", "ST"), ("Sao Tome and Principe", "ST"), ("Sao Tome", "ST"), ("S\u00e3o Tom\u00e9", "ST"),
+    ("Bosnia", "BA"), ("Bosnia-Herzegovina", "BA"), ("BiH", "BA"), ("PRC", "CN"),
+    ("Mainland China", "CN"), ("People's Republic of China", "CN"), ("Saudi", "SA"),
+    ("KSA", "SA"), ("Aland", "AX"),
     ("IN", "IN"), ("NO", "NO"), ("India", "IN"), ("Norway", "NO"),
     # subdivisions
     ("Crimea", "UA-43"), ("Autonomous Republic of Crimea", "UA-43"), ("UA-43", "UA-43"),
