@@ -151,6 +151,15 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             family: m
         """, [(5, "models[m].vendor",
                "unknown vendor 'anthropik' (did you mean 'anthropic'?); add it under vendors:")]),
+    ("a model alias that names another model", """
+        version: 1
+        models:
+          - {id: m1, name: M1, vendor: openai, family: m, aliases: [GPT 4o]}
+          - {id: m2, name: M2, vendor: openai, family: m, aliases: [Shared]}
+          - {id: m3, name: M3, vendor: openai, family: m, api_ids: [shared]}
+        """, [(3, "models[m1].aliases[0]", "'GPT 4o' also names model 'gpt-4o'"),
+              (4, "models[m2].aliases[0]", "'Shared' also names model 'm3'"),
+              (5, "models[m3].api_ids[0]", "'shared' also names model 'm2'")]),
     ("unknown vendor in a rule", """
         version: 1
         rules:
