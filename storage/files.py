@@ -293,6 +293,9 @@ class ParsedFile:
     errors: list[FileError] = field(default_factory=list)
     # Entities that failed the schema: references to them are not reported again as unknown.
     invalid: set[tuple[str, str]] = field(default_factory=set)
+    # Entities kept without (or with stand-ins for) the fields that failed the schema, so that
+    # their other problems are reported too: those fields' problems are not reported again.
+    replaced: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def line(self, kind: str, eid: str, dotted: str) -> int:
         """Return the line of a field of an entity (or of the entity) in the file."""
@@ -403,22 +406,48 @@ def _drop(data: Any, loc: tuple[Any, ...]) -> None:
     data.pop(loc[-1], None)
 
 
-def _validate(kind: str, item: LineDict) -> tuple[BaseModel | None, ValidationError | None]:
-    """Validate one entity; when only unknown keys are wrong, also return it without them."""
-    # Keeping such an entity lets the semantic checks report its other problems in the same run
-    # (the file is still rejected because of the unknown keys).
+# Required fields that may stand in for a bad value, so that the entity's other fields are
+# still checked against the table: nothing else in a table depends on a rule's title or effect
+# (a license naming the rule is not judged) or on a customer's name.
+_STAND_INS: dict[str, dict[str, Any]] = {
+    "rules": {"effect": "review", "title": ""},
+    "customers": {"name": ""},
+}
+
+
+def _validate(kind: str, item: LineDict) -> tuple[BaseModel | None, ValidationError | None,
+                                                   frozenset[str]]:
+    """Validate one entity; on errors, also return it without the bad fields, when it can be.
+
+    Keeping such an entity lets the semantic checks report its other problems in the same run
+    (the file is still rejected because of the schema errors). The third value names the
+    top-level fields left out or stood in for, whose follow-on problems are not reported.
+    """
     plain = _plain(item)
     try:
-        return SCHEMAS[kind].model_validate(plain), None
+        return SCHEMAS[kind].model_validate(plain), None, frozenset()
     except ValidationError as exc:
-        if any(e["type"] != "extra_forbidden" for e in exc.errors()):
-            return None, exc
+        bad = {str(e["loc"][0]) if e["loc"] else "" for e in exc.errors()}
+        schema = SCHEMAS[kind]
+        stand_ins = _STAND_INS.get(kind, {})
+        for name in bad:
+            info = schema.model_fields.get(name)
+            if info is not None and info.is_required() and name not in stand_ins:
+                return None, exc, frozenset()  # an id, or a field other entities depend on
         for e in exc.errors():
-            _drop(plain, tuple(e["loc"]))
+            if e["type"] == "extra_forbidden":
+                _drop(plain, tuple(e["loc"]))
+            elif e["loc"]:
+                plain.pop(e["loc"][0], None)
+        for name, value in stand_ins.items():
+            if name in bad or name not in plain:
+                plain[name] = value
         try:
-            return SCHEMAS[kind].model_validate(plain), exc
+            salvaged = schema.model_validate(plain)
         except ValidationError:
-            return None, exc
+            return None, exc, frozenset()
+        return salvaged, exc, frozenset(bad) - {"", *(e["loc"][0] for e in exc.errors()
+                                                       if e["type"] == "extra_forbidden")}
 
 
 def _check_item(parsed: ParsedFile, kind: str, item: Any, line: int, index: int,
@@ -432,9 +461,11 @@ def _check_item(parsed: ParsedFile, kind: str, item: Any, line: int, index: int,
         return
     raw_id = item.get("id")
     label = str(raw_id) if isinstance(raw_id, str | int) else str(index)
-    model, exc = _validate(kind, item)
+    model, exc, replaced = _validate(kind, item)
     if exc is not None:
         parsed.errors += _pydantic_errors(name, item, kind, label, exc)
+    if replaced and isinstance(raw_id, str):
+        parsed.replaced[(kind, raw_id)] = replaced
     if model is None:
         if isinstance(raw_id, str):
             parsed.invalid.add((kind, raw_id))
@@ -575,12 +606,19 @@ def merge(current: RuleTable, parsed: ParsedFile, *, replace: bool) -> RuleTable
     return merged
 
 
+def _top_field(dotted: str) -> str:
+    return re.split(r"[.\[]", dotted, maxsplit=1)[0]
+
+
 def check_merged(merged: RuleTable, parsed: ParsedFile, places: PlaceCatalog) -> None:
     """Raise `InvalidFile` with the file's own errors and the merged table's problems."""
     errors = list(parsed.errors)
     for p in validate_table(merged, places):
         # An entity that failed the schema already has its error; what follows from it is noise.
         if (p.kind, p.id) in parsed.invalid or (p.ref is not None and p.ref in parsed.invalid):
+            continue
+        if (p.ref is not None and p.ref in parsed.replaced) or _top_field(p.field) in \
+                parsed.replaced.get((p.kind, p.id), ()):
             continue
         where = f"{p.kind}[{p.id}].{p.field}" if p.field else f"{p.kind}[{p.id}]"
         if (p.kind, p.id) in parsed.lines:

@@ -151,6 +151,32 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             family: m
         """, [(5, "models[m].vendor",
                "unknown vendor 'anthropik' (did you mean 'anthropic'?); add it under vendors:")]),
+    ("a schema error hides none of the entry's other errors", """
+        version: 1
+        rules:
+          - {id: a, effect: deny, models: {ids: [acme-9]}}
+          - {id: b, effect: blok, title: T, models: {ids: [acme-9]}, places: {in: [XX]}}
+          - {id: c, effect: deny, title: [x], places: {in: [XX]}}
+          - {id: d, effect: deny, title: T, effective_from: 2025-02-30, models: {ids: [acme-9]}}
+          - {id: e, effect: deny, title: T, places: {in: DE}, models: {ids: [acme-9]}}
+        customers:
+          - {id: c1, hq: XX}
+        licenses:
+          - {id: L1, customer: c1, rules: [b]}
+        """, [(3, "rules[a].title", "required field 'title' is missing"),
+              (3, "rules[a].models.ids[0]", "unknown model 'acme-9'"),
+              (4, "rules[b].effect", "unknown effect 'blok'"),
+              (4, "rules[b].models.ids[0]", "unknown model 'acme-9'"),
+              (4, "rules[b].places.in[0]", "unknown place 'XX'"),
+              (5, "rules[c].title", "must be text"),
+              (5, "rules[c].places.in[0]", "unknown place 'XX'"),
+              (6, "rules[d].effective_from", "not a real date"),
+              (6, "rules[d].models.ids[0]", "unknown model 'acme-9'"),
+              (7, "rules[e].places.in", "must be a list"),
+              (7, "rules[e].models.ids[0]", "unknown model 'acme-9'"),
+              # b's effect is unknown, so whether L1 may name it is not judged
+              (9, "customers[c1].name", "required field 'name' is missing"),
+              (9, "customers[c1].hq", "unknown place 'XX'")]),
     ("a model alias that names another model", """
         version: 1
         models:
@@ -752,6 +778,8 @@ def test_csv_bad_rows_are_reported_with_their_csv_line(pack: RuleTable) -> None:
         (6, "rules[r3].unverified", "must be true or false, not 'maybe'"),
         (6, "rules[r3].places.in[0]", "unknown place 'Narnia'"),
         (7, "rules[r1].effective_to", "not a real date"),
+        # The row is also a second r1: reported although its date is bad too.
+        (7, "rules[r1].id", "duplicate id 'r1' (first used on line 2)"),
         (8, "rules[r4]", "row has 7 cells but the header has 6 columns"),
     ])
 
