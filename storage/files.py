@@ -406,48 +406,51 @@ def _drop(data: Any, loc: tuple[Any, ...]) -> None:
     data.pop(loc[-1], None)
 
 
-# Required fields that may stand in for a bad value, so that the entity's other fields are
-# still checked against the table: nothing else in a table depends on a rule's title or effect
-# (a license naming the rule is not judged) or on a customer's name.
+# Entries kept when a field fails the schema, so that their other fields are still checked
+# against the table (the file is refused all the same): rules and customers, whose optional
+# fields no other entry's checks read. A bad optional field is left out; a bad required one
+# gets a stand-in. Models and groups are not kept: rules' selectors and places read their
+# tags, flags and members, and leaving one out would report errors that are not there.
 _STAND_INS: dict[str, dict[str, Any]] = {
     "rules": {"effect": "review", "title": ""},
     "customers": {"name": ""},
 }
+# Fields of such an entry that other entries' checks read: a license names only
+# license_required rules, so it is not judged against a stand-in effect.
+_READ_BY_OTHERS: dict[str, frozenset[str]] = {"rules": frozenset({"effect"})}
 
 
 def _validate(kind: str, item: LineDict) -> tuple[BaseModel | None, ValidationError | None,
                                                    frozenset[str]]:
     """Validate one entity; on errors, also return it without the bad fields, when it can be.
 
-    Keeping such an entity lets the semantic checks report its other problems in the same run
-    (the file is still rejected because of the schema errors). The third value names the
-    top-level fields left out or stood in for, whose follow-on problems are not reported.
+    The third value names the top-level fields left out or stood in for: problems about them
+    are not reported again. Unknown keys are only dropped: the entity is otherwise whole.
     """
     plain = _plain(item)
+    schema = SCHEMAS[kind]
     try:
-        return SCHEMAS[kind].model_validate(plain), None, frozenset()
-    except ValidationError as exc:
-        bad = {str(e["loc"][0]) if e["loc"] else "" for e in exc.errors()}
-        schema = SCHEMAS[kind]
-        stand_ins = _STAND_INS.get(kind, {})
-        for name in bad:
-            info = schema.model_fields.get(name)
-            if info is not None and info.is_required() and name not in stand_ins:
-                return None, exc, frozenset()  # an id, or a field other entities depend on
-        for e in exc.errors():
-            if e["type"] == "extra_forbidden":
-                _drop(plain, tuple(e["loc"]))
-            elif e["loc"]:
-                plain.pop(e["loc"][0], None)
-        for name, value in stand_ins.items():
-            if name in bad or name not in plain:
-                plain[name] = value
-        try:
-            salvaged = schema.model_validate(plain)
-        except ValidationError:
-            return None, exc, frozenset()
-        return salvaged, exc, frozenset(bad) - {"", *(e["loc"][0] for e in exc.errors()
-                                                       if e["type"] == "extra_forbidden")}
+        return schema.model_validate(plain), None, frozenset()
+    except ValidationError as error:
+        exc = error
+    unknown = [e for e in exc.errors() if e["type"] == "extra_forbidden"]
+    other = [e for e in exc.errors() if e["type"] != "extra_forbidden"]
+    stand_ins = _STAND_INS.get(kind, {})
+    bad = {str(e["loc"][0]) for e in other if e["loc"]}
+    required = {f for f in bad if f in schema.model_fields and schema.model_fields[f].is_required()}
+    if other and (kind not in _STAND_INS or not all(e["loc"] for e in other)
+                  or required - stand_ins.keys()):
+        return None, exc, frozenset()  # not kept: an id, or a kind others read (_STAND_INS)
+    for e in unknown:
+        _drop(plain, tuple(e["loc"]))
+    for name in bad:
+        plain.pop(name, None)
+        if name in stand_ins:
+            plain[name] = stand_ins[name]
+    try:
+        return schema.model_validate(plain), exc, frozenset(bad)
+    except ValidationError:
+        return None, exc, frozenset()
 
 
 def _check_item(parsed: ParsedFile, kind: str, item: Any, line: int, index: int,
@@ -464,8 +467,6 @@ def _check_item(parsed: ParsedFile, kind: str, item: Any, line: int, index: int,
     model, exc, replaced = _validate(kind, item)
     if exc is not None:
         parsed.errors += _pydantic_errors(name, item, kind, label, exc)
-    if replaced and isinstance(raw_id, str):
-        parsed.replaced[(kind, raw_id)] = replaced
     if model is None:
         if isinstance(raw_id, str):
             parsed.invalid.add((kind, raw_id))
@@ -479,6 +480,8 @@ def _check_item(parsed: ParsedFile, kind: str, item: Any, line: int, index: int,
         return
     section[eid] = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
     parsed.lines[(kind, eid)] = item
+    if replaced:
+        parsed.replaced[(kind, eid)] = replaced
 
 
 def _key_paths(data: Any, prefix: str, out: dict[int, str]) -> None:
@@ -617,8 +620,11 @@ def check_merged(merged: RuleTable, parsed: ParsedFile, places: PlaceCatalog) ->
         # An entity that failed the schema already has its error; what follows from it is noise.
         if (p.kind, p.id) in parsed.invalid or (p.ref is not None and p.ref in parsed.invalid):
             continue
-        if (p.ref is not None and p.ref in parsed.replaced) or _top_field(p.field) in \
-                parsed.replaced.get((p.kind, p.id), ()):
+        # Nor what follows from a field left out or stood in for (see `_validate`).
+        if _top_field(p.field) in parsed.replaced.get((p.kind, p.id), ()):
+            continue
+        if p.ref is not None and parsed.replaced.get(p.ref, frozenset()) & \
+                _READ_BY_OTHERS.get(p.ref[0], frozenset()):
             continue
         where = f"{p.kind}[{p.id}].{p.field}" if p.field else f"{p.kind}[{p.id}]"
         if (p.kind, p.id) in parsed.lines:

@@ -583,6 +583,73 @@ def test_a_problem_of_a_database_entry_is_located_at_the_file_entry_that_causes_
     assert "licenses[lic] is already in the database" in errors_of(edit, current)[0].message
 
 
+def test_a_bad_field_of_an_entry_others_read_reports_nothing_false_about_them(
+        pack: RuleTable) -> None:
+    base = doc("""
+        version: 1
+        models:
+          - {id: m1, name: M1, vendor: openai, family: f, tags: [frontier], open_weights: true}
+        rules:
+          - {id: r1, effect: deny, title: T, models: {tags: [frontier]}}
+          - {id: r2, effect: deny, title: T, models: {open_weights: true, families: [f]}}
+        """)
+    current = merge(pack, parse_text(base, "base.yaml"), replace=False)
+    # The rules in the database select m1 by its tag and flag: a malformed m1 in the file
+    # is reported as such, not as rules that now match no model.
+    edit = doc("""
+        version: 1
+        models:
+          - {id: m1, name: M1, vendor: openai, family: f, tags: frontier, open_weights: maybe}
+        """)
+    assert_errors(errors_of(edit, current), [
+        (3, "models[m1].open_weights", "must be true or false"),
+        (3, "models[m1].tags", "must be a list")])
+
+
+def test_a_license_is_judged_against_a_rule_whose_effect_is_good_and_title_bad(
+        pack: RuleTable) -> None:
+    text = doc("""
+        version: 1
+        customers:
+          - {id: acme, name: Acme, hq: DE}
+        rules:
+          - {id: r-deny, effect: deny, title: [oops]}
+          - {id: r-typo, effect: licence_required, title: T}
+        licenses:
+          - {id: L1, customer: acme, rules: [r-deny, r-typo]}
+        """)
+    assert_errors(errors_of(text, pack), [
+        (5, "rules[r-deny].title", "must be text"),
+        (6, "rules[r-typo].effect", "unknown effect 'licence_required'"),
+        # r-typo's effect is unknown, so only r-deny is judged
+        (8, "licenses[L1].rules[0]", "rule 'r-deny' is 'deny'")])
+
+
+def test_an_ownership_cycle_is_reported_while_a_name_is_missing(pack: RuleTable) -> None:
+    text = doc("""
+        version: 1
+        customers:
+          - {id: c1, hq: DE, owners: [{owner: c2, share: 60}]}
+          - {id: c2, name: C2, hq: DE, owners: [{owner: c1, share: 60}]}
+        """)
+    errors = errors_of(text, pack)
+    assert (3, "customers[c1].name") in [(e.line, e.field) for e in errors]
+    assert any("cycle" in e.message or "owns itself" in e.message for e in errors), errors
+
+
+def test_a_discarded_duplicate_hides_nothing_of_the_first_entry(pack: RuleTable) -> None:
+    text = doc("""
+        version: 1
+        rules:
+          - {id: r1, effect: deny, title: T, places: {in: [XX]}}
+          - {id: r1, effect: deny, title: T, places: {in: DE}}
+        """)
+    assert_errors(errors_of(text, pack), [
+        (3, "rules[r1].places.in[0]", "unknown place 'XX'"),
+        (4, "rules[r1].places.in", "must be a list"),
+        (4, "rules[r1].id", "duplicate id 'r1' (first used on line 3)")])
+
+
 def test_read_errors_and_empty_files() -> None:
     with pytest.raises(InvalidFile) as exc:
         read_file(Path("/nonexistent/rules.yaml"))
