@@ -15,7 +15,7 @@ from bot.customers import CustomerFinder, CustomerIndex
 from bot.engine import Engine, Evaluation, Match, Subject
 from bot.errors import Candidate, QuestionError
 from bot.places import PlaceCatalog, build_place_catalog
-from bot.questions import Question, trailing_place_phrase
+from bot.questions import Question
 from bot.ruletable import Customer, Rule, RuleTable
 
 
@@ -154,10 +154,9 @@ def _resolve_who(q: Question, kb: Knowledge) -> _Who:
                                f"{kb.places.label(country)}.")
         return _Who(registered, registered.name, registered.hq, country, tuple(assumptions), ())
     if country is None:
-        tail = trailing_place_phrase(q.customer) if q.customer else None
         # Say why "Acme in Kosovo" was read as a name: its place is not one the catalog knows.
-        why = f" I read '{q.customer}' as the customer's name: '{tail}' is not a place I know." \
-            if tail else ""
+        why = f" I read '{q.customer}' as the customer's name: '{q.unplaced}' is not a place I " \
+            "know." if q.unplaced and q.customer else ""
         raise QuestionError(
             "missing_country", f"Where will {q.customer or 'the customer'} use the model?{why} "
             "Add the place, e.g. '... in Germany ...'.")

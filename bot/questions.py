@@ -83,6 +83,9 @@ class Question:
     model_phrase: str = ""
     model_candidates: tuple[str, ...] = ()
     access_stated: bool = False  # the question said which access ("with weights access")
+    # "Kosovo" of "can Acme in Kosovo use ...": a phrase after "in"/"from" that is no known
+    # place, so it was read as part of the customer's name (said when the place is missing).
+    unplaced: str | None = None
 
 
 def clean_text(raw: str) -> str:
@@ -183,38 +186,47 @@ def _is_place(phrase: str, places: PlaceCatalog) -> bool:
     return bool(match.code or match.ambiguous)
 
 
-def _split_who(who: str, places: PlaceCatalog) -> tuple[str | None, str | None]:
-    """Split "Acme GmbH in Germany" into ("Acme GmbH", "DE"); the place may be absent."""
+def _split_who(who: str, places: PlaceCatalog) -> tuple[str | None, str | None, str | None]:
+    """Split "Acme GmbH in Germany" into ("Acme GmbH", "DE", None); the place may be absent.
+
+    The third value is the last "in"/"from" phrase when none was a place and it was kept in the
+    name ("Kosovo" of "Acme in Kosovo"); None for quoted names and names in parentheses.
+    """
     quoted = _QUOTED.match(who)
     if quoted:
         # A quoted name is taken as written: its "in Italy" or "Customer" stays in the name.
         name, rest = quoted["name"].strip() or None, (quoted["rest"] or "").strip()
         if not rest:
-            return name, None
+            return name, None, None
         place = _place_part(rest)
         if place is not None:
-            return name, resolve_place(place, places)
+            return name, resolve_place(place, places), None
     padded = f" {who} "
     splits = list(_PREPOSITION.finditer(padded))
     for m in reversed(splits):
         head, tail = padded[:m.start()].strip(), padded[m.end():].strip()
         # A split inside parentheses ("Acme (in Germany)") is left to the parenthesis case.
         if head and head.count("(") == head.count(")") and _is_place(tail, places):
-            return _strip_name(head), resolve_place(tail, places)
+            return _strip_name(head), resolve_place(tail, places), None
     # "Acme (Germany)"; tried after the prepositions so that "Acme in Holy See (Vatican City
     # State)" keeps the whole place name.
     paren = _trailing_parenthesis(who)
     if paren and paren[0]:
         place = _LEADING_PREPOSITION.sub("", paren[1])
         if _is_place(place, places):
-            return _strip_name(paren[0]), resolve_place(place, places)
+            return _strip_name(paren[0]), resolve_place(place, places), None
     if splits and places.resolve(padded[splits[-1].end():]).candidates:
         # The last place phrase looks like a misspelt place ("in Germny"): say so. Without
         # suggestions it is part of the name ("Made in Chelsea Ltd"), and the place is absent.
         resolve_place(padded[splits[-1].end():].strip(), places)
     if _is_place(who, places):
-        return None, resolve_place(who, places)
-    return _strip_name(who), None
+        return None, resolve_place(who, places), None
+    unplaced = None
+    if splits:
+        head = padded[:splits[-1].start()].strip()
+        if head and head.count("(") == head.count(")"):
+            unplaced = padded[splits[-1].end():].strip() or None
+    return _strip_name(who), None, unplaced
 
 
 def _split_model_place(phrase: str, places: PlaceCatalog,
@@ -301,23 +313,16 @@ def parse_question(raw: str, *, places: PlaceCatalog, models: ModelCatalog) -> Q
     model_phrase, country = _split_model_place(model_phrase.strip().strip("\"'"), places, models)
     model_phrase = _MODEL_NOISE.sub("", model_phrase.strip().strip("\"'")).strip("\"'")
     who = _VERB_LEAD.sub("", m["who"].strip())
+    unplaced = None
     if country is None:
-        customer, country = _split_who(who, places)
+        customer, country, unplaced = _split_who(who, places)
     else:
         # "can X use Z in Y": the last place phrase is the place, all of X is the name.
         customer = _name_only(who)
     model, candidates = resolve_model(model_phrase, models)
     return Question(raw, customer, country, model, access, as_of, model_phrase, candidates,
-                    access_stated=bool(tail_access or lead_access or verb_access))
-
-
-def trailing_place_phrase(name: str) -> str | None:
-    """Return what follows a name's last "in"/"from" ("Chelsea Ltd" in "Made in Chelsea Ltd")."""
-    padded = f" {name} "
-    splits = list(_PREPOSITION.finditer(padded))
-    if not splits:
-        return None
-    return padded[splits[-1].end():].strip() or None
+                    access_stated=bool(tail_access or lead_access or verb_access),
+                    unplaced=unplaced)
 
 
 def with_options(question: Question, *, as_of: date | None = None,

@@ -138,6 +138,27 @@ def test_verdicts(kb: Knowledge, question: str, as_of: date, verdict: str,
     assert (a.verdict, a.rule_ids()) == (verdict, rules)
 
 
+def test_each_licensee_gets_its_own_licenses_whoever_asked_before() -> None:
+    kb = knowledge("""
+customers:
+  - {id: alpha, name: Alpha Ltda, hq: BR}
+  - {id: beta, name: Beta Ltda, hq: BR}
+rules:
+  - {id: a-allow, effect: allow, title: Allowed in Brazil, places: {in: [BR]}}
+  - {id: la, effect: license_required, title: First licence, places: {in: [BR]}}
+  - {id: lb, effect: license_required, title: Second licence, places: {in: [BR]}}
+licenses:
+  - {id: LIC-A, customer: alpha, rules: [la]}
+  - {id: LIC-B, customer: beta, rules: [la, lb]}
+""")
+    # The index keeps each licensee's licensed rules; asking in turns must not mix them up.
+    for _ in range(2):
+        alpha = ask(kb, "can Alpha Ltda in Brazil use Acme 1")
+        assert (alpha.verdict, alpha.rule_ids()) == ("license_required", ["lb"])
+        beta = ask(kb, "can Beta Ltda in Brazil use Acme 1")
+        assert (beta.verdict, sorted(beta.rule_ids())) == ("allowed", ["a-allow", "la", "lb"])
+
+
 def test_a_pickled_engine_answers_alike_and_leaves_its_caches_behind() -> None:
     kb = knowledge(TABLE)
     before = [(ask(kb, q, today=d).verdict, ask(kb, q, today=d).rule_ids()) for q, d, *_ in CASES]
@@ -254,7 +275,6 @@ def test_unregistered_without_place_asks_back(kb: Knowledge) -> None:
         ask(kb, "can Newco use Acme 1")
     assert exc.value.code == "missing_country"
     assert "Where will Newco use the model?" in exc.value.message
-    assert "read" not in exc.value.message
 
 
 @pytest.mark.parametrize(("question", "name", "phrase"), [
@@ -271,6 +291,22 @@ def test_a_place_phrase_read_as_part_of_the_name_is_explained(kb: Knowledge, que
     assert exc.value.code == "missing_country"
     assert f"I read '{name}' as the customer's name: '{phrase}' is not a place I know." \
         in exc.value.message
+
+
+@pytest.mark.parametrize("question", [
+    'can "Made in Italy" use Acme 1',  # quoted: taken as written
+    'customer="Made in Italy" model=acme-1',
+    "can Acme (Asia in Singapore) use Acme 1",  # "in" inside the parenthesis
+    "can Newco use Acme 1",
+])
+def test_a_name_kept_whole_on_purpose_is_not_explained_as_a_place(kb: Knowledge,
+                                                                   question: str) -> None:
+    from bot.errors import QuestionError
+
+    with pytest.raises(QuestionError) as exc:
+        ask(kb, question)
+    assert exc.value.code == "missing_country"
+    assert "is not a place I know" not in exc.value.message
 
 
 def test_unverified_rule_is_flagged() -> None:
