@@ -74,7 +74,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         rev = initialize(engine, pack=pack, author=_author(args), empty=args.no_pack,
                          seed_sources=settings.seed_sources)
     elif settings.seed_sources:
-        initialize(engine, seed_sources=True)
+        from bot.service import add_default_sources, utcnow
+
+        add_default_sources(engine, now=utcnow())
     print(f"Database ready at revision {rev}.")
     return 0
 
