@@ -2,14 +2,14 @@
 
 Run from the project root:
 
-    /work/venv/bin/python bench/decide.py            # 100, 1,000 and 10,000 rules; 100k customers
-    /work/venv/bin/python bench/decide.py --quick    # 100 and 1,000 rules; 10k customers; < 60 s
+    python bench/decide.py            # 100, 1,000 and 10,000 rules; 100k customers
+    python bench/decide.py --quick    # 100 and 1,000 rules; 10k customers; < 60 s
 
 For each rule-table size it builds a synthetic table (seeded, so every run sees the same table and
 queries), then measures:
 
 - evaluation alone: `Engine.evaluate(subject, as_of)` on a compiled engine, one call per query;
-- a full in-process `bot.service.ask` (cached knowledge, parse, resolve, decide, audit write and
+- a full in-process `bot.services.asking.ask` (cached knowledge, parse, resolve, decide, audit write and
   commit) against a SQLite file into which the table was written with `storage.rules`;
 - the cold start of `clearance --db sqlite:///... ask "..."` as a new process (median of runs),
   with that process's peak RSS (`os.wait4`);
@@ -45,10 +45,10 @@ from typing import Any, TypeVar
 import cedarpy
 from machine import python_reference_s
 
-from bot.answers import Knowledge, build_knowledge
-from bot.engine import Engine, Evaluation, Subject
-from bot.places import PlaceCatalog, build_place_catalog
-from bot.ruletable import (
+from bot.domain.asking.answers import Knowledge, build_knowledge
+from bot.domain.asking.places import PlaceCatalog, build_place_catalog
+from bot.domain.rules.evaluator import Engine, Evaluation, Subject
+from bot.domain.rules.table import (
     ControlSpec,
     Customer,
     CustomerSpec,
@@ -84,8 +84,9 @@ class Config:
     ask_passes: int = 2
 
 
-FULL = Config((100, 1_000, 10_000), 100_000, 3_000, {100: 3_000, 1_000: 3_000, 10_000: 1_000},
-              2_000, 5)
+FULL = Config(
+    (100, 1_000, 10_000), 100_000, 3_000, {100: 3_000, 1_000: 3_000, 10_000: 1_000}, 2_000, 5
+)
 QUICK = Config((100, 1_000), 10_000, 500, {100: 500, 1_000: 300}, 200, 2, 2, 1)
 
 
@@ -112,28 +113,169 @@ class Goal:
 
 VENDORS = ("aurora", "basalt", "cirrus", "delta", "ember", "fjord", "granite", "helix")
 OPEN_VENDORS = {"ember", "fjord", "granite"}  # these vendors also publish open-weights families
-FAMILY_WORDS = ("lyra", "vega", "orion", "atlas", "nova", "pico", "sol", "terra", "quill", "rune",
-                "sable", "tide", "umbra", "wren", "zinc", "kite", "loom", "mote", "nexo", "onyx",
-                "pike", "reef", "spire", "tarn")
+FAMILY_WORDS = (
+    "lyra",
+    "vega",
+    "orion",
+    "atlas",
+    "nova",
+    "pico",
+    "sol",
+    "terra",
+    "quill",
+    "rune",
+    "sable",
+    "tide",
+    "umbra",
+    "wren",
+    "zinc",
+    "kite",
+    "loom",
+    "mote",
+    "nexo",
+    "onyx",
+    "pike",
+    "reef",
+    "spire",
+    "tarn",
+)
 CUSTOMER_TAGS = ("government", "defense", "university", "financial", "telecom", "listed-entity")
-NAME_WORDS = ("Nimbus", "Orbit", "Cobalt", "Meridian", "Atlas", "Lumen", "Vertex", "Harbor",
-              "Summit", "Quartz", "Pioneer", "Beacon", "Zenith", "Cascade", "Falcon", "Juniper")
+NAME_WORDS = (
+    "Nimbus",
+    "Orbit",
+    "Cobalt",
+    "Meridian",
+    "Atlas",
+    "Lumen",
+    "Vertex",
+    "Harbor",
+    "Summit",
+    "Quartz",
+    "Pioneer",
+    "Beacon",
+    "Zenith",
+    "Cascade",
+    "Falcon",
+    "Juniper",
+)
 NAME_SUFFIXES = ("GmbH", "Ltd", "Inc", "SA", "BV", "AG", "LLC", "Pte", "KK", "Oy", "AB", "SpA")
 UA_SUBDIVISIONS = ("UA-43", "UA-40", "UA-14", "UA-09", "UA-23", "UA-65")
-EU = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-      "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE")
+EU = (
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+)
 EMBARGO = ("CU", "IR", "KP", "SY", "UA-43", "UA-14", "UA-09")
 ADVERSARY = ("CN", "HK", "MO", "RU", "IR", "KP", "CU", "VE")
-TIER1 = ("US", "AU", "BE", "CA", "DK", "FI", "FR", "DE", "IE", "IT", "JP", "NL", "NZ", "NO", "KR",
-         "ES", "SE", "TW", "GB")
-TIER3 = ("AF", "BY", "MM", "KH", "CF", "CN", "CU", "ER", "HK", "IR", "IQ", "KP", "LB", "LY", "MO",
-         "NI", "RU", "SO", "SS", "SD", "SY", "VE", "YE", "ZW", "CD")
+TIER1 = (
+    "US",
+    "AU",
+    "BE",
+    "CA",
+    "DK",
+    "FI",
+    "FR",
+    "DE",
+    "IE",
+    "IT",
+    "JP",
+    "NL",
+    "NZ",
+    "NO",
+    "KR",
+    "ES",
+    "SE",
+    "TW",
+    "GB",
+)
+TIER3 = (
+    "AF",
+    "BY",
+    "MM",
+    "KH",
+    "CF",
+    "CN",
+    "CU",
+    "ER",
+    "HK",
+    "IR",
+    "IQ",
+    "KP",
+    "LB",
+    "LY",
+    "MO",
+    "NI",
+    "RU",
+    "SO",
+    "SS",
+    "SD",
+    "SY",
+    "VE",
+    "YE",
+    "ZW",
+    "CD",
+)
 # Where customers are headquartered and where use is asked about; the rest share HQ_REST.
 HQ_WEIGHTS = {
-    "US": 20, "GB": 6, "DE": 6, "FR": 4, "JP": 4, "IN": 5, "CN": 6, "SG": 3, "CA": 3, "BR": 3,
-    "AU": 2, "NL": 2, "KR": 2, "AE": 2, "IL": 1, "RU": 1.5, "HK": 1.5, "CH": 1, "SE": 1, "ES": 1,
-    "IT": 1, "MX": 1, "TR": 1, "SA": 1, "ZA": 1, "NG": 1, "UA": 1, "IR": 0.3, "KP": 0.05,
-    "CU": 0.2, "SY": 0.2, "VE": 0.5, "BY": 0.5, "MO": 0.3, "TW": 1,
+    "US": 20,
+    "GB": 6,
+    "DE": 6,
+    "FR": 4,
+    "JP": 4,
+    "IN": 5,
+    "CN": 6,
+    "SG": 3,
+    "CA": 3,
+    "BR": 3,
+    "AU": 2,
+    "NL": 2,
+    "KR": 2,
+    "AE": 2,
+    "IL": 1,
+    "RU": 1.5,
+    "HK": 1.5,
+    "CH": 1,
+    "SE": 1,
+    "ES": 1,
+    "IT": 1,
+    "MX": 1,
+    "TR": 1,
+    "SA": 1,
+    "ZA": 1,
+    "NG": 1,
+    "UA": 1,
+    "IR": 0.3,
+    "KP": 0.05,
+    "CU": 0.2,
+    "SY": 0.2,
+    "VE": 0.5,
+    "BY": 0.5,
+    "MO": 0.3,
+    "TW": 1,
 }
 HQ_REST = 10.0
 CONTROL_POOL = (
@@ -146,9 +288,11 @@ CONTROL_POOL = (
     ControlSpec(PlaceSpec(("IR",)), 10.0, True),
     ControlSpec(PlaceSpec(("group:g-tier3",), ("HK",)), 50.0, False),
 )
-SHARES = {1: ((100.0,), (75.0,), (51.0,), (50.0,), (30.0,)),
-          2: ((50.0, 50.0), (60.0, 40.0), (25.0, 25.0), (51.0, 49.0), (30.0, 20.0)),
-          3: ((40.0, 30.0, 30.0), (20.0, 20.0, 10.0), (34.0, 33.0, 33.0), (25.0, 0.5, 24.5))}
+SHARES = {
+    1: ((100.0,), (75.0,), (51.0,), (50.0,), (30.0,)),
+    2: ((50.0, 50.0), (60.0, 40.0), (25.0, 25.0), (51.0, 49.0), (30.0, 20.0)),
+    3: ((40.0, 30.0, 30.0), (20.0, 20.0, 10.0), (34.0, 33.0, 33.0), (25.0, 0.5, 24.5)),
+}
 # Rule templates. "Regime" rules (sanctions by headquarters, ownership, customer tags, vendor
 # "not outside these regions", access and catch-all rules) are the ones the place index cannot
 # narrow; a table has min(45%, 4.5 * sqrt(rules)) of them (45 of 100, 142 of 1,000, 450 of 10,000)
@@ -207,12 +351,22 @@ def build_world(rng: random.Random, n_customers: int) -> World:
                 if word in ("pico", "mote", "wren"):
                     tags.append("small")
                 table.models[mid] = ModelInfo(
-                    mid, f"{vendor.title()} {word.title()} {major}.{minor}", vendor, family,
-                    open_weights, rng.random() < 0.4, tuple(tags),
-                    released=date(2023, 1, 1) + timedelta(days=rng.randint(0, 1200)))
+                    mid,
+                    f"{vendor.title()} {word.title()} {major}.{minor}",
+                    vendor,
+                    family,
+                    open_weights,
+                    rng.random() < 0.4,
+                    tuple(tags),
+                    released=date(2023, 1, 1) + timedelta(days=rng.randint(0, 1200)),
+                )
     groups = {
-        "g-eu": EU, "g-embargo": EMBARGO, "g-adversary": ADVERSARY, "g-tier1": TIER1,
-        "g-tier3": TIER3, "g-occupied-ua": UA_SUBDIVISIONS,
+        "g-eu": EU,
+        "g-embargo": EMBARGO,
+        "g-adversary": ADVERSARY,
+        "g-tier1": TIER1,
+        "g-tier3": TIER3,
+        "g-occupied-ua": UA_SUBDIVISIONS,
         "g-concern": ("group:g-adversary", "group:g-embargo", "BY"),
     }
     blocked = set(EMBARGO) | {"RU", "BY"}
@@ -228,15 +382,21 @@ def build_world(rng: random.Random, n_customers: int) -> World:
         groups[gid] = tuple(rng.sample(countries, rng.randint(5, 30)))
         regions.append(gid)
     for gid, members in groups.items():
-        table.groups[gid] = Group(gid, gid.replace("-", " ").title(), tuple(members),
-                                  citation="synthetic")
+        table.groups[gid] = Group(
+            gid, gid.replace("-", " ").title(), tuple(members), citation="synthetic"
+        )
     _add_customers(rng, table, n_customers, countries, weights)
     asked = {**dict(zip(countries, weights, strict=True)), **dict.fromkeys(UA_SUBDIVISIONS, 0.2)}
     return World(table, countries, tuple(asked), tuple(asked.values()), tuple(regions), supported)
 
 
-def _add_customers(rng: random.Random, table: RuleTable, n: int, countries: tuple[str, ...],
-                   weights: tuple[float, ...]) -> None:
+def _add_customers(
+    rng: random.Random,
+    table: RuleTable,
+    n: int,
+    countries: tuple[str, ...],
+    weights: tuple[float, ...],
+) -> None:
     """Add customers in layers 0..4; a layer-k customer has an owner in layer k-1."""
     layers: list[list[str]] = [[] for _ in range(5)]
     hqs = rng.choices(countries, weights, k=n)
@@ -267,8 +427,11 @@ def _places(rng: random.Random, world: World, k: int) -> tuple[str, ...]:
 def _selector(rng: random.Random, world: World, broad: bool = True) -> ModelSelector | None:
     """Return a model selector; regime rules (broad) cover more models than place rules."""
     models = list(world.table.models.values())
-    kind = pick(rng, ("ids", "families", "vendors", "tags", "open_weights", "none"),
-                (40, 20, 20, 5, 5, 10) if broad else (50, 25, 22, 1, 1, 1))
+    kind = pick(
+        rng,
+        ("ids", "families", "vendors", "tags", "open_weights", "none"),
+        (40, 20, 20, 5, 5, 10) if broad else (50, 25, 22, 1, 1, 1),
+    )
     if kind == "ids":
         ids = {m.id for m in rng.sample(models, rng.randint(1, 3))}
         return ModelSelector(ids=tuple(sorted(ids)))
@@ -276,8 +439,10 @@ def _selector(rng: random.Random, world: World, broad: bool = True) -> ModelSele
         fams = sorted({m.family for m in models})
         return ModelSelector(families=tuple(rng.sample(fams, rng.randint(1, 2))))
     if kind == "vendors":
-        return ModelSelector(vendors=tuple(rng.sample(VENDORS, rng.randint(1, 2))),
-                             open_weights=pick(rng, (None, None, None, False, True)))
+        return ModelSelector(
+            vendors=tuple(rng.sample(VENDORS, rng.randint(1, 2))),
+            open_weights=pick(rng, (None, None, None, False, True)),
+        )
     if kind == "tags":
         return ModelSelector(tags=(pick(rng, ("frontier", "small")),))
     if kind == "open_weights":
@@ -321,8 +486,9 @@ def regime_count(n_rules: int) -> int:
 
 def make_rule(rng: random.Random, world: World, i: int, regime: bool) -> Rule:
     """Return one synthetic rule: a regime rule drawn from the template mix, or a place rule."""
-    template = pick(rng, tuple(REGIME_TEMPLATES), tuple(REGIME_TEMPLATES.values())) \
-        if regime else "place"
+    template = (
+        pick(rng, tuple(REGIME_TEMPLATES), tuple(REGIME_TEMPLATES.values())) if regime else "place"
+    )
     effects, weights = EFFECTS_BY_TEMPLATE[template]
     effect: Effect = pick(rng, effects, weights)
     selector = _selector(rng, world, broad=regime)
@@ -342,8 +508,9 @@ def make_rule(rng: random.Random, world: World, i: int, regime: bool) -> Rule:
         if effect == "review" and rng.random() < 0.05:
             customer = CustomerSpec(hq_not_in=(f"group:{pick(rng, ('g-tier1', 'g-eu'))}",))
         else:
-            customer = CustomerSpec(hq_in=_restricted(rng) if effect != "allow"
-                                    else _open(rng, world))
+            customer = CustomerSpec(
+                hq_in=_restricted(rng) if effect != "allow" else _open(rng, world)
+            )
     elif template == "tags":
         customer = CustomerSpec(tags=tuple(rng.sample(CUSTOMER_TAGS, rng.randint(1, 2))))
         if rng.random() < 0.5:
@@ -362,17 +529,29 @@ def make_rule(rng: random.Random, world: World, i: int, regime: bool) -> Rule:
     if rng.random() < 0.15:
         end = (start or date(2021, 1, 1)) + timedelta(days=rng.randint(60, 1500))
     rid = f"r{i:05d}"
-    return Rule(rid, effect, f"{template} rule {i}", selector, places, customer, access,
-                start, end, citation=f"Synthetic regime {i % 97}", url="https://example.org/r",
-                explanation="synthetic")
+    return Rule(
+        rid,
+        effect,
+        f"{template} rule {i}",
+        selector,
+        places,
+        customer,
+        access,
+        start,
+        end,
+        citation=f"Synthetic regime {i % 97}",
+        url="https://example.org/r",
+        explanation="synthetic",
+    )
 
 
 def build_table(world: World, n_rules: int, seed: int) -> RuleTable:
     """Return the world's table plus `n_rules` rules and licenses for some customers."""
     rng = random.Random(seed)
     base = world.table
-    table = RuleTable(dict(base.vendors), dict(base.groups), dict(base.models),
-                      dict(base.customers))
+    table = RuleTable(
+        dict(base.vendors), dict(base.groups), dict(base.models), dict(base.customers)
+    )
     regime = regime_count(n_rules)
     for i in range(n_rules):
         rule = make_rule(rng, world, i, i < regime)
@@ -383,14 +562,19 @@ def build_table(world: World, n_rules: int, seed: int) -> RuleTable:
     for k, cid in enumerate(holders):
         if not licensable:
             break
-        rules = tuple(sorted({r.id for r in rng.sample(licensable,
-                                                       min(len(licensable), rng.randint(1, 3)))}))
+        rules = tuple(
+            sorted({r.id for r in rng.sample(licensable, min(len(licensable), rng.randint(1, 3)))})
+        )
         models = _selector(rng, world) if rng.random() < 0.3 else None
         places = _places(rng, world, rng.randint(1, 5)) if rng.random() < 0.3 else None
-        start = date(2023, 1, 1) + timedelta(days=rng.randint(0, 700)) \
-            if rng.random() < 0.5 else None
-        end = (start or date(2024, 1, 1)) + timedelta(days=rng.randint(200, 1200)) \
-            if rng.random() < 0.5 else None
+        start = (
+            date(2023, 1, 1) + timedelta(days=rng.randint(0, 700)) if rng.random() < 0.5 else None
+        )
+        end = (
+            (start or date(2024, 1, 1)) + timedelta(days=rng.randint(200, 1200))
+            if rng.random() < 0.5
+            else None
+        )
         lid = f"lic{k:05d}"
         table.licenses[lid] = License(lid, cid, rules, models, places, start, end, f"REF-{k}")
     return table
@@ -418,19 +602,26 @@ def place_phrase(code: str, places: PlaceCatalog) -> str:
     return name if places.resolve(name).code == code else code
 
 
-def _licensed_case(rng: random.Random, table: RuleTable,
-                   world: World) -> tuple[Customer, str, str, str, date] | None:
+def _licensed_case(
+    rng: random.Random, table: RuleTable, world: World
+) -> tuple[Customer, str, str, str, date] | None:
     """Return (customer, model, country, access, date) where a license of the customer may
     apply."""
     lic = table.licenses[pick(rng, sorted(table.licenses))]
     rule = table.rules[pick(rng, lic.rules)]
-    models = [m.id for m in table.models.values()
-              if (rule.models is None or rule.models.matches(m))
-              and (lic.models is None or lic.models.matches(m))]
+    models = [
+        m.id
+        for m in table.models.values()
+        if (rule.models is None or rule.models.matches(m))
+        and (lic.models is None or lic.models.matches(m))
+    ]
     if not models:
         return None
-    codes = sorted(expand(rule.places.in_, table.groups)) \
-        if rule.places is not None and rule.places.in_ is not None else list(world.places)
+    codes = (
+        sorted(expand(rule.places.in_, table.groups))
+        if rule.places is not None and rule.places.in_ is not None
+        else list(world.places)
+    )
     if lic.places is not None:
         codes = [c for c in codes if c in lic.places] or codes
     low = max(d for d in (rule.effective_from, lic.valid_from, date(2022, 1, 1)) if d)
@@ -440,8 +631,9 @@ def _licensed_case(rng: random.Random, table: RuleTable,
     return table.customers[lic.customer], pick(rng, models), pick(rng, codes), access, as_of
 
 
-def make_queries(rng: random.Random, world: World, table: RuleTable, kb: Knowledge,
-                 n: int) -> list[Query]:
+def make_queries(
+    rng: random.Random, world: World, table: RuleTable, kb: Knowledge, n: int
+) -> list[Query]:
     """Return questions: mostly registered customers (a few holding a license that may apply),
     some anonymous ("a customer in X") and some unregistered names."""
     models = sorted(table.models)
@@ -457,8 +649,11 @@ def make_queries(rng: random.Random, world: World, table: RuleTable, kb: Knowled
         customer: Customer | None = None
         name: str | None = None
         if kind == "registered":
-            case = _licensed_case(rng, table, world) \
-                if table.licenses and rng.random() < 0.08 else None
+            case = (
+                _licensed_case(rng, table, world)
+                if table.licenses and rng.random() < 0.08
+                else None
+            )
             if case is not None:
                 customer, model, country, access, as_of = case
             else:
@@ -472,8 +667,9 @@ def make_queries(rng: random.Random, world: World, table: RuleTable, kb: Knowled
         who = f"{name} in {phrase}" if name else f"a customer in {phrase}"
         via = "" if access == "api" else f" with {access} access"
         text = f"can {who} use {table.models[model].name}{via} as of {as_of.isoformat()}?"
-        subject = Subject(customer, customer.hq if customer else country, country, model, access,
-                          name)
+        subject = Subject(
+            customer, customer.hq if customer else country, country, model, access, name
+        )
         out.append(Query(subject, as_of, text, kind))
     return out
 
@@ -493,8 +689,13 @@ def pct(values: Sequence[float], q: float) -> float:
 def summary_us(ns: Sequence[int]) -> dict[str, float]:
     """Return n, p50, p99, mean and max in microseconds."""
     us = [x / 1000 for x in ns]
-    return {"n": len(us), "p50_us": round(pct(us, 50), 2), "p99_us": round(pct(us, 99), 2),
-            "mean_us": round(statistics.fmean(us), 2), "max_us": round(max(us), 2)}
+    return {
+        "n": len(us),
+        "p50_us": round(pct(us, 50), 2),
+        "p99_us": round(pct(us, 99), 2),
+        "mean_us": round(statistics.fmean(us), 2),
+        "max_us": round(max(us), 2),
+    }
 
 
 @dataclass
@@ -583,7 +784,8 @@ class CedarTable:
     count: int = 0
     control_keys: dict[ControlSpec, str] = field(default_factory=dict)
     _controls: dict[str, tuple[frozenset[str], frozenset[str], float, bool]] = field(
-        default_factory=dict)
+        default_factory=dict
+    )
     _memo: dict[tuple[str, str], bool] = field(default_factory=dict)
     _lic_places: dict[str, frozenset[str]] = field(default_factory=dict)
     _by_customer: dict[str, list[License]] = field(default_factory=dict)
@@ -611,8 +813,11 @@ class CedarTable:
         sel = rule.models
         if sel is not None:
             if sel.ids:
-                base.append("[" + ", ".join(f'Model::{json.dumps(i)}' for i in sorted(sel.ids))
-                            + "].contains(resource)")
+                base.append(
+                    "["
+                    + ", ".join(f"Model::{json.dumps(i)}" for i in sorted(sel.ids))
+                    + "].contains(resource)"
+                )
             if sel.families:
                 base.append(f"{_lit(sel.families)}.contains(resource.family)")
             if sel.vendors:
@@ -623,15 +828,19 @@ class CedarTable:
                 base.append(f"resource.open_weights == {str(sel.open_weights).lower()}")
         if rule.places is not None:
             p = rule.places
-            base += _place_clauses("place", None if p.in_ is None else expand(p.in_, groups),
-                                   expand(p.not_in, groups))
+            base += _place_clauses(
+                "place", None if p.in_ is None else expand(p.in_, groups), expand(p.not_in, groups)
+            )
         definite = list(base)
         pending: list[str] | None = None
         c = rule.customer
         if c is not None:
             if c.hq_in is not None or c.hq_not_in:
-                hq = _place_clauses("hq", None if c.hq_in is None else expand(c.hq_in, groups),
-                                    expand(c.hq_not_in, groups))
+                hq = _place_clauses(
+                    "hq",
+                    None if c.hq_in is None else expand(c.hq_in, groups),
+                    expand(c.hq_not_in, groups),
+                )
                 base += hq
                 definite += hq
             if c.tags:
@@ -661,8 +870,12 @@ class CedarTable:
             key = f"ctl{len(self.control_keys)}"
             self.control_keys[spec] = key
             include = expand(spec.places.in_ or (), groups)
-            self._controls[key] = (include, expand(spec.places.not_in, groups), spec.threshold,
-                                   spec.inclusive)
+            self._controls[key] = (
+                include,
+                expand(spec.places.not_in, groups),
+                spec.threshold,
+                spec.inclusive,
+            )
         return key
 
     def _in(self, key: str, code: str) -> bool:
@@ -678,8 +891,11 @@ class CedarTable:
             cust = customers[cid]
             hit = self._in(key, cust.hq)
             if not hit:
-                share = sum(o.share for o in cust.owners
-                            if o.owner in customers and self._controlled(key, o.owner))
+                share = sum(
+                    o.share
+                    for o in cust.owners
+                    if o.owner in customers and self._controlled(key, o.owner)
+                )
                 _, _, threshold, inclusive = self._controls[key]
                 hit = share >= threshold - 1e-9 if inclusive else share > threshold + 1e-9
             self._memo[(key, cid)] = hit
@@ -704,33 +920,49 @@ class CedarTable:
 
     def request(self, s: Subject, as_of: date) -> dict[str, Any]:
         """Derive the request for a subject: places with parents, tags, control and licenses."""
+
         def with_parent(code: str) -> list[str]:
             parent = self.places.parent_of(code)
             return [code] if parent is None else [code, parent]
 
-        ctl = [k for k in self._controls
-               if self._in(k, s.hq) or (s.customer is not None
-                                        and self._controlled(k, s.customer.id))]
+        ctl = [
+            k
+            for k in self._controls
+            if self._in(k, s.hq) or (s.customer is not None and self._controlled(k, s.customer.id))
+        ]
         return {
             "principal": {"type": "Customer", "id": s.customer.id if s.customer else "anonymous"},
             "action": {"type": "Action", "id": "use"},
             "resource": {"type": "Model", "id": s.model},
             "context": {
-                "day": as_of.toordinal(), "place": with_parent(s.country),
-                "hq": with_parent(s.hq), "access": s.access,
+                "day": as_of.toordinal(),
+                "place": with_parent(s.country),
+                "hq": with_parent(s.hq),
+                "access": s.access,
                 "registered": s.customer is not None,
                 "tags": list(s.customer.tags) if s.customer else [],
-                "ctl": ctl, "licensed": self._licensed(s, as_of),
+                "ctl": ctl,
+                "licensed": self._licensed(s, as_of),
             },
         }
 
     def entities_json(self) -> str:
         """Return the model entities (the only entities the policies read)."""
-        return json.dumps([
-            {"uid": {"type": "Model", "id": m.id}, "parents": [],
-             "attrs": {"vendor": m.vendor, "family": m.family, "open_weights": m.open_weights,
-                       "tags": list(m.tags)}}
-            for m in self.table.models.values()])
+        return json.dumps(
+            [
+                {
+                    "uid": {"type": "Model", "id": m.id},
+                    "parents": [],
+                    "attrs": {
+                        "vendor": m.vendor,
+                        "family": m.family,
+                        "open_weights": m.open_weights,
+                        "tags": list(m.tags),
+                    },
+                }
+                for m in self.table.models.values()
+            ]
+        )
 
 
 def _policy(rule_id: str, kind: str, clauses: list[str]) -> str:
@@ -739,8 +971,12 @@ def _policy(rule_id: str, kind: str, clauses: list[str]) -> str:
 
 
 CEDAR_RANK = {"allow": 0, "review": 1, "license_required": 2, "deny": 3}
-CEDAR_VERDICT = {"allow": "allowed", "review": "review", "license_required": "license_required",
-                 "deny": "denied"}
+CEDAR_VERDICT = {
+    "allow": "allowed",
+    "review": "review",
+    "license_required": "license_required",
+    "deny": "denied",
+}
 
 
 def cedar_verdict(result: cedarpy.AuthzResult) -> tuple[str, frozenset[str], int]:
@@ -771,8 +1007,9 @@ def matched_ids(ev: Evaluation) -> frozenset[str]:
     return frozenset(m.rule.id for m in (*ev.deciding, *ev.overridden))
 
 
-def run_cedar(table: RuleTable, kb: Knowledge, queries: list[Query], evals: list[Evaluation],
-              passes: int) -> dict[str, Any]:
+def run_cedar(
+    table: RuleTable, kb: Knowledge, queries: list[Query], evals: list[Evaluation], passes: int
+) -> dict[str, Any]:
     """Evaluate the queries with cedarpy, one call each and as one batch; compare verdicts."""
     t0 = time.perf_counter()
     cedar = CedarTable(table, kb.places)
@@ -781,8 +1018,9 @@ def run_cedar(table: RuleTable, kb: Knowledge, queries: list[Query], evals: list
     build_s = time.perf_counter() - t0
     requests = [cedar.request(q.subject, q.as_of) for q in queries]
     cedarpy.is_authorized(requests[0], policies, entities)  # warm up
-    timed = time_calls([partial(cedarpy.is_authorized, r, policies, entities)
-                        for r in requests], passes)
+    timed = time_calls(
+        [partial(cedarpy.is_authorized, r, policies, entities) for r in requests], passes
+    )
     batch_ns = sys.maxsize
     batch: list[cedarpy.AuthzResult] = []
     for _ in range(passes):
@@ -803,11 +1041,17 @@ def run_cedar(table: RuleTable, kb: Knowledge, queries: list[Query], evals: list
                     examples.append(f"{q.text!r}: ours {ev.verdict}, cedar {verdict}")
             if matched != ours:
                 rule_sets += 1
-    return {"policies": cedar.count, "control_keys": len(cedar.control_keys),
-            "build_s": round(build_s, 2), **timed.summary(),
-            "batch_mean_us": round(batch_ns / len(requests) / 1000, 2),
-            "disagreements": disagree, "rule_set_disagreements": rule_sets, "errors": errors,
-            "examples": examples}
+    return {
+        "policies": cedar.count,
+        "control_keys": len(cedar.control_keys),
+        "build_s": round(build_s, 2),
+        **timed.summary(),
+        "batch_mean_us": round(batch_ns / len(requests) / 1000, 2),
+        "disagreements": disagree,
+        "rule_set_disagreements": rule_sets,
+        "errors": errors,
+        "examples": examples,
+    }
 
 
 # ------------------------------------------------------------------------------------ database
@@ -815,24 +1059,31 @@ def run_cedar(table: RuleTable, kb: Knowledge, queries: list[Query], evals: list
 
 def write_db(path: Path, table: RuleTable, old: RuleTable | None = None) -> None:
     """Create (or extend) a SQLite database with `table` as its newest revision."""
-    from bot.service import initialize
+    from bot.services.asking import initialize
     from storage.db import create_db_engine, session_scope
     from storage.rules import write_revision
 
     engine = create_db_engine(f"sqlite:///{path}")
     initialize(engine, pack=None)
     with session_scope(engine) as session:
-        write_revision(session=session, old=old or RuleTable(), new=table, author="bench",
-                       now=datetime.now(UTC), summary="synthetic benchmark table")
+        write_revision(
+            session=session,
+            old=old or RuleTable(),
+            new=table,
+            author="bench",
+            now=datetime.now(UTC),
+            summary="synthetic benchmark table",
+        )
         session.commit()
     engine.dispose()
 
 
-def run_asks(path: Path, queries: list[Query], evals: list[Evaluation],
-             passes: int) -> dict[str, Any]:
-    """Time `bot.service.ask` (parse, resolve, decide, audit write) on each query."""
-    from bot.errors import QuestionError
-    from bot.service import KnowledgeCache, ask
+def run_asks(
+    path: Path, queries: list[Query], evals: list[Evaluation], passes: int
+) -> dict[str, Any]:
+    """Time `bot.services.asking.ask` (parse, resolve, decide, audit write) on each query."""
+    from bot.domain.errors import QuestionError
+    from bot.services.asking import KnowledgeCache, ask
     from storage.db import create_db_engine
 
     engine = create_db_engine(f"sqlite:///{path}")
@@ -850,15 +1101,26 @@ def run_asks(path: Path, queries: list[Query], evals: list[Evaluation],
     call(queries[0])  # warm up
     timed = time_calls([partial(call, q) for q in queries], passes)
     engine.dispose()
-    wrong = [f"{q.text!r}: ask {v}, evaluate {ev.verdict}"
-             for q, v, ev in zip(queries, timed.results, evals, strict=True) if v != ev.verdict]
-    by_kind = {kind: summary_us([t for t, q in zip(timed.best, queries, strict=True)
-                                 if q.kind == kind])
-               for kind in ("registered", "anonymous", "unregistered")}
-    return {"method": "bot.service.ask on SQLite", "knowledge_load_s": round(load_s, 2),
-            **timed.summary(), "mismatches": len(wrong), "examples": wrong[:3],
-            "by_kind": {k: {"n": v["n"], "p50_us": v["p50_us"], "p99_us": v["p99_us"]}
-                        for k, v in by_kind.items()}}
+    wrong = [
+        f"{q.text!r}: ask {v}, evaluate {ev.verdict}"
+        for q, v, ev in zip(queries, timed.results, evals, strict=True)
+        if v != ev.verdict
+    ]
+    by_kind = {
+        kind: summary_us([t for t, q in zip(timed.best, queries, strict=True) if q.kind == kind])
+        for kind in ("registered", "anonymous", "unregistered")
+    }
+    return {
+        "method": "bot.services.asking.ask on SQLite",
+        "knowledge_load_s": round(load_s, 2),
+        **timed.summary(),
+        "mismatches": len(wrong),
+        "examples": wrong[:3],
+        "by_kind": {
+            k: {"n": v["n"], "p50_us": v["p50_us"], "p99_us": v["p99_us"]}
+            for k, v in by_kind.items()
+        },
+    }
 
 
 # Runs a script and reports its peak RSS (VmHWM) on exit. Not `wait4`'s ru_maxrss: on Linux that
@@ -877,8 +1139,9 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
-                          env=env)
+    proc = subprocess.run(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=env
+    )
     wall = time.perf_counter() - t0
     err = proc.stderr.decode()
     if proc.returncode != 0:
@@ -902,14 +1165,20 @@ def cold_start(path: Path, question: str, runs: int) -> dict[str, Any]:
         # stands on (the database layer, settings, fuzzy matching), nothing of Clearance.
         floor = [_run([sys.executable, "-c", _DEPENDENCIES], env)[0] for _ in range(runs)]
     kb = next(int(line.split()[1]) for line in err.splitlines() if line.startswith("VMHWM_KB "))
-    return {"runs": runs, "median_s": round(statistics.median(walls), 3),
-            "min_s": round(min(walls), 3), "first_s": round(first, 3),
-            "peak_rss_mb": round(kb / 1024, 1),
-            "dependencies_import_median_s": round(statistics.median(floor), 3)}
+    return {
+        "runs": runs,
+        "median_s": round(statistics.median(walls), 3),
+        "min_s": round(min(walls), 3),
+        "first_s": round(first, 3),
+        "peak_rss_mb": round(kb / 1024, 1),
+        "dependencies_import_median_s": round(statistics.median(floor), 3),
+    }
 
 
-_DEPENDENCIES = ("import sqlalchemy.orm, sqlalchemy.dialects.sqlite, sqlmodel, pydantic_settings, "
-                 "rapidfuzz.process, pycountry, orjson")
+_DEPENDENCIES = (
+    "import sqlalchemy.orm, sqlalchemy.dialects.sqlite, sqlmodel, pydantic_settings, "
+    "rapidfuzz.process, pycountry, orjson"
+)
 
 
 def _with_bytecode(pycache: str) -> dict[str, str]:
@@ -928,8 +1197,9 @@ def _with_bytecode(pycache: str) -> dict[str, str]:
 # ----------------------------------------------------------------------------------------- main
 
 
-def run_size(world: World, n_rules: int, cfg: Config, base_db: Path,
-             workdir: Path) -> dict[str, Any]:
+def run_size(
+    world: World, n_rules: int, cfg: Config, base_db: Path, workdir: Path
+) -> dict[str, Any]:
     """Build the table of one size and measure everything on it."""
     table = build_table(world, n_rules, SEED + n_rules)
     t0 = time.perf_counter()
@@ -941,25 +1211,33 @@ def run_size(world: World, n_rules: int, cfg: Config, base_db: Path,
     for q in warm:
         engine.evaluate(q.subject, q.as_of)
     candidates = [len(engine.candidates(q.subject.model, q.subject.country)) for q in queries]
-    timed = time_calls([partial(engine.evaluate, q.subject, q.as_of) for q in queries],
-                       cfg.passes)
+    timed = time_calls([partial(engine.evaluate, q.subject, q.as_of) for q in queries], cfg.passes)
     evals: list[Evaluation] = timed.results
     times = timed.best
     verdicts = Counter(ev.verdict for ev in evals)
-    licensed = sum(any(m.license is not None for m in (*ev.deciding, *ev.overridden))
-                   for ev in evals)
+    licensed = sum(
+        any(m.license is not None for m in (*ev.deciding, *ev.overridden)) for ev in evals
+    )
     matched = [len(ev.deciding) + len(ev.overridden) for ev in evals]
     out: dict[str, Any] = {
-        "rules": n_rules, "licenses": len(table.licenses), "models": len(table.models),
-        "customers": len(table.customers), "build_knowledge_s": round(compile_s, 2),
+        "rules": n_rules,
+        "licenses": len(table.licenses),
+        "models": len(table.models),
+        "customers": len(table.customers),
+        "build_knowledge_s": round(compile_s, 2),
         "candidates_mean": round(statistics.fmean(candidates), 1),
-        "candidates_max": max(candidates), "matched_mean": round(statistics.fmean(matched), 1),
+        "candidates_max": max(candidates),
+        "matched_mean": round(statistics.fmean(matched), 1),
         "matched_max": max(matched),
-        "verdicts": dict(sorted(verdicts.items())), "licensed_matches": licensed,
+        "verdicts": dict(sorted(verdicts.items())),
+        "licensed_matches": licensed,
         "eval": timed.summary(),
     }
-    print(f"[{n_rules} rules] eval p50 {out['eval']['p50_us']} us, p99 {out['eval']['p99_us']}"
-          f" us, {out['candidates_mean']} candidates/query", flush=True)
+    print(
+        f"[{n_rules} rules] eval p50 {out['eval']['p50_us']} us, p99 {out['eval']['p99_us']}"
+        f" us, {out['candidates_mean']} candidates/query",
+        flush=True,
+    )
 
     n_cedar = min(cfg.cedar_queries.get(n_rules, len(queries)), len(queries))
     cedar = run_cedar(table, kb, queries[:n_cedar], evals[:n_cedar], cfg.passes)
@@ -969,9 +1247,12 @@ def run_size(world: World, n_rules: int, cfg: Config, base_db: Path,
     cedar["ratio_p50"] = round(cedar["p50_us"] / ours["p50_us"], 1)
     cedar["ratio_mean"] = round(cedar["batch_mean_us"] / ours["mean_us"], 1)
     out["cedar"] = cedar
-    print(f"[{n_rules} rules] cedar p50 {cedar['p50_us']} us ({cedar['ratio_p50']}x), batch mean"
-          f" {cedar['batch_mean_us']} us ({cedar['ratio_mean']}x), "
-          f"{cedar['disagreements']} disagreements", flush=True)
+    print(
+        f"[{n_rules} rules] cedar p50 {cedar['p50_us']} us ({cedar['ratio_p50']}x), batch mean"
+        f" {cedar['batch_mean_us']} us ({cedar['ratio_mean']}x), "
+        f"{cedar['disagreements']} disagreements",
+        flush=True,
+    )
 
     db = workdir / f"rules-{n_rules}.db"
     shutil.copyfile(base_db, db)
@@ -981,13 +1262,19 @@ def run_size(world: World, n_rules: int, cfg: Config, base_db: Path,
     n_ask = min(cfg.asks, len(queries))
     out["ask"] = run_asks(db, queries[:n_ask], evals[:n_ask], cfg.ask_passes)
     kinds = ", ".join(f"{k} p99 {v['p99_us']} us" for k, v in out["ask"]["by_kind"].items())
-    print(f"[{n_rules} rules] ask p50 {out['ask']['p50_us']} us, p99 {out['ask']['p99_us']} us"
-          f" ({kinds}), {out['ask']['mismatches']} mismatches", flush=True)
+    print(
+        f"[{n_rules} rules] ask p50 {out['ask']['p50_us']} us, p99 {out['ask']['p99_us']} us"
+        f" ({kinds}), {out['ask']['mismatches']} mismatches",
+        flush=True,
+    )
     question = next(q.text for q in queries if q.kind == "registered")
     out["cold_start"] = cold_start(db, question, cfg.cold_runs)
-    print(f"[{n_rules} rules] cold start {out['cold_start']['median_s']} s (importing the "
-          f"dependencies alone: {out['cold_start']['dependencies_import_median_s']} s), child "
-          f"peak RSS {out['cold_start']['peak_rss_mb']} MB", flush=True)
+    print(
+        f"[{n_rules} rules] cold start {out['cold_start']['median_s']} s (importing the "
+        f"dependencies alone: {out['cold_start']['dependencies_import_median_s']} s), child "
+        f"peak RSS {out['cold_start']['peak_rss_mb']} MB",
+        flush=True,
+    )
     return out
 
 
@@ -995,19 +1282,37 @@ def goals(results: list[dict[str, Any]]) -> list[Goal]:
     """Return the issue's goals, judged on the figures."""
     largest = results[-1]
     return [
-        Goal(f"evaluation p99 <= 50 us at {largest['rules']} rules (us)",
-             largest["eval"]["p99_us"], 50.0),
-        Goal("at least 20x faster than cedarpy (lowest ratio over sizes, p50 and mean)",
-             min(min(r["cedar"]["ratio_p50"], r["cedar"]["ratio_mean"]) for r in results), 20.0,
-             higher_is_better=True),
-        Goal("full in-process ask p99 <= 2 ms (worst size, us)",
-             max(r["ask"]["p99_us"] for r in results), 2000.0),
-        Goal("clearance ask cold start <= 1.0 s (worst size, median s)",
-             max(r["cold_start"]["median_s"] for r in results), 1.0),
-        Goal(f"peak RSS <= 200 MB (clearance ask at {largest['rules']} rules, MB)",
-             largest["cold_start"]["peak_rss_mb"], 200.0),
-        Goal("verdicts agree with cedarpy (disagreements)",
-             sum(r["cedar"]["disagreements"] for r in results), 0.0),
+        Goal(
+            f"evaluation p99 <= 50 us at {largest['rules']} rules (us)",
+            largest["eval"]["p99_us"],
+            50.0,
+        ),
+        Goal(
+            "at least 20x faster than cedarpy (lowest ratio over sizes, p50 and mean)",
+            min(min(r["cedar"]["ratio_p50"], r["cedar"]["ratio_mean"]) for r in results),
+            20.0,
+            higher_is_better=True,
+        ),
+        Goal(
+            "full in-process ask p99 <= 2 ms (worst size, us)",
+            max(r["ask"]["p99_us"] for r in results),
+            2000.0,
+        ),
+        Goal(
+            "clearance ask cold start <= 1.0 s (worst size, median s)",
+            max(r["cold_start"]["median_s"] for r in results),
+            1.0,
+        ),
+        Goal(
+            f"peak RSS <= 200 MB (clearance ask at {largest['rules']} rules, MB)",
+            largest["cold_start"]["peak_rss_mb"],
+            200.0,
+        ),
+        Goal(
+            "verdicts agree with cedarpy (disagreements)",
+            sum(r["cedar"]["disagreements"] for r in results),
+            0.0,
+        ),
     ]
 
 
@@ -1020,11 +1325,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     load_start = [round(x, 2) for x in os.getloadavg()]
     reference = python_reference_s()
-    print(f"machine: {os.cpu_count()} CPUs, Python reference loop {reference} s "
-          "(bench/machine.py; smaller is faster)", flush=True)
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python reference loop {reference} s "
+        "(bench/machine.py; smaller is faster)",
+        flush=True,
+    )
     world = build_world(random.Random(SEED), cfg.customers)
-    print(f"world: {len(world.table.models)} models, {len(world.table.vendors)} vendors, "
-          f"{len(world.table.groups)} groups, {len(world.table.customers)} customers", flush=True)
+    print(
+        f"world: {len(world.table.models)} models, {len(world.table.vendors)} vendors, "
+        f"{len(world.table.groups)} groups, {len(world.table.customers)} customers",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="clearance-bench-") as tmp:
         workdir = Path(tmp)
         base_db = workdir / "base.db"
@@ -1037,13 +1348,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     for g in judged:
         print(f"  {'PASS' if g.passed else 'FAIL'}  {g.name}: {g.value:g} (limit {g.limit:g})")
     figures = {
-        "bench": "decide", "mode": "quick" if args.quick else "full", "seed": SEED,
-        "python": sys.version.split()[0], "cedarpy": _version("cedarpy"),
-        "customers": cfg.customers, "base_db_write_s": round(base_write_s, 2),
+        "bench": "decide",
+        "mode": "quick" if args.quick else "full",
+        "seed": SEED,
+        "python": sys.version.split()[0],
+        "cedarpy": _version("cedarpy"),
+        "customers": cfg.customers,
+        "base_db_write_s": round(base_write_s, 2),
         "passes": {"eval": cfg.passes, "cedar": cfg.passes, "ask": cfg.ask_passes},
-        "loadavg_start": load_start, "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-        "python_reference_s": reference, "cpus": os.cpu_count(),
-        "sizes": results, "peak_rss_mb_bench": round(peak_rss_mb(), 1),
+        "loadavg_start": load_start,
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "python_reference_s": reference,
+        "cpus": os.cpu_count(),
+        "sizes": results,
+        "peak_rss_mb_bench": round(peak_rss_mb(), 1),
         "goals": {g.name: g.to_dict() for g in judged},
         "wall_s": round(time.perf_counter() - started, 1),
     }

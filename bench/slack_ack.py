@@ -2,20 +2,20 @@
 
 Run from the project root:
 
-    /work/venv/bin/python bench/slack_ack.py                   # 2,000 requests per run
-    /work/venv/bin/python bench/slack_ack.py --requests 5000   # more
-    /work/venv/bin/python bench/slack_ack.py --quick           # 200 requests per run
-    /work/venv/bin/python bench/slack_ack.py --workers 1       # both servers in one process
+    python bench/slack_ack.py                   # 2,000 requests per run
+    python bench/slack_ack.py --requests 5000   # more
+    python bench/slack_ack.py --quick           # 200 requests per run
+    python bench/slack_ack.py --workers 1       # both servers in one process
 
 It starts, all on 127.0.0.1 and in a fresh temporary directory:
 
-- a local fake Slack (`tests.slack_fake.FakeSlack`) for the Web API and `response_url`s;
+- a local fake Slack (`tests.support.slack_fake.FakeSlack`) for the Web API and `response_url`s;
 - `clearance serve --http` on a free port, on a fresh SQLite file (the default rule pack loads
   itself), as its own process group (`tests.e2e.server.running_server`): gunicorn with gthread
   workers, as many as `clearance serve` would start (one on SQLite with FULL audit commits,
   else one per CPU up to 4) unless `--workers` says otherwise;
 - the baseline: a bare Bolt app whose `/clearance` handler only acks, served by the same stack
-  (`bot.serve.create_wsgi` routing and `bot.serve.run_http`, i.e. the same gunicorn workers,
+  (`bot.server.create_wsgi` routing and `bot.server.run_http`, i.e. the same gunicorn workers,
   threads and options) and the same Bolt settings (`process_before_response=True`: the response
   goes out when the listener returns, with no 10 ms ack polling), as its own process group
   (`bench/slack_ack.py --bare-server PORT`).
@@ -141,10 +141,11 @@ def _classify(status: int, data: bytes) -> str:
     return "other"
 
 
-def run_load(url: str, *, concurrency: int, requests: int, response_url: str, secret: str,
-             deadline: float) -> dict[str, Any]:
+def run_load(
+    url: str, *, concurrency: int, requests: int, response_url: str, secret: str, deadline: float
+) -> dict[str, Any]:
     """Send `requests` signed questions with `concurrency` keep-alive connections (closed loop)."""
-    from tests.slack_signing import sign, slash_command_body
+    from tests.support.slack_signing import sign, slash_command_body
 
     host, _, port = url.removeprefix("http://").partition(":")
     counter = itertools.count()
@@ -164,11 +165,17 @@ def run_load(url: str, *, concurrency: int, requests: int, response_url: str, se
                 if time.monotonic() > deadline:
                     timed_out.set()
                     return
-                body = slash_command_body(QUESTIONS[i % len(QUESTIONS)],
-                                          user_id=USERS[i % len(USERS)],
-                                          response_url=response_url, trigger_id=f"T.{i}")
-                headers = {"Content-Type": "application/x-www-form-urlencoded",
-                           "Content-Length": str(len(body)), **sign(secret, body, int(time.time()))}
+                body = slash_command_body(
+                    QUESTIONS[i % len(QUESTIONS)],
+                    user_id=USERS[i % len(USERS)],
+                    response_url=response_url,
+                    trigger_id=f"T.{i}",
+                )
+                headers = {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Content-Length": str(len(body)),
+                    **sign(secret, body, int(time.time())),
+                }
                 start = time.perf_counter()
                 try:
                     conn.request("POST", EVENTS_PATH, body, headers)
@@ -185,8 +192,9 @@ def run_load(url: str, *, concurrency: int, requests: int, response_url: str, se
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=worker, name=f"load-{n}", daemon=True)
-               for n in range(concurrency)]
+    threads = [
+        threading.Thread(target=worker, name=f"load-{n}", daemon=True) for n in range(concurrency)
+    ]
     began = time.perf_counter()
     for t in threads:
         t.start()
@@ -198,15 +206,25 @@ def run_load(url: str, *, concurrency: int, requests: int, response_url: str, se
     for i, (status, data) in enumerate(raw):
         kinds[i] = _classify(status, data) if status else "error"
     done = [x for x in latencies if not math.isnan(x)]
-    return {"latencies_ms": done, "kinds": dict(collections.Counter(kinds)),
-            "elapsed_s": elapsed, "errors": errors[:5], "error_count": len(errors)}
+    return {
+        "latencies_ms": done,
+        "kinds": dict(collections.Counter(kinds)),
+        "elapsed_s": elapsed,
+        "errors": errors[:5],
+        "error_count": len(errors),
+    }
 
 
 def load_main(args: argparse.Namespace) -> int:
     """`--load URL`: run one load and print its raw result as JSON (the orchestrator reads it)."""
-    result = run_load(args.load, concurrency=args.concurrency, requests=args.requests,
-                      response_url=args.response_url, secret=args.secret,
-                      deadline=time.monotonic() + args.seconds)
+    result = run_load(
+        args.load,
+        concurrency=args.concurrency,
+        requests=args.requests,
+        response_url=args.response_url,
+        secret=args.secret,
+        deadline=time.monotonic() + args.seconds,
+    )
     print(json.dumps(result))
     return 0
 
@@ -221,13 +239,14 @@ def bare_server_main(port: int) -> int:
     from slack_bolt import App
 
     from bot.app import create_client
-    from bot.serve import create_wsgi, run_http
-    from bot.service import initialize
+    from bot.server import create_wsgi, run_http
+    from bot.services.asking import initialize
     from bot.settings import Settings
     from storage.db import create_db_engine
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings()
     settings.require_slack(socket_mode=False)
     setup = create_db_engine(settings.database_url)
@@ -237,8 +256,11 @@ def bare_server_main(port: int) -> int:
     assert secret is not None
 
     def load() -> Any:  # in each worker, as `clearance serve` builds its app
-        app = App(client=create_client(settings), signing_secret=secret.get_secret_value(),
-                  process_before_response=True)
+        app = App(
+            client=create_client(settings),
+            signing_secret=secret.get_secret_value(),
+            process_before_response=True,
+        )
 
         @app.command("/clearance")
         def ack_only(ack: Any) -> None:
@@ -257,8 +279,9 @@ def _process(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Itera
     from tests.e2e.server import stop, wait_healthy
 
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process, log)
         yield process
@@ -295,14 +318,20 @@ def summarize(raw: dict[str, Any], requests: int) -> dict[str, Any]:
     lat = raw["latencies_ms"]
     kinds = raw["kinds"]
     return {
-        "requests": requests, "completed": len(lat),
-        "p50_ms": round(percentile(lat, 50), 2), "p90_ms": round(percentile(lat, 90), 2),
-        "p99_ms": round(percentile(lat, 99), 2), "max_ms": round(max(lat), 2),
+        "requests": requests,
+        "completed": len(lat),
+        "p50_ms": round(percentile(lat, 50), 2),
+        "p90_ms": round(percentile(lat, 90), 2),
+        "p99_ms": round(percentile(lat, 99), 2),
+        "max_ms": round(max(lat), 2),
         "mean_ms": round(statistics.fmean(lat), 2),
         "over_3s": sum(1 for x in lat if x > SLOW_MS),
-        "cps": round(len(lat) / raw["elapsed_s"], 1), "elapsed_s": round(raw["elapsed_s"], 2),
-        "answers_in_ack": kinds.get("answer", 0), "working": kinds.get("working", 0),
-        "other": kinds.get("other", 0), "errors": kinds.get("error", 0),
+        "cps": round(len(lat) / raw["elapsed_s"], 1),
+        "elapsed_s": round(raw["elapsed_s"], 2),
+        "answers_in_ack": kinds.get("answer", 0),
+        "working": kinds.get("working", 0),
+        "other": kinds.get("other", 0),
+        "errors": kinds.get("error", 0),
         "error_samples": raw["errors"],
     }
 
@@ -324,13 +353,26 @@ class Orchestrator:
         from tests.e2e.server import SECRET
 
         left = self.remaining()
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--load", url,
-               "--concurrency", str(concurrency), "--requests", str(requests),
-               "--response-url", self.slack.response_url(name), "--secret", SECRET,
-               "--seconds", f"{left:.1f}"]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--load",
+            url,
+            "--concurrency",
+            str(concurrency),
+            "--requests",
+            str(requests),
+            "--response-url",
+            self.slack.response_url(name),
+            "--secret",
+            SECRET,
+            "--seconds",
+            f"{left:.1f}",
+        ]
         try:
-            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=left + 15,
-                                  check=False)
+            done = subprocess.run(
+                cmd, cwd=ROOT, capture_output=True, timeout=left + 15, check=False
+            )
         except subprocess.TimeoutExpired as exc:
             raise BenchError(f"load generator for {name} exceeded the time bound") from exc
         if done.returncode != 0:
@@ -350,11 +392,15 @@ class Orchestrator:
 
     def warm_up(self, label: str, url: str) -> dict[str, Any]:
         warm = self.load(url, 1, WARMUP, f"{label}-warmup")
-        return {"requests": WARMUP, "first_ms": round(warm["latencies_ms"][0], 2),
-                "max_ms": round(max(warm["latencies_ms"]), 2)}
+        return {
+            "requests": WARMUP,
+            "first_ms": round(warm["latencies_ms"][0], 2),
+            "max_ms": round(max(warm["latencies_ms"]), 2),
+        }
 
-    def run(self, label: str, url: str, pid: int, concurrency: int,
-            name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def run(
+        self, label: str, url: str, pid: int, concurrency: int, name: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """One load run: its summary (printed) and its raw result."""
         cpu_before = cpu_seconds(pid)
         raw = self.load(url, concurrency, self.args.requests, name)
@@ -362,15 +408,21 @@ class Orchestrator:
         summary = summarize(raw, self.args.requests)
         summary["server_cpu_ms_per_cmd"] = (
             round((cpu_after - cpu_before) * 1000 / self.args.requests, 3)
-            if cpu_before is not None and cpu_after is not None else None)
-        summary["late_answers_delivered"] = (self.late_answers(name, summary["working"])
-                                             if summary["working"] else 0)
-        print(f"  {label:9} c={concurrency:<3} p50 {summary['p50_ms']:7.2f} ms  "
-              f"p99 {summary['p99_ms']:7.2f} ms  max {summary['max_ms']:8.2f} ms  "
-              f"{summary['cps']:7.1f} cmd/s  in-ack {summary['answers_in_ack']}/"
-              f"{summary['requests']}  working {summary['working']}  "
-              f"errors {summary['errors']}  >3s {summary['over_3s']}  "
-              f"cpu {summary['server_cpu_ms_per_cmd']} ms/cmd", flush=True)
+            if cpu_before is not None and cpu_after is not None
+            else None
+        )
+        summary["late_answers_delivered"] = (
+            self.late_answers(name, summary["working"]) if summary["working"] else 0
+        )
+        print(
+            f"  {label:9} c={concurrency:<3} p50 {summary['p50_ms']:7.2f} ms  "
+            f"p99 {summary['p99_ms']:7.2f} ms  max {summary['max_ms']:8.2f} ms  "
+            f"{summary['cps']:7.1f} cmd/s  in-ack {summary['answers_in_ack']}/"
+            f"{summary['requests']}  working {summary['working']}  "
+            f"errors {summary['errors']}  >3s {summary['over_3s']}  "
+            f"cpu {summary['server_cpu_ms_per_cmd']} ms/cmd",
+            flush=True,
+        )
         return summary, raw
 
     def measure(self, servers: dict[str, tuple[str, int]]) -> dict[str, Any]:
@@ -381,12 +433,14 @@ class Orchestrator:
         concurrency is its median round (throughput) and the pooled requests of all its rounds
         (latency percentiles).
         """
-        out: dict[str, Any] = {label: {"warmup": self.warm_up(label, url)}
-                               for label, (url, _pid) in servers.items()}
+        out: dict[str, Any] = {
+            label: {"warmup": self.warm_up(label, url)} for label, (url, _pid) in servers.items()
+        }
         for concurrency in CONCURRENCIES[:-1]:
             for label, (url, pid) in servers.items():
-                out[label][f"c{concurrency}"], _ = self.run(label, url, pid, concurrency,
-                                                            f"{label}-c{concurrency}")
+                out[label][f"c{concurrency}"], _ = self.run(
+                    label, url, pid, concurrency, f"{label}-c{concurrency}"
+                )
         top = CONCURRENCIES[-1]
         rounds: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {k: [] for k in servers}
         order = list(servers)
@@ -401,16 +455,19 @@ class Orchestrator:
 
 def pool(runs: list[tuple[dict[str, Any], dict[str, Any]]], requests: int) -> dict[str, Any]:
     """Several rounds as one figure: latencies pooled, throughput the median round's."""
-    raw = {"latencies_ms": [x for _, r in runs for x in r["latencies_ms"]],
-           "kinds": dict(sum((collections.Counter(r["kinds"]) for _, r in runs),
-                             collections.Counter())),
-           "elapsed_s": sum(r["elapsed_s"] for _, r in runs),
-           "errors": [e for _, r in runs for e in r["errors"]][:5]}
+    raw = {
+        "latencies_ms": [x for _, r in runs for x in r["latencies_ms"]],
+        "kinds": dict(
+            sum((collections.Counter(r["kinds"]) for _, r in runs), collections.Counter())
+        ),
+        "elapsed_s": sum(r["elapsed_s"] for _, r in runs),
+        "errors": [e for _, r in runs for e in r["errors"]][:5],
+    }
     summary = summarize(raw, requests * len(runs))
     summary["cps"] = statistics.median(s["cps"] for s, _ in runs)
     summary["rounds_cps"] = [s["cps"] for s, _ in runs]
     cpu = [s["server_cpu_ms_per_cmd"] for s, _ in runs]
-    summary["server_cpu_ms_per_cmd"] = (statistics.median(cpu) if None not in cpu else None)
+    summary["server_cpu_ms_per_cmd"] = statistics.median(cpu) if None not in cpu else None
     summary["late_answers_delivered"] = sum(s["late_answers_delivered"] for s, _ in runs)
     return summary
 
@@ -425,42 +482,59 @@ def orchestrate(args: argparse.Namespace) -> int:
 
     from bot.settings import Settings
     from tests.e2e.server import free_port, running_server, server_env
-    from tests.slack_fake import FakeSlack
+    from tests.support.slack_fake import FakeSlack
 
     started = time.monotonic()
-    results: dict[str, Any] = {"bench": "slack_ack", "requests": args.requests,
-                               "rounds": args.rounds,
-                               "concurrency": list(CONCURRENCIES), "questions": len(QUESTIONS),
-                               "cpus": os.cpu_count(), "python": sys.version.split()[0],
-                               "workers": args.workers or Settings(
-                                   CLEARANCE_DATABASE_URL="sqlite:///bench.db",
-                                   CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS=args.audit_synchronous,
-                               ).workers(),
-                               "threads": Settings().web_threads,
-                               "audit_synchronous": args.audit_synchronous,
-                               "python_reference_s": python_reference_s()}
-    print(f"Slack ack benchmark: {args.requests} requests per run, concurrency "
-          f"{' and '.join(map(str, CONCURRENCIES))}, {len(QUESTIONS)} questions, "
-          f"{os.cpu_count()} CPUs (Python reference loop {results['python_reference_s']} s, "
-          f"bench/machine.py); both servers: gunicorn, {results['workers']} worker(s) x "
-          f"{results['threads']} threads; {args.rounds} alternating rounds at the top concurrency",
-          flush=True)
+    results: dict[str, Any] = {
+        "bench": "slack_ack",
+        "requests": args.requests,
+        "rounds": args.rounds,
+        "concurrency": list(CONCURRENCIES),
+        "questions": len(QUESTIONS),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "workers": args.workers
+        or Settings(
+            CLEARANCE_DATABASE_URL="sqlite:///bench.db",
+            CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS=args.audit_synchronous,
+        ).workers(),
+        "threads": Settings().web_threads,
+        "audit_synchronous": args.audit_synchronous,
+        "python_reference_s": python_reference_s(),
+    }
+    print(
+        f"Slack ack benchmark: {args.requests} requests per run, concurrency "
+        f"{' and '.join(map(str, CONCURRENCIES))}, {len(QUESTIONS)} questions, "
+        f"{os.cpu_count()} CPUs (Python reference loop {results['python_reference_s']} s, "
+        f"bench/machine.py); both servers: gunicorn, {results['workers']} worker(s) x "
+        f"{results['threads']} threads; {args.rounds} alternating rounds at the top concurrency",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="slack-ack-") as tmpdir, FakeSlack() as slack:
         tmp = Path(tmpdir)
         orch = Orchestrator(args, tmp, slack)
         db = tmp / "clearance.db"
-        workers = {"CLEARANCE_WEB_WORKERS": str(results["workers"]),
-                   "CLEARANCE_WEB_THREADS": str(results["threads"]),
-                   "CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS": args.audit_synchronous}
+        workers = {
+            "CLEARANCE_WEB_WORKERS": str(results["workers"]),
+            "CLEARANCE_WEB_THREADS": str(results["threads"]),
+            "CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS": args.audit_synchronous,
+        }
         port = free_port()
         bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(port)]
         env = server_env(f"sqlite:///{tmp / 'bare.db'}", slack, **workers)
         # Both up for the whole run, so that their rounds can take turns; the idle one waits.
-        with running_server(f"sqlite:///{db}", slack, tmp, **workers) as server, \
-                _process(bare_cmd, env, port, tmp / "bare.log") as bare:
-            results.update(orch.measure({
-                "clearance": (server.url, server.process.pid),
-                "bare": (f"http://127.0.0.1:{port}", bare.pid)}))
+        with (
+            running_server(f"sqlite:///{db}", slack, tmp, **workers) as server,
+            _process(bare_cmd, env, port, tmp / "bare.log") as bare,
+        ):
+            results.update(
+                orch.measure(
+                    {
+                        "clearance": (server.url, server.process.pid),
+                        "bare": (f"http://127.0.0.1:{port}", bare.pid),
+                    }
+                )
+            )
         results["clearance"]["audit_rows"] = count_decisions(db)
     results["wall_s"] = round(time.monotonic() - started, 1)
     results["goals"] = goals(results)
@@ -477,20 +551,28 @@ def goals(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         "p99_at_c16_le_20ms_answer_in_ack": {
             "pass": c16["p99_ms"] <= GOAL_P99_MS and c16["answers_in_ack"] == c16["requests"],
-            "p99_ms": c16["p99_ms"], "answers_in_ack": c16["answers_in_ack"],
-            "requests": c16["requests"]},
+            "p99_ms": c16["p99_ms"],
+            "answers_in_ack": c16["answers_in_ack"],
+            "requests": c16["requests"],
+        },
         "no_request_over_3s": {
             "pass": all(r["over_3s"] == 0 and r["errors"] == 0 for r in all_runs)
             and results["clearance"]["warmup"]["max_ms"] <= SLOW_MS,
             "over_3s": sum(r["over_3s"] for r in all_runs),
             "errors": sum(r["errors"] for r in all_runs),
             "max_ms": max(r["max_ms"] for r in all_runs),
-            "warmup_max_ms": results["clearance"]["warmup"]["max_ms"]},
+            "warmup_max_ms": results["clearance"]["warmup"]["max_ms"],
+        },
         "throughput_ge_half_bare": {
-            "pass": ratio >= GOAL_THROUGHPUT_RATIO, "clearance_cps": c16["cps"],
-            "bare_cps": bare16["cps"], "ratio": round(ratio, 3),
-            "round_ratios": [round(a / b, 3) for a, b in zip(c16["rounds_cps"],
-                                                              bare16["rounds_cps"], strict=True)]},
+            "pass": ratio >= GOAL_THROUGHPUT_RATIO,
+            "clearance_cps": c16["cps"],
+            "bare_cps": bare16["cps"],
+            "ratio": round(ratio, 3),
+            "round_ratios": [
+                round(a / b, 3)
+                for a, b in zip(c16["rounds_cps"], bare16["rounds_cps"], strict=True)
+            ],
+        },
     }
 
 
@@ -506,13 +588,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000, help="requests per run")
     parser.add_argument("--quick", action="store_true", help="200 requests per run")
     parser.add_argument("--timeout", type=float, default=600.0, help="bound on the whole run (s)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="alternating runs per server at concurrency 16 (default 3)")
-    parser.add_argument("--audit-synchronous", choices=["NORMAL", "FULL"], default="FULL",
-                        help="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS for clearance (default FULL, "
-                        "as shipped; with FULL the default is one worker)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes of both servers (default: as clearance serve)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating runs per server at concurrency 16 (default 3)",
+    )
+    parser.add_argument(
+        "--audit-synchronous",
+        choices=["NORMAL", "FULL"],
+        default="FULL",
+        help="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS for clearance (default FULL, "
+        "as shipped; with FULL the default is one worker)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes of both servers (default: as clearance serve)",
+    )
     internal = parser.add_argument_group("internal modes (the benchmark starts these itself)")
     internal.add_argument("--bare-server", type=int, metavar="PORT")
     internal.add_argument("--load", metavar="URL")

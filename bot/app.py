@@ -17,12 +17,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
-from bot.audit import AuditWriter
-from bot.generation import SharedGeneration
-from bot.service import KnowledgeCache, utcnow
+from bot.services.asking import KnowledgeCache, utcnow
+from bot.services.audit_writer import AuditWriter
+from bot.services.change_counter import SharedGeneration
 from bot.settings import Settings
 from handlers import register
-from handlers.common import Deps, failure_payload
+from handlers.deps import Deps, failure_payload
 from storage.events import claim_event
 
 log = logging.getLogger("clearance.app")
@@ -32,7 +32,9 @@ def create_client(settings: Settings) -> WebClient:
     """Return a Web API client that retries 429s (honouring Retry-After), 5xx and network errors."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return WebClient(
-        token=token, base_url=settings.slack_api_url, timeout=10,
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=10,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=5),
@@ -50,8 +52,9 @@ class AnswerEachEventOnce(Middleware):
         self.engine = engine
         self.clock = clock
 
-    def process(self, *, req: BoltRequest, resp: BoltResponse,
-                next: Callable[[], BoltResponse]) -> BoltResponse | None:
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
         """Claim the event id in the database; answer 200 without processing if it was taken."""
         body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
@@ -61,22 +64,36 @@ class AnswerEachEventOnce(Middleware):
         return next()
 
 
-def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], datetime] = utcnow,
-               shared: SharedGeneration | None = None) -> tuple[App, Deps]:
+def create_app(
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    shared: SharedGeneration | None = None,
+) -> tuple[App, Deps]:
     """Build the Bolt app with every listener registered.
 
     `shared` tells the sibling worker processes of a server about rule and customer changes.
     """
-    secret = settings.slack_signing_secret.get_secret_value() \
-        if settings.slack_signing_secret else None
-    app = App(client=create_client(settings), signing_secret=secret,
-              request_verification_enabled=not settings.socket_mode() or secret is not None,
-              process_before_response=True)  # listeners hand slow work to Deps.later
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    app = App(
+        client=create_client(settings),
+        signing_secret=secret,
+        request_verification_enabled=not settings.socket_mode() or secret is not None,
+        process_before_response=True,
+    )  # listeners hand slow work to Deps.later
     # Revisions are looked up at most once a second; changes made by any worker of this server
     # invalidate at once (`shared`), changes made elsewhere (the CLI) within that second.
     cache = KnowledgeCache(engine, ttl_s=1.0, shared=shared)
-    deps = Deps(settings=settings, engine=engine, cache=cache, clock=clock,
-                audit=AuditWriter(engine, synchronous=settings.sqlite_audit_synchronous))
+    deps = Deps(
+        settings=settings,
+        engine=engine,
+        cache=cache,
+        clock=clock,
+        audit=AuditWriter(engine, synchronous=settings.sqlite_audit_synchronous),
+    )
 
     app.use(AnswerEachEventOnce(engine, clock))
 

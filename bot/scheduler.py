@@ -15,8 +15,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.jobs import Jobs
-from bot.service import utcnow
+from bot.services.asking import utcnow
+from bot.services.jobs import Jobs
 from bot.settings import Settings
 
 log = logging.getLogger("clearance.scheduler")
@@ -29,6 +29,7 @@ def _safely(name: str, fn: Callable[..., Any]) -> Callable[[], None]:
         except Exception:
             # A failed run is retried at the next tick; it must not stop the scheduler.
             log.exception("scheduled job %s failed", name)
+
     run.__name__ = run.__qualname__ = name
     return run
 
@@ -37,16 +38,25 @@ def create_scheduler(settings: Settings, jobs: Jobs) -> BackgroundScheduler:
     """Return a scheduler with the polling, impact, alert, digest and delivery jobs."""
     # Each run at INFO would drown the log at short intervals; failures still log.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+    scheduler = BackgroundScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
     tick = IntervalTrigger(seconds=settings.tick_s)
     scheduler.add_job(_safely("poll-sources", jobs.poll), tick, id="poll-sources")
-    scheduler.add_job(_safely("record-revisions", jobs.record_revisions), tick,
-                      id="record-revisions")
-    scheduler.add_job(_safely("rule-dates", jobs.record_rule_dates),
-                      CronTrigger(hour=0, minute=5, timezone="UTC"), id="rule-dates")
+    scheduler.add_job(
+        _safely("record-revisions", jobs.record_revisions), tick, id="record-revisions"
+    )
+    scheduler.add_job(
+        _safely("rule-dates", jobs.record_rule_dates),
+        CronTrigger(hour=0, minute=5, timezone="UTC"),
+        id="rule-dates",
+    )
     scheduler.add_job(_safely("queue-alerts", jobs.queue_alerts), tick, id="queue-alerts")
     scheduler.add_job(_safely("queue-digests", jobs.queue_digests), tick, id="queue-digests")
-    scheduler.add_job(_safely("deliver", jobs.deliver),
-                      IntervalTrigger(seconds=settings.delivery_tick_s), id="deliver")
+    scheduler.add_job(
+        _safely("deliver", jobs.deliver),
+        IntervalTrigger(seconds=settings.delivery_tick_s),
+        id="deliver",
+    )
     return scheduler

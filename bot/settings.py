@@ -10,15 +10,16 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import BotError
-from bot.severity import DEFAULT_KEYWORDS
+from bot.domain.errors import BotError
+from bot.domain.tracking.severity import DEFAULT_KEYWORDS
 from storage.db import DEFAULT_URL, normalize_url
 
 # Values people leave in from templates; starting with one of these is not a real secret.
 _PLACEHOLDER = re.compile(
     r"^(|x+|\.\.\.|<.*>|changeme|change-me|todo|placeholder|secret|your[-_ ].*|"
     r"xox[bpa]-(x+|your.*|\.\.\.|placeholder.*|changeme)|xapp-(x+|your.*|\.\.\.|placeholder.*))$",
-    re.I)
+    re.I,
+)
 
 
 class ConfigError(BotError):
@@ -57,7 +58,8 @@ class Settings(BaseSettings):
     web_workers: int | None = Field(None, ge=1, le=64, alias="CLEARANCE_WEB_WORKERS")
     web_threads: int = Field(8, ge=1, le=256, alias="CLEARANCE_WEB_THREADS")
     sqlite_audit_synchronous: Literal["NORMAL", "FULL"] = Field(
-        "FULL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS")
+        "FULL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS"
+    )
 
     @field_validator("sqlite_audit_synchronous", mode="before")
     @classmethod
@@ -73,8 +75,10 @@ class Settings(BaseSettings):
         """
         if self.web_workers is not None:
             return self.web_workers
-        if normalize_url(self.database_url).startswith("sqlite") \
-                and self.sqlite_audit_synchronous == "FULL":
+        if (
+            normalize_url(self.database_url).startswith("sqlite")
+            and self.sqlite_audit_synchronous == "FULL"
+        ):
             return 1
         try:
             cpus = len(os.sched_getaffinity(0))  # honours a container's CPU set
@@ -117,7 +121,8 @@ class Settings(BaseSettings):
         """Stop start-up with a message naming each missing or placeholder secret."""
         problems = []
         needed: list[tuple[str, SecretStr | None, str | None]] = [
-            ("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")]
+            ("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")
+        ]
         if socket_mode:
             needed.append(("SLACK_APP_TOKEN", self.slack_app_token, "xapp-"))
         else:

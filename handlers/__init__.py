@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers import actions, admin, commands, events, policy
-from handlers.common import Deps
+from handlers.deps import Deps
 
 
 def register(app: App, deps: Deps) -> None:

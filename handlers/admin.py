@@ -10,11 +10,11 @@ import yaml
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.customers import CustomerIndex
-from bot.errors import BotError, InvalidFile
-from handlers.blocks import escape, render_notice
-from handlers.common import Deps, failure_payload
-from handlers.views import REASON_BLOCK, YAML_BLOCK, edit_modal, render_change, retire_modal
+from bot.domain.asking.customer_names import CustomerIndex
+from bot.domain.errors import BotError, InvalidFile
+from handlers.deps import Deps, failure_payload
+from handlers.render.blocks import escape, render_notice
+from handlers.render.views import REASON_BLOCK, YAML_BLOCK, edit_modal, render_change, retire_modal
 from storage.db import session_scope
 from storage.models import Revision
 from storage.rules import import_entity_text, retire_rule
@@ -42,9 +42,9 @@ uses: [{model: claude-sonnet-4-5, country: DE}]
 """
 HINTS = {
     "rules": "Fields: id, effect (allow, review, license_required, deny), title, models, "
-             "places, customer, access, effective_from, effective_to, citation, url, explanation.",
+    "places, customer, access, effective_from, effective_to, citation, url, explanation.",
     "customers": "Fields: id, name, aliases, hq, tags, owners [{owner, share}], "
-                 "uses [{model, country}].",
+    "uses [{model, country}].",
 }
 
 
@@ -52,18 +52,29 @@ def _dump(entity: Any) -> str:
     return str(yaml.safe_dump(entity.to_dict(), sort_keys=False, allow_unicode=True, width=90))
 
 
-def open_editor(deps: Deps, client: WebClient, respond: Respond, *, kind: str, text: str,
-                user: str, trigger_id: str) -> None:
+def open_editor(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond,
+    *,
+    kind: str,
+    text: str,
+    user: str,
+    trigger_id: str,
+) -> None:
     """Open the modal for `rule add|edit|retire` or `customer add|edit` (admins only)."""
     action, _, target = text.partition(" ")
     action, target = action.lower(), target.strip()
     name = f"{kind} {action}"
     if not deps.is_admin(user, client):
-        deps.record_admin_action(user_id=user, action=name, target=target or None,
-                                 allowed=False)
-        respond(**render_notice("Sorry, only compliance admins can change rules and customers. "
-                                "Your request was noted in the audit log."),
-                response_type="ephemeral")
+        deps.record_admin_action(user_id=user, action=name, target=target or None, allowed=False)
+        respond(
+            **render_notice(
+                "Sorry, only compliance admins can change rules and customers. "
+                "Your request was noted in the audit log."
+            ),
+            response_type="ephemeral",
+        )
         return
     try:
         view = _editor_view(deps, kind=kind, action=action, target=target)
@@ -78,8 +89,13 @@ def _editor_view(deps: Deps, *, kind: str, action: str, target: str) -> dict[str
     plural = KINDS[kind]
     if action == "add":
         template = RULE_TEMPLATE if kind == "rule" else CUSTOMER_TEMPLATE
-        return edit_modal(callback_id="edit_entity", title=f"Add {kind}", yaml_text=template,
-                          hint=HINTS[plural], metadata={"kind": plural, "mode": "add"})
+        return edit_modal(
+            callback_id="edit_entity",
+            title=f"Add {kind}",
+            yaml_text=template,
+            hint=HINTS[plural],
+            metadata={"kind": plural, "mode": "add"},
+        )
     if not target:
         raise BotError(f"Say which {kind}: `/clearance {kind} {action} ID`.")
     if kind == "rule":
@@ -93,9 +109,13 @@ def _editor_view(deps: Deps, *, kind: str, action: str, target: str) -> dict[str
         entity = kb.table.customers.get(target) or CustomerIndex(kb.table.customers).find(target)
         if entity is None:
             raise BotError(f"No registered customer called '{target}'.")
-    return edit_modal(callback_id="edit_entity", title=f"Edit {kind} {entity.id}",
-                      yaml_text=_dump(entity), hint=HINTS[plural],
-                      metadata={"kind": plural, "mode": "edit", "id": entity.id})
+    return edit_modal(
+        callback_id="edit_entity",
+        title=f"Edit {kind} {entity.id}",
+        yaml_text=_dump(entity),
+        hint=HINTS[plural],
+        metadata={"kind": plural, "mode": "edit", "id": entity.id},
+    )
 
 
 def _value(view: dict[str, Any], block: str, action: str) -> str:
@@ -103,36 +123,62 @@ def _value(view: dict[str, Any], block: str, action: str) -> str:
     return str(state.get("value") or "")
 
 
-def _announce(deps: Deps, client: WebClient, *, user: str, action: str, revision: Revision,
-              reason: str) -> None:
+def _announce(
+    deps: Deps, client: WebClient, *, user: str, action: str, revision: Revision, reason: str
+) -> None:
     if not deps.settings.audit_channel:
         return
     try:
-        client.chat_postMessage(channel=deps.settings.audit_channel,
-                                **render_change(user=user, action=action, revision=revision,
-                                                reason=reason))
+        client.chat_postMessage(
+            channel=deps.settings.audit_channel,
+            **render_change(user=user, action=action, revision=revision, reason=reason),
+        )
     except Exception:
         # The change is committed; a failed announcement must not undo or hide it.
         log.exception("could not post revision %s to the audit channel", revision.number)
 
 
-def _record_and_announce(deps: Deps, client: WebClient, *, user: str, action: str,
-                         target: str | None, revision: Revision, reason: str, said: str) -> None:
+def _record_and_announce(
+    deps: Deps,
+    client: WebClient,
+    *,
+    user: str,
+    action: str,
+    target: str | None,
+    revision: Revision,
+    reason: str,
+    said: str,
+) -> None:
     """After the modal closed: log the admin action and post the change to the audit channel.
 
     The change is committed already (its revision names who and why), so neither step may keep
     the other from happening.
     """
     try:
-        deps.record_admin_action(user_id=user, action=action, target=target, allowed=True,
-                                 revision=revision.number, reason=reason)
+        deps.record_admin_action(
+            user_id=user,
+            action=action,
+            target=target,
+            allowed=True,
+            revision=revision.number,
+            reason=reason,
+        )
     except Exception as exc:
         failure_payload(exc)  # logged with an error id
     _announce(deps, client, user=user, action=said, revision=revision, reason=reason)
 
 
-def _admin_reason(deps: Deps, client: WebClient, ack: Ack, view: dict[str, Any], *, user: str,
-                  action: str, target: str | None, block: str) -> str | None:
+def _admin_reason(
+    deps: Deps,
+    client: WebClient,
+    ack: Ack,
+    view: dict[str, Any],
+    *,
+    user: str,
+    action: str,
+    target: str | None,
+    block: str,
+) -> str | None:
     """Return the submission's reason, or answer the modal with an inline error and None.
 
     Refuses (and audits) non-admins, and asks for a reason, which the audit channel shows.
@@ -152,21 +198,36 @@ def register(app: App, deps: Deps) -> None:
     """Register the admin modal submissions."""
 
     @app.view("edit_entity")
-    def handle_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                    client: WebClient) -> None:
+    def handle_edit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
         user = body["user"]["id"]
         meta = json.loads(view.get("private_metadata") or "{}")
         kind, mode = meta["kind"], meta["mode"]
-        reason = _admin_reason(deps, client, ack, view, user=user, action=f"{kind} {mode}",
-                               target=meta.get("id"), block=YAML_BLOCK)
+        reason = _admin_reason(
+            deps,
+            client,
+            ack,
+            view,
+            user=user,
+            action=f"{kind} {mode}",
+            target=meta.get("id"),
+            block=YAML_BLOCK,
+        )
         if reason is None:
             return
         try:
             with session_scope(deps.engine) as session:
-                rev = import_entity_text(session=session, kind=kind, mode=mode,
-                                         text=_value(view, YAML_BLOCK, "yaml"),
-                                         expected_id=meta.get("id"), author=f"slack:{user}",
-                                         now=deps.clock(), reason=reason)
+                rev = import_entity_text(
+                    session=session,
+                    kind=kind,
+                    mode=mode,
+                    text=_value(view, YAML_BLOCK, "yaml"),
+                    expected_id=meta.get("id"),
+                    author=f"slack:{user}",
+                    now=deps.clock(),
+                    reason=reason,
+                )
                 session.commit()
             deps.cache.invalidate()
         except InvalidFile as exc:
@@ -175,23 +236,46 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         eid = rev.changes[0]["id"] if rev.changes else meta.get("id")
-        deps.later(lambda: _record_and_announce(deps, client, user=user, action=f"{kind} {mode}",
-                                                target=eid, revision=rev, reason=reason,
-                                                said=f"{mode} {kind[:-1]} {eid}"))
+        deps.later(
+            lambda: _record_and_announce(
+                deps,
+                client,
+                user=user,
+                action=f"{kind} {mode}",
+                target=eid,
+                revision=rev,
+                reason=reason,
+                said=f"{mode} {kind[:-1]} {eid}",
+            )
+        )
 
     @app.view("retire_rule")
-    def handle_retire(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                      client: WebClient) -> None:
+    def handle_retire(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
         user = body["user"]["id"]
         rule_id = json.loads(view.get("private_metadata") or "{}").get("rule", "")
-        reason = _admin_reason(deps, client, ack, view, user=user, action="rule retire",
-                               target=rule_id, block=REASON_BLOCK)
+        reason = _admin_reason(
+            deps,
+            client,
+            ack,
+            view,
+            user=user,
+            action="rule retire",
+            target=rule_id,
+            block=REASON_BLOCK,
+        )
         if reason is None:
             return
         try:
             with session_scope(deps.engine) as session:
-                rev = retire_rule(session=session, rule_id=rule_id, author=f"slack:{user}",
-                                  now=deps.clock(), reason=reason)
+                rev = retire_rule(
+                    session=session,
+                    rule_id=rule_id,
+                    author=f"slack:{user}",
+                    now=deps.clock(),
+                    reason=reason,
+                )
                 session.commit()
             deps.cache.invalidate()
         except BotError as exc:
@@ -202,6 +286,15 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={REASON_BLOCK: text[:1900]})
             return
         ack()
-        deps.later(lambda: _record_and_announce(deps, client, user=user, action="rule retire",
-                                                target=rule_id, revision=rev, reason=reason,
-                                                said=f"retire rule {rule_id}"))
+        deps.later(
+            lambda: _record_and_announce(
+                deps,
+                client,
+                user=user,
+                action="rule retire",
+                target=rule_id,
+                revision=rev,
+                reason=reason,
+                said=f"retire rule {rule_id}",
+            )
+        )

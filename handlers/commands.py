@@ -8,13 +8,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.customers import CustomerIndex
-from bot.errors import BotError
-from bot.profiles import profile_customer
+from bot.domain.asking.customer_names import CustomerIndex
+from bot.domain.asking.profiles import profile_customer
+from bot.domain.errors import BotError
 from handlers import admin, policy
-from handlers.blocks import Payload, escape, render_help, render_notice
-from handlers.common import Deps, answer_in_ack, guarded
-from handlers.views import (
+from handlers.deps import Deps, answer_in_ack, guarded
+from handlers.render.blocks import Payload, escape, render_help, render_notice
+from handlers.render.views import (
     render_audit,
     render_customer,
     render_revisions,
@@ -33,17 +33,27 @@ def register(app: App, deps: Deps) -> None:
     """Register the slash command."""
 
     @app.command("/clearance")
-    def handle_clearance(ack: Ack, command: dict[str, Any], respond: Respond,
-                         client: WebClient) -> None:
+    def handle_clearance(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         text = " ".join((command.get("text") or "").split())
         user = command["user_id"]
         word, _, rest = text.partition(" ")
         word = word.lower()
         if word in ("rule", "customer") and rest.split(" ")[0].lower() in admin.ACTIONS[word]:
             ack()
-            deps.later(lambda: admin.open_editor(deps, client, respond, kind=word, text=rest,
-                                                 user=user, trigger_id=command["trigger_id"]),
-                       respond=respond)
+            deps.later(
+                lambda: admin.open_editor(
+                    deps,
+                    client,
+                    respond,
+                    kind=word,
+                    text=rest,
+                    user=user,
+                    trigger_id=command["trigger_id"],
+                ),
+                respond=respond,
+            )
             return
         if not text or word == "help":
             ack(**render_help())
@@ -52,16 +62,23 @@ def register(app: App, deps: Deps) -> None:
             ack(**guarded(lambda: subcommand(deps, client, word, rest, user)))
             return
         if word in policy.SUBCOMMANDS:
-            ack(**guarded(lambda: policy.subcommand(deps, client, word, rest, user=user,
-                                                    channel=command["channel_id"])))
+            ack(
+                **guarded(
+                    lambda: policy.subcommand(
+                        deps, client, word, rest, user=user, channel=command["channel_id"]
+                    )
+                )
+            )
             return
         if " " not in text:
-            ack(**render_help(f"I don't know the command `{escape(text)}`. Here is what I can "
-                              "do:"))
+            ack(**render_help(f"I don't know the command `{escape(text)}`. Here is what I can do:"))
             return
         payload = answer_in_ack(
-            deps, text, actor=user,
-            on_late=lambda p: respond(**p, response_type="ephemeral", replace_original=False))
+            deps,
+            text,
+            actor=user,
+            on_late=lambda p: respond(**p, response_type="ephemeral", replace_original=False),
+        )
         if payload is None:
             ack(text="Working on it…", response_type="ephemeral")
         else:
@@ -82,9 +99,12 @@ def subcommand(deps: Deps, client: WebClient, word: str, rest: str, user: str) -
         return render_customer(profile_customer(kb, customer, on=deps.clock().date()))
     if word == "rules":
         query = rest.lower()
-        rules = [r for r in sorted(kb.table.rules.values(), key=lambda r: r.id)
-                 if not query or any(query in (f or "").lower() for f in
-                                     (r.id, r.title, r.explanation, r.citation))]
+        rules = [
+            r
+            for r in sorted(kb.table.rules.values(), key=lambda r: r.id)
+            if not query
+            or any(query in (f or "").lower() for f in (r.id, r.title, r.explanation, r.citation))
+        ]
         return render_rule_list(rules, query=rest, revision=kb.revision)
     if word == "rule":
         rule = kb.table.rules.get(rest.strip())
@@ -96,10 +116,12 @@ def subcommand(deps: Deps, client: WebClient, word: str, rest: str, user: str) -
             return render_revisions(list_revisions(session=session, limit=10))
     if word == "audit":
         if not deps.is_admin(user, client):
-            deps.record_admin_action(user_id=user, action="audit", target=rest or None,
-                                     allowed=False)
-            return render_notice("Sorry, the audit log is for compliance admins only. "
-                                 "Your request was noted.")
+            deps.record_admin_action(
+                user_id=user, action="audit", target=rest or None, allowed=False
+            )
+            return render_notice(
+                "Sorry, the audit log is for compliance admins only. Your request was noted."
+            )
         mention = _USER_MENTION.match(rest)
         actor = (mention.group(1) or mention.group(2)) if mention else None
         customer_id = None

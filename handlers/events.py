@@ -10,9 +10,9 @@ from slack_sdk import WebClient
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from handlers.blocks import render_help
-from handlers.common import Deps, answer_payload, guarded
-from handlers.views import render_home
+from handlers.deps import Deps, answer_payload, guarded
+from handlers.render.blocks import render_help
+from handlers.render.views import render_home
 from storage.db import session_scope
 from storage.models import Decision, ReviewRequest
 
@@ -38,8 +38,12 @@ def register(app: App, deps: Deps) -> None:
 
     @app.event("app_mention")
     def handle_mention(event: dict[str, Any], say: Say) -> None:
-        deps.later(lambda: say(**_reply(deps, event.get("text", ""), event.get("user", "")),
-                               thread_ts=event.get("thread_ts") or event["ts"]))
+        deps.later(
+            lambda: say(
+                **_reply(deps, event.get("text", ""), event.get("user", "")),
+                thread_ts=event.get("thread_ts") or event["ts"],
+            )
+        )
 
     @app.event("message")
     def handle_message(event: dict[str, Any], say: Say) -> None:
@@ -58,11 +62,27 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
     """Publish the App Home tab: revision, counts, the user's recent questions, open reviews."""
     kb = deps.cache.get()
     with session_scope(deps.engine) as session:
-        recent = list(session.exec(select(Decision).where(Decision.actor == user)
-                                   .order_by(col(Decision.created_at).desc()).limit(10)))
-        open_reviews = session.exec(select(func.count()).select_from(ReviewRequest).where(
-            ReviewRequest.requested_by == user, ReviewRequest.status == "open")).one()
-    counts = {"rules": len(kb.table.rules), "customers": len(kb.table.customers),
-              "models": len(kb.table.models)}
-    client.views_publish(user_id=user, view=render_home(
-        revision=kb.revision, counts=counts, recent=recent, open_reviews=open_reviews))
+        recent = list(
+            session.exec(
+                select(Decision)
+                .where(Decision.actor == user)
+                .order_by(col(Decision.created_at).desc())
+                .limit(10)
+            )
+        )
+        open_reviews = session.exec(
+            select(func.count())
+            .select_from(ReviewRequest)
+            .where(ReviewRequest.requested_by == user, ReviewRequest.status == "open")
+        ).one()
+    counts = {
+        "rules": len(kb.table.rules),
+        "customers": len(kb.table.customers),
+        "models": len(kb.table.models),
+    }
+    client.views_publish(
+        user_id=user,
+        view=render_home(
+            revision=kb.revision, counts=counts, recent=recent, open_reviews=open_reviews
+        ),
+    )

@@ -11,14 +11,22 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.digest import build_digest
-from bot.errors import BotError
-from bot.jobs import Jobs
-from bot.schedule import parse_schedule
-from bot.validate import validate_table
-from handlers.blocks import Payload, escape, header, list_section, message, render_notice, section
-from handlers.common import Deps, guarded
-from handlers.digests import render_digest
+from bot.domain.errors import BotError
+from bot.domain.rules.checks import validate_table
+from bot.domain.tracking.digest import build_digest
+from bot.domain.tracking.digest_schedule import parse_schedule
+from bot.services.jobs import Jobs
+from handlers.deps import Deps, guarded
+from handlers.render.blocks import (
+    Payload,
+    escape,
+    header,
+    list_section,
+    message,
+    render_notice,
+    section,
+)
+from handlers.render.digests import render_digest
 from storage.db import session_scope
 from storage.models import PolicyChange, PolicySource, Subscription
 from storage.policies import (
@@ -45,7 +53,7 @@ def _split(rest: str) -> tuple[list[str], str | None]:
     m = _SCHEDULE.search(rest)
     if m:
         schedule = parse_schedule(m.group(0)).describe()
-        rest = rest[:m.start()]
+        rest = rest[: m.start()]
     try:
         refs = shlex.split(rest.replace("\u201c", '"').replace("\u201d", '"'))
     except ValueError as exc:
@@ -53,8 +61,9 @@ def _split(rest: str) -> tuple[list[str], str | None]:
     return refs, schedule
 
 
-def subcommand(deps: Deps, client: WebClient, word: str, rest: str, *, user: str,
-               channel: str) -> Payload:
+def subcommand(
+    deps: Deps, client: WebClient, word: str, rest: str, *, user: str, channel: str
+) -> Payload:
     """Run a policy-tracking subcommand and return its message."""
     if word in ("subscribe", "unsubscribe"):
         if not deps.settings.subscribe_anyone and not deps.is_admin(user, client):
@@ -64,28 +73,47 @@ def subcommand(deps: Deps, client: WebClient, word: str, rest: str, *, user: str
         with session_scope(deps.engine) as session:
             ids, tags = resolve_sources(session=session, refs=refs)
             if word == "subscribe":
-                sub = subscribe(session=session, channel=channel, source_ids=ids, tags=tags,
-                                schedule=schedule, user=user, now=deps.clock())
+                sub = subscribe(
+                    session=session,
+                    channel=channel,
+                    source_ids=ids,
+                    tags=tags,
+                    schedule=schedule,
+                    user=user,
+                    now=deps.clock(),
+                )
                 session.commit()
-                text = (f"<#{channel}> now gets {_scope(sub)} on a {sub.schedule} digest; "
-                        "urgent changes are posted at once.")
+                text = (
+                    f"<#{channel}> now gets {_scope(sub)} on a {sub.schedule} digest; "
+                    "urgent changes are posted at once."
+                )
             else:
                 left = unsubscribe(session=session, channel=channel, source_ids=ids, tags=tags)
                 session.commit()
-                text = f"<#{channel}> is unsubscribed." if left is None else \
-                    f"<#{channel}> now gets {_scope(left)}."
-        deps.record_admin_action(user_id=user, action=word, target=channel, allowed=True,
-                                 reason=rest or None)
+                text = (
+                    f"<#{channel}> is unsubscribed."
+                    if left is None
+                    else f"<#{channel}> now gets {_scope(left)}."
+                )
+        deps.record_admin_action(
+            user_id=user, action=word, target=channel, allowed=True, reason=rest or None
+        )
         return render_notice(text)
     if word == "subscriptions":
         with session_scope(deps.engine) as session:
             subs = list_subscriptions(session=session)
-        items = [f"<#{escape(s.channel)}>: {_scope(s)} · {escape(s.schedule)}"
-                 + (f" · *paused* ({escape(s.paused_reason)})" if s.paused else "") for s in subs]
-        return message("Subscriptions", [header("Subscriptions"),
-                                         list_section(f"{len(subs)} channels",
-                                                      items or ["none yet"], limit=30,
-                                                      raw=True)])
+        items = [
+            f"<#{escape(s.channel)}>: {_scope(s)} · {escape(s.schedule)}"
+            + (f" · *paused* ({escape(s.paused_reason)})" if s.paused else "")
+            for s in subs
+        ]
+        return message(
+            "Subscriptions",
+            [
+                header("Subscriptions"),
+                list_section(f"{len(subs)} channels", items or ["none yet"], limit=30, raw=True),
+            ],
+        )
     if word == "sources":
         with session_scope(deps.engine) as session:
             sources = list_sources(session=session)
@@ -110,15 +138,20 @@ def subcommand(deps: Deps, client: WebClient, word: str, rest: str, *, user: str
         jobs = _jobs(deps)
         changes = jobs.pending_changes(sub, until=deps.clock())
         if not changes:
-            return render_notice("Nothing new since the last digest: the next one would be "
-                                 "empty, so none would be posted.")
-        parts = render_digest(build_digest(jobs.views(changes), since=sub.last_digest_at,
-                                           now=deps.clock()))
+            return render_notice(
+                "Nothing new since the last digest: the next one would be "
+                "empty, so none would be posted."
+            )
+        parts = render_digest(
+            build_digest(jobs.views(changes), since=sub.last_digest_at, now=deps.clock())
+        )
         preview = parts[0]
-        note = f"Preview only; {len(parts) - 1} thread message(s) would follow." \
-            if len(parts) > 1 else "Preview only."
-        return {"text": preview["text"], "blocks": [*preview["blocks"][:48],
-                                                    section(f"_{note}_")]}
+        note = (
+            f"Preview only; {len(parts) - 1} thread message(s) would follow."
+            if len(parts) > 1
+            else "Preview only."
+        )
+        return {"text": preview["text"], "blocks": [*preview["blocks"][:48], section(f"_{note}_")]}
     raise BotError("Unknown subcommand.")
 
 
@@ -151,28 +184,41 @@ def render_sources(sources: list[PolicySource]) -> Payload:
             health = f"ok {s.last_success_at:%Y-%m-%d %H:%M} UTC"
         else:
             health = "not polled yet"
-        items.append(f"`{s.id}` {s.name} ({s.kind}, every {s.interval_s // 3600 or 1}h"
-                     f"{', tags ' + ', '.join(s.tags) if s.tags else ''}) · {health}")
-    return message("Tracked sources", [header("Tracked sources"),
-                                       list_section(f"{len(sources)} sources",
-                                                    items or ["none"], limit=30)])
+        items.append(
+            f"`{s.id}` {s.name} ({s.kind}, every {s.interval_s // 3600 or 1}h"
+            f"{', tags ' + ', '.join(s.tags) if s.tags else ''}) · {health}"
+        )
+    return message(
+        "Tracked sources",
+        [
+            header("Tracked sources"),
+            list_section(f"{len(sources)} sources", items or ["none"], limit=30),
+        ],
+    )
 
 
 def render_changes(views: list[Any]) -> Payload:
     """Return recent changes."""
-    items = [f"{v.detected_at:%Y-%m-%d} · {'🔴 ' if v.severity == 'high' else ''}"
-             f"{v.source}: {v.summary}" for v in views]
-    return message("Recent policy changes", [header("Recent policy changes"),
-                                             list_section(f"{len(views)} changes",
-                                                          items or ["none"], limit=30)])
+    items = [
+        f"{v.detected_at:%Y-%m-%d} · {'🔴 ' if v.severity == 'high' else ''}{v.source}: {v.summary}"
+        for v in views
+    ]
+    return message(
+        "Recent policy changes",
+        [
+            header("Recent policy changes"),
+            list_section(f"{len(views)} changes", items or ["none"], limit=30),
+        ],
+    )
 
 
 def update_group(deps: Deps, *, change_id: int, user: str) -> str:
     """Apply a country-list change to its linked group as a new revision; return a summary."""
     with session_scope(deps.engine) as session:
         change = session.get(PolicyChange, change_id)
-        source = session.get(PolicySource, change.source_id) if change and change.source_id \
-            else None
+        source = (
+            session.get(PolicySource, change.source_id) if change and change.source_id else None
+        )
         if change is None or source is None or not source.country_list_group:
             raise BotError("That change is not from a country-list source.")
         old = load_table(session=session)
@@ -188,16 +234,29 @@ def update_group(deps: Deps, *, change_id: int, user: str) -> str:
         new.groups[group.id] = replace(group, members=members)
         problems = validate_table(new, deps.cache.get().places)
         if problems:
-            raise BotError("Updating the group would break: " + "; ".join(
-                f"{p.kind} {p.id}: {p.message}" for p in problems[:5]))
-        detail = (f"added {', '.join(added) or 'none'}; removed {', '.join(removed) or 'none'}")
-        rev = write_revision(session=session, old=old, new=new, author=f"slack:{user}",
-                             now=deps.clock(),
-                             summary=f"update group {group.id} from change #{change_id}: {detail}")
+            raise BotError(
+                "Updating the group would break: "
+                + "; ".join(f"{p.kind} {p.id}: {p.message}" for p in problems[:5])
+            )
+        detail = f"added {', '.join(added) or 'none'}; removed {', '.join(removed) or 'none'}"
+        rev = write_revision(
+            session=session,
+            old=old,
+            new=new,
+            author=f"slack:{user}",
+            now=deps.clock(),
+            summary=f"update group {group.id} from change #{change_id}: {detail}",
+        )
         session.commit()
     deps.cache.invalidate()
-    deps.record_admin_action(user_id=user, action="update group", target=group.id,
-                             allowed=True, revision=rev.number, reason=detail)
+    deps.record_admin_action(
+        user_id=user,
+        action="update group",
+        target=group.id,
+        allowed=True,
+        revision=rev.number,
+        reason=detail,
+    )
     return f"Group *{group.id}* updated in revision {rev.number}: {detail}."
 
 
@@ -205,25 +264,31 @@ def register(app: App, deps: Deps) -> None:
     """Register the Update group button."""
 
     @app.action("update_group")
-    def handle_update_group(ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                            respond: Respond, client: WebClient) -> None:
+    def handle_update_group(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         ack()
-        deps.later(lambda: _update_group_for(deps, body["user"]["id"], action["value"],
-                                             respond, client), respond=respond)
+        deps.later(
+            lambda: _update_group_for(deps, body["user"]["id"], action["value"], respond, client),
+            respond=respond,
+        )
 
 
-def _update_group_for(deps: Deps, user: str, change: str, respond: Respond,
-                      client: WebClient) -> None:
+def _update_group_for(
+    deps: Deps, user: str, change: str, respond: Respond, client: WebClient
+) -> None:
     """Update a group from a country-list change, for an admin; tell them and the audit channel."""
     if not deps.is_admin(user, client):
-        deps.record_admin_action(user_id=user, action="update group", target=change,
-                                 allowed=False)
-        respond(**render_notice("Sorry, only compliance admins can update groups."),
-                response_type="ephemeral", replace_original=False)
+        deps.record_admin_action(user_id=user, action="update group", target=change, allowed=False)
+        respond(
+            **render_notice("Sorry, only compliance admins can update groups."),
+            response_type="ephemeral",
+            replace_original=False,
+        )
         return
-    payload = guarded(lambda: render_notice(update_group(deps, change_id=int(change),
-                                                         user=user)))
+    payload = guarded(lambda: render_notice(update_group(deps, change_id=int(change), user=user)))
     respond(**payload, response_type="ephemeral", replace_original=False)
     if deps.settings.audit_channel and "updated in revision" in payload["text"]:
-        client.chat_postMessage(channel=deps.settings.audit_channel,
-                                text=f"<@{user}>: {payload['text']}")
+        client.chat_postMessage(
+            channel=deps.settings.audit_channel, text=f"<@{user}>: {payload['text']}"
+        )

@@ -13,9 +13,9 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Engine
 from sqlmodel import col, or_, select
 
-from bot.customers import customer_key
-from bot.errors import Candidate, QuestionError
-from bot.ruletable import Customer
+from bot.domain.asking.customer_names import customer_key
+from bot.domain.errors import Candidate, QuestionError
+from bot.domain.rules.table import Customer
 from storage.db import session_scope
 from storage.models import CustomerRow
 
@@ -23,8 +23,10 @@ HINT_POOL = 500
 
 
 def _at(revision: int) -> Any:
-    return (col(CustomerRow.rev_from) <= revision,
-            or_(col(CustomerRow.rev_to).is_(None), col(CustomerRow.rev_to) > revision))
+    return (
+        col(CustomerRow.rev_from) <= revision,
+        or_(col(CustomerRow.rev_to).is_(None), col(CustomerRow.rev_to) > revision),
+    )
 
 
 class StoredCustomers(dict[str, Customer]):
@@ -41,8 +43,13 @@ class StoredCustomers(dict[str, Customer]):
         if not wanted:
             return
         with session_scope(self._engine) as session:
-            bodies = list(session.exec(select(col(CustomerRow.body)).where(
-                col(CustomerRow.key).in_(wanted), *_at(self._revision))))
+            bodies = list(
+                session.exec(
+                    select(col(CustomerRow.body)).where(
+                        col(CustomerRow.key).in_(wanted), *_at(self._revision)
+                    )
+                )
+            )
         for body in bodies:
             customer = Customer.from_dict(body)
             dict.__setitem__(self, customer.id, customer)
@@ -75,8 +82,15 @@ class StoredCustomerIndex:
 
     def _ids(self, *conditions: Any) -> list[str]:
         with session_scope(self._engine) as session:
-            return sorted(set(session.exec(select(col(CustomerRow.key)).where(
-                *conditions, *_at(self._revision)).limit(HINT_POOL))))
+            return sorted(
+                set(
+                    session.exec(
+                        select(col(CustomerRow.key))
+                        .where(*conditions, *_at(self._revision))
+                        .limit(HINT_POOL)
+                    )
+                )
+            )
 
     def find(self, name: str) -> Customer | None:
         """Return the registered customer with this name or alias; raise if several have it."""
@@ -85,9 +99,13 @@ class StoredCustomerIndex:
         self._customers.fetch_many(ids)
         if len(ids) > 1:
             raise QuestionError(
-                "ambiguous_customer", f"Several registered customers are called '{name}'. Which?",
-                tuple(Candidate(i, f"{self._customers[i].name} ({self._customers[i].hq})")
-                      for i in ids))
+                "ambiguous_customer",
+                f"Several registered customers are called '{name}'. Which?",
+                tuple(
+                    Candidate(i, f"{self._customers[i].name} ({self._customers[i].hq})")
+                    for i in ids
+                ),
+            )
         return self._customers[ids[0]] if ids else None
 
     def similar(self, name: str, limit: int = 3) -> list[Customer]:
@@ -96,15 +114,15 @@ class StoredCustomerIndex:
         words = [w for w in key.split() if len(w) >= 3]
         if not words:
             return []
-        ids = self._ids(or_(*(col(CustomerRow.names).contains(w[:3], autoescape=True)
-                              for w in words)))
+        ids = self._ids(
+            or_(*(col(CustomerRow.names).contains(w[:3], autoescape=True) for w in words))
+        )
         self._customers.fetch_many(ids)
         keys: dict[str, str] = {}
         for i in ids:
             c = self._customers[i]
             for n in (c.id, c.name, *c.aliases):
                 keys.setdefault(customer_key(n), i)
-        hits = process.extract(key, list(keys), scorer=fuzz.WRatio, limit=limit,
-                               score_cutoff=88)
+        hits = process.extract(key, list(keys), scorer=fuzz.WRatio, limit=limit, score_cutoff=88)
         found = dict.fromkeys(keys[k] for k, _s, _ in hits)
         return [self._customers[i] for i in found][:limit]

@@ -49,8 +49,6 @@ def dump_json(value: Any) -> str:
         return json.dumps(value)
 
 
-
-
 def create_db_engine(url: str = DEFAULT_URL) -> Engine:
     """Create an engine for SQLite (the default) or PostgreSQL."""
     url = normalize_url(url)

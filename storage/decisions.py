@@ -10,22 +10,37 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import Session, col, or_, select
 
-from bot.answers import Answer
+from bot.domain.asking.answers import Answer
 from storage.models import Decision
 
 
 def decision_row(answer: Answer, *, actor: str, now: datetime) -> dict[str, Any]:
     """Return the audit-log row for an answer, as column values."""
     return {
-        "id": answer.decision_id, "created_at": now, "actor": actor, "question": answer.question,
-        "customer_id": answer.customer.get("id"), "customer_name": answer.customer.get("name"),
-        "country": answer.country, "model": answer.model or ",".join(answer.models),
-        "access": answer.access, "as_of": answer.as_of.isoformat(), "verdict": answer.verdict,
-        "rule_ids": answer.rule_ids(), "revision": answer.revision,
-        "inputs": {"customer": answer.customer, "country": answer.country, "model": answer.model,
-                "models": answer.models, "access": answer.access,
-                "as_of": answer.as_of.isoformat(), "conditions": answer.conditions,
-                "assumptions": answer.assumptions, "warnings": answer.warnings},
+        "id": answer.decision_id,
+        "created_at": now,
+        "actor": actor,
+        "question": answer.question,
+        "customer_id": answer.customer.get("id"),
+        "customer_name": answer.customer.get("name"),
+        "country": answer.country,
+        "model": answer.model or ",".join(answer.models),
+        "access": answer.access,
+        "as_of": answer.as_of.isoformat(),
+        "verdict": answer.verdict,
+        "rule_ids": answer.rule_ids(),
+        "revision": answer.revision,
+        "inputs": {
+            "customer": answer.customer,
+            "country": answer.country,
+            "model": answer.model,
+            "models": answer.models,
+            "access": answer.access,
+            "as_of": answer.as_of.isoformat(),
+            "conditions": answer.conditions,
+            "assumptions": answer.assumptions,
+            "warnings": answer.warnings,
+        },
         "answer": answer.to_dict(),
     }
 
@@ -47,8 +62,7 @@ class DecisionInsert:
         self.sql = compiled.string
         columns = Decision.__table__.columns  # type: ignore[attr-defined]
         keys = list(compiled.positiontup or [c.name for c in columns])
-        processors = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect)
-                      for c in columns}
+        processors = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
         self._fields = [(k, processors[k]) for k in keys]
         self._positional = compiled.positiontup is not None
 
@@ -74,13 +88,15 @@ class DecisionInsert:
 _COMPILED: weakref.WeakKeyDictionary[Dialect, DecisionInsert] = weakref.WeakKeyDictionary()
 
 
-def list_decisions(*, session: Session, actor: str | None = None, customer: str | None = None,
-                   limit: int = 20) -> list[Decision]:
+def list_decisions(
+    *, session: Session, actor: str | None = None, customer: str | None = None, limit: int = 20
+) -> list[Decision]:
     """Return the newest decisions, optionally for one asker or one customer (id or name)."""
     query = select(Decision).order_by(col(Decision.created_at).desc()).limit(limit)
     if actor:
         query = query.where(Decision.actor == actor)
     if customer:
-        query = query.where(or_(Decision.customer_id == customer,
-                                col(Decision.customer_name).ilike(customer)))
+        query = query.where(
+            or_(Decision.customer_id == customer, col(Decision.customer_name).ilike(customer))
+        )
     return list(session.exec(query))

@@ -34,8 +34,7 @@ class Revision(SQLModel, table=True):
     created_at: datetime
     summary: str
     source: str | None = None
-    changes: list[dict[str, Any]] = Field(default_factory=list,
-                                          sa_type=JSON, nullable=False)
+    changes: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
 
 
 class _Versioned(SQLModel):

@@ -14,15 +14,22 @@ from storage.models import Delivery
 
 def due_deliveries(*, session: Session, now: datetime, limit: int = 100) -> list[int]:
     """Return pending deliveries whose time has come and whose claim (if any) has lapsed."""
-    query = select(Delivery.id).where(
-        Delivery.status == "pending", col(Delivery.next_attempt_at) <= now,
-        or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
-    ).order_by(col(Delivery.id)).limit(limit)
+    query = (
+        select(Delivery.id)
+        .where(
+            Delivery.status == "pending",
+            col(Delivery.next_attempt_at) <= now,
+            or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
+        )
+        .order_by(col(Delivery.id))
+        .limit(limit)
+    )
     return [i for i in session.exec(query) if i is not None]
 
 
-def claim_delivery(engine: Engine, delivery_id: int, *, now: datetime, worker: str,
-                   lease_s: float) -> Delivery | None:
+def claim_delivery(
+    engine: Engine, delivery_id: int, *, now: datetime, worker: str, lease_s: float
+) -> Delivery | None:
     """Claim a delivery and count the attempt before posting; None if someone else holds it.
 
     Counting the attempt first is what makes recovery safe: a delivery seen again with
@@ -30,20 +37,35 @@ def claim_delivery(engine: Engine, delivery_id: int, *, now: datetime, worker: s
     """
     with session_scope(engine) as session:
         result = session.execute(
-            update(Delivery).where(
-                col(Delivery.id) == delivery_id, col(Delivery.status) == "pending",
-                or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now))
-            .values(claimed_by=worker, claimed_until=now + timedelta(seconds=lease_s),
-                    attempts=Delivery.attempts + 1))
+            update(Delivery)
+            .where(
+                col(Delivery.id) == delivery_id,
+                col(Delivery.status) == "pending",
+                or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
+            )
+            .values(
+                claimed_by=worker,
+                claimed_until=now + timedelta(seconds=lease_s),
+                attempts=Delivery.attempts + 1,
+            )
+        )
         session.commit()
         if not getattr(result, "rowcount", 0):
             return None
         return session.get(Delivery, delivery_id)
 
 
-def finish(engine: Engine, delivery_id: int, *, status: str, now: datetime,
-           ts: str | None = None, error: str | None = None,
-           retry_at: datetime | None = None, undo_attempt: bool = False) -> None:
+def finish(
+    engine: Engine,
+    delivery_id: int,
+    *,
+    status: str,
+    now: datetime,
+    ts: str | None = None,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+    undo_attempt: bool = False,
+) -> None:
     """Record the outcome of an attempt: sent, paused, failed, or pending again (retry)."""
     with session_scope(engine) as session:
         row = session.get(Delivery, delivery_id)

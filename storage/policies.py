@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.errors import BotError, NotFound
-from bot.sources import KINDS
+from bot.domain.errors import BotError, NotFound
+from bot.domain.tracking.sources import KINDS
 from storage.db import session_scope
 from storage.models import AppState, PolicyChange, PolicySource, Subscription
 
@@ -36,11 +36,21 @@ def parse_interval(text: str) -> int:
     return seconds
 
 
-def add_source(*, session: Session, name: str, kind: str, url: str, now: datetime,
-               selector: str | None = None, interval_s: int = 6 * 3600,
-               tags: list[str] | None = None, severity: str = "normal",
-               country_list_group: str | None = None, ignore: list[str] | None = None,
-               known_groups: set[str] | None = None) -> PolicySource:
+def add_source(
+    *,
+    session: Session,
+    name: str,
+    kind: str,
+    url: str,
+    now: datetime,
+    selector: str | None = None,
+    interval_s: int = 6 * 3600,
+    tags: list[str] | None = None,
+    severity: str = "normal",
+    country_list_group: str | None = None,
+    ignore: list[str] | None = None,
+    known_groups: set[str] | None = None,
+) -> PolicySource:
     """Add a source; its first fetch becomes the baseline, not a change."""
     if kind not in KINDS:
         raise BotError(f"Unknown kind '{kind}'. Use one of: {', '.join(KINDS)}.")
@@ -60,10 +70,19 @@ def add_source(*, session: Session, name: str, kind: str, url: str, now: datetim
             raise BotError(f"Bad ignore pattern '{pattern}': {exc}") from None
     if session.exec(select(PolicySource).where(PolicySource.name == name)).first():
         raise BotError(f"A source called '{name}' exists already.")
-    source = PolicySource(name=name, kind=kind, url=url, selector=selector,
-                          interval_s=interval_s, tags=tags or [], severity=severity,
-                          country_list_group=country_list_group, ignore=ignore or [],
-                          next_poll_at=now, created_at=now)
+    source = PolicySource(
+        name=name,
+        kind=kind,
+        url=url,
+        selector=selector,
+        interval_s=interval_s,
+        tags=tags or [],
+        severity=severity,
+        country_list_group=country_list_group,
+        ignore=ignore or [],
+        next_poll_at=now,
+        created_at=now,
+    )
     session.add(source)
     session.flush()
     return source
@@ -71,8 +90,11 @@ def add_source(*, session: Session, name: str, kind: str, url: str, now: datetim
 
 def find_source(*, session: Session, ref: str) -> PolicySource:
     """Return a source by id or name."""
-    source = session.get(PolicySource, int(ref)) if ref.isdigit() else session.exec(
-        select(PolicySource).where(PolicySource.name == ref)).first()
+    source = (
+        session.get(PolicySource, int(ref))
+        if ref.isdigit()
+        else session.exec(select(PolicySource).where(PolicySource.name == ref)).first()
+    )
     if source is None:
         raise NotFound(f"No source '{ref}'. See `clearance sources list`.")
     return source
@@ -93,16 +115,26 @@ def claim_source(engine: Engine, source_id: int, *, now: datetime, force: bool =
         if not force:
             query = query.where(col(PolicySource.next_poll_at) <= now)
         # The compare-and-set on next_poll_at is the claim: one replica wins the row.
-        result = session.execute(query.values(
-            next_poll_at=now + timedelta(seconds=source.interval_s), last_polled_at=now))
+        result = session.execute(
+            query.values(
+                next_poll_at=now + timedelta(seconds=source.interval_s), last_polled_at=now
+            )
+        )
         session.commit()
         return bool(getattr(result, "rowcount", 0))
 
 
 def due_sources(*, session: Session, now: datetime) -> list[int]:
     """Return the ids of sources due for a poll."""
-    return [s for s in session.exec(select(PolicySource.id).where(
-        PolicySource.next_poll_at <= now, PolicySource.kind != "rule_table")) if s is not None]
+    return [
+        s
+        for s in session.exec(
+            select(PolicySource.id).where(
+                PolicySource.next_poll_at <= now, PolicySource.kind != "rule_table"
+            )
+        )
+        if s is not None
+    ]
 
 
 def insert_unique(engine: Engine, row: Any) -> Any | None:
@@ -118,8 +150,9 @@ def insert_unique(engine: Engine, row: Any) -> Any | None:
         return row
 
 
-def list_changes(*, session: Session, since: datetime | None = None,
-                 limit: int = 50) -> list[PolicyChange]:
+def list_changes(
+    *, session: Session, since: datetime | None = None, limit: int = 50
+) -> list[PolicyChange]:
     """Return recent changes, newest first."""
     query = select(PolicyChange).order_by(col(PolicyChange.detected_at).desc()).limit(limit)
     if since is not None:
@@ -140,13 +173,22 @@ def set_state(*, session: Session, key: str, value: str) -> None:
     session.add(row)
 
 
-def subscribe(*, session: Session, channel: str, source_ids: list[int], tags: list[str],
-              schedule: str | None, user: str, now: datetime) -> Subscription:
+def subscribe(
+    *,
+    session: Session,
+    channel: str,
+    source_ids: list[int],
+    tags: list[str],
+    schedule: str | None,
+    user: str,
+    now: datetime,
+) -> Subscription:
     """Create or extend a channel's subscription (one per channel)."""
     sub = session.exec(select(Subscription).where(Subscription.channel == channel)).first()
     if sub is None:
-        sub = Subscription(channel=channel, created_by=user, created_at=now,
-                           last_period=now)  # digests cover changes from now on
+        sub = Subscription(
+            channel=channel, created_by=user, created_at=now, last_period=now
+        )  # digests cover changes from now on
     sub.source_ids = sorted(set(sub.source_ids) | set(source_ids))
     sub.tags = sorted(set(sub.tags) | set(tags))
     if schedule:
@@ -157,8 +199,9 @@ def subscribe(*, session: Session, channel: str, source_ids: list[int], tags: li
     return sub
 
 
-def unsubscribe(*, session: Session, channel: str, source_ids: list[int],
-                tags: list[str]) -> Subscription | None:
+def unsubscribe(
+    *, session: Session, channel: str, source_ids: list[int], tags: list[str]
+) -> Subscription | None:
     """Remove sources or tags from a subscription, or the whole subscription when none given."""
     sub = session.exec(select(Subscription).where(Subscription.channel == channel)).first()
     if sub is None:

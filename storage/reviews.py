@@ -6,12 +6,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.errors import BotError, NotFound
+from bot.domain.errors import BotError, NotFound
 from storage.models import ReviewRequest
 
 
-def create_review(*, session: Session, decision_id: str, user: str,
-                  now: datetime) -> ReviewRequest:
+def create_review(*, session: Session, decision_id: str, user: str, now: datetime) -> ReviewRequest:
     """Open a review request for a decision."""
     review = ReviewRequest(decision_id=decision_id, requested_by=user, requested_at=now)
     session.add(review)
@@ -19,8 +18,9 @@ def create_review(*, session: Session, decision_id: str, user: str,
     return review
 
 
-def resolve_review(*, session: Session, review_id: int, user: str, outcome: str, note: str,
-                   now: datetime) -> ReviewRequest:
+def resolve_review(
+    *, session: Session, review_id: int, user: str, outcome: str, note: str, now: datetime
+) -> ReviewRequest:
     """Resolve an open review request; refuse one that is already resolved."""
     review = session.get(ReviewRequest, review_id)
     if review is None:
@@ -34,8 +34,9 @@ def resolve_review(*, session: Session, review_id: int, user: str, outcome: str,
     return review
 
 
-def list_reviews(*, session: Session, user: str | None = None,
-                 limit: int = 20) -> list[ReviewRequest]:
+def list_reviews(
+    *, session: Session, user: str | None = None, limit: int = 20
+) -> list[ReviewRequest]:
     """Return recent review requests, optionally one user's."""
     query = select(ReviewRequest).order_by(col(ReviewRequest.requested_at).desc()).limit(limit)
     if user:

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from bot.customers import customer_key
-from bot.errors import NotFound
-from bot.places import build_place_catalog
-from bot.ruletable import KINDS, Customer, RuleTable
+from bot.domain.asking.customer_names import customer_key
+from bot.domain.asking.places import build_place_catalog
+from bot.domain.errors import NotFound
+from bot.domain.rules.table import KINDS, Customer, RuleTable
 from storage.models import ROW_TYPES, CustomerRow, Place, Revision
 
 if TYPE_CHECKING:
     # Imported by the functions that read files: `clearance ask` only reads the table.
-    from storage.files import ParsedFile
+    from bot.domain.rules.files import ParsedFile
 
 DEFAULT_PACK = Path(__file__).parent / "packs" / "default.yaml"
 
@@ -38,8 +38,9 @@ def current_revision(*, session: Session) -> int:
     return session.exec(select(func.max(Revision.number))).one() or 0
 
 
-def load_table(*, session: Session, revision: int | None = None,
-               customers: bool = True) -> RuleTable:
+def load_table(
+    *, session: Session, revision: int | None = None, customers: bool = True
+) -> RuleTable:
     """Rebuild the rule table as it was at `revision` (default: the newest).
 
     With `customers=False` the customers are left out (see `storage.customers`). Revision 0 is
@@ -49,8 +50,9 @@ def load_table(*, session: Session, revision: int | None = None,
     rev = newest if revision is None else revision
     if not 0 <= rev <= newest:
         # Rows are valid up to "no end", so a later number would show today's table under it.
-        raise NotFound(f"No revision {rev}: the newest is {newest}. "
-                       "See `clearance revisions list`.")
+        raise NotFound(
+            f"No revision {rev}: the newest is {newest}. See `clearance revisions list`."
+        )
     data: dict[str, list[dict[str, Any]]] = {}
     for kind, row_type in ROW_TYPES.items():
         if kind == "customers" and not customers:
@@ -62,7 +64,8 @@ def load_table(*, session: Session, revision: int | None = None,
         else:
             query = select(body).where(
                 row_type.rev_from <= rev,
-                or_(col(row_type.rev_to).is_(None), col(row_type.rev_to) > rev))
+                or_(col(row_type.rev_to).is_(None), col(row_type.rev_to) > rev),
+            )
         data[kind] = list(session.exec(query))
     return RuleTable.from_dict(data, revision=rev)
 
@@ -101,29 +104,45 @@ def summarize(changes: list[Change]) -> str:
         return "no changes"
     parts = []
     for kind in KINDS:
-        counts = {op: sum(1 for c in changes if c.kind == kind and c.op == op)
-                  for op in ("added", "changed", "removed")}
+        counts = {
+            op: sum(1 for c in changes if c.kind == kind and c.op == op)
+            for op in ("added", "changed", "removed")
+        }
         if any(counts.values()):
             parts.append(f"{kind}: " + ", ".join(f"{n} {op}" for op, n in counts.items() if n))
     return "; ".join(parts)
 
 
-def write_revision(*, session: Session, old: RuleTable, new: RuleTable, author: str,
-                   now: datetime, summary: str | None = None,
-                   source: str | None = None) -> Revision:
+def write_revision(
+    *,
+    session: Session,
+    old: RuleTable,
+    new: RuleTable,
+    author: str,
+    now: datetime,
+    summary: str | None = None,
+    source: str | None = None,
+) -> Revision:
     """Record `new` as the next revision: close changed rows, insert new ones."""
     changes = diff_tables(old, new)
     number = current_revision(session=session) + 1
     text = summarize(changes) if summary is None else f"{summary} ({summarize(changes)})"
-    revision = Revision(number=number, author=author, created_at=now, summary=text,
-                        source=source, changes=[c.to_dict() for c in changes])
+    revision = Revision(
+        number=number,
+        author=author,
+        created_at=now,
+        summary=text,
+        source=source,
+        changes=[c.to_dict() for c in changes],
+    )
     session.add(revision)
     session.flush()
     for change in changes:
         row_type = ROW_TYPES[change.kind]
         if change.op in ("changed", "removed"):
-            row = session.exec(select(row_type).where(
-                row_type.key == change.id, col(row_type.rev_to).is_(None))).one()
+            row = session.exec(
+                select(row_type).where(row_type.key == change.id, col(row_type.rev_to).is_(None))
+            ).one()
             row.rev_to = number
             session.add(row)
         if change.op in ("added", "changed"):
@@ -137,24 +156,44 @@ def write_revision(*, session: Session, old: RuleTable, new: RuleTable, author: 
     return revision
 
 
-def import_parsed(*, session: Session, parsed: ParsedFile, replace: bool, author: str,
-                  now: datetime, summary: str | None = None) -> Revision:
+def import_parsed(
+    *,
+    session: Session,
+    parsed: ParsedFile,
+    replace: bool,
+    author: str,
+    now: datetime,
+    summary: str | None = None,
+) -> Revision:
     """Check a parsed file against the current table and apply it as one revision."""
-    from storage.files import check_merged, merge
+    from bot.domain.rules.files import check_merged, merge
 
     current = load_table(session=session)
     merged = merge(current, parsed, replace=replace)
     check_merged(merged, parsed, build_place_catalog())
     mode = "replace" if replace else "import"
-    return write_revision(session=session, old=current, new=merged, author=author, now=now,
-                          summary=summary or f"{mode} {Path(parsed.name).name}",
-                          source=parsed.name)
+    return write_revision(
+        session=session,
+        old=current,
+        new=merged,
+        author=author,
+        now=now,
+        summary=summary or f"{mode} {Path(parsed.name).name}",
+        source=parsed.name,
+    )
 
 
-def import_file(*, session: Session, path: Path, replace: bool, author: str, now: datetime,
-                allowed: tuple[str, ...] = KINDS) -> Revision:
+def import_file(
+    *,
+    session: Session,
+    path: Path,
+    replace: bool,
+    author: str,
+    now: datetime,
+    allowed: tuple[str, ...] = KINDS,
+) -> Revision:
     """Read, check and apply a rule-table file as one revision; raise `InvalidFile` on error."""
-    from storage.files import read_file
+    from bot.domain.rules.files import read_file
 
     parsed = read_file(path, allowed=allowed)
     if allowed != KINDS and replace:
@@ -168,8 +207,15 @@ def seed_places(*, session: Session) -> int:
     added = 0
     for place in build_place_catalog().places.values():
         if place.code not in existing:
-            session.add(Place(code=place.code, name=place.name, kind=place.kind,
-                              parent=place.parent, aliases=list(place.aliases)))
+            session.add(
+                Place(
+                    code=place.code,
+                    name=place.name,
+                    kind=place.kind,
+                    parent=place.parent,
+                    aliases=list(place.aliases),
+                )
+            )
             added += 1
     return added
 
@@ -184,20 +230,27 @@ def get_revision(*, session: Session, number: int) -> Revision | None:
     return session.get(Revision, number)
 
 
-
 ENTITY_OFFSET = 2  # lines before the entity in the document `import_entity_text` builds
 
 
-def import_entity_text(*, session: Session, kind: str, text: str, mode: str,
-                       expected_id: str | None, author: str, now: datetime,
-                       reason: str) -> Revision:
+def import_entity_text(
+    *,
+    session: Session,
+    kind: str,
+    text: str,
+    mode: str,
+    expected_id: str | None,
+    author: str,
+    now: datetime,
+    reason: str,
+) -> Revision:
     """Apply one entity written as YAML (from a Slack modal) exactly as a file import would.
 
     `mode` is "add" (the id must be new) or "edit" (the id must stay `expected_id`). Errors name
     lines of the text as typed.
     """
-    from bot.errors import FileError, InvalidFile
-    from storage.files import parse_text
+    from bot.domain.errors import FileError, InvalidFile
+    from bot.domain.rules.files import parse_text
 
     lines = text.strip("\n").splitlines() or [""]
     body = "\n".join(("- " if i == 0 else "  ") + line for i, line in enumerate(lines))
@@ -205,8 +258,12 @@ def import_entity_text(*, session: Session, kind: str, text: str, mode: str,
     try:
         parsed = parse_text(f"version: 1\n{kind}:\n{body}\n", name, allowed=(kind,))
     except InvalidFile as exc:
-        raise InvalidFile([FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message)
-                           for e in exc.errors]) from None
+        raise InvalidFile(
+            [
+                FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message)
+                for e in exc.errors
+            ]
+        ) from None
     ids = list(parsed.sections.get(kind, {}))
     current = load_table(session=session)
     if len(ids) != 1:
@@ -215,24 +272,43 @@ def import_entity_text(*, session: Session, kind: str, text: str, mode: str,
     if mode == "add" and eid in current.section(kind):
         raise InvalidFile([FileError(name, 1, "id", f"'{eid}' already exists; use edit")])
     if mode == "edit" and eid != expected_id:
-        raise InvalidFile([FileError(name, 1, "id", f"the id must stay '{expected_id}' (add a "
-                                     "new entry to use another id)")])
+        raise InvalidFile(
+            [
+                FileError(
+                    name,
+                    1,
+                    "id",
+                    f"the id must stay '{expected_id}' (add a new entry to use another id)",
+                )
+            ]
+        )
     try:
-        return import_parsed(session=session, parsed=parsed, replace=False, author=author,
-                             now=now, summary=f"{mode} {kind[:-1]} {eid}: {reason}")
+        return import_parsed(
+            session=session,
+            parsed=parsed,
+            replace=False,
+            author=author,
+            now=now,
+            summary=f"{mode} {kind[:-1]} {eid}: {reason}",
+        )
     except InvalidFile as exc:
-        raise InvalidFile([FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message)
-                           for e in exc.errors]) from None
+        raise InvalidFile(
+            [
+                FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message)
+                for e in exc.errors
+            ]
+        ) from None
 
 
-def retire_rule(*, session: Session, rule_id: str, author: str, now: datetime,
-                reason: str) -> Revision:
+def retire_rule(
+    *, session: Session, rule_id: str, author: str, now: datetime, reason: str
+) -> Revision:
     """End a rule yesterday (UTC) so it stops applying today but still answers for the past."""
     from dataclasses import replace
     from datetime import timedelta
 
-    from bot.errors import BotError, NotFound
-    from bot.validate import validate_table
+    from bot.domain.errors import BotError, NotFound
+    from bot.domain.rules.checks import validate_table
 
     current = load_table(session=session)
     rule = current.rules.get(rule_id)
@@ -248,7 +324,15 @@ def retire_rule(*, session: Session, rule_id: str, author: str, now: datetime,
         new.rules[rule_id] = replace(rule, effective_to=end)
     problems = validate_table(new, build_place_catalog())
     if problems:
-        raise BotError("Retiring it would break: " + "; ".join(
-            f"{p.kind} {p.id}: {p.message}" for p in problems[:5]))
-    return write_revision(session=session, old=current, new=new, author=author, now=now,
-                          summary=f"retire rule {rule_id}: {reason}")
+        raise BotError(
+            "Retiring it would break: "
+            + "; ".join(f"{p.kind} {p.id}: {p.message}" for p in problems[:5])
+        )
+    return write_revision(
+        session=session,
+        old=current,
+        new=new,
+        author=author,
+        now=now,
+        summary=f"retire rule {rule_id}: {reason}",
+    )

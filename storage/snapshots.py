@@ -49,8 +49,9 @@ log = logging.getLogger(__name__)
 
 FORMAT = "clearance-knowledge-1"
 KEEP = 16  # snapshots kept per directory (the least recently used go first)
-_NEWEST = text("SELECT number, created_at, author, summary FROM revision "
-               "ORDER BY number DESC LIMIT 1")
+_NEWEST = text(
+    "SELECT number, created_at, author, summary FROM revision ORDER BY number DESC LIMIT 1"
+)
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,10 @@ def code_fingerprint() -> str:
 
     import bot
 
-    digest = hashlib.sha256(f"{FORMAT}|{sys.version}|{pickle.DEFAULT_PROTOCOL}|"
-                            f"{getattr(pycountry, '__version__', '')}".encode())
+    digest = hashlib.sha256(
+        f"{FORMAT}|{sys.version}|{pickle.DEFAULT_PROTOCOL}|"
+        f"{getattr(pycountry, '__version__', '')}".encode()
+    )
     for package in (Path(bot.__file__).parent, Path(__file__).parent):
         for path in sorted(package.glob("*.py")):
             digest.update(f"{package.name}/{path.name}\0".encode())
@@ -132,8 +135,9 @@ def paused_gc() -> Iterator[None]:
 
 def _detached(name: str) -> object:
     """Stands in a snapshot for a process-bound object; `SnapshotStore.load` resolves it."""
-    raise pickle.UnpicklingError(f"'{name}' belongs to another process: load the snapshot "
-                                 "with SnapshotStore.load")
+    raise pickle.UnpicklingError(
+        f"'{name}' belongs to another process: load the snapshot with SnapshotStore.load"
+    )
 
 
 class _Pickler(pickle.Pickler):
@@ -195,8 +199,12 @@ class SnapshotStore:
         return self.directory / f"knowledge-{self.database[:32]}.pickle"
 
     def _header(self, stamp: RevisionStamp) -> dict[str, Any]:
-        return {"format": FORMAT, "revision": stamp.number, "identity": stamp.identity,
-                "code": code_fingerprint()}
+        return {
+            "format": FORMAT,
+            "revision": stamp.number,
+            "identity": stamp.identity,
+            "code": code_fingerprint(),
+        }
 
     def load(self, stamp: RevisionStamp, attach: Mapping[str, object]) -> object | None:
         """Return the knowledge saved for this revision, or None when there is none usable.
@@ -234,8 +242,7 @@ class SnapshotStore:
         log.debug("knowledge snapshot loaded from %s (revision %d)", self.path, stamp.number)
         return knowledge
 
-    def save(self, stamp: RevisionStamp, knowledge: object,
-             detached: Mapping[str, object]) -> bool:
+    def save(self, stamp: RevisionStamp, knowledge: object, detached: Mapping[str, object]) -> bool:
         """Save the knowledge of this revision, leaving out the `detached` objects.
 
         Returns whether it was saved; a failure is logged and otherwise ignored.
@@ -271,8 +278,11 @@ class SnapshotStore:
         remove temporary files an interrupted save left behind."""
         try:
             files = [(p.stat().st_mtime, p) for p in self.directory.glob("knowledge-*.pickle")]
-            stale = [p for p in self.directory.glob(".knowledge-*.tmp")
-                     if p.stat().st_mtime < time.time() - 3600]
+            stale = [
+                p
+                for p in self.directory.glob(".knowledge-*.tmp")
+                if p.stat().st_mtime < time.time() - 3600
+            ]
         except OSError:
             return
         for path in [p for _mtime, p in sorted(files, reverse=True)[KEEP:]] + stale:

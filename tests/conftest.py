@@ -1,6 +1,6 @@
 """Test fixtures.
 
-Strategy: domain tests build small rule tables inline from YAML text (`tests.factories`), never
+Strategy: domain tests build small rule tables inline from YAML text (`tests.support.factories`), never
 touching a database. Storage and end-to-end tests use a real database: a fresh SQLite file per
 test by default, or, when CLEARANCE_DATABASE_URL points at PostgreSQL, a fresh schema per test in
 that database (dropped afterwards). `.ci/run` runs the whole suite once for each.
@@ -86,7 +86,7 @@ def empty_engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     """An engine on a database initialised with the default rule pack (revision 1)."""
-    from bot.service import initialize
+    from bot.services.asking import initialize
 
     engine = create_db_engine(db_url)
     initialize(engine, seed_sources=False)

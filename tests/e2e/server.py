@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.slack_fake import FakeSlack
-from tests.slack_signing import (
+from tests.support.slack_fake import FakeSlack
+from tests.support.slack_signing import (
     block_action_payload,
     event_body,
     interactive_body,
@@ -56,28 +56,34 @@ class Server:
         assert status == 200, (status, data, self.tail())
         return json.loads(data) if data else {}
 
-    def action(self, action_id: str, value: str, *, user: str = "U1", name: str = "act",
-               **kw: Any) -> int:
+    def action(
+        self, action_id: str, value: str, *, user: str = "U1", name: str = "act", **kw: Any
+    ) -> int:
         """Click a button."""
-        payload = block_action_payload(action_id, value, user_id=user,
-                                       response_url=self.slack.response_url(name), **kw)
+        payload = block_action_payload(
+            action_id, value, user_id=user, response_url=self.slack.response_url(name), **kw
+        )
         status, _h, _d = post(f"{self.url}/slack/events", interactive_body(payload), SECRET)
         return status
 
-    def submit(self, callback_id: str, values: dict[str, Any], *, user: str = ADMIN,
-               metadata: str = "") -> dict[str, Any]:
+    def submit(
+        self, callback_id: str, values: dict[str, Any], *, user: str = ADMIN, metadata: str = ""
+    ) -> dict[str, Any]:
         """Submit a modal; return the ack body ({} when accepted)."""
-        payload = view_submission_payload(callback_id, values, user_id=user,
-                                          private_metadata=metadata)
+        payload = view_submission_payload(
+            callback_id, values, user_id=user, private_metadata=metadata
+        )
         status, _h, data = post(f"{self.url}/slack/events", interactive_body(payload), SECRET)
         assert status == 200, (status, data, self.tail())
         return json.loads(data) if data.strip() else {}
 
-    def event(self, event: dict[str, Any], event_id: str, *,
-              headers: dict[str, str] | None = None) -> int:
+    def event(
+        self, event: dict[str, Any], event_id: str, *, headers: dict[str, str] | None = None
+    ) -> int:
         """Deliver an Events API event."""
-        status, _h, _d = post(f"{self.url}/slack/events", event_body(event, event_id), SECRET,
-                              headers=headers)
+        status, _h, _d = post(
+            f"{self.url}/slack/events", event_body(event, event_id), SECRET, headers=headers
+        )
         return status
 
     def tail(self) -> str:
@@ -88,21 +94,29 @@ class Server:
 def server_env(db_url: str, slack: FakeSlack, **extra: str) -> dict[str, str]:
     """Return the environment `clearance serve` runs with in tests."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLEARANCE_"))}
-    env.update({
-        "SLACK_BOT_TOKEN": "xoxb-e2e-test-token", "SLACK_SIGNING_SECRET": SECRET,
-        "CLEARANCE_DATABASE_URL": db_url, "CLEARANCE_SLACK_API_URL": slack.base_url,
-        "CLEARANCE_ADMINS": ADMIN, "CLEARANCE_REVIEW_CHANNEL": REVIEW_CHANNEL,
-        "CLEARANCE_AUDIT_CHANNEL": AUDIT_CHANNEL, "CLEARANCE_MAX_BODY_BYTES": "200000",
-        "CLEARANCE_SEED_SOURCES": "false", "CLEARANCE_SCHEDULER": "false",
-        # Two worker processes whatever the machine: every test also covers what they share.
-        "CLEARANCE_WEB_WORKERS": "2",
-        **extra,
-    })
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-e2e-test-token",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "CLEARANCE_DATABASE_URL": db_url,
+            "CLEARANCE_SLACK_API_URL": slack.base_url,
+            "CLEARANCE_ADMINS": ADMIN,
+            "CLEARANCE_REVIEW_CHANNEL": REVIEW_CHANNEL,
+            "CLEARANCE_AUDIT_CHANNEL": AUDIT_CHANNEL,
+            "CLEARANCE_MAX_BODY_BYTES": "200000",
+            "CLEARANCE_SEED_SOURCES": "false",
+            "CLEARANCE_SCHEDULER": "false",
+            # Two worker processes whatever the machine: every test also covers what they share.
+            "CLEARANCE_WEB_WORKERS": "2",
+            **extra,
+        }
+    )
     return env
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path,
-                 timeout: float = 30.0) -> None:
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0
+) -> None:
     """Wait (bounded) until GET /healthz answers 200."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -118,17 +132,31 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path,
 
 
 @contextmanager
-def running_server(db_url: str, slack: FakeSlack, tmp: Path, *args: str,
-                   **env: str) -> Iterator[Server]:
+def running_server(
+    db_url: str, slack: FakeSlack, tmp: Path, *args: str, **env: str
+) -> Iterator[Server]:
     """Start `clearance serve --http` on a free port; stop it afterwards."""
     port = free_port()
     log = tmp / f"serve-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1",
-             "--port", str(port), *args],
-            env=server_env(db_url, slack, **env), stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)  # its own process group: the server and its workers
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "serve",
+                "--http",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *args,
+            ],
+            env=server_env(db_url, slack, **env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # its own process group: the server and its workers
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, log)

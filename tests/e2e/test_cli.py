@@ -15,8 +15,9 @@ CLI = [sys.executable, "-m", "bot"]
 
 
 def run(db_url: str, *args: str, ok: int | None = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*CLI, "--db", db_url, *args], capture_output=True, text=True,
-                          timeout=60, check=False)
+    proc = subprocess.run(
+        [*CLI, "--db", db_url, *args], capture_output=True, text=True, timeout=60, check=False
+    )
     if ok is not None:
         assert proc.returncode == ok, proc.stderr
     return proc
@@ -34,13 +35,16 @@ def test_ask_on_a_new_database_loads_the_default_pack(db_url: str) -> None:
     assert [row["id"] for row in audit] == [answer["decision_id"]]
 
 
-@pytest.mark.parametrize(("question", "verdict", "rule"), [
-    ("can someone in Cuba use Llama 3.3 70B", "denied", "ofac-cuba-place"),
-    ("can someone in China use Claude Sonnet 4.5", "denied", "anthropic-unsupported-deny"),
-    ("can a customer in Germany use Llama 3.2 90B Vision", "denied", "llama-3-2-multimodal-eu"),
-    ("can someone in Germany use Gemini 2.5 Pro", "review", None),
-    ("can someone in Japan use gpt-oss-120b", "allowed", "open-weights-allow"),
-])
+@pytest.mark.parametrize(
+    ("question", "verdict", "rule"),
+    [
+        ("can someone in Cuba use Llama 3.3 70B", "denied", "ofac-cuba-place"),
+        ("can someone in China use Claude Sonnet 4.5", "denied", "anthropic-unsupported-deny"),
+        ("can a customer in Germany use Llama 3.2 90B Vision", "denied", "llama-3-2-multimodal-eu"),
+        ("can someone in Germany use Gemini 2.5 Pro", "review", None),
+        ("can someone in Japan use gpt-oss-120b", "allowed", "open-weights-allow"),
+    ],
+)
 def test_default_pack_answers(db_url: str, question: str, verdict: str, rule: str | None) -> None:
     answer = json.loads(run(db_url, "ask", "--json", question).stdout)
     assert answer["verdict"] == verdict
@@ -58,8 +62,9 @@ customers:
     q = "can Nimbus Pte Ltd in Singapore use Claude Sonnet 4.5"
     after = json.loads(run(db_url, "ask", "--json", q).stdout)
     before = json.loads(run(db_url, "ask", "--json", "--as-of", "2025-09-04", q).stdout)
-    assert after["verdict"] == "denied" and "anthropic-ownership" in \
-        [r["rule"] for r in after["reasons"]]
+    assert after["verdict"] == "denied" and "anthropic-ownership" in [
+        r["rule"] for r in after["reasons"]
+    ]
     assert after["revision"] == 2
     assert before["verdict"] != "denied"
 
@@ -71,14 +76,18 @@ def test_unanswerable_question_exits_2_with_candidates(db_url: str) -> None:
     assert "DE" in [c["value"] for c in error["candidates"]]
 
 
-@pytest.mark.parametrize(("options", "code"), [
-    (["--as-of", "2025-02-30"], "bad_date"),
-    (["--as-of", "2025/01/01"], "bad_date"),
-    (["--as-of", "2024-01-01"], "bad_date"),  # the question says 2025-01-01
-    (["--access", "hosted"], "bad_access"),  # the question says weights
-])
-def test_a_bad_or_conflicting_option_is_a_json_error(db_url: str, options: list[str],
-                                                      code: str) -> None:
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        (["--as-of", "2025-02-30"], "bad_date"),
+        (["--as-of", "2025/01/01"], "bad_date"),
+        (["--as-of", "2024-01-01"], "bad_date"),  # the question says 2025-01-01
+        (["--access", "hosted"], "bad_access"),  # the question says weights
+    ],
+)
+def test_a_bad_or_conflicting_option_is_a_json_error(
+    db_url: str, options: list[str], code: str
+) -> None:
     q = "can Acme in Brazil use gpt-oss-120b with weights access as of 2025-01-01"
     proc = run(db_url, "ask", "--json", *options, q, ok=2)
     assert json.loads(proc.stdout)["error"]["code"] == code
@@ -107,11 +116,13 @@ def test_init_no_pack_keeps_the_table_empty(db_url: str) -> None:
     assert json.loads(run(db_url, "rules", "list", "--json").stdout)["rules"] == []
     revisions = json.loads(run(db_url, "revisions", "list", "--json").stdout)
     assert [(r["number"], r["summary"]) for r in revisions] == [
-        (1, "empty rule table (no changes)")]
+        (1, "empty rule table (no changes)")
+    ]
 
 
 def test_init_pack_names_its_file_and_is_refused_on_a_database_with_a_table(
-        db_url: str, tmp_path: Path) -> None:
+    db_url: str, tmp_path: Path
+) -> None:
     pack = tmp_path / "mine.yaml"
     pack.write_text("""version: 1
 models:
@@ -131,8 +142,9 @@ rules:
 
 
 @pytest.mark.parametrize("revision", ["99", "-1"])
-def test_export_of_a_revision_that_does_not_exist_fails(db_url: str, tmp_path: Path,
-                                                         revision: str) -> None:
+def test_export_of_a_revision_that_does_not_exist_fails(
+    db_url: str, tmp_path: Path, revision: str
+) -> None:
     target = tmp_path / "table.yaml"
     proc = run(db_url, "rules", "export", "--revision", revision, str(target), ok=1)
     assert f"No revision {revision}: the newest is 1" in proc.stderr
@@ -156,25 +168,42 @@ def test_help_lists_every_command() -> None:
         assert command in out
 
 
-@pytest.mark.parametrize(("env", "named"), [
-    ({}, "SLACK_BOT_TOKEN is not set"),
-    ({"SLACK_BOT_TOKEN": "xoxb-your-token", "SLACK_SIGNING_SECRET": "abc123"},
-     "SLACK_BOT_TOKEN still holds a placeholder"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1-real", "SLACK_SIGNING_SECRET": "changeme"},
-     "SLACK_SIGNING_SECRET still holds a placeholder"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1-real", "SLACK_APP_TOKEN": "xapp-xxxx"},
-     "SLACK_APP_TOKEN still holds a placeholder"),
-    ({"SLACK_BOT_TOKEN": "not-a-bot-token", "SLACK_SIGNING_SECRET": "abc123"},
-     "SLACK_BOT_TOKEN should start with 'xoxb-'"),
-])
-def test_serve_refuses_missing_or_placeholder_secrets(db_url: str, env: dict[str, str],
-                                                      named: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "SLACK_BOT_TOKEN is not set"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-your-token", "SLACK_SIGNING_SECRET": "abc123"},
+            "SLACK_BOT_TOKEN still holds a placeholder",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1-real", "SLACK_SIGNING_SECRET": "changeme"},
+            "SLACK_SIGNING_SECRET still holds a placeholder",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1-real", "SLACK_APP_TOKEN": "xapp-xxxx"},
+            "SLACK_APP_TOKEN still holds a placeholder",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "not-a-bot-token", "SLACK_SIGNING_SECRET": "abc123"},
+            "SLACK_BOT_TOKEN should start with 'xoxb-'",
+        ),
+    ],
+)
+def test_serve_refuses_missing_or_placeholder_secrets(
+    db_url: str, env: dict[str, str], named: str
+) -> None:
     import os
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLEARANCE_"))}
-    proc = subprocess.run([*CLI, "--db", db_url, "serve", "--port", "1"],
-                          env={**clean, **env}, capture_output=True, text=True, timeout=60,
-                          check=False)
+    proc = subprocess.run(
+        [*CLI, "--db", db_url, "serve", "--port", "1"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 1
     assert named in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -184,8 +213,12 @@ def test_a_reader_that_stops_early_gets_no_traceback(db_url: str) -> None:
     run(db_url, "ask", "can Acme in Brazil use GPT-4o?")  # the database is ready
     # Buffered, as in a user's shell: the answer is written when the command flushes it.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    with subprocess.Popen([*CLI, "--db", db_url, "ask", "--json", "can Acme in Brazil use GPT-4o?"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+    with subprocess.Popen(
+        [*CLI, "--db", db_url, "ask", "--json", "can Acme in Brazil use GPT-4o?"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()  # like `| head -c0`: nobody reads the answer
         err = proc.stderr.read().decode()

@@ -18,8 +18,14 @@ QUESTION = "can Nimbus Pte Ltd in Singapore use Claude Sonnet 4.5"
 
 
 def run(db_url: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*CLI, "--db", db_url, *args], capture_output=True, text=True,
-                          timeout=60, check=False, env=env)
+    proc = subprocess.run(
+        [*CLI, "--db", db_url, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc
 

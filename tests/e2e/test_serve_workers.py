@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from storage.db import create_db_engine
 from tests.e2e.server import running_server
-from tests.slack_fake import FakeSlack
+from tests.support.slack_fake import FakeSlack
 
 pytestmark = pytest.mark.e2e
 QUESTION = "can Acme GmbH in Germany use Claude Sonnet 4.5?"
@@ -54,8 +54,10 @@ def decisions(db_url: str) -> int:
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads workers from /proc")
 def test_three_workers_share_one_start_up_and_each_answer(db_url: str, tmp_path: Path) -> None:
     with FakeSlack() as slack, running_server(db_url, slack, tmp_path, "--workers", "3") as srv:
-        wait_for(lambda: srv.log.read_text().count("ready at rule-table revision 1") == 3,
-                 "three workers to load the rule table")
+        wait_for(
+            lambda: srv.log.read_text().count("ready at rule-table revision 1") == 3,
+            "three workers to load the rule table",
+        )
         log = srv.log.read_text()
         # The database was migrated and seeded once, by the master, before any worker started:
         # a worker that ran the migrations too would log Alembic's start-up again.
@@ -74,16 +76,25 @@ def test_three_workers_share_one_start_up_and_each_answer(db_url: str, tmp_path:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads workers from /proc")
 def test_a_killed_worker_is_replaced_and_every_answer_after_is_audited(
-        db_url: str, tmp_path: Path) -> None:
+    db_url: str, tmp_path: Path
+) -> None:
     with FakeSlack() as slack, running_server(db_url, slack, tmp_path) as srv:
-        wait_for(lambda: srv.log.read_text().count("ready at rule-table revision") == 2,
-                 "both workers to load the rule table")
+        wait_for(
+            lambda: srv.log.read_text().count("ready at rule-table revision") == 2,
+            "both workers to load the rule table",
+        )
         victim = workers_of(srv.process.pid)[0]
         os.kill(victim, signal.SIGKILL)  # as the kernel's OOM killer would
-        wait_for(lambda: victim not in workers_of(srv.process.pid)
-                 and len(workers_of(srv.process.pid)) == 2, "a replacement worker")
-        wait_for(lambda: srv.log.read_text().count("ready at rule-table revision") >= 3,
-                 "the replacement to load the rule table")
+        wait_for(
+            lambda: (
+                victim not in workers_of(srv.process.pid) and len(workers_of(srv.process.pid)) == 2
+            ),
+            "a replacement worker",
+        )
+        wait_for(
+            lambda: srv.log.read_text().count("ready at rule-table revision") >= 3,
+            "the replacement to load the rule table",
+        )
         answers = [srv.command(QUESTION, user="U1") for _ in range(20)]
         assert all(a["blocks"][0]["text"]["text"] == "🟡 Conditional" for a in answers)
         ids = {a["blocks"][-2]["elements"][0]["text"] for a in answers}

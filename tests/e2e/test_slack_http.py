@@ -14,8 +14,8 @@ from sqlmodel import select
 from storage.db import create_db_engine, session_scope
 from storage.models import AdminAction, Decision
 from tests.e2e.server import ADMIN, AUDIT_CHANNEL, REVIEW_CHANNEL, SECRET, Server, running_server
-from tests.slack_fake import FakeSlack
-from tests.slack_signing import post, sign, slash_command_body
+from tests.support.slack_fake import FakeSlack
+from tests.support.slack_signing import post, sign, slash_command_body
 
 pytestmark = pytest.mark.e2e
 
@@ -37,18 +37,22 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="module")
-def server(module_db_url: str, slack: FakeSlack,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    module_db_url: str, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("serve")
     customers = tmp / "customers.yaml"
     customers.write_text("version: 1\ncustomers:\n" + CUSTOMERS)
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, "-m", "bot", "--db", module_db_url, "customers", "import",
-                    str(customers)], check=True, capture_output=True, timeout=60)
-    with running_server(module_db_url, slack, tmp,
-                        CLEARANCE_ADMINS=f"{ADMIN},SADMINS") as srv:
+    subprocess.run(
+        [sys.executable, "-m", "bot", "--db", module_db_url, "customers", "import", str(customers)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with running_server(module_db_url, slack, tmp, CLEARANCE_ADMINS=f"{ADMIN},SADMINS") as srv:
         yield srv
 
 
@@ -78,8 +82,11 @@ def test_question_is_answered_privately_in_the_ack(server: Server) -> None:
     assert ack["blocks"][0]["text"]["text"] == "🟡 Conditional"
     assert ack["text"] == "Conditional: Acme GmbH in DE using claude-sonnet-4-5"
     assert "anthropic-supported-allow" in blocks_text(ack)
-    assert [e["action_id"] for e in ack["blocks"][-1]["elements"]] == \
-        ["share_answer", "request_review", "show_rules"]
+    assert [e["action_id"] for e in ack["blocks"][-1]["elements"]] == [
+        "share_answer",
+        "request_review",
+        "show_rules",
+    ]
 
 
 def test_registered_customer_is_denied_with_citation(server: Server) -> None:
@@ -90,17 +97,20 @@ def test_registered_customer_is_denied_with_citation(server: Server) -> None:
     assert "https://www.anthropic.com/news/updating-restrictions-of-sales-to-unsupported" in text
 
 
-@pytest.mark.parametrize(("command", "expected"), [
-    ("help", "Clearance: can customer X"),
-    ("", "Clearance: can customer X"),
-    ("frobnicate", "I don't know the command `frobnicate`"),
-    ("customer Nimbus", "Dragon Holdings Co (CN) holds 60%"),
-    ("customer Nobody Inc", "No registered customer called"),
-    ("rules ownership", "anthropic-ownership"),
-    ("rule ofac-cuba-place", "31 CFR part 515"),
-    ("rule no-such-rule", "No rule with id"),
-    ("revisions", "default rule pack"),
-])
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("help", "Clearance: can customer X"),
+        ("", "Clearance: can customer X"),
+        ("frobnicate", "I don't know the command `frobnicate`"),
+        ("customer Nimbus", "Dragon Holdings Co (CN) holds 60%"),
+        ("customer Nobody Inc", "No registered customer called"),
+        ("rules ownership", "anthropic-ownership"),
+        ("rule ofac-cuba-place", "31 CFR part 515"),
+        ("rule no-such-rule", "No rule with id"),
+        ("revisions", "default rule pack"),
+    ],
+)
 def test_subcommands(server: Server, command: str, expected: str) -> None:
     ack = server.command(command)
     assert expected in blocks_text(ack) + ack.get("text", "")
@@ -112,8 +122,7 @@ def test_customer_shows_current_verdicts_for_recorded_usage(server: Server) -> N
     assert "Allowed: gpt-4o in SG" in text
 
 
-def test_audit_is_for_admins_and_refusals_are_recorded(server: Server,
-                                                       module_db_url: str) -> None:
+def test_audit_is_for_admins_and_refusals_are_recorded(server: Server, module_db_url: str) -> None:
     server.command("can someone in Cuba use GPT-4o", user="UASKER")
     refused = server.command("audit", user="UNOTADMIN")
     assert "for compliance admins only" in blocks_text(refused)
@@ -151,8 +160,9 @@ def test_share_posts_the_same_card_publicly(server: Server) -> None:
 
 def test_show_rules_lists_explanations(server: Server) -> None:
     ack = server.command("can someone in Iran use GPT-4o")
-    assert server.action("show_rules", ack["blocks"][-1]["elements"][2]["value"],
-                         name="rules") == 200
+    assert (
+        server.action("show_rules", ack["blocks"][-1]["elements"][2]["value"], name="rules") == 200
+    )
     shown = server.slack.wait_for("response_url:rules")[0].args
     assert "ofac-iran-place" in blocks_text(shown)
     assert shown["response_type"] == "ephemeral"
@@ -178,11 +188,22 @@ def test_review_request_and_resolution(server: Server) -> None:
     assert modal["callback_id"] == "resolve_review"
 
     posts_before = len(server.slack.calls_to("chat.postMessage"))
-    result = server.submit("resolve_review", {
-        "outcome_block": {"outcome": {"type": "static_select", "selected_option": {
-            "text": {"type": "plain_text", "text": "Answer confirmed"}, "value": "confirmed"}}},
-        "note_block": {"note": "Checked the cap table <!channel>"},
-    }, metadata=modal["private_metadata"])
+    result = server.submit(
+        "resolve_review",
+        {
+            "outcome_block": {
+                "outcome": {
+                    "type": "static_select",
+                    "selected_option": {
+                        "text": {"type": "plain_text", "text": "Answer confirmed"},
+                        "value": "confirmed",
+                    },
+                }
+            },
+            "note_block": {"note": "Checked the cap table <!channel>"},
+        },
+        metadata=modal["private_metadata"],
+    )
     assert result == {}
     updated = server.slack.wait_for("chat.update")[0].args
     assert (updated["channel"], updated["ts"]) == (REVIEW_CHANNEL, ts)
@@ -197,26 +218,41 @@ def test_admin_adds_a_rule_through_the_modal(server: Server, module_db_url: str)
     modal = server.slack.wait_for("views.open")[0].args["view"]
     assert modal["callback_id"] == "edit_entity"
 
-    bad = server.submit("edit_entity", {
-        "yaml_block": {"yaml": "id: test-gemini\nefect: allow\ntitle: Gemini in Germany\n"},
-        "reason_block": {"reason": "pilot"},
-    }, metadata=modal["private_metadata"])
+    bad = server.submit(
+        "edit_entity",
+        {
+            "yaml_block": {"yaml": "id: test-gemini\nefect: allow\ntitle: Gemini in Germany\n"},
+            "reason_block": {"reason": "pilot"},
+        },
+        metadata=modal["private_metadata"],
+    )
     assert bad["response_action"] == "errors"
     assert "line 2" in bad["errors"]["yaml_block"] and "efect" in bad["errors"]["yaml_block"]
 
-    unknown = server.submit("edit_entity", {
-        "yaml_block": {"yaml": "id: test-gemini\neffect: allow\ntitle: t\n"
-                               "models: {ids: [gemini-9]}\n"},
-        "reason_block": {"reason": "pilot"},
-    }, metadata=modal["private_metadata"])
+    unknown = server.submit(
+        "edit_entity",
+        {
+            "yaml_block": {
+                "yaml": "id: test-gemini\neffect: allow\ntitle: t\nmodels: {ids: [gemini-9]}\n"
+            },
+            "reason_block": {"reason": "pilot"},
+        },
+        metadata=modal["private_metadata"],
+    )
     assert "unknown model 'gemini-9'" in unknown["errors"]["yaml_block"]
 
-    good = server.submit("edit_entity", {
-        "yaml_block": {"yaml": "id: test-gemini\neffect: allow\ntitle: Gemini in Germany\n"
-                               "models: {families: [gemini]}\nplaces: {in: [DE]}\n"
-                               "citation: Google terms\nurl: https://ai.google.dev/terms\n"},
-        "reason_block": {"reason": "pilot agreed with Google"},
-    }, metadata=modal["private_metadata"])
+    good = server.submit(
+        "edit_entity",
+        {
+            "yaml_block": {
+                "yaml": "id: test-gemini\neffect: allow\ntitle: Gemini in Germany\n"
+                "models: {families: [gemini]}\nplaces: {in: [DE]}\n"
+                "citation: Google terms\nurl: https://ai.google.dev/terms\n"
+            },
+            "reason_block": {"reason": "pilot agreed with Google"},
+        },
+        metadata=modal["private_metadata"],
+    )
     assert good == {}
     audit = server.slack.wait_for("chat.postMessage")[0].args
     assert audit["channel"] == AUDIT_CHANNEL
@@ -227,8 +263,14 @@ def test_admin_adds_a_rule_through_the_modal(server: Server, module_db_url: str)
     server.slack.reset()
     server.command("rule retire test-gemini", user=ADMIN)
     retire = server.slack.wait_for("views.open")[0].args["view"]
-    assert server.submit("retire_rule", {"reason_block": {"reason": "pilot over"}},
-                         metadata=retire["private_metadata"]) == {}
+    assert (
+        server.submit(
+            "retire_rule",
+            {"reason_block": {"reason": "pilot over"}},
+            metadata=retire["private_metadata"],
+        )
+        == {}
+    )
     after = server.command("can Acme GmbH in Germany use Gemini 2.5 Pro")
     assert after["blocks"][0]["text"]["text"] == "🔎 Review"
 
@@ -238,10 +280,14 @@ def test_admin_edits_a_customer(server: Server) -> None:
     modal = server.slack.wait_for("views.open")[0].args["view"]
     initial = modal["blocks"][0]["element"]["initial_value"]
     assert "id: nimbus" in initial and "share: 60" in initial
-    result = server.submit("edit_entity", {
-        "yaml_block": {"yaml": initial.replace("share: 60", "share: 40")},
-        "reason_block": {"reason": "Dragon sold shares"},
-    }, metadata=modal["private_metadata"])
+    result = server.submit(
+        "edit_entity",
+        {
+            "yaml_block": {"yaml": initial.replace("share: 60", "share: 40")},
+            "reason_block": {"reason": "Dragon sold shares"},
+        },
+        metadata=modal["private_metadata"],
+    )
     assert result == {}
     # At once, from whichever worker takes each new connection (two workers: 2^-8 that all
     # eight land on the one that made the edit).
@@ -263,8 +309,9 @@ def test_non_admin_edits_are_refused_and_audited(server: Server, module_db_url: 
 
 
 @pytest.mark.parametrize("case", ["forged", "stale", "replay", "unsigned"])
-def test_bad_signatures_get_401_and_no_processing(server: Server, module_db_url: str,
-                                                  case: str) -> None:
+def test_bad_signatures_get_401_and_no_processing(
+    server: Server, module_db_url: str, case: str
+) -> None:
     body = slash_command_body(f"can someone in Cuba use GPT-4o {case}")
     now = int(time.time())
     if case == "forged":
@@ -274,8 +321,9 @@ def test_bad_signatures_get_401_and_no_processing(server: Server, module_db_url:
     elif case == "replay":
         # A request captured 10 minutes ago, resent byte for byte with its original headers.
         headers = sign(SECRET, body, now - 600)
-        status, _h, _d = post(f"{server.url}/slack/events", body, SECRET, timestamp=now - 600,
-                              headers=headers)
+        status, _h, _d = post(
+            f"{server.url}/slack/events", body, SECRET, timestamp=now - 600, headers=headers
+        )
     else:
         import urllib.error
         import urllib.request
@@ -300,14 +348,23 @@ def test_oversized_body_is_refused(server: Server) -> None:
 
 
 def test_mention_is_answered_in_a_thread_once_despite_retries(server: Server) -> None:
-    event = {"type": "app_mention", "user": "U1",
-             "text": "<@UBOT> can Acme <!channel> <@U999> in Cuba use GPT-4o",
-             "ts": "1700000001.000100", "channel": "C1",
-             "event_ts": "1700000001.000100"}
+    event = {
+        "type": "app_mention",
+        "user": "U1",
+        "text": "<@UBOT> can Acme <!channel> <@U999> in Cuba use GPT-4o",
+        "ts": "1700000001.000100",
+        "channel": "C1",
+        "event_ts": "1700000001.000100",
+    }
     assert server.event(event, "EvMention1") == 200
-    assert server.event(event, "EvMention1", headers={"X-Slack-Retry-Num": "1",
-                                                      "X-Slack-Retry-Reason": "http_timeout"}) \
+    assert (
+        server.event(
+            event,
+            "EvMention1",
+            headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        )
         == 200
+    )
     post_call = server.slack.wait_for("chat.postMessage")[0]
     time.sleep(0.5)  # give a wrongly processed retry the chance to show up
     posts = server.slack.calls_to("chat.postMessage")
@@ -320,8 +377,14 @@ def test_mention_is_answered_in_a_thread_once_despite_retries(server: Server) ->
 
 
 def test_direct_message_is_answered_in_the_dm(server: Server) -> None:
-    event = {"type": "message", "channel_type": "im", "user": "U1", "channel": "D1",
-             "text": "can someone in Japan use gpt-oss-120b", "ts": "1700000002.000100"}
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U1",
+        "channel": "D1",
+        "text": "can someone in Japan use gpt-oss-120b",
+        "ts": "1700000002.000100",
+    }
     assert server.event(event, "EvDM1") == 200
     reply = server.slack.wait_for("chat.postMessage")[0].args
     assert reply["channel"] == "D1" and "✅ Allowed" in blocks_text(reply)
@@ -329,8 +392,12 @@ def test_direct_message_is_answered_in_the_dm(server: Server) -> None:
 
 def test_app_home_shows_revision_and_recent_questions(server: Server) -> None:
     server.command("can someone in Iran use GPT-4o", user="UHOME")
-    assert server.event({"type": "app_home_opened", "user": "UHOME", "channel": "D2",
-                         "tab": "home"}, "EvHome1") == 200
+    assert (
+        server.event(
+            {"type": "app_home_opened", "user": "UHOME", "channel": "D2", "tab": "home"}, "EvHome1"
+        )
+        == 200
+    )
     view = server.slack.wait_for("views.publish")[0].args
     assert view["user_id"] == "UHOME"
     text = blocks_text(view["view"])
@@ -346,8 +413,13 @@ def test_long_answers_fit_block_kit(server: Server) -> None:
 
 def test_a_429_storm_is_retried_until_posted(server: Server) -> None:
     server.slack.fail_next("chat.postMessage", status=429, retry_after=1, times=3)
-    event = {"type": "app_mention", "user": "U1", "text": "<@UBOT> can someone in Iran use "
-             "GPT-4o", "ts": "1700000003.000100", "channel": "C1"}
+    event = {
+        "type": "app_mention",
+        "user": "U1",
+        "text": "<@UBOT> can someone in Iran use GPT-4o",
+        "ts": "1700000003.000100",
+        "channel": "C1",
+    }
     started = time.monotonic()
     assert server.event(event, "EvStorm1") == 200
     # The event is acknowledged at once; the retries (3 s of Retry-After) happen after the ack.
@@ -380,39 +452,60 @@ def test_admin_adds_a_customer(server: Server) -> None:
     server.command("customer add", user=ADMIN)
     modal = server.slack.wait_for("views.open")[0].args["view"]
     assert "id: acme-gmbh" in modal["blocks"][0]["element"]["initial_value"]
-    result = server.submit("edit_entity", {
-        "yaml_block": {"yaml": "id: orbit\nname: Orbit Analytics Ltd\nhq: GB\n"
-                               "owners: [{owner: dragon, share: 70}]\n"},
-        "reason_block": {"reason": "new reseller"},
-    }, metadata=modal["private_metadata"])
+    result = server.submit(
+        "edit_entity",
+        {
+            "yaml_block": {
+                "yaml": "id: orbit\nname: Orbit Analytics Ltd\nhq: GB\n"
+                "owners: [{owner: dragon, share: 70}]\n"
+            },
+            "reason_block": {"reason": "new reseller"},
+        },
+        metadata=modal["private_metadata"],
+    )
     assert result == {}
     ack = server.command("can Orbit Analytics Ltd in the UK use Claude Sonnet 4.5")
     assert ack["blocks"][0]["text"]["text"] == "⛔ Denied"
-    dup = server.submit("edit_entity", {
-        "yaml_block": {"yaml": "id: orbit\nname: Orbit Again\nhq: GB\n"},
-        "reason_block": {"reason": "again"},
-    }, metadata=modal["private_metadata"])
+    dup = server.submit(
+        "edit_entity",
+        {
+            "yaml_block": {"yaml": "id: orbit\nname: Orbit Again\nhq: GB\n"},
+            "reason_block": {"reason": "again"},
+        },
+        metadata=modal["private_metadata"],
+    )
     assert "already exists" in dup["errors"]["yaml_block"]
 
 
 def test_a_non_admin_cannot_submit_an_edit_modal(server: Server, module_db_url: str) -> None:
     meta = json.dumps({"kind": "rules", "mode": "add"})
-    refused = server.submit("edit_entity", {
-        "yaml_block": {"yaml": "id: sneaky\neffect: allow\ntitle: t\n"},
-        "reason_block": {"reason": "trust me"},
-    }, user="UNOTADMIN", metadata=meta)
+    refused = server.submit(
+        "edit_entity",
+        {
+            "yaml_block": {"yaml": "id: sneaky\neffect: allow\ntitle: t\n"},
+            "reason_block": {"reason": "trust me"},
+        },
+        user="UNOTADMIN",
+        metadata=meta,
+    )
     assert refused["errors"]["yaml_block"] == "Only compliance admins can do this."
-    no_reason = server.submit("edit_entity", {
-        "yaml_block": {"yaml": "id: fine\neffect: review\ntitle: t\n"},
-        "reason_block": {"reason": "  "},
-    }, user=ADMIN, metadata=meta)
+    no_reason = server.submit(
+        "edit_entity",
+        {
+            "yaml_block": {"yaml": "id: fine\neffect: review\ntitle: t\n"},
+            "reason_block": {"reason": "  "},
+        },
+        user=ADMIN,
+        metadata=meta,
+    )
     assert no_reason["errors"]["reason_block"] == "Say why, for the audit trail."
     assert "No rule with id 'sneaky'" in blocks_text(server.command("rule sneaky"))
 
 
 # Keep this test last in the module: it breaks the shared database on purpose.
-def test_a_handler_crash_gives_an_error_id_not_a_stack_trace(server: Server,
-                                                             module_db_url: str) -> None:
+def test_a_handler_crash_gives_an_error_id_not_a_stack_trace(
+    server: Server, module_db_url: str
+) -> None:
     ack = server.command("can someone in Iran use GPT-4o")
     engine = create_db_engine(module_db_url)
     with engine.begin() as conn:

@@ -12,14 +12,19 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.e2e.server import ADMIN, AUDIT_CHANNEL, Server, running_server
-from tests.slack_fake import FakeSlack
+from tests.support.slack_fake import FakeSlack
 
 pytestmark = pytest.mark.e2e
 
 
 def cli(db_url: str, *args: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "bot", "--db", db_url, *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", db_url, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -32,10 +37,23 @@ def page(*countries: str) -> str:
 @pytest.fixture
 def server(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> Iterator[Server]:
     httpserver.expect_request("/regions").respond_with_data(
-        page("Germany", "France", "Holy See"), content_type="text/html")
-    cli(db_url, "sources", "add", "--name", "Vendor regions", "--kind", "webpage", "--url",
-        httpserver.url_for("/regions"), "--country-list", "g-anthropic-supported", "--tags",
-        "vendor")
+        page("Germany", "France", "Holy See"), content_type="text/html"
+    )
+    cli(
+        db_url,
+        "sources",
+        "add",
+        "--name",
+        "Vendor regions",
+        "--kind",
+        "webpage",
+        "--url",
+        httpserver.url_for("/regions"),
+        "--country-list",
+        "g-anthropic-supported",
+        "--tags",
+        "vendor",
+    )
     cli(db_url, "sources", "poll")  # the baseline
     with FakeSlack() as slack, running_server(db_url, slack, tmp_path) as srv:
         yield srv
@@ -46,7 +64,8 @@ def text_of(payload: dict[str, object]) -> str:
 
 
 def test_subscriptions_sources_changes_preview_and_update_group(
-        server: Server, db_url: str, httpserver: HTTPServer) -> None:
+    server: Server, db_url: str, httpserver: HTTPServer
+) -> None:
     refused = server.command("subscribe vendor", user="UNOTADMIN")
     assert "only compliance admins" in text_of(refused)
 
@@ -60,15 +79,21 @@ def test_subscriptions_sources_changes_preview_and_update_group(
     assert "Nothing new since the last digest" in text_of(server.command("digest preview"))
     httpserver.clear()
     httpserver.expect_request("/regions").respond_with_data(
-        page("Germany", "France", "Ethiopia"), content_type="text/html")
+        page("Germany", "France", "Ethiopia"), content_type="text/html"
+    )
     assert "1 change(s)" in cli(db_url, "sources", "poll")
 
     changes = text_of(server.command("changes"))
     assert "added Ethiopia (ET); removed Holy See" in changes
     preview = server.command("digest preview")
     assert preview["blocks"][0]["text"]["text"].startswith("Policy digest: 1 change")
-    button = next(e for b in preview["blocks"] if b["type"] == "actions"
-                  for e in b["elements"] if e["action_id"] == "update_group")
+    button = next(
+        e
+        for b in preview["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "update_group"
+    )
 
     server.action("update_group", button["value"], user="UNOTADMIN", name="refuse")
     assert "only compliance admins" in server.slack.wait_for("response_url:refuse")[0].args["text"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.server import free_port, server_env, wait_healthy
-from tests.slack_fake import FakeSlack, FakeSocketMode
+from tests.support.slack_fake import FakeSlack, FakeSocketMode
 
 pytestmark = pytest.mark.e2e
 
@@ -24,8 +24,9 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="module")
-def socket_server(module_db_url: str, slack: FakeSlack,
-                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def socket_server(
+    module_db_url: str, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
     port = free_port()
     log = tmp_path_factory.mktemp("socket") / "serve.log"
     env = server_env(module_db_url, slack, SLACK_APP_TOKEN="xapp-1-e2e-test-token")
@@ -33,7 +34,10 @@ def socket_server(module_db_url: str, slack: FakeSlack,
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT)
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process, log)
         assert slack.socket_mode is not None
@@ -45,10 +49,21 @@ def socket_server(module_db_url: str, slack: FakeSlack,
 
 
 def _command(text: str, user: str = "U1") -> dict[str, str]:
-    return {"token": "x", "team_id": "T1", "team_domain": "t", "channel_id": "C1",
-            "channel_name": "general", "user_id": user, "user_name": "u", "command": "/clearance",
-            "text": text, "api_app_id": "A1", "is_enterprise_install": "false",
-            "response_url": "http://127.0.0.1:9/unused", "trigger_id": "T.9"}
+    return {
+        "token": "x",
+        "team_id": "T1",
+        "team_domain": "t",
+        "channel_id": "C1",
+        "channel_name": "general",
+        "user_id": user,
+        "user_name": "u",
+        "command": "/clearance",
+        "text": text,
+        "api_app_id": "A1",
+        "is_enterprise_install": "false",
+        "response_url": "http://127.0.0.1:9/unused",
+        "trigger_id": "T.9",
+    }
 
 
 def test_started_in_socket_mode(socket_server: Path, slack: FakeSlack) -> None:
@@ -76,17 +91,25 @@ def test_help_over_socket_mode(socket_server: Path, slack: FakeSlack) -> None:
     assert "Clearance: can customer X" in json.dumps(ack["payload"])
 
 
-def test_retried_event_envelopes_are_answered_once(socket_server: Path,
-                                                    slack: FakeSlack) -> None:
+def test_retried_event_envelopes_are_answered_once(socket_server: Path, slack: FakeSlack) -> None:
     sm = slack.socket_mode
     assert sm is not None
     slack.reset()
-    event = {"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
-             "event_id": "EvSock1", "event_time": int(time.time()),
-             "authorizations": [{"user_id": "UBOT", "team_id": "T1", "is_bot": True}],
-             "event": {"type": "app_mention", "user": "U1", "channel": "C1",
-                       "ts": "1700000009.000100",
-                       "text": "<@UBOT> can someone in Japan use gpt-oss-120b"}}
+    event = {
+        "type": "event_callback",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "event_id": "EvSock1",
+        "event_time": int(time.time()),
+        "authorizations": [{"user_id": "UBOT", "team_id": "T1", "is_bot": True}],
+        "event": {
+            "type": "app_mention",
+            "user": "U1",
+            "channel": "C1",
+            "ts": "1700000009.000100",
+            "text": "<@UBOT> can someone in Japan use gpt-oss-120b",
+        },
+    }
     first = sm.send_envelope("events_api", event)
     sm.wait_ack(first, timeout=10)
     retry = sm.send_envelope("events_api", event, retry_attempt=1, retry_reason="timeout")

@@ -10,8 +10,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.profiles import profile_customer
-from handlers.blocks import (
+from bot.domain.asking.profiles import profile_customer
+from handlers.render.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_CHARS,
     escape,
@@ -22,9 +22,9 @@ from handlers.blocks import (
     render_rules_detail,
     section,
 )
-from handlers.views import render_customer, render_home, render_review_request, resolve_modal
+from handlers.render.views import render_customer, render_home, render_review_request, resolve_modal
 from storage.models import Decision, ReviewRequest
-from tests.factories import ask, knowledge
+from tests.support.factories import ask, knowledge
 
 
 def check_message(payload: dict[str, Any], *, max_blocks: int = MAX_BLOCKS) -> None:
@@ -40,16 +40,34 @@ def check_message(payload: dict[str, Any], *, max_blocks: int = MAX_BLOCKS) -> N
 
 def _answer(**overrides: Any) -> dict[str, Any]:
     base = {
-        "verdict": "denied", "reason": None, "question": "can Nimbus in SG use Claude",
+        "verdict": "denied",
+        "reason": None,
+        "question": "can Nimbus in SG use Claude",
         "customer": {"id": "nimbus", "name": "Nimbus Pte Ltd", "registered": True, "hq": "SG"},
-        "country": "SG", "model": "claude-sonnet-4-5", "models": ["claude-sonnet-4-5"],
-        "access": "api", "as_of": "2026-11-26",
-        "reasons": [{"rule": "anthropic-ownership", "effect": "deny", "title": "Ownership",
-                     "citation": "Anthropic post", "url": "https://www.anthropic.com/news/x",
-                     "explanation": "e", "effective_from": "2025-09-05", "effective_to": None,
-                     "unverified": False}],
-        "overridden": [], "conditions": [], "assumptions": [], "warnings": [],
-        "revision": 3, "decision_id": "abc123",
+        "country": "SG",
+        "model": "claude-sonnet-4-5",
+        "models": ["claude-sonnet-4-5"],
+        "access": "api",
+        "as_of": "2026-11-26",
+        "reasons": [
+            {
+                "rule": "anthropic-ownership",
+                "effect": "deny",
+                "title": "Ownership",
+                "citation": "Anthropic post",
+                "url": "https://www.anthropic.com/news/x",
+                "explanation": "e",
+                "effective_from": "2025-09-05",
+                "effective_to": None,
+                "unverified": False,
+            }
+        ],
+        "overridden": [],
+        "conditions": [],
+        "assumptions": [],
+        "warnings": [],
+        "revision": 3,
+        "decision_id": "abc123",
     }
     return {**base, **overrides}
 
@@ -65,26 +83,45 @@ def test_answer_card_has_verdict_fields_citation_revision_and_buttons() -> None:
     assert "<https://www.anthropic.com/news/x|Anthropic post>" in blocks[2]["text"]["text"]
     assert "in force 2025-09-05 to open-ended" in blocks[2]["text"]["text"]
     assert "revision 3" in blocks[-2]["elements"][0]["text"]
-    assert [e["action_id"] for e in blocks[-1]["elements"]] == \
-        ["share_answer", "request_review", "show_rules"]
+    assert [e["action_id"] for e in blocks[-1]["elements"]] == [
+        "share_answer",
+        "request_review",
+        "show_rules",
+    ]
     assert payload["text"] == "Denied: Nimbus Pte Ltd in SG using claude-sonnet-4-5"
 
 
-@pytest.mark.parametrize("evil", ["<!channel>", "<!here>", "<@U123>", "<https://evil|click>",
-                                  "<!subteam^S1>", "a & b"])
+@pytest.mark.parametrize(
+    "evil", ["<!channel>", "<!here>", "<@U123>", "<https://evil|click>", "<!subteam^S1>", "a & b"]
+)
 def test_user_text_cannot_ping_or_link(evil: str) -> None:
-    a = _answer(customer={"id": None, "name": f"Acme {evil}", "registered": False, "hq": "DE"},
-                assumptions=[f"{evil} is not registered"])
+    a = _answer(
+        customer={"id": None, "name": f"Acme {evil}", "registered": False, "hq": "DE"},
+        assumptions=[f"{evil} is not registered"],
+    )
     dumped = json.dumps(render_answer(a))
     assert evil not in dumped
     assert escape(evil) in dumped
 
 
 def test_very_long_answers_stay_within_limits() -> None:
-    reasons = [{**_answer()["reasons"][0], "rule": f"r{i}", "title": "T" * 400,
-                "explanation": "E" * 2000, "citation": "C" * 500} for i in range(80)]
-    a = _answer(reasons=reasons, overridden=reasons, conditions=["c" * 900] * 40,
-                warnings=["w" * 900] * 40, assumptions=["a" * 900] * 40)
+    reasons = [
+        {
+            **_answer()["reasons"][0],
+            "rule": f"r{i}",
+            "title": "T" * 400,
+            "explanation": "E" * 2000,
+            "citation": "C" * 500,
+        }
+        for i in range(80)
+    ]
+    a = _answer(
+        reasons=reasons,
+        overridden=reasons,
+        conditions=["c" * 900] * 40,
+        warnings=["w" * 900] * 40,
+        assumptions=["a" * 900] * 40,
+    )
     card = render_answer(a)
     check_message(card)
     assert card["blocks"][-1]["type"] == "actions", "buttons survive cutting"
@@ -93,8 +130,12 @@ def test_very_long_answers_stay_within_limits() -> None:
 
 
 def test_question_error_offers_candidates_as_buttons() -> None:
-    payload = render_question_error("unknown_country", "I don't know 'Germny'.",
-                                    [{"value": "DE", "label": "Germany (DE)"}], "can X in Germny")
+    payload = render_question_error(
+        "unknown_country",
+        "I don't know 'Germny'.",
+        [{"value": "DE", "label": "Germany (DE)"}],
+        "can X in Germny",
+    )
     check_message(payload)
     button = payload["blocks"][1]["elements"][0]
     assert button["text"]["text"] == "Germany (DE)"
@@ -112,8 +153,19 @@ def test_help_lists_every_subcommand() -> None:
     payload = render_help()
     check_message(payload)
     text = json.dumps(payload)
-    for sub in ("help", "customer NAME", "rules [TEXT]", "rule ID", "revisions", "audit",
-                "rule add", "rule edit", "rule retire", "customer add", "customer edit"):
+    for sub in (
+        "help",
+        "customer NAME",
+        "rules [TEXT]",
+        "rule ID",
+        "revisions",
+        "audit",
+        "rule add",
+        "rule edit",
+        "rule retire",
+        "customer add",
+        "customer edit",
+    ):
         assert sub in text
 
 
@@ -134,8 +186,9 @@ rules:
   - {id: own, effect: deny, title: t, customer: {controlled_from: {not_in: [group:g-ok],
      more_than: 50}}}
 """)
-    profile = profile_customer(kb, kb.table.customers["leaf"],
-                               on=datetime(2026, 11, 26, tzinfo=UTC).date())
+    profile = profile_customer(
+        kb, kb.table.customers["leaf"], on=datetime(2026, 11, 26, tzinfo=UTC).date()
+    )
     payload = render_customer(profile)
     check_message(payload)
     text = json.dumps(payload)
@@ -145,8 +198,12 @@ rules:
 
 
 def test_review_request_message_and_modal() -> None:
-    review = ReviewRequest(id=7, decision_id="abc123", requested_by="U9",
-                           requested_at=datetime(2026, 11, 26, tzinfo=UTC))
+    review = ReviewRequest(
+        id=7,
+        decision_id="abc123",
+        requested_by="U9",
+        requested_at=datetime(2026, 11, 26, tzinfo=UTC),
+    )
     payload = render_review_request(review, _answer())
     check_message(payload)
     assert payload["blocks"][-1]["elements"][0]["action_id"] == "resolve_review"
@@ -160,23 +217,36 @@ def test_review_request_message_and_modal() -> None:
 def test_home_view_within_limits() -> None:
     kb = knowledge("rules: []\n")
     answer = ask(kb, "can X in Germany use Acme 1")
-    rows = [Decision(id=f"d{i}", created_at=datetime(2026, 11, 26, tzinfo=UTC), actor="U1",
-                     question="q <!channel>" * 30, country="DE", access="api",
-                     as_of="2026-11-26", verdict=answer.verdict, revision=1) for i in range(12)]
+    rows = [
+        Decision(
+            id=f"d{i}",
+            created_at=datetime(2026, 11, 26, tzinfo=UTC),
+            actor="U1",
+            question="q <!channel>" * 30,
+            country="DE",
+            access="api",
+            as_of="2026-11-26",
+            verdict=answer.verdict,
+            revision=1,
+        )
+        for i in range(12)
+    ]
     view = render_home(revision=1, counts={"rules": 1}, recent=rows, open_reviews=2)
     View(**view).to_dict()
     assert "<!channel>" not in json.dumps(view)
     assert sum(1 for b in view["blocks"] if "q &lt;!channel&gt;" in json.dumps(b)) == 10
 
 
-@pytest.mark.parametrize(("n", "size", "kept"), [
-    (3, 100, 3),                      # fits: every block, unchanged
-    (MAX_BLOCKS, 100, MAX_BLOCKS),    # exactly the count limit still fits
-    (MAX_BLOCKS + 5, 100, MAX_BLOCKS - 1),  # too many: room for the "…and N more" note
-    (8, MAX_MESSAGE_CHARS // 4, 3),   # too large together: cut where the size runs out
-])
-def test_fit_keeps_what_fits_and_says_how_many_were_left_out(n: int, size: int,
-                                                             kept: int) -> None:
+@pytest.mark.parametrize(
+    ("n", "size", "kept"),
+    [
+        (3, 100, 3),  # fits: every block, unchanged
+        (MAX_BLOCKS, 100, MAX_BLOCKS),  # exactly the count limit still fits
+        (MAX_BLOCKS + 5, 100, MAX_BLOCKS - 1),  # too many: room for the "…and N more" note
+        (8, MAX_MESSAGE_CHARS // 4, 3),  # too large together: cut where the size runs out
+    ],
+)
+def test_fit_keeps_what_fits_and_says_how_many_were_left_out(n: int, size: int, kept: int) -> None:
     blocks = [section(f"{i:03d}" + "x" * size) for i in range(n)]
     out = fit(blocks)
     assert out[:kept] == blocks[:kept]

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.digest import ChangeView, Digest, build_digest
-from bot.sources import MAX_DIFF_CHARS
-from handlers.blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS
-from handlers.digests import MAX_DIFF_MESSAGES, render_alert, render_digest
+from bot.domain.tracking.digest import ChangeView, Digest, build_digest
+from bot.domain.tracking.sources import MAX_DIFF_CHARS
+from handlers.render.blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS
+from handlers.render.digests import MAX_DIFF_MESSAGES, render_alert, render_digest
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 SINCE = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
@@ -37,11 +37,17 @@ def check_message(payload: dict[str, Any]) -> None:
 
 
 def change(id: int, source: str = "BIS rules", *, minutes: int = 0, **kw: Any) -> ChangeView:
-    return ChangeView(id=id, source=source, detected_at=SINCE + timedelta(minutes=minutes),
-                      summary=kw.pop("summary", f"summary of change {id}"), **kw)
+    return ChangeView(
+        id=id,
+        source=source,
+        detected_at=SINCE + timedelta(minutes=minutes),
+        summary=kw.pop("summary", f"summary of change {id}"),
+        **kw,
+    )
 
 
 # ------------------------------------------------------------------ build_digest
+
 
 def test_build_digest_groups_orders_and_dedups() -> None:
     changes = [
@@ -61,23 +67,34 @@ def test_build_digest_groups_orders_and_dedups() -> None:
 
 
 def test_high_severity_sources_first_then_by_name() -> None:
-    changes = [change(1, "Zeta"), change(2, "alpha"), change(3, "Mid", severity="high"),
-               change(4, "Beta", severity="high"), change(5, "Beta")]
+    changes = [
+        change(1, "Zeta"),
+        change(2, "alpha"),
+        change(3, "Mid", severity="high"),
+        change(4, "Beta", severity="high"),
+        change(5, "Beta"),
+    ]
     d = build_digest(changes, since=None, now=NOW)
     assert [s.source for s in d.sections] == ["Beta", "Mid", "alpha", "Zeta"]
 
 
 # ------------------------------------------------------------------ render_digest
 
+
 def _texts(payload: dict[str, Any]) -> str:
     return json.dumps(payload["blocks"], ensure_ascii=False)
 
 
 def test_one_change() -> None:
-    c = change(7, "BIS rules", summary="1 new document: Entity List additions",
-               link="https://www.federalregister.gov/d/2026-1", severity="high",
-               reasons=("mentions 'Entity List'",),
-               items=({"title": "Entity List additions", "date": "2026-11-09"},))
+    c = change(
+        7,
+        "BIS rules",
+        summary="1 new document: Entity List additions",
+        link="https://www.federalregister.gov/d/2026-1",
+        severity="high",
+        reasons=("mentions 'Entity List'",),
+        items=({"title": "Entity List additions", "date": "2026-11-09"},),
+    )
     payloads = render_digest(build_digest([c], since=SINCE, now=NOW))
     assert len(payloads) == 1, "no diff, nothing for the thread"
     (p,) = payloads
@@ -87,7 +104,8 @@ def test_one_change() -> None:
     assert blocks[1]["text"]["text"] == "*BIS rules* (1)"
     assert blocks[2]["text"]["text"] == (
         "🔴 1 new document: Entity List additions · "
-        "<https://www.federalregister.gov/d/2026-1|source>\n_High: mentions 'Entity List'_")
+        "<https://www.federalregister.gov/d/2026-1|source>\n_High: mentions 'Entity List'_"
+    )
     assert blocks[3]["text"]["text"] == "*New*\n• Entity List additions (2026-11-09)"
     assert len(blocks) == 4
     assert p["text"] == "Policy digest: 1 change since 2026-11-09 09:00 UTC: BIS rules (1)"
@@ -101,22 +119,30 @@ def test_first_digest_says_so_far_and_empty_digest_posts_nothing() -> None:
 
 
 def test_diff_goes_to_the_thread() -> None:
-    c = change(3, "Vendor terms", summary="text changed: 1 lines added, 1 removed",
-               diff="@@ -1 +1 @@\n-old <b>\n+new & improved")
+    c = change(
+        3,
+        "Vendor terms",
+        summary="text changed: 1 lines added, 1 removed",
+        diff="@@ -1 +1 @@\n-old <b>\n+new & improved",
+    )
     parent, reply = render_digest(build_digest([c], since=SINCE, now=NOW))
     check_message(parent)
     check_message(reply)
     assert "old" not in _texts(parent)
     assert parent["blocks"][-1]["elements"][0]["text"] == "The diff is in the thread."
     assert reply["blocks"][0]["text"]["text"] == (
-        "*Vendor terms* · diff of change #3: text changed: 1 lines added, 1 removed")
-    assert reply["blocks"][1]["text"]["text"] == \
-        "```@@ -1 +1 @@\n-old &lt;b&gt;\n+new &amp; improved```"
+        "*Vendor terms* · diff of change #3: text changed: 1 lines added, 1 removed"
+    )
+    assert (
+        reply["blocks"][1]["text"]["text"]
+        == "```@@ -1 +1 @@\n-old &lt;b&gt;\n+new &amp; improved```"
+    )
 
 
 def test_country_list_change_offers_update_group_button() -> None:
-    c = change(9, "Vendor regions", summary="added Ethiopia (ET)", added=("ET",),
-               group="g-supported")
+    c = change(
+        9, "Vendor regions", summary="added Ethiopia (ET)", added=("ET",), group="g-supported"
+    )
     (p,) = render_digest(build_digest([c], since=SINCE, now=NOW))
     check_message(p)
     (actions,) = [b for b in p["blocks"] if b["type"] == "actions"]
@@ -133,19 +159,31 @@ def _many(n: int = 1000, sources: int = 50) -> list[ChangeView]:
     out = []
     for i in range(n):
         source = f"Source {i % sources:02d} " + "n" * (i % sources % 7) * 20
-        out.append(ChangeView(
-            id=i + 1, source=source, detected_at=SINCE + timedelta(seconds=i),
-            summary=f"CHG{i + 1:04d}END " + "w" * (i % 13) * 60,
-            severity="high" if i % 9 == 0 else "normal",
-            link=f"https://example.com/{i}",
-            diff=f"@@ DIFF{i + 1:04d}END @@\n" + "\n".join(f"+line {j} <x>" for j in range(i % 40))
-            if i % 3 == 0 else "",
-            reasons=("mentions 'Entity List'",) if i % 9 == 0 else (),
-            items=tuple({"title": f"Document {j} " + "t" * 200, "date": "2026-11-09"}
-                        for j in range(i % 8)),
-            flips=tuple(f"Customer {j}: m in SG goes from allowed to denied on 2026-11-10"
-                        for j in range(i % 15)),
-            added=("ET",) if i % 50 == 0 else (), group="g-ok" if i % 50 == 0 else None))
+        out.append(
+            ChangeView(
+                id=i + 1,
+                source=source,
+                detected_at=SINCE + timedelta(seconds=i),
+                summary=f"CHG{i + 1:04d}END " + "w" * (i % 13) * 60,
+                severity="high" if i % 9 == 0 else "normal",
+                link=f"https://example.com/{i}",
+                diff=f"@@ DIFF{i + 1:04d}END @@\n"
+                + "\n".join(f"+line {j} <x>" for j in range(i % 40))
+                if i % 3 == 0
+                else "",
+                reasons=("mentions 'Entity List'",) if i % 9 == 0 else (),
+                items=tuple(
+                    {"title": f"Document {j} " + "t" * 200, "date": "2026-11-09"}
+                    for j in range(i % 8)
+                ),
+                flips=tuple(
+                    f"Customer {j}: m in SG goes from allowed to denied on 2026-11-10"
+                    for j in range(i % 15)
+                ),
+                added=("ET",) if i % 50 == 0 else (),
+                group="g-ok" if i % 50 == 0 else None,
+            )
+        )
     return out
 
 
@@ -173,9 +211,11 @@ def test_a_thousand_changes_across_fifty_sources() -> None:
     # the top-level message says how much is in the thread
     in_parent = len(re.findall(r"CHG\d{4}END", _texts(payloads[0])))
     note = payloads[0]["blocks"][-1]["elements"][0]["text"]
-    assert note == (f"{1000 - in_parent} more changes are in the thread. "
-                    f"Diffs of {len(diff_ids)} changes are in the thread; the other "
-                    f"{len(with_diff) - len(diff_ids)} are in `/clearance changes`.")
+    assert note == (
+        f"{1000 - in_parent} more changes are in the thread. "
+        f"Diffs of {len(diff_ids)} changes are in the thread; the other "
+        f"{len(with_diff) - len(diff_ids)} are in `/clearance changes`."
+    )
     # a message that starts inside a source opens with its heading, marked as continued
     for p in listing[1:]:
         first = p["blocks"][0]["text"]["text"]
@@ -186,12 +226,17 @@ def test_a_thousand_changes_across_fifty_sources() -> None:
 def test_one_huge_diff_is_split_across_sections_and_messages() -> None:
     diff = "\n".join(["+" + "<" * 199] * (MAX_DIFF_CHARS // 200))  # 4x longer once escaped
     long_line = "-" + "&" * (MAX_DIFF_CHARS - 1)  # one line, 5x longer once escaped
-    payloads = render_digest(build_digest(
-        [change(1, diff=diff), change(2, diff=long_line)], since=SINCE, now=NOW))
+    payloads = render_digest(
+        build_digest([change(1, diff=diff), change(2, diff=long_line)], since=SINCE, now=NOW)
+    )
     for p in payloads:
         check_message(p)
-    code = "".join(b["text"]["text"] for p in payloads[1:] for b in p["blocks"]
-                   if b["text"]["text"].startswith("```"))
+    code = "".join(
+        b["text"]["text"]
+        for p in payloads[1:]
+        for b in p["blocks"]
+        if b["text"]["text"].startswith("```")
+    )
     assert code.count("&lt;") == diff.count("<")
     assert code.count("&amp;") == long_line.count("&")
     assert "<" not in code.replace("&lt;", "")
@@ -211,11 +256,19 @@ EVIL = ["<!channel>", "<!here>", "<@U123>", "<https://evil.example|click>", "<!s
 @pytest.mark.parametrize("evil", EVIL)
 def test_source_text_cannot_ping_or_link(evil: str) -> None:
     c = ChangeView(
-        id=1, source=f"Source {evil}", detected_at=SINCE, summary=f"{evil} new text",
-        severity="high", link=f"https://x.example/|{evil}", diff=f"+{evil}",
-        reasons=(f"mentions '{evil}'",), items=({"title": f"Doc {evil}", "date": evil},),
+        id=1,
+        source=f"Source {evil}",
+        detected_at=SINCE,
+        summary=f"{evil} new text",
+        severity="high",
+        link=f"https://x.example/|{evil}",
+        diff=f"+{evil}",
+        reasons=(f"mentions '{evil}'",),
+        items=({"title": f"Doc {evil}", "date": evil},),
         flips=(f"{evil}: m in SG goes from allowed to denied on 2026-11-10",),
-        added=("ET",), group="g")
+        added=("ET",),
+        group="g",
+    )
     payloads = [*render_digest(build_digest([c], since=SINCE, now=NOW)), render_alert(c)]
     for p in payloads:
         check_message(p)
@@ -231,8 +284,13 @@ def test_source_text_cannot_ping_or_link(evil: str) -> None:
 
 def test_long_escaped_summary_keeps_link_and_reasons_whole() -> None:
     url = "https://example.com/" + "p" * 800
-    c = change(1, summary="<&>" * 2000, link=url, severity="high",
-               reasons=tuple(f"mentions '<{i}>'" for i in range(200)))
+    c = change(
+        1,
+        summary="<&>" * 2000,
+        link=url,
+        severity="high",
+        reasons=tuple(f"mentions '<{i}>'" for i in range(200)),
+    )
     for p in [render_digest(build_digest([c], since=SINCE, now=NOW))[0], render_alert(c)]:
         check_message(p)
         (main,) = [b["text"]["text"] for b in p["blocks"] if "&lt;&amp;&gt;" in json.dumps(b)]
@@ -245,13 +303,22 @@ def test_long_escaped_summary_keeps_link_and_reasons_whole() -> None:
 
 # ------------------------------------------------------------------ render_alert
 
+
 def test_alert_within_limits_with_everything_long() -> None:
     c = ChangeView(
-        id=42, source="S" * 400, detected_at=SINCE, summary="Σ " * 3000, severity="high",
-        link="https://example.com/doc", diff="\n".join(f"+{'<' * 80}" for _ in range(70)),
+        id=42,
+        source="S" * 400,
+        detected_at=SINCE,
+        summary="Σ " * 3000,
+        severity="high",
+        link="https://example.com/doc",
+        diff="\n".join(f"+{'<' * 80}" for _ in range(70)),
         reasons=tuple("r" * 300 for _ in range(20)),
         items=tuple({"title": "T" * 2000, "date": "2026-11-09"} for _ in range(200)),
-        flips=tuple("F" * 400 for _ in range(100)), added=("ET",), group="g-ok")
+        flips=tuple("F" * 400 for _ in range(100)),
+        added=("ET",),
+        group="g-ok",
+    )
     p = render_alert(c)
     check_message(p)
     assert p["blocks"][0]["text"]["text"].startswith("Policy alert: SSS")
@@ -261,8 +328,7 @@ def test_alert_within_limits_with_everything_long() -> None:
 
 def test_alert_shows_a_diff_preview() -> None:
     diff = "\n".join(f"+{'<' * 80} line {i}" for i in range(70))
-    p = render_alert(change(8, "Vendor terms", summary="text changed", diff=diff,
-                            severity="high"))
+    p = render_alert(change(8, "Vendor terms", summary="text changed", diff=diff, severity="high"))
     check_message(p)
     assert [b["type"] for b in p["blocks"]] == ["header", "section", "section", "context"]
     preview = p["blocks"][2]["text"]["text"]
@@ -271,9 +337,14 @@ def test_alert_shows_a_diff_preview() -> None:
 
 
 def test_alert_for_a_short_change() -> None:
-    c = change(5, "BIS rules", summary="1 new document: Entity List additions",
-               severity="high", link="https://www.federalregister.gov/d/1",
-               reasons=("mentions 'Entity List'",))
+    c = change(
+        5,
+        "BIS rules",
+        summary="1 new document: Entity List additions",
+        severity="high",
+        link="https://www.federalregister.gov/d/1",
+        reasons=("mentions 'Entity List'",),
+    )
     p = render_alert(c)
     check_message(p)
     assert [b["type"] for b in p["blocks"]] == ["header", "section", "context"]

@@ -10,20 +10,26 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.audit import AuditWriter
-from bot.service import KnowledgeCache, answer_question
+from bot.services.asking import KnowledgeCache, answer_question
+from bot.services.audit_writer import AuditWriter
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-QUESTIONS = ["can Acme GmbH in Germany use Claude Sonnet 4.5?", "can someone in Iran use GPT-4o",
-             "can a customer in Japan use gpt-oss-120b"]
+QUESTIONS = [
+    "can Acme GmbH in Germany use Claude Sonnet 4.5?",
+    "can someone in Iran use GPT-4o",
+    "can a customer in Japan use gpt-oss-120b",
+]
 
 
 def _count(engine: Engine, decision_id: str | None = None) -> int:
     with engine.connect() as conn:
         if decision_id is None:
             return int(conn.execute(text("SELECT count(*) FROM decision")).scalar_one())
-        return int(conn.execute(text("SELECT count(*) FROM decision WHERE id = :id"),
-                                {"id": decision_id}).scalar_one())
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM decision WHERE id = :id"), {"id": decision_id}
+            ).scalar_one()
+        )
 
 
 def test_each_answer_is_committed_before_its_future_completes(engine: Engine) -> None:
@@ -98,11 +104,13 @@ def test_one_bad_decision_fails_alone_and_the_writer_lives_on(engine: Engine) ->
 
 
 @pytest.mark.parametrize(("setting", "level"), [("NORMAL", 1), ("FULL", 2)])
-def test_the_writer_sets_sqlite_durability_on_its_own_connection(engine: Engine, setting: str,
-                                                                 level: int) -> None:
+def test_the_writer_sets_sqlite_durability_on_its_own_connection(
+    engine: Engine, setting: str, level: int
+) -> None:
     writer = AuditWriter(engine, synchronous=setting)  # type: ignore[arg-type]
-    writer.write(answer_question(KnowledgeCache(engine), QUESTIONS[0], now=NOW), actor="U1",
-                 now=NOW)
+    writer.write(
+        answer_question(KnowledgeCache(engine), QUESTIONS[0], now=NOW), actor="U1", now=NOW
+    )
     if engine.dialect.name != "sqlite":
         pytest.skip("synchronous is SQLite's; PostgreSQL commits are durable")
     assert writer._conn is not None

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.errors import FileError, InvalidFile
-from bot.places import build_place_catalog
-from bot.ruletable import KINDS, RuleTable
-from storage.files import check_merged, merge, parse_csv, parse_text, read_file
+from bot.domain.asking.places import build_place_catalog
+from bot.domain.errors import FileError, InvalidFile
+from bot.domain.rules.files import check_merged, merge, parse_csv, parse_text, read_file
+from bot.domain.rules.table import KINDS, RuleTable
 from storage.rules import DEFAULT_PACK
 
 Expected = tuple[int, str, str]  # line, field, a phrase of the message
@@ -35,8 +35,9 @@ def pack() -> RuleTable:
     return table
 
 
-def errors_of(text: str, current: RuleTable, *, replace: bool = False,
-              allowed: tuple[str, ...] = KINDS) -> list[FileError]:
+def errors_of(
+    text: str, current: RuleTable, *, replace: bool = False, allowed: tuple[str, ...] = KINDS
+) -> list[FileError]:
     """Check a file the way an import does and return its errors (empty when it is good)."""
     try:
         parsed = parse_text(text, "bad.yaml", allowed=allowed, defer=True)
@@ -69,25 +70,41 @@ def licensed(text: str) -> str:
     """Return a file with a customer and a license_required rule (lines 1-5), then `text`."""
     return doc(LICENSED) + doc(text)
 
+
 BAD_FILES: list[tuple[str, str, list[Expected]]] = [
-    ("yaml syntax error", """
+    (
+        "yaml syntax error",
+        """
         version: 1
         rules:
           - id: a
             title: "unclosed
             effect: deny
-        """, [(6, "yaml", "syntax error")]),
-    ("yaml tab indentation", "version: 1\nrules:\n\t- id: a\n",
-     [(3, "yaml", "check the indentation")]),
-    ("unknown key (typo) is rejected, not ignored", """
+        """,
+        [(6, "yaml", "syntax error")],
+    ),
+    (
+        "yaml tab indentation",
+        "version: 1\nrules:\n\t- id: a\n",
+        [(3, "yaml", "check the indentation")],
+    ),
+    (
+        "unknown key (typo) is rejected, not ignored",
+        """
         version: 1
         rules:
           - id: a
             efect: deny
             title: T
-        """, [(3, "rules[a].effect", "required field 'effect' is missing"),
-              (4, "rules[a].efect", "unknown key 'efect' (did you mean 'effect'?)")]),
-    ("unknown nested key", """
+        """,
+        [
+            (3, "rules[a].effect", "required field 'effect' is missing"),
+            (4, "rules[a].efect", "unknown key 'efect' (did you mean 'effect'?)"),
+        ],
+    ),
+    (
+        "unknown nested key",
+        """
         version: 1
         rules:
           - id: a
@@ -96,16 +113,29 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             places:
               in: [DE]
               nott_in: [FR]
-        """, [(8, "rules[a].places.nott_in", "did you mean 'not_in'?); allowed here: in, not_in")]),
-    ("unknown effect", """
+        """,
+        [(8, "rules[a].places.nott_in", "did you mean 'not_in'?); allowed here: in, not_in")],
+    ),
+    (
+        "unknown effect",
+        """
         version: 1
         rules:
           - id: a
             effect: block
             title: T
-        """, [(4, "rules[a].effect",
-               "unknown effect 'block'; use allow, review, license_required or deny")]),
-    ("unknown place, named as a country", """
+        """,
+        [
+            (
+                4,
+                "rules[a].effect",
+                "unknown effect 'block'; use allow, review, license_required or deny",
+            )
+        ],
+    ),
+    (
+        "unknown place, named as a country",
+        """
         version: 1
         rules:
           - id: a
@@ -115,25 +145,42 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
               in:
                 - DE
                 - Germany
-        """, [(9, "rules[a].places.in[1]", "unknown place 'Germany' (did you mean DE?)")]),
-    ("unknown place code", """
+        """,
+        [(9, "rules[a].places.in[1]", "unknown place 'Germany' (did you mean DE?)")],
+    ),
+    (
+        "unknown place code",
+        """
         version: 1
         groups:
           - id: g
             name: G
             members: [DE,
                       XX]
-        """, [(6, "groups[g].members[1]", "unknown place 'XX'; use an ISO 3166-1 alpha-2")]),
-    ("unknown group", """
+        """,
+        [(6, "groups[g].members[1]", "unknown place 'XX'; use an ISO 3166-1 alpha-2")],
+    ),
+    (
+        "unknown group",
+        """
         version: 1
         rules:
           - id: a
             effect: deny
             title: T
             places: {in: [group:g-euu]}
-        """, [(6, "rules[a].places.in[0]",
-               "unknown group 'g-euu' (did you mean 'g-eu'?); define it under groups:")]),
-    ("unknown model", """
+        """,
+        [
+            (
+                6,
+                "rules[a].places.in[0]",
+                "unknown group 'g-euu' (did you mean 'g-eu'?); define it under groups:",
+            )
+        ],
+    ),
+    (
+        "unknown model",
+        """
         version: 1
         rules:
           - id: a
@@ -141,17 +188,30 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             title: T
             models:
               ids: [gpt-4o, GPT-5]
-        """, [(7, "rules[a].models.ids[1]", "'GPT-5' is a name of model 'gpt-5'; use the id")]),
-    ("unknown vendor of a model", """
+        """,
+        [(7, "rules[a].models.ids[1]", "'GPT-5' is a name of model 'gpt-5'; use the id")],
+    ),
+    (
+        "unknown vendor of a model",
+        """
         version: 1
         models:
           - id: m
             name: M
             vendor: anthropik
             family: m
-        """, [(5, "models[m].vendor",
-               "unknown vendor 'anthropik' (did you mean 'anthropic'?); add it under vendors:")]),
-    ("a schema error hides none of the entry's other errors", """
+        """,
+        [
+            (
+                5,
+                "models[m].vendor",
+                "unknown vendor 'anthropik' (did you mean 'anthropic'?); add it under vendors:",
+            )
+        ],
+    ),
+    (
+        "a schema error hides none of the entry's other errors",
+        """
         version: 1
         rules:
           - {id: a, effect: deny, models: {ids: [acme-9]}}
@@ -163,44 +223,64 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
           - {id: c1, hq: XX}
         licenses:
           - {id: L1, customer: c1, rules: [b]}
-        """, [(3, "rules[a].title", "required field 'title' is missing"),
-              (3, "rules[a].models.ids[0]", "unknown model 'acme-9'"),
-              (4, "rules[b].effect", "unknown effect 'blok'"),
-              (4, "rules[b].models.ids[0]", "unknown model 'acme-9'"),
-              (4, "rules[b].places.in[0]", "unknown place 'XX'"),
-              (5, "rules[c].title", "must be text"),
-              (5, "rules[c].places.in[0]", "unknown place 'XX'"),
-              (6, "rules[d].effective_from", "not a real date"),
-              (6, "rules[d].models.ids[0]", "unknown model 'acme-9'"),
-              (7, "rules[e].places.in", "must be a list"),
-              (7, "rules[e].models.ids[0]", "unknown model 'acme-9'"),
-              # b's effect is unknown, so whether L1 may name it is not judged
-              (9, "customers[c1].name", "required field 'name' is missing"),
-              (9, "customers[c1].hq", "unknown place 'XX'")]),
-    ("a model alias that names another model", """
+        """,
+        [
+            (3, "rules[a].title", "required field 'title' is missing"),
+            (3, "rules[a].models.ids[0]", "unknown model 'acme-9'"),
+            (4, "rules[b].effect", "unknown effect 'blok'"),
+            (4, "rules[b].models.ids[0]", "unknown model 'acme-9'"),
+            (4, "rules[b].places.in[0]", "unknown place 'XX'"),
+            (5, "rules[c].title", "must be text"),
+            (5, "rules[c].places.in[0]", "unknown place 'XX'"),
+            (6, "rules[d].effective_from", "not a real date"),
+            (6, "rules[d].models.ids[0]", "unknown model 'acme-9'"),
+            (7, "rules[e].places.in", "must be a list"),
+            (7, "rules[e].models.ids[0]", "unknown model 'acme-9'"),
+            # b's effect is unknown, so whether L1 may name it is not judged
+            (9, "customers[c1].name", "required field 'name' is missing"),
+            (9, "customers[c1].hq", "unknown place 'XX'"),
+        ],
+    ),
+    (
+        "a model alias that names another model",
+        """
         version: 1
         models:
           - {id: m1, name: M1, vendor: openai, family: m, aliases: [GPT 4o]}
           - {id: m2, name: M2, vendor: openai, family: m, aliases: [Shared]}
           - {id: m3, name: M3, vendor: openai, family: m, api_ids: [shared]}
-        """, [(3, "models[m1].aliases[0]", "'GPT 4o' also names model 'gpt-4o'"),
-              (4, "models[m2].aliases[0]", "'Shared' also names model 'm3'"),
-              (5, "models[m3].api_ids[0]", "'shared' also names model 'm2'")]),
-    ("unknown vendor in a rule", """
+        """,
+        [
+            (3, "models[m1].aliases[0]", "'GPT 4o' also names model 'gpt-4o'"),
+            (4, "models[m2].aliases[0]", "'Shared' also names model 'm3'"),
+            (5, "models[m3].api_ids[0]", "'shared' also names model 'm2'"),
+        ],
+    ),
+    (
+        "unknown vendor in a rule",
+        """
         version: 1
         rules:
           - id: a
             effect: deny
             title: T
             models: {vendors: [nobody]}
-        """, [(6, "rules[a].models.vendors[0]", "unknown vendor 'nobody'")]),
-    ("unknown customer in a license", licensed("""
+        """,
+        [(6, "rules[a].models.vendors[0]", "unknown vendor 'nobody'")],
+    ),
+    (
+        "unknown customer in a license",
+        licensed("""
         licenses:
           - id: lic
             customer: acne
             rules: [needs-license]
-        """), [(8, "licenses[lic].customer", "unknown customer 'acne' (did you mean 'acme'?)")]),
-    ("unknown owner", """
+        """),
+        [(8, "licenses[lic].customer", "unknown customer 'acne' (did you mean 'acme'?)")],
+    ),
+    (
+        "unknown owner",
+        """
         version: 1
         customers:
           - id: sub
@@ -208,9 +288,18 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             hq: DE
             owners:
               - {owner: parent, share: 60}
-        """, [(7, "customers[sub].owners[0].owner",
-               "unknown customer 'parent'; owners must be customers too")]),
-    ("unknown model a customer uses", """
+        """,
+        [
+            (
+                7,
+                "customers[sub].owners[0].owner",
+                "unknown customer 'parent'; owners must be customers too",
+            )
+        ],
+    ),
+    (
+        "unknown model a customer uses",
+        """
         version: 1
         customers:
           - id: c
@@ -219,46 +308,74 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             uses:
               - {model: gpt-4o, country: DE}
               - {model: gtp-4o, country: FR}
-        """, [(8, "customers[c].uses[1].model", "unknown model 'gtp-4o'")]),
-    ("customer hq is a group", """
+        """,
+        [(8, "customers[c].uses[1].model", "unknown model 'gtp-4o'")],
+    ),
+    (
+        "customer hq is a group",
+        """
         version: 1
         customers:
           - {id: c, name: C, hq: "group:g-eu"}
-        """, [(3, "customers[c].hq", "is a group, but this must be one place")]),
-    ("duplicate id", """
+        """,
+        [(3, "customers[c].hq", "is a group, but this must be one place")],
+    ),
+    (
+        "duplicate id",
+        """
         version: 1
         rules:
           - {id: a, effect: deny, title: T, places: {in: [CU]}}
           - {id: b, effect: deny, title: T, places: {in: [CU]}}
           - {id: a, effect: allow, title: T, places: {in: [DE]}}
-        """, [(5, "rules[a].id", "duplicate id 'a' (first used on line 3)")]),
-    ("duplicate yaml key", """
+        """,
+        [(5, "rules[a].id", "duplicate id 'a' (first used on line 3)")],
+    ),
+    (
+        "duplicate yaml key",
+        """
         version: 1
         rules:
           - id: a
             effect: allow
             title: T
             effect: deny
-        """, [(6, "rules[a].effect", "duplicate key 'effect' (also on line 4)")]),
-    ("duplicate section", """
+        """,
+        [(6, "rules[a].effect", "duplicate key 'effect' (also on line 4)")],
+    ),
+    (
+        "duplicate section",
+        """
         version: 1
         rules: []
         rules: []
-        """, [(3, "rules", "duplicate key 'rules' (also on line 2)")]),
-    ("bad date", """
+        """,
+        [(3, "rules", "duplicate key 'rules' (also on line 2)")],
+    ),
+    (
+        "bad date",
+        """
         version: 1
         rules:
           - id: a
             effect: deny
             title: T
             effective_from: 2025-13-01
-        """, [(6, "rules[a].effective_from", "'2025-13-01' is not a real date")]),
-    ("a number is not a date", """
+        """,
+        [(6, "rules[a].effective_from", "'2025-13-01' is not a real date")],
+    ),
+    (
+        "a number is not a date",
+        """
         version: 1
         models:
           - {id: m, name: M, vendor: openai, family: m, released: 20250101}
-        """, [(3, "models[m].released", "write it as YYYY-MM-DD")]),
-    ("effective_to before effective_from", """
+        """,
+        [(3, "models[m].released", "write it as YYYY-MM-DD")],
+    ),
+    (
+        "effective_to before effective_from",
+        """
         version: 1
         rules:
           - id: a
@@ -266,9 +383,18 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             title: T
             effective_from: 2025-02-01
             effective_to: 2025-01-31
-        """, [(7, "rules[a].effective_to",
-               "2025-01-31 is before effective_from 2025-02-01, so the rule is never in force")]),
-    ("group effective_to before effective_from", """
+        """,
+        [
+            (
+                7,
+                "rules[a].effective_to",
+                "2025-01-31 is before effective_from 2025-02-01, so the rule is never in force",
+            )
+        ],
+    ),
+    (
+        "group effective_to before effective_from",
+        """
         version: 1
         groups:
           - id: g
@@ -276,16 +402,24 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             members: [DE]
             effective_from: 2025-02-01
             effective_to: 2025-01-31
-        """, [(7, "groups[g].effective_to", "the group is never in force")]),
-    ("license valid_to before valid_from", licensed("""
+        """,
+        [(7, "groups[g].effective_to", "the group is never in force")],
+    ),
+    (
+        "license valid_to before valid_from",
+        licensed("""
         licenses:
           - id: lic
             customer: acme
             rules: [needs-license]
             valid_from: 2025-06-01
             valid_to: 2025-05-31
-        """), [(11, "licenses[lic].valid_to", "the license is never valid; swap the dates")]),
-    ("share over 100", """
+        """),
+        [(11, "licenses[lic].valid_to", "the license is never valid; swap the dates")],
+    ),
+    (
+        "share over 100",
+        """
         version: 1
         customers:
           - {id: p, name: P, hq: CN}
@@ -294,9 +428,15 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             hq: DE
             owners:
               - {owner: p, share: 150}
-        """, [(7, "customers[c].owners", "add up to 150%, over 100%"),
-              (8, "customers[c].owners[0].share", "share 150 is outside 0-100")]),
-    ("negative share", """
+        """,
+        [
+            (7, "customers[c].owners", "add up to 150%, over 100%"),
+            (8, "customers[c].owners[0].share", "share 150 is outside 0-100"),
+        ],
+    ),
+    (
+        "negative share",
+        """
         version: 1
         customers:
           - {id: p, name: P, hq: CN}
@@ -306,8 +446,12 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             owners:
               - owner: p
                 share: -5
-        """, [(9, "customers[c].owners[0].share", "share -5 is outside 0-100")]),
-    ("shares in one company over 100", """
+        """,
+        [(9, "customers[c].owners[0].share", "share -5 is outside 0-100")],
+    ),
+    (
+        "shares in one company over 100",
+        """
         version: 1
         customers:
           - {id: p, name: P, hq: CN}
@@ -318,8 +462,12 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             owners:
               - {owner: p, share: 60}
               - {owner: q, share: 40.5}
-        """, [(8, "customers[c].owners", "add up to 100.5%, over 100%")]),
-    ("share is not a number", """
+        """,
+        [(8, "customers[c].owners", "add up to 100.5%, over 100%")],
+    ),
+    (
+        "share is not a number",
+        """
         version: 1
         customers:
           - id: c
@@ -327,8 +475,12 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             hq: DE
             owners:
               - {owner: p, share: 60%}
-        """, [(7, "customers[c].owners[0].share", "must be a number")]),
-    ("ownership cycle", """
+        """,
+        [(7, "customers[c].owners[0].share", "must be a number")],
+    ),
+    (
+        "ownership cycle",
+        """
         version: 1
         customers:
           - id: a
@@ -345,54 +497,96 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             owners:
               - {owner: x, share: 5}
               - {owner: a, share: 10}
-        """, [(15, "customers[c].owners[0].owner", "unknown customer 'x'"),
-              (16, "customers[c].owners[1].owner",
-               "ownership cycle: 'a', which is owned by 'b', which is owned by 'c', which is "
-               "owned by 'a'")]),
-    ("owns itself", """
+        """,
+        [
+            (15, "customers[c].owners[0].owner", "unknown customer 'x'"),
+            (
+                16,
+                "customers[c].owners[1].owner",
+                "ownership cycle: 'a', which is owned by 'b', which is owned by 'c', which is "
+                "owned by 'a'",
+            ),
+        ],
+    ),
+    (
+        "owns itself",
+        """
         version: 1
         customers:
           - {id: a, name: A, hq: DE, owners: [{owner: a, share: 10}]}
-        """, [(3, "customers[a].owners[0].owner", "ownership cycle: 'a', which is owned by 'a'")]),
-    ("license names a rule that is not license_required", licensed("""
+        """,
+        [(3, "customers[a].owners[0].owner", "ownership cycle: 'a', which is owned by 'a'")],
+    ),
+    (
+        "license names a rule that is not license_required",
+        licensed("""
         licenses:
           - id: lic
             customer: acme
             rules:
               - needs-license
               - ofac-cuba-place
-        """), [(11, "licenses[lic].rules[1]",
-               "rule 'ofac-cuba-place' is 'deny', but a license can only lift license_required")]),
-    ("license names an unknown rule", licensed("""
+        """),
+        [
+            (
+                11,
+                "licenses[lic].rules[1]",
+                "rule 'ofac-cuba-place' is 'deny', but a license can only lift license_required",
+            )
+        ],
+    ),
+    (
+        "license names an unknown rule",
+        licensed("""
         licenses:
           - {id: lic, customer: acme, rules: [needs-licence]}
-        """), [(7, "licenses[lic].rules[0]", "unknown rule 'needs-licence'")]),
-    ("license names no rule", licensed("""
+        """),
+        [(7, "licenses[lic].rules[0]", "unknown rule 'needs-licence'")],
+    ),
+    (
+        "license names no rule",
+        licensed("""
         licenses:
           - {id: lic, customer: acme, rules: []}
-        """), [(7, "licenses[lic].rules", "must not be empty")]),
-    ("rule never matches: not_in removes in", """
+        """),
+        [(7, "licenses[lic].rules", "must not be empty")],
+    ),
+    (
+        "rule never matches: not_in removes in",
+        """
         version: 1
         rules:
           - id: a
             effect: deny
             title: T
             places: {in: [UA-43, DE], not_in: [UA, group:g-eu]}
-        """, [(6, "rules[a].places", "so the rule can never match")]),
-    ("rule never matches: no model", """
+        """,
+        [(6, "rules[a].places", "so the rule can never match")],
+    ),
+    (
+        "rule never matches: no model",
+        """
         version: 1
         rules:
           - id: a
             effect: deny
             title: T
             models: {vendors: [anthropic], open_weights: true}
-        """, [(6, "rules[a].models", "matches no model, so the rule can never match")]),
-    ("rule never matches: empty access", """
+        """,
+        [(6, "rules[a].models", "matches no model, so the rule can never match")],
+    ),
+    (
+        "rule never matches: empty access",
+        """
         version: 1
         rules:
           - {id: a, effect: deny, title: T, access: []}
-        """, [(3, "rules[a].access", "omit access to match any access")]),
-    ("rule never matches: hq_not_in removes hq_in", """
+        """,
+        [(3, "rules[a].access", "omit access to match any access")],
+    ),
+    (
+        "rule never matches: hq_not_in removes hq_in",
+        """
         version: 1
         rules:
           - id: a
@@ -401,8 +595,12 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             customer:
               hq_in: [FR]
               hq_not_in: [group:g-eu]
-        """, [(6, "rules[a].customer", "so the rule can never match")]),
-    ("rule never matches: more than 100%", """
+        """,
+        [(6, "rules[a].customer", "so the rule can never match")],
+    ),
+    (
+        "rule never matches: more than 100%",
+        """
         version: 1
         rules:
           - id: a
@@ -410,8 +608,12 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             title: T
             customer:
               controlled_from: {in: [CN], more_than: 100}
-        """, [(7, "rules[a].customer.controlled_from.more_than", "use at_least: 100")]),
-    ("controlled_from with both thresholds", """
+        """,
+        [(7, "rules[a].customer.controlled_from.more_than", "use at_least: 100")],
+    ),
+    (
+        "controlled_from with both thresholds",
+        """
         version: 1
         rules:
           - id: a
@@ -419,57 +621,97 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             title: T
             customer:
               controlled_from: {in: [CN], more_than: 50, at_least: 50}
-        """, [(7, "rules[a].customer.controlled_from", "either more_than or at_least")]),
-    ("unknown access", """
+        """,
+        [(7, "rules[a].customer.controlled_from", "either more_than or at_least")],
+    ),
+    (
+        "unknown access",
+        """
         version: 1
         rules:
           - {id: a, effect: deny, title: T, access: [api, wieghts]}
-        """, [(3, "rules[a].access[1]", "unknown access 'wieghts' (did you mean 'weights'?)")]),
-    ("wrong type: members is not a list", """
+        """,
+        [(3, "rules[a].access[1]", "unknown access 'wieghts' (did you mean 'weights'?)")],
+    ),
+    (
+        "wrong type: members is not a list",
+        """
         version: 1
         groups:
           - id: g
             name: G
             members: DE
-        """, [(5, "groups[g].members", "must be a list such as [a, b], not 'DE'; write [DE]")]),
-    ("wrong type: a number where text belongs", """
+        """,
+        [(5, "groups[g].members", "must be a list such as [a, b], not 'DE'; write [DE]")],
+    ),
+    (
+        "wrong type: a number where text belongs",
+        """
         version: 1
         rules:
           - {id: a, effect: deny, title: 1984, places: {in: [CU]}}
-        """, [(3, "rules[a].title", "must be text, not 1984; put it in quotes")]),
-    ("wrong type: a section is not a list", """
+        """,
+        [(3, "rules[a].title", "must be text, not 1984; put it in quotes")],
+    ),
+    (
+        "wrong type: a section is not a list",
+        """
         version: 1
         rules:
           id: a
-        """, [(2, "rules", "must be a list of entries")]),
-    ("wrong type: an entry is not a mapping", """
+        """,
+        [(2, "rules", "must be a list of entries")],
+    ),
+    (
+        "wrong type: an entry is not a mapping",
+        """
         version: 1
         rules:
           - a
-        """, [(3, "rules[0]", "must be a mapping")]),
-    ("bad id", """
+        """,
+        [(3, "rules[0]", "must be a mapping")],
+    ),
+    (
+        "bad id",
+        """
         version: 1
         rules:
           - {id: "my rule", effect: deny, title: T}
-        """, [(3, "rules[my rule].id", "not a valid id; use letters, digits")]),
-    ("version 2", """
+        """,
+        [(3, "rules[my rule].id", "not a valid id; use letters, digits")],
+    ),
+    (
+        "version 2",
+        """
         version: 2
         rules: []
-        """, [(1, "version", "unsupported version 2; this Clearance reads version 1")]),
+        """,
+        [(1, "version", "unsupported version 2; this Clearance reads version 1")],
+    ),
     ("version true", "version: true\n", [(1, "version", "unsupported version True")]),
     ("no version", "rules: []\n", [(1, "version", "add `version: 1` at the top")]),
-    ("unknown top-level section", """
+    (
+        "unknown top-level section",
+        """
         version: 1
         rulez: []
-        """, [(2, "rulez", "unknown section 'rulez' (did you mean 'rules'?)")]),
-    ("missing required field", """
+        """,
+        [(2, "rulez", "unknown section 'rulez' (did you mean 'rules'?)")],
+    ),
+    (
+        "missing required field",
+        """
         version: 1
         models:
           - id: m
             vendor: openai
             family: m
-        """, [(3, "models[m].name", "required field 'name' is missing; add `name: ...`")]),
-    ("group cycle", """
+        """,
+        [(3, "models[m].name", "required field 'name' is missing; add `name: ...`")],
+    ),
+    (
+        "group cycle",
+        """
         version: 1
         groups:
           - id: a
@@ -478,16 +720,20 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
           - id: b
             name: B
             members: [group:a]
-        """, [(5, "groups[a].members[1]", "group 'a' contains itself (a -> b -> a)"),
-              (8, "groups[b].members[0]", "group 'b' contains itself (b -> a -> b)")]),
+        """,
+        [
+            (5, "groups[a].members[1]", "group 'a' contains itself (a -> b -> a)"),
+            (8, "groups[b].members[0]", "group 'b' contains itself (b -> a -> b)"),
+        ],
+    ),
     ("not a mapping at all", "- version: 1\n", [(1, "file", "expected a mapping")]),
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in BAD_FILES],
-                         ids=[name for name, _, _ in BAD_FILES])
-def test_bad_file_lists_its_errors(pack: RuleTable, text: str,
-                                   expected: list[Expected]) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"), [(t, e) for _, t, e in BAD_FILES], ids=[name for name, _, _ in BAD_FILES]
+)
+def test_bad_file_lists_its_errors(pack: RuleTable, text: str, expected: list[Expected]) -> None:
     assert_errors(errors_of(doc(text), pack), expected)
 
 
@@ -518,16 +764,19 @@ def test_every_error_of_a_file_is_listed_on_its_own_line(pack: RuleTable) -> Non
             title: T
         extra: 1
         """)
-    assert_errors(errors_of(text, pack), [
-        (3, "groups[g].members[1]", "unknown place 'XX'"),
-        (5, "customers[c].owners", "add up to 140%"),
-        (10, "rules[a].efect", "unknown key 'efect'"),
-        (13, "rules[a].places.in[0]", "unknown group 'nope'"),
-        (15, "rules[b].effect", "unknown effect 'forbid'"),
-        (20, "rules[c].effective_from", "not a real date"),
-        (21, "rules[a].id", "duplicate id 'a' (first used on line 9)"),
-        (24, "extra", "unknown section 'extra'"),
-    ])
+    assert_errors(
+        errors_of(text, pack),
+        [
+            (3, "groups[g].members[1]", "unknown place 'XX'"),
+            (5, "customers[c].owners", "add up to 140%"),
+            (10, "rules[a].efect", "unknown key 'efect'"),
+            (13, "rules[a].places.in[0]", "unknown group 'nope'"),
+            (15, "rules[b].effect", "unknown effect 'forbid'"),
+            (20, "rules[c].effective_from", "not a real date"),
+            (21, "rules[a].id", "duplicate id 'a' (first used on line 9)"),
+            (24, "extra", "unknown section 'extra'"),
+        ],
+    )
 
 
 def test_parse_text_raises_on_its_own_errors_unless_deferred() -> None:
@@ -537,7 +786,8 @@ def test_parse_text_raises_on_its_own_errors_unless_deferred() -> None:
     assert [str(e) for e in exc.value.errors] == [
         "f.yaml:3: rules[a].efect: unknown key 'efect' (did you mean 'effect'?); allowed here: "
         "access, citation, customer, effect, effective_from, effective_to, explanation, id, "
-        "models, places, title, unverified, url"]
+        "models, places, title, unverified, url"
+    ]
     parsed = parse_text(text, "f.yaml", defer=True)
     assert [e.field for e in parsed.errors] == ["rules[a].efect"]
     with pytest.raises(InvalidFile):
@@ -563,13 +813,22 @@ def test_customers_import_refuses_other_sections(pack: RuleTable) -> None:
         rules:
           - {id: a, effect: deny, title: T}
         """)
-    assert_errors(errors_of(text, pack, allowed=("customers",)), [
-        (4, "rules", "'rules' cannot be imported here: this command takes only customers; "
-                     "use `clearance rules import`")])
+    assert_errors(
+        errors_of(text, pack, allowed=("customers",)),
+        [
+            (
+                4,
+                "rules",
+                "'rules' cannot be imported here: this command takes only customers; "
+                "use `clearance rules import`",
+            )
+        ],
+    )
 
 
 def test_a_problem_of_a_database_entry_is_located_at_the_file_entry_that_causes_it(
-        pack: RuleTable) -> None:
+    pack: RuleTable,
+) -> None:
     base = doc(LICENSED) + "licenses:\n  - {id: lic, customer: acme, rules: [needs-license]}\n"
     current = merge(pack, parse_text(base, "base.yaml"), replace=False)
     edit = doc("""
@@ -578,13 +837,15 @@ def test_a_problem_of_a_database_entry_is_located_at_the_file_entry_that_causes_
           - {id: other, effect: deny, title: T, places: {in: [CU]}}
           - {id: needs-license, effect: deny, title: T, places: {in: [BR]}}
         """)
-    assert_errors(errors_of(edit, current), [
-        (4, "licenses[lic].rules[0]", "rule 'needs-license' is 'deny'")])
+    assert_errors(
+        errors_of(edit, current), [(4, "licenses[lic].rules[0]", "rule 'needs-license' is 'deny'")]
+    )
     assert "licenses[lic] is already in the database" in errors_of(edit, current)[0].message
 
 
 def test_a_bad_field_of_an_entry_others_read_reports_nothing_false_about_them(
-        pack: RuleTable) -> None:
+    pack: RuleTable,
+) -> None:
     base = doc("""
         version: 1
         models:
@@ -601,13 +862,18 @@ def test_a_bad_field_of_an_entry_others_read_reports_nothing_false_about_them(
         models:
           - {id: m1, name: M1, vendor: openai, family: f, tags: frontier, open_weights: maybe}
         """)
-    assert_errors(errors_of(edit, current), [
-        (3, "models[m1].open_weights", "must be true or false"),
-        (3, "models[m1].tags", "must be a list")])
+    assert_errors(
+        errors_of(edit, current),
+        [
+            (3, "models[m1].open_weights", "must be true or false"),
+            (3, "models[m1].tags", "must be a list"),
+        ],
+    )
 
 
 def test_a_license_is_judged_against_a_rule_whose_effect_is_good_and_title_bad(
-        pack: RuleTable) -> None:
+    pack: RuleTable,
+) -> None:
     text = doc("""
         version: 1
         customers:
@@ -618,11 +884,15 @@ def test_a_license_is_judged_against_a_rule_whose_effect_is_good_and_title_bad(
         licenses:
           - {id: L1, customer: acme, rules: [r-deny, r-typo]}
         """)
-    assert_errors(errors_of(text, pack), [
-        (5, "rules[r-deny].title", "must be text"),
-        (6, "rules[r-typo].effect", "unknown effect 'licence_required'"),
-        # r-typo's effect is unknown, so only r-deny is judged
-        (8, "licenses[L1].rules[0]", "rule 'r-deny' is 'deny'")])
+    assert_errors(
+        errors_of(text, pack),
+        [
+            (5, "rules[r-deny].title", "must be text"),
+            (6, "rules[r-typo].effect", "unknown effect 'licence_required'"),
+            # r-typo's effect is unknown, so only r-deny is judged
+            (8, "licenses[L1].rules[0]", "rule 'r-deny' is 'deny'"),
+        ],
+    )
 
 
 def test_an_ownership_cycle_is_reported_while_a_name_is_missing(pack: RuleTable) -> None:
@@ -644,10 +914,14 @@ def test_a_discarded_duplicate_hides_nothing_of_the_first_entry(pack: RuleTable)
           - {id: r1, effect: deny, title: T, places: {in: [XX]}}
           - {id: r1, effect: deny, title: T, places: {in: DE}}
         """)
-    assert_errors(errors_of(text, pack), [
-        (3, "rules[r1].places.in[0]", "unknown place 'XX'"),
-        (4, "rules[r1].places.in", "must be a list"),
-        (4, "rules[r1].id", "duplicate id 'r1' (first used on line 3)")])
+    assert_errors(
+        errors_of(text, pack),
+        [
+            (3, "rules[r1].places.in[0]", "unknown place 'XX'"),
+            (4, "rules[r1].places.in", "must be a list"),
+            (4, "rules[r1].id", "duplicate id 'r1' (first used on line 3)"),
+        ],
+    )
 
 
 def test_read_errors_and_empty_files() -> None:
@@ -840,15 +1114,18 @@ def test_csv_bad_rows_are_reported_with_their_csv_line(pack: RuleTable) -> None:
         errors = exc.errors
     else:
         pytest.fail("bad CSV accepted")
-    assert_errors(errors, [
-        (5, "rules[r2].effect", "unknown effect 'forbid'"),
-        (6, "rules[r3].unverified", "must be true or false, not 'maybe'"),
-        (6, "rules[r3].places.in[0]", "unknown place 'Narnia'"),
-        (7, "rules[r1].effective_to", "not a real date"),
-        # The row is also a second r1: reported although its date is bad too.
-        (7, "rules[r1].id", "duplicate id 'r1' (first used on line 2)"),
-        (8, "rules[r4]", "row has 7 cells but the header has 6 columns"),
-    ])
+    assert_errors(
+        errors,
+        [
+            (5, "rules[r2].effect", "unknown effect 'forbid'"),
+            (6, "rules[r3].unverified", "must be true or false, not 'maybe'"),
+            (6, "rules[r3].places.in[0]", "unknown place 'Narnia'"),
+            (7, "rules[r1].effective_to", "not a real date"),
+            # The row is also a second r1: reported although its date is bad too.
+            (7, "rules[r1].id", "duplicate id 'r1' (first used on line 2)"),
+            (8, "rules[r4]", "row has 7 cells but the header has 6 columns"),
+        ],
+    )
 
 
 def test_csv_bad_header() -> None:
@@ -866,8 +1143,8 @@ def test_csv_duplicate_id_names_the_first_line() -> None:
     with pytest.raises(InvalidFile) as exc:
         parse_csv("id,effect,title\nr,deny,T\nr,allow,T\n", "r.csv")
     assert [str(e) for e in exc.value.errors] == [
-        "r.csv:3: rules[r].id: duplicate id 'r' (first used on line 2); give each entry its "
-        "own id"]
+        "r.csv:3: rules[r].id: duplicate id 'r' (first used on line 2); give each entry its own id"
+    ]
 
 
 def test_csv_is_not_a_customers_file(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,17 +18,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import storage.rules
-from bot.errors import InvalidFile
-from bot.ruletable import KINDS, RuleTable
+from bot.domain.errors import InvalidFile
+from bot.domain.rules.files import merge, read_file
+from bot.domain.rules.table import KINDS, RuleTable
 from storage.db import session_scope
-from storage.files import merge, read_file
 from storage.models import Revision  # also registers every table on SQLModel.metadata
 from storage.rules import DEFAULT_PACK, get_revision, import_file, load_table
 from tests.storage.test_files import BAD_FILES, doc, licensed
 
 pytestmark = pytest.mark.storage
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
-CLEARANCE = "/work/venv/bin/clearance"
+CLEARANCE = (sys.executable, "-m", "bot")
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:
@@ -48,12 +49,19 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def do_import(engine: Engine, path: Path, *, replace: bool = False,
-              allowed: tuple[str, ...] = KINDS, author: str = "alice") -> Revision:
+def do_import(
+    engine: Engine,
+    path: Path,
+    *,
+    replace: bool = False,
+    allowed: tuple[str, ...] = KINDS,
+    author: str = "alice",
+) -> Revision:
     """Import the way the CLI does: one session, committed only when the import succeeds."""
     with session_scope(engine) as session:
-        rev = import_file(session=session, path=path, replace=replace, author=author, now=NOW,
-                          allowed=allowed)
+        rev = import_file(
+            session=session, path=path, replace=replace, author=author, now=NOW, allowed=allowed
+        )
         session.commit()
     return rev
 
@@ -66,13 +74,19 @@ def pack_table() -> RuleTable:
 
 BAD_IMPORTS: list[tuple[str, str, bool]] = [
     *((name, doc(text), False) for name, text, _ in BAD_FILES),
-    ("bad file with --replace", doc("""
+    (
+        "bad file with --replace",
+        doc("""
         version: 1
         rules:
           - {id: a, effect: deny, title: T, places: {in: [XX]}}
-        """), True),
+        """),
+        True,
+    ),
     # Many good entries before the bad one: none of them may be written.
-    ("good entries then one bad", doc("""
+    (
+        "good entries then one bad",
+        doc("""
         version: 1
         vendors:
           - {id: newco, name: NewCo, hq: US}
@@ -84,14 +98,20 @@ BAD_IMPORTS: list[tuple[str, str, bool]] = [
           - {id: ofac-cuba-place, effect: deny, title: Changed title, places: {in: [CU]}}
           - {id: new-rule, effect: allow, title: T, models: {ids: [new-model]}}
           - {id: broken, effect: allow, title: T, places: {in: [Atlantis]}}
-        """), False),
+        """),
+        False,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "replace"), [(t, r) for _, t, r in BAD_IMPORTS],
-                         ids=[name for name, _, _ in BAD_IMPORTS])
-def test_failed_import_changes_nothing(engine: Engine, tmp_path: Path, text: str,
-                                       replace: bool) -> None:
+@pytest.mark.parametrize(
+    ("text", "replace"),
+    [(t, r) for _, t, r in BAD_IMPORTS],
+    ids=[name for name, _, _ in BAD_IMPORTS],
+)
+def test_failed_import_changes_nothing(
+    engine: Engine, tmp_path: Path, text: str, replace: bool
+) -> None:
     before = snapshot(engine)
     assert len(before["revision"]) == 1
     path = write(tmp_path, "bad.yaml", text)
@@ -111,8 +131,9 @@ def test_failed_csv_import_changes_nothing(engine: Engine, tmp_path: Path) -> No
     assert snapshot(engine) == before
 
 
-def test_a_crash_while_writing_rolls_everything_back(engine: Engine, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_while_writing_rolls_everything_back(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     original = storage.rules.write_revision
 
     def write_then_crash(**kwargs: Any) -> Revision:
@@ -212,11 +233,18 @@ def test_replace_makes_the_file_the_whole_table(engine: Engine, tmp_path: Path) 
 def test_every_earlier_revision_can_be_rebuilt(engine: Engine, tmp_path: Path) -> None:
     do_import(engine, write(tmp_path, "good.yaml", GOOD))
     do_import(engine, write(tmp_path, "all.yaml", REPLACEMENT), replace=True)
-    do_import(engine, write(tmp_path, "more.yaml", doc("""
+    do_import(
+        engine,
+        write(
+            tmp_path,
+            "more.yaml",
+            doc("""
         version: 1
         rules:
           - {id: only-rule, effect: deny, title: Now deny, places: {in: [group:g]}}
-        """)))
+        """),
+        ),
+    )
     with session_scope(engine) as session:
         tables = {n: load_table(session=session, revision=n) for n in (1, 2, 3, 4)}
         newest = load_table(session=session)
@@ -230,7 +258,8 @@ def test_every_earlier_revision_can_be_rebuilt(engine: Engine, tmp_path: Path) -
 
 
 def test_importing_the_same_file_again_is_a_revision_with_no_changes(
-        engine: Engine, tmp_path: Path) -> None:
+    engine: Engine, tmp_path: Path
+) -> None:
     path = write(tmp_path, "good.yaml", GOOD)
     do_import(engine, path)
     rev = do_import(engine, path)
@@ -246,8 +275,9 @@ def test_customers_import_refuses_other_sections(engine: Engine, tmp_path: Path)
     assert [(e.line, e.field) for e in exc.value.errors] == [(4, "rules")]
     assert "use `clearance rules import`" in exc.value.errors[0].message
     assert snapshot(engine) == before
-    customers_only = write(tmp_path, "c.yaml",
-                           "version: 1\ncustomers:\n  - {id: c, name: C, hq: DE}\n")
+    customers_only = write(
+        tmp_path, "c.yaml", "version: 1\ncustomers:\n  - {id: c, name: C, hq: DE}\n"
+    )
     with pytest.raises(ValueError, match="replace is only for whole rule tables"):
         do_import(engine, customers_only, allowed=("customers",), replace=True)
     assert snapshot(engine) == before
@@ -261,11 +291,13 @@ LICENSE_FILE = licensed("""
     """)
 
 
-def test_a_rule_edit_that_would_orphan_a_license_is_refused(engine: Engine,
-                                                            tmp_path: Path) -> None:
+def test_a_rule_edit_that_would_orphan_a_license_is_refused(engine: Engine, tmp_path: Path) -> None:
     do_import(engine, write(tmp_path, "lic.yaml", LICENSE_FILE))
     before = snapshot(engine)
-    edit = write(tmp_path, "edit.yaml", doc("""
+    edit = write(
+        tmp_path,
+        "edit.yaml",
+        doc("""
         version: 1
         rules:
           - {id: unrelated, effect: deny, title: T, places: {in: [CU]}}
@@ -273,7 +305,8 @@ def test_a_rule_edit_that_would_orphan_a_license_is_refused(engine: Engine,
             effect: deny
             title: T
             places: {in: [BR]}
-        """))
+        """),
+    )
     with pytest.raises(InvalidFile) as exc:
         do_import(engine, edit)
     assert [(e.line, e.field) for e in exc.value.errors] == [(4, "licenses[lic].rules[0]")]
@@ -289,8 +322,13 @@ ERROR_LINE = re.compile(r"^(?P<file>.+):(?P<line>\d+): (?P<field>\S+): (?P<messa
 
 
 def cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLEARANCE, "--db", db_url, "--author", "carol", *args],
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [*CLEARANCE, "--db", db_url, "--author", "carol", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 MULTI = doc("""
@@ -305,10 +343,12 @@ MULTI = doc("""
     """)
 
 
-@pytest.mark.parametrize("action", [("rules", "validate"), ("rules", "import"),
-                                    ("rules", "import", "--replace")])
-def test_cli_lists_every_error_and_changes_nothing(engine: Engine, db_url: str,
-                                                   tmp_path: Path, action: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "action", [("rules", "validate"), ("rules", "import"), ("rules", "import", "--replace")]
+)
+def test_cli_lists_every_error_and_changes_nothing(
+    engine: Engine, db_url: str, tmp_path: Path, action: tuple[str, ...]
+) -> None:
     path = write(tmp_path, "multi.yaml", MULTI)
     before = snapshot(engine)
     proc = cli(db_url, *action, str(path))
@@ -344,8 +384,7 @@ def test_cli_customers_import_refuses_rules(engine: Engine, db_url: str, tmp_pat
     assert snapshot(engine) == before
 
 
-def test_cli_validate_then_import_a_good_file(engine: Engine, db_url: str,
-                                              tmp_path: Path) -> None:
+def test_cli_validate_then_import_a_good_file(engine: Engine, db_url: str, tmp_path: Path) -> None:
     path = write(tmp_path, "good.yaml", GOOD)
     before = snapshot(engine)
     proc = cli(db_url, "rules", "validate", str(path))
@@ -354,8 +393,9 @@ def test_cli_validate_then_import_a_good_file(engine: Engine, db_url: str,
     assert snapshot(engine) == before
     proc = cli(db_url, "rules", "import", str(path))
     assert (proc.returncode, proc.stderr) == (0, "")
-    assert proc.stdout == ("Revision 2: import good.yaml (customers: 1 added; "
-                           "rules: 1 added, 1 changed)\n")
+    assert proc.stdout == (
+        "Revision 2: import good.yaml (customers: 1 added; rules: 1 added, 1 changed)\n"
+    )
     with session_scope(engine) as session:
         rev = get_revision(session=session, number=2)
         assert rev is not None and rev.author == "carol"
@@ -363,8 +403,9 @@ def test_cli_validate_then_import_a_good_file(engine: Engine, db_url: str,
 
 
 def test_cli_replace(engine: Engine, db_url: str, tmp_path: Path) -> None:
-    proc = cli(db_url, "rules", "import", "--replace", str(write(tmp_path, "all.yaml",
-                                                                  REPLACEMENT)))
+    proc = cli(
+        db_url, "rules", "import", "--replace", str(write(tmp_path, "all.yaml", REPLACEMENT))
+    )
     assert proc.returncode == 0, proc.stderr
     with session_scope(engine) as session:
         table = load_table(session=session)

@@ -11,10 +11,20 @@ from hypothesis import strategies as st
 from storage.db import dump_json
 
 # Any text, lone surrogates included (a YAML "\\ud83d" escape gives one), any integer.
-scalars = st.none() | st.booleans() | st.integers() | st.text() | \
-    st.floats(allow_nan=False, allow_infinity=False)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 @given(values)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.errors import QuestionError
-from bot.service import KnowledgeCache, answer_question
+from bot.domain.errors import QuestionError
+from bot.domain.rules.files import parse_text
+from bot.services.asking import KnowledgeCache, answer_question
 from storage.db import session_scope
-from storage.files import parse_text
 from storage.rules import import_parsed
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
@@ -56,8 +56,13 @@ def _outcome(cache: KnowledgeCache, question: str) -> object:
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_on_demand_customers_answer_like_loaded_ones(engine: Engine, question: str) -> None:
     with session_scope(engine) as session:
-        import_parsed(session=session, parsed=parse_text(CUSTOMERS, "c.yaml"), replace=False,
-                      author="test", now=NOW)
+        import_parsed(
+            session=session,
+            parsed=parse_text(CUSTOMERS, "c.yaml"),
+            replace=False,
+            author="test",
+            now=NOW,
+        )
         session.commit()
     loaded, lazy = KnowledgeCache(engine), KnowledgeCache(engine, lazy_customers=True)
     assert _outcome(lazy, question) == _outcome(loaded, question)
@@ -65,12 +70,18 @@ def test_on_demand_customers_answer_like_loaded_ones(engine: Engine, question: s
 
 def test_on_demand_lookup_fetches_only_what_it_needs(engine: Engine) -> None:
     with session_scope(engine) as session:
-        import_parsed(session=session, parsed=parse_text(CUSTOMERS, "c.yaml"), replace=False,
-                      author="test", now=NOW)
+        import_parsed(
+            session=session,
+            parsed=parse_text(CUSTOMERS, "c.yaml"),
+            replace=False,
+            author="test",
+            now=NOW,
+        )
         session.commit()
     cache = KnowledgeCache(engine, lazy_customers=True)
-    answer = answer_question(cache, "can Nimbus Pte Ltd in Singapore use Claude Sonnet 4.5",
-                             now=NOW)
+    answer = answer_question(
+        cache, "can Nimbus Pte Ltd in Singapore use Claude Sonnet 4.5", now=NOW
+    )
     assert answer.verdict == "denied"  # 30% via Mid (controlled from CN) + 25% HK = 55%
     fetched = set(dict(cache.get().table.customers))
     assert fetched == {"nimbus", "mid", "hk-holder", "dragon"}

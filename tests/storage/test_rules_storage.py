@@ -13,11 +13,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, select
 
-from bot.generation import SharedGeneration
-from bot.ruletable import RuleTable
-from bot.service import KnowledgeCache, ask, initialize
+from bot.domain.rules.files import merge, read_file
+from bot.domain.rules.table import RuleTable
+from bot.services.asking import KnowledgeCache, ask, initialize
+from bot.services.change_counter import SharedGeneration
 from storage.db import session_scope
-from storage.files import merge, read_file
 from storage.models import Decision, RuleRow
 from storage.rules import DEFAULT_PACK, current_revision, load_table, write_revision
 
@@ -45,12 +45,15 @@ def test_every_change_is_a_revision_and_old_revisions_can_be_rebuilt(engine: Eng
         rule = new.rules["open-weights-allow"]
         new.rules[rule.id] = replace(rule, title="Changed title")
         del new.rules["anthropic-va-review"]
-        rev = write_revision(session=session, old=old, new=new, author="alice", now=NOW,
-                             summary="tidy up")
+        rev = write_revision(
+            session=session, old=old, new=new, author="alice", now=NOW, summary="tidy up"
+        )
         session.commit()
     assert rev.number == 2 and rev.author == "alice"
     assert {(c["id"], c["op"]) for c in rev.changes} == {
-        ("open-weights-allow", "changed"), ("anthropic-va-review", "removed")}
+        ("open-weights-allow", "changed"),
+        ("anthropic-va-review", "removed"),
+    }
     assert rev.summary == "tidy up (rules: 1 changed, 1 removed)"
     with session_scope(engine) as session:
         assert load_table(session=session, revision=1).to_dict() == old.to_dict()
@@ -67,8 +70,13 @@ def test_decisions_are_written_and_append_only(engine: Engine) -> None:
     with session_scope(engine) as session:
         row = session.get(Decision, answer.decision_id)
         assert row is not None
-        assert (row.actor, row.verdict, row.revision, row.country, row.model) == \
-            ("U123", answer.verdict, 1, "BR", "gpt-4o")
+        assert (row.actor, row.verdict, row.revision, row.country, row.model) == (
+            "U123",
+            answer.verdict,
+            1,
+            "BR",
+            "gpt-4o",
+        )
         assert row.rule_ids == answer.rule_ids()
     for statement in ("UPDATE decision SET verdict = 'denied'", "DELETE FROM decision"):
         with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
@@ -96,8 +104,9 @@ def _new_revision(engine: Engine, drop: str) -> None:
 
 
 @pytest.mark.parametrize("shared", [True, False])
-def test_a_change_in_one_worker_reaches_the_others_within_their_ttl(engine: Engine,
-                                                                    shared: bool) -> None:
+def test_a_change_in_one_worker_reaches_the_others_within_their_ttl(
+    engine: Engine, shared: bool
+) -> None:
     # Two workers' caches, each looking up the revision at most once a minute.
     generation = SharedGeneration() if shared else None
     here = KnowledgeCache(engine, ttl_s=60.0, shared=generation)
@@ -140,11 +149,19 @@ def test_migration_0004_fills_name_keys_of_existing_customers(db_url: str) -> No
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0003")
-        conn.execute(text("INSERT INTO revision (number, author, created_at, summary, changes) "
-                          "VALUES (1, 'old', '2026-01-01', 'old', '[]')"))
-        conn.execute(text("INSERT INTO customer (key, rev_from, body) VALUES ('acme', 1, "
-                          "'{\"id\": \"acme\", \"name\": \"ACME, GmbH.\", \"hq\": \"DE\", "
-                          "\"aliases\": [\"Acme\"]}')"))
+        conn.execute(
+            text(
+                "INSERT INTO revision (number, author, created_at, summary, changes) "
+                "VALUES (1, 'old', '2026-01-01', 'old', '[]')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO customer (key, rev_from, body) VALUES ('acme', 1, "
+                '\'{"id": "acme", "name": "ACME, GmbH.", "hq": "DE", '
+                '"aliases": ["Acme"]}\')'
+            )
+        )
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-import bot.service
-from bot.answers import build_knowledge
-from bot.errors import QuestionError
-from bot.service import KnowledgeCache, answer_question
+import bot.services.asking
+from bot.domain.asking.answers import build_knowledge
+from bot.domain.errors import QuestionError
+from bot.domain.rules.files import parse_text
+from bot.services.asking import KnowledgeCache, answer_question
 from bot.settings import Settings
 from storage.db import create_db_engine, session_scope
-from storage.files import parse_text
 from storage.rules import import_parsed, load_table
 from storage.snapshots import FORMAT, RevisionStamp, SnapshotStore, database_key, revision_stamp
 
@@ -57,8 +57,13 @@ QUESTIONS = [
 
 def _import(engine: Engine, yaml_text: str) -> None:
     with session_scope(engine) as session:
-        import_parsed(session=session, parsed=parse_text(yaml_text, "c.yaml"), replace=False,
-                      author="test", now=NOW)
+        import_parsed(
+            session=session,
+            parsed=parse_text(yaml_text, "c.yaml"),
+            replace=False,
+            author="test",
+            now=NOW,
+        )
         session.commit()
 
 
@@ -96,12 +101,13 @@ class Builds:
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
     counter = Builds(load_table)
-    monkeypatch.setattr(bot.service, "load_table", counter)
+    monkeypatch.setattr(bot.services.asking, "load_table", counter)
     return counter
 
 
 def test_a_second_process_loads_the_snapshot_instead_of_the_rules(
-        engine: Engine, tmp_path: Path, builds: Builds, caplog: pytest.LogCaptureFixture) -> None:
+    engine: Engine, tmp_path: Path, builds: Builds, caplog: pytest.LogCaptureFixture
+) -> None:
     _import(engine, CUSTOMERS)
     store = _store(engine, tmp_path)
     first = _outcome(_cache(engine, store), NIMBUS)
@@ -112,13 +118,13 @@ def test_a_second_process_loads_the_snapshot_instead_of_the_rules(
     assert builds.count == 1  # no rule body was read
     assert "knowledge snapshot loaded" in caplog.text
     # Customers are not in the snapshot: this process fetched its own from the database.
-    assert set(dict(second_cache.get().table.customers)) == {"nimbus", "mid", "hk-holder",
-                                                              "dragon"}
+    assert set(dict(second_cache.get().table.customers)) == {"nimbus", "mid", "hk-holder", "dragon"}
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_a_snapshot_never_changes_an_answer(engine: Engine, tmp_path: Path, builds: Builds,
-                                            question: str) -> None:
+def test_a_snapshot_never_changes_an_answer(
+    engine: Engine, tmp_path: Path, builds: Builds, question: str
+) -> None:
     _import(engine, CUSTOMERS)
     store = _store(engine, tmp_path)
     _cache(engine, store).get()  # builds and saves
@@ -132,8 +138,9 @@ def test_a_snapshot_never_changes_an_answer(engine: Engine, tmp_path: Path, buil
     assert builds.count == 3  # saver, built_now, in_memory: `loaded` used the snapshot
 
 
-def test_a_new_revision_is_built_and_saved_again(engine: Engine, tmp_path: Path,
-                                                 builds: Builds) -> None:
+def test_a_new_revision_is_built_and_saved_again(
+    engine: Engine, tmp_path: Path, builds: Builds
+) -> None:
     store = _store(engine, tmp_path)
     before = _outcome(_cache(engine, store), NIMBUS)
     assert isinstance(before, dict) and before["revision"] == 1
@@ -156,8 +163,9 @@ def test_a_long_running_cache_follows_new_revisions(engine: Engine, tmp_path: Pa
     assert cache.get().revision == 2
 
 
-def test_a_rewritten_revision_does_not_match(engine: Engine, tmp_path: Path,
-                                             builds: Builds) -> None:
+def test_a_rewritten_revision_does_not_match(
+    engine: Engine, tmp_path: Path, builds: Builds
+) -> None:
     store = _store(engine, tmp_path)
     _cache(engine, store).get()
     with engine.connect() as conn:
@@ -177,10 +185,10 @@ def _damage(path: Path, how: str) -> None:
     magic, header_line, payload = data.split(b"\n", 2)
     header = json.loads(header_line)
     if how == "truncated":
-        path.write_bytes(data[:len(data) // 2])
+        path.write_bytes(data[: len(data) // 2])
     elif how == "flipped bit":  # still a valid pickle: only the checksum tells
         i = data.index(b"Anthropic", len(magic) + len(header_line)) + 3
-        path.write_bytes(data[:i] + bytes([data[i] ^ 0x20]) + data[i + 1:])
+        path.write_bytes(data[:i] + bytes([data[i] ^ 0x20]) + data[i + 1 :])
     elif how == "garbage":
         path.write_bytes(b"\x80\x04not a snapshot at all")
     elif how == "empty":
@@ -198,10 +206,12 @@ def _damage(path: Path, how: str) -> None:
         raise AssertionError(how)
 
 
-@pytest.mark.parametrize("how", ["truncated", "flipped bit", "garbage", "empty", "not a pickle",
-                                 "other code"])
-def test_a_bad_snapshot_is_ignored_and_rebuilt(engine: Engine, tmp_path: Path, builds: Builds,
-                                               how: str) -> None:
+@pytest.mark.parametrize(
+    "how", ["truncated", "flipped bit", "garbage", "empty", "not a pickle", "other code"]
+)
+def test_a_bad_snapshot_is_ignored_and_rebuilt(
+    engine: Engine, tmp_path: Path, builds: Builds, how: str
+) -> None:
     _import(engine, CUSTOMERS)
     store = _store(engine, tmp_path)
     expected = _outcome(_cache(engine, store), NIMBUS)
@@ -212,14 +222,15 @@ def test_a_bad_snapshot_is_ignored_and_rebuilt(engine: Engine, tmp_path: Path, b
     assert builds.count == 2
 
 
-def test_knowledge_that_cannot_be_saved_still_answers(engine: Engine, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_knowledge_that_cannot_be_saved_still_answers(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def with_a_lock(*args: Any, **kwargs: Any) -> Any:
         kb: Any = build_knowledge(*args, **kwargs)
         kb.lock = threading.Lock()  # say, a future engine with something unpicklable
         return kb
 
-    monkeypatch.setattr(bot.service, "build_knowledge", with_a_lock)
+    monkeypatch.setattr(bot.services.asking, "build_knowledge", with_a_lock)
     store = _store(engine, tmp_path)
     store.directory.mkdir()
     expected = _outcome(_cache(engine, None), NIMBUS)
@@ -253,8 +264,7 @@ def test_the_file_name_holds_no_password(tmp_path: Path) -> None:
     assert SnapshotStore.for_engine(a, None) is None
 
 
-def test_no_snapshot_for_a_database_without_revisions(empty_engine: Engine,
-                                                      tmp_path: Path) -> None:
+def test_no_snapshot_for_a_database_without_revisions(empty_engine: Engine, tmp_path: Path) -> None:
     store = _store(empty_engine, tmp_path)
     assert _cache(empty_engine, store).get().revision == 0
     assert not store.path.exists()
@@ -266,8 +276,9 @@ def test_snapshots_need_customers_fetched_on_demand(engine: Engine, tmp_path: Pa
         KnowledgeCache(engine, snapshots=_store(engine, tmp_path))
 
 
-def test_old_snapshots_of_other_databases_are_pruned(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_old_snapshots_of_other_databases_are_pruned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
     import storage.snapshots
@@ -280,7 +291,7 @@ def test_old_snapshots_of_other_databases_are_pruned(tmp_path: Path,
         os.utime(cache / name, (1_000_000 + i, 1_000_000 + i))
     engine = create_db_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     try:
-        bot.service.initialize(engine, seed_sources=False)
+        bot.services.asking.initialize(engine, seed_sources=False)
         store = _store(engine, tmp_path)
         _cache(engine, store).get()
     finally:

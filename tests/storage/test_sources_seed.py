@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
-from bot.service import add_default_sources
+from bot.services.asking import add_default_sources
 from storage.db import session_scope
 from storage.policies import list_sources
 
@@ -20,7 +20,8 @@ def test_shipped_sources_are_added_once_with_their_groups(engine: Engine) -> Non
         sources = {s.name: s for s in list_sources(session=session)}
     assert sources["Federal Register - BIS"].url.startswith(
         "https://www.federalregister.gov/api/v1/documents.json?conditions[agencies][]="
-        "industry-and-security-bureau")
+        "industry-and-security-bureau"
+    )
     assert "foreign-assets-control-office" in sources["Federal Register - OFAC"].url
     assert sources["Anthropic supported regions"].country_list_group == "g-anthropic-supported"
     assert sources["OpenAI supported countries"].country_list_group == "g-openai-supported"

@@ -1,0 +1,307 @@
+"""Answers: a parsed question plus the rule table gives a cited, explainable verdict.
+
+`Knowledge` is everything a decision needs at one revision, built once and reused. `answer()` is
+pure: the caller passes today's date and the decision id, and writes the audit record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from bot.domain.asking.catalog import ModelCatalog, build_model_catalog
+from bot.domain.asking.customer_names import CustomerFinder, CustomerIndex
+from bot.domain.asking.places import PlaceCatalog, build_place_catalog
+from bot.domain.asking.questions import Question
+from bot.domain.errors import Candidate, QuestionError
+from bot.domain.rules.evaluator import Engine, Evaluation, Match, Subject
+from bot.domain.rules.table import Customer, Rule, RuleTable
+
+
+@dataclass
+class Knowledge:
+    """The rule table at one revision with its indexes: places, models, customers, rules."""
+
+    table: RuleTable
+    places: PlaceCatalog
+    models: ModelCatalog
+    customers: CustomerFinder
+    engine: Engine
+    # Rule id -> its cited form: an answer at 10,000 rules lists ~40 matches, each cited.
+    _citations: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def revision(self) -> int:
+        """Return the rule-table revision this knowledge reflects."""
+        return self.table.revision
+
+    def reason(self, match: Match) -> dict[str, Any]:
+        """Return a match as answers list it: the rule's citation, its license and detail."""
+        cited = self._citations.get(match.rule.id)
+        if cited is None:
+            cited = self._citations[match.rule.id] = rule_citation(match.rule)
+        data = dict(cited)  # each answer owns its dicts: callers may add to them
+        if match.license is not None:
+            lic = match.license
+            data["license"] = {
+                "id": lic.id,
+                "reference": lic.reference,
+                "valid_from": lic.valid_from.isoformat() if lic.valid_from else None,
+                "valid_to": lic.valid_to.isoformat() if lic.valid_to else None,
+            }
+        if match.detail:
+            data["detail"] = match.detail
+        return data
+
+
+def referenced_subdivisions(table: RuleTable) -> set[str]:
+    """Return the subdivision codes (with a '-') that groups, rules or customers name."""
+    refs: set[str] = set()
+    for g in table.groups.values():
+        refs.update(g.members)
+    for r in table.rules.values():
+        for spec in (
+            r.places,
+            r.customer and r.customer.controlled_from and r.customer.controlled_from.places,
+        ):
+            if spec:
+                refs.update(spec.in_ or ())
+                refs.update(spec.not_in)
+        if r.customer:
+            refs.update(r.customer.hq_in or ())
+            refs.update(r.customer.hq_not_in)
+    for c in table.customers.values():
+        refs.add(c.hq)
+        refs.update(u.country for u in c.uses)
+    return {x.upper() for x in refs if "-" in x and not x.startswith("group:")}
+
+
+def build_knowledge(table: RuleTable, *, customers: CustomerFinder | None = None) -> Knowledge:
+    """Index a rule table for answering (customers found in memory unless a finder is given)."""
+    places = build_place_catalog(referenced_subdivisions(table))
+    models = build_model_catalog(table.models.values(), table.vendors.values())
+    return Knowledge(
+        table, places, models, customers or CustomerIndex(table.customers), Engine(table, places)
+    )
+
+
+def rule_citation(rule: Rule) -> dict[str, Any]:
+    """Return the cited form of a rule, as answers and exports show it."""
+    return {
+        "rule": rule.id,
+        "effect": rule.effect,
+        "title": rule.title,
+        "citation": rule.citation,
+        "url": rule.url,
+        "explanation": rule.explanation,
+        "effective_from": rule.effective_from.isoformat() if rule.effective_from else None,
+        "effective_to": rule.effective_to.isoformat() if rule.effective_to else None,
+        "unverified": rule.unverified,
+    }
+
+
+@dataclass
+class Answer:
+    """A verdict with the rules that decided it, as `clearance ask --json` prints it."""
+
+    verdict: str
+    question: str
+    customer: dict[str, Any]
+    country: str
+    model: str | None
+    access: str
+    as_of: date
+    reasons: list[dict[str, Any]]
+    revision: int
+    decision_id: str
+    models: list[str] = field(default_factory=list)
+    overridden: list[dict[str, Any]] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reason: str | None = None  # why there is no deciding rule ("no rule covers this")
+
+    def rule_ids(self) -> list[str]:
+        """Return the ids of the deciding rules."""
+        return [r["rule"] for r in self.reasons]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "question": self.question,
+            "customer": self.customer,
+            "country": self.country,
+            "model": self.model,
+            "models": self.models,
+            "access": self.access,
+            "as_of": self.as_of.isoformat(),
+            "reasons": self.reasons,
+            "overridden": self.overridden,
+            "conditions": self.conditions,
+            "assumptions": self.assumptions,
+            "warnings": self.warnings,
+            "revision": self.revision,
+            "decision_id": self.decision_id,
+        }
+
+
+@dataclass(frozen=True)
+class _Who:
+    customer: Customer | None
+    name: str | None
+    hq: str
+    country: str
+    assumptions: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def _resolve_who(q: Question, kb: Knowledge) -> _Who:
+    registered = kb.customers.find(q.customer) if q.customer else None
+    assumptions: list[str] = []
+    warnings: list[str] = []
+    country = q.country
+    if registered is not None:
+        if country is None:
+            country = registered.hq
+            assumptions.append(
+                f"No place of use given: used {registered.name}'s headquarters, "
+                f"{kb.places.label(country)}."
+            )
+        return _Who(registered, registered.name, registered.hq, country, tuple(assumptions), ())
+    if country is None:
+        # Say why "Acme in Kosovo" was read as a name: its place is not one the catalog knows.
+        why = (
+            f" I read '{q.customer}' as the customer's name: '{q.unplaced}' is not a place I know."
+            if q.unplaced and q.customer
+            else ""
+        )
+        raise QuestionError(
+            "missing_country",
+            f"Where will {q.customer or 'the customer'} use the model?{why} "
+            "Add the place, e.g. '... in Germany ...'.",
+        )
+    label = kb.places.label(country)
+    if q.customer:
+        assumptions.append(
+            f"{q.customer} is not a registered customer: assumed headquartered in "
+            f"{label}; its owners and tags are unknown."
+        )
+        similar = kb.customers.similar(q.customer)
+        if similar:
+            names = ", ".join(f"{c.name} ({c.hq})" for c in similar)
+            warnings.append(
+                f"'{q.customer}' is not registered, but these are: {names}. "
+                "Ask with the registered name if you meant one of them."
+            )
+    else:
+        assumptions.append(
+            f"No customer named: assumed a customer headquartered in {label}, "
+            "with unknown owners and tags."
+        )
+    return _Who(None, q.customer, country, country, tuple(assumptions), tuple(warnings))
+
+
+def _customer_json(who: _Who) -> dict[str, Any]:
+    if who.customer is not None:
+        return {
+            "id": who.customer.id,
+            "name": who.customer.name,
+            "registered": True,
+            "hq": who.customer.hq,
+        }
+    return {"id": None, "name": who.name, "registered": False, "hq": who.hq}
+
+
+def _subdivision_warnings(kb: Knowledge, subject: Subject, verdict: str, as_of: date) -> list[str]:
+    place = kb.places.get(subject.country)
+    if place is None or place.kind != "country":
+        return []
+    out = []
+    for sub in sorted(kb.engine.subdivisions_named.get(place.code, ())):
+        other = kb.engine.evaluate(replace(subject, country=sub), as_of).verdict
+        if other != verdict:
+            out.append(f"Different in {kb.places.label(sub)}: {other.replace('_', ' ')}.")
+    return out
+
+
+def _build(
+    q: Question, kb: Knowledge, who: _Who, model: str, as_of: date, decision_id: str
+) -> tuple[Answer, Evaluation]:
+    subject = Subject(who.customer, who.hq, who.country, model, q.access, who.name)
+    ev = kb.engine.evaluate(subject, as_of)
+    reasons = [kb.reason(m) for m in ev.deciding]
+    warnings = list(who.warnings)
+    warnings += _subdivision_warnings(kb, subject, ev.verdict, as_of)
+    warnings += [
+        f"Rule {m.rule.id} rests on facts not verified against a primary source."
+        for m in ev.deciding
+        if m.rule.unverified
+    ]
+    conditions = [
+        f"Only if {p.condition} (else rule {p.rule.id}: {p.rule.title}, "
+        f"{p.rule.effect.replace('_', ' ')})."
+        for p in ev.pending
+    ]
+    answer = Answer(
+        ev.verdict,
+        q.text,
+        _customer_json(who),
+        who.country,
+        model,
+        q.access,
+        as_of,
+        reasons,
+        kb.revision,
+        decision_id,
+        [model],
+        [kb.reason(m) for m in ev.overridden],
+        conditions,
+        list(who.assumptions),
+        warnings,
+        ev.reason,
+    )
+    return answer, ev
+
+
+def answer(q: Question, kb: Knowledge, *, today: date, decision_id: str) -> Answer:
+    """Decide a parsed question against the knowledge; raise `QuestionError` if unanswerable."""
+    who = _resolve_who(q, kb)
+    as_of = q.as_of or today
+    if q.model is not None:
+        return _build(q, kb, who, q.model, as_of, decision_id)[0]
+    # An ambiguous model phrase: answer for all of them only if they all agree.
+    results = [_build(q, kb, who, m, as_of, decision_id) for m in q.model_candidates]
+    verdicts = {a.verdict for a, _ in results}
+    if len(verdicts) != 1:
+        raise QuestionError(
+            "ambiguous_model",
+            f"'{q.model_phrase}' covers several models with different answers. Which one?",
+            tuple(
+                Candidate(a.model or "", f"{kb.models.label(a.model or '')}: {a.verdict}")
+                for a, _ in results
+            ),
+        )
+    first = results[0][0]
+    seen: dict[str, dict[str, Any]] = {}
+    for a, _ in results:
+        for r in a.reasons:
+            seen.setdefault(r["rule"], r)
+    first.models = [a.model or "" for a, _ in results]
+    if len(results) == 1:
+        # A partial name that fits one model: answer for it, and say how the name was read.
+        first.assumptions.append(
+            f"'{q.model_phrase}' was read as {kb.models.label(first.models[0])}."
+        )
+        return first
+    first.model = None
+    first.reasons = list(seen.values())
+    first.conditions = sorted({c for a, _ in results for c in a.conditions})
+    first.warnings = sorted({w for a, _ in results for w in a.warnings})
+    first.assumptions.append(
+        f"'{q.model_phrase}' covers {len(results)} models ({', '.join(first.models)}); "
+        f"all get the same verdict."
+    )
+    return first

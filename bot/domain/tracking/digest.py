@@ -1,0 +1,68 @@
+"""Digests: the changes since a channel's last digest, grouped by source, each listed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """A change as digests and alerts show it."""
+
+    id: int
+    source: str
+    detected_at: datetime
+    summary: str
+    severity: str = "normal"
+    link: str | None = None
+    diff: str = ""
+    reasons: tuple[str, ...] = ()
+    items: tuple[dict[str, Any], ...] = ()
+    flips: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    group: str | None = None  # the linked group of a country-list source
+
+
+@dataclass
+class Section:
+    """The changes of one source."""
+
+    source: str
+    changes: list[ChangeView] = field(default_factory=list)
+
+
+@dataclass
+class Digest:
+    """What a digest message says."""
+
+    since: datetime | None
+    until: datetime
+    sections: list[Section]
+
+    @property
+    def count(self) -> int:
+        """Return the number of changes."""
+        return sum(len(s.changes) for s in self.sections)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def build_digest(changes: list[ChangeView], *, since: datetime | None, now: datetime) -> Digest:
+    """Group changes by source (sources with high-severity changes first, then by name,
+    case-insensitively), oldest change first within a source; a change id given twice is listed
+    once. Naive times are read as UTC, so stored (naive) and fresh (aware) times sort together.
+    """
+    unique = {c.id: c for c in changes}
+    by_source: dict[str, Section] = {}
+    for c in sorted(unique.values(), key=lambda c: (_utc(c.detected_at), c.id)):
+        by_source.setdefault(c.source, Section(c.source)).changes.append(c)
+    sections = sorted(
+        by_source.values(),
+        key=lambda s: (not any(c.severity == "high" for c in s.changes), s.source.lower()),
+    )
+    return Digest(since, now, sections)

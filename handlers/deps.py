@@ -1,0 +1,221 @@
+"""What every listener shares: dependencies, answering a question, admin checks, failures."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import Engine
+
+from bot.domain.errors import BotError, QuestionError
+from bot.services.asking import KnowledgeCache, answer_question, ask
+from bot.services.audit_writer import AuditWriter
+from bot.settings import Settings
+from handlers.render.blocks import (
+    Payload,
+    escape,
+    render_answer,
+    render_failure,
+    render_notice,
+    render_question_error,
+)
+from storage.db import session_scope
+from storage.models import AdminAction
+
+log = logging.getLogger("clearance.handlers")
+ANSWER_BUDGET_S = 2.0  # answer inside the ack when ready within this; Slack allows 3 s in all
+GROUP_CACHE_S = 300.0
+AFTER_ACK_WORKERS = 8
+
+
+@dataclass
+class Deps:
+    """The dependencies listeners need, built once in `bot.app.create_app`."""
+
+    settings: Settings
+    engine: Engine
+    cache: KnowledgeCache
+    clock: Callable[[], datetime]
+    audit: AuditWriter | None = None  # built from the engine when not given
+
+    def __post_init__(self) -> None:
+        if self.audit is None:
+            self.audit = AuditWriter(self.engine)
+
+    _groups: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _after_ack: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            AFTER_ACK_WORKERS, thread_name_prefix="after-ack"
+        )
+    )
+
+    def later(self, work: Callable[[], Any], *, respond: Respond | None = None) -> None:
+        """Run Slack calls and other slow work beside the ack, on a worker thread.
+
+        The app processes each request before responding (no 10 ms ack polling), so a listener
+        acks with what it computed and hands the rest here; the work starts at once and the
+        listener returns without waiting for it. A failure is logged with an error id, which
+        the user gets through `respond` when there is one.
+        """
+
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:
+                payload = failure_payload(exc)
+                if respond is not None:
+                    try:
+                        respond(**payload, response_type="ephemeral", replace_original=False)
+                    except Exception:
+                        log.exception("could not tell the user about the error")
+
+        self._after_ack.submit(run)
+
+    def is_admin(self, user_id: str, client: WebClient) -> bool:
+        """Return whether the user is a listed admin or in a listed admin user group."""
+        if user_id in self.settings.admin_users():
+            return True
+        for group in sorted(self.settings.admin_groups()):
+            if user_id in self._group_members(group, client):
+                return True
+        return False
+
+    def _group_members(self, group: str, client: WebClient) -> frozenset[str]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._groups.get(group)
+            if cached and now - cached[0] < GROUP_CACHE_S:
+                return cached[1]
+        try:
+            users = frozenset(client.usergroups_users_list(usergroup=group).get("users") or ())
+        except SlackApiError:
+            log.exception("could not list members of admin group %s", group)
+            users = frozenset()
+        with self._lock:
+            self._groups[group] = (now, users)
+        return users
+
+    def record_admin_action(
+        self,
+        *,
+        user_id: str,
+        action: str,
+        target: str | None,
+        allowed: bool,
+        revision: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Append an attempted admin action to the admin audit log."""
+        with session_scope(self.engine) as session:
+            session.add(
+                AdminAction(
+                    created_at=self.clock(),
+                    user_id=user_id,
+                    action=action,
+                    target=target,
+                    allowed=allowed,
+                    revision=revision,
+                    reason=reason,
+                )
+            )
+            session.commit()
+
+
+def failure_payload(exc: BaseException) -> Payload:
+    """Log an unexpected error with an id and return the short message for the user."""
+    error_id = uuid.uuid4().hex[:10]
+    log.error("error %s: %s", error_id, exc, exc_info=exc)
+    return render_failure(error_id)
+
+
+def guarded(fn: Callable[[], Payload]) -> Payload:
+    """Run a renderer; turn a user error into its message and a crash into an error id."""
+    try:
+        return fn()
+    except BotError as exc:
+        return render_notice(escape(exc.message))
+    except Exception as exc:
+        return failure_payload(exc)
+
+
+def answer_payload(
+    deps: Deps, text: str, *, actor: str, buttons: bool = True, share: bool = True
+) -> Payload:
+    """Answer a question as a card, or return the parser's message with candidates."""
+    try:
+        answer = ask(deps.engine, deps.cache, text, actor=actor, now=deps.clock(), audit=deps.audit)
+    except QuestionError as exc:
+        return render_question_error(
+            exc.code,
+            exc.message,
+            [c.to_dict() for c in exc.candidates],
+            text,
+            phrase=exc.phrase or _quoted(exc.message),
+        )
+    return render_answer(answer.to_dict(), buttons=buttons, share=share)
+
+
+def _quoted(message: str) -> str | None:
+    """Return the first 'quoted' phrase of a parser message (the part it could not resolve)."""
+    match = re.search(r"(?:^|\s)'([^']+)'(?:[\s.,;:!?]|$)", message)
+    return match.group(1) if match else None
+
+
+def answer_in_ack(
+    deps: Deps,
+    text: str,
+    *,
+    actor: str,
+    on_late: Callable[[Payload], Any],
+    budget: float = ANSWER_BUDGET_S,
+) -> Payload | None:
+    """Answer for the ack: ready unless the audit write is slow, then delivered via on_late.
+
+    Parsing and deciding are pure and fast, so they run here; only the audit write can be slow.
+    The answer is never shown before its decision is committed to the audit log.
+    """
+    now = deps.clock()
+    try:
+        answer = answer_question(deps.cache, text, now=now)
+    except QuestionError as exc:
+        return render_question_error(
+            exc.code,
+            exc.message,
+            [c.to_dict() for c in exc.candidates],
+            text,
+            phrase=exc.phrase or _quoted(exc.message),
+        )
+    except Exception as exc:
+        return failure_payload(exc)
+    payload = render_answer(answer.to_dict())
+    assert deps.audit is not None
+    done = deps.audit.submit(answer, actor=actor, now=now)
+    try:
+        done.result(timeout=budget)
+        return payload
+    except TimeoutError:
+
+        def deliver(f: Any) -> None:
+            try:
+                on_late(payload if f.exception() is None else failure_payload(f.exception()))
+            except Exception:
+                log.exception("could not deliver a late answer")
+
+        # Not on the audit writer's thread, which calls this: posting to Slack there would
+        # hold up every other answer's commit.
+        done.add_done_callback(lambda f: deps.later(lambda: deliver(f)))
+        return None
+    except Exception as exc:
+        return failure_payload(exc)

@@ -1,0 +1,359 @@
+"""Renderers for subcommands, review requests, admin modals and App Home (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from bot.domain.asking.profiles import CustomerProfile
+from bot.domain.rules.table import Rule
+from handlers.render.blocks import (
+    MAX_VIEW_BLOCKS,
+    Block,
+    Payload,
+    button,
+    context,
+    cut,
+    escape,
+    fit,
+    header,
+    list_section,
+    message,
+    render_reason,
+    section,
+    verdict_label,
+)
+from storage.models import Decision, ReviewRequest, Revision
+
+MAX_LIST = 20
+MODAL_TITLE = 24
+YAML_BLOCK = "yaml_block"
+REASON_BLOCK = "reason_block"
+
+
+def render_customer(p: CustomerProfile) -> Payload:
+    """Return a customer's profile, ownership chain, control results and usage verdicts."""
+    c = p.customer
+    lines = [f"*{escape(c.name)}* (`{escape(c.id)}`), headquartered in {escape(c.hq)}"]
+    if c.aliases:
+        lines.append("Also known as: " + escape(", ".join(c.aliases)))
+    if c.tags:
+        lines.append("Tags: " + escape(", ".join(c.tags)))
+    blocks: list[Block] = [header(f"Customer: {c.name}"), section("\n".join(lines))]
+    if p.chain:
+        blocks.append(
+            list_section(
+                "Ownership chain",
+                [f"{'  ' * (h.depth - 1)}{h.name} ({h.hq}) holds {h.share:g}%" for h in p.chain],
+                limit=15,
+            )
+        )
+    else:
+        blocks.append(section("*Ownership chain*\nNo owners recorded."))
+    if p.controls:
+        blocks.append(
+            list_section(
+                "Control tests",
+                [
+                    f"{'Yes' if r.controlled else 'No'}: {r.description} (rules {', '.join(r.rule_ids)})"
+                    + (f". {r.path}" if r.path else "")
+                    for r in p.controls
+                ],
+            )
+        )
+    if p.usages:
+        blocks.append(
+            list_section(
+                "Current verdicts for recorded usage",
+                [
+                    f"{verdict_label(u.verdict)}: {u.model} in {u.country} ({u.access})"
+                    + (f" by {', '.join(u.rule_ids)}" if u.rule_ids else "")
+                    for u in p.usages
+                ],
+                limit=15,
+            )
+        )
+    else:
+        blocks.append(section("*Recorded usage*\nNone recorded."))
+    return message(f"Customer {escape(c.name)} ({escape(c.hq)})", blocks)
+
+
+def render_rule_list(rules: Sequence[Rule], *, query: str, revision: int) -> Payload:
+    """Return a search result list of rules."""
+    title = f"Rules matching '{query}'" if query else "Rules"
+    if not rules:
+        return message(
+            f"No rules match '{escape(query)}'.",
+            [
+                section(
+                    f"No rules match '{escape(query)}'. Try a shorter word, "
+                    "or `/clearance rules` for all."
+                )
+            ],
+        )
+    items = [f"`{r.id}` · {r.effect.replace('_', ' ')} · {r.title}" for r in rules]
+    blocks = [
+        header(cut(title, 150)),
+        list_section(f"{len(rules)} found", items, limit=MAX_LIST),
+        context(f"Rule-table revision {revision} · `/clearance rule ID` shows one rule"),
+    ]
+    return message(f"{len(rules)} rules found", blocks)
+
+
+def render_rule(rule: Rule, *, revision: int) -> Payload:
+    """Return one rule with its citation, conditions and explanation."""
+    data = rule.to_dict()
+    conditions = {k: data[k] for k in ("models", "places", "customer", "access") if k in data}
+    blocks: list[Block] = [
+        header(f"Rule {rule.id}"),
+        render_reason({**data, "rule": rule.id}),
+        section(
+            "*Applies when*\n```"
+            + escape(yaml.safe_dump(conditions, sort_keys=False) or "always")
+            + "```"
+        ),
+    ]
+    if rule.explanation:
+        blocks.append(section(f"*Explanation*\n{escape(rule.explanation)}"))
+    blocks.append(context(f"Rule-table revision {revision}"))
+    return message(f"Rule {escape(rule.id)}: {escape(rule.title)}", blocks)
+
+
+def render_revisions(revs: Sequence[Revision]) -> Payload:
+    """Return recent revisions."""
+    items = [
+        f"{r.number} · {r.created_at:%Y-%m-%d %H:%M} UTC · {r.author} · {r.summary}" for r in revs
+    ]
+    return message(
+        "Recent rule-table revisions",
+        [header("Recent revisions"), list_section("Newest first", items, limit=15)],
+    )
+
+
+def render_audit(rows: Sequence[Decision], *, scope: str) -> Payload:
+    """Return recent decisions from the audit log."""
+    if not rows:
+        return message("No decisions found.", [section(f"No decisions found for {escape(scope)}.")])
+    items = [
+        f"{r.created_at:%Y-%m-%d %H:%M} · {r.actor} · {r.verdict} · "
+        f"{r.customer_name or 'unnamed'} / {r.country} / {r.model} · rev {r.revision} · {r.id}"
+        for r in rows
+    ]
+    return message(
+        f"Audit log: {len(rows)} decisions",
+        [header("Audit log"), list_section(scope, items, limit=MAX_LIST)],
+    )
+
+
+def render_review_request(
+    review: ReviewRequest, a: dict[str, Any], *, resolved: bool = False
+) -> Payload:
+    """Return the review-channel message for a review request."""
+    question = escape(a["question"])
+    blocks: list[Block] = [
+        header(f"Review requested: {verdict_label(a['verdict'])}"),
+        section(f"<@{review.requested_by}> asked:\n>{question}"),
+        section(
+            f"*Answer:* {verdict_label(a['verdict'])} for "
+            f"{escape(a['customer'].get('name') or 'an unnamed customer')} in "
+            f"{escape(a['country'])} using {escape(a.get('model') or ', '.join(a['models']))}"
+            f"\n*Rules:* {escape(', '.join(r['rule'] for r in a['reasons']) or 'none')}"
+        ),
+        context(f"Decision `{a['decision_id']}` · revision {a['revision']} · review #{review.id}"),
+    ]
+    if resolved:
+        blocks.append(
+            section(
+                f"*Resolved by <@{review.resolved_by}>:* "
+                f"{escape(review.outcome)}\n{escape(review.note or '')}"
+            )
+        )
+    else:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "review_actions",
+                "elements": [button("Resolve", "resolve_review", str(review.id), style="primary")],
+            }
+        )
+    status = "resolved" if resolved else "requested"
+    return message(f"Review {status}: {question}", blocks)
+
+
+OUTCOMES = {
+    "confirmed": "Answer confirmed",
+    "allowed": "Overridden: allowed",
+    "denied": "Overridden: denied",
+    "more_info": "Needs more information",
+}
+
+
+def resolve_modal(review_id: int) -> dict[str, Any]:
+    """Return the modal an admin uses to resolve a review request."""
+    return {
+        "type": "modal",
+        "callback_id": "resolve_review",
+        "private_metadata": json.dumps({"review": review_id}),
+        "title": {"type": "plain_text", "text": "Resolve review"},
+        "submit": {"type": "plain_text", "text": "Resolve"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "outcome_block",
+                "label": {"type": "plain_text", "text": "Outcome"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "outcome",
+                    "options": [
+                        {"text": {"type": "plain_text", "text": label}, "value": value}
+                        for value, label in OUTCOMES.items()
+                    ],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "note_block",
+                "label": {"type": "plain_text", "text": "Note for the asker"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "note",
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
+        ],
+    }
+
+
+def edit_modal(
+    *, callback_id: str, title: str, yaml_text: str, hint: str, metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """Return an admin modal with a YAML editor and a reason field."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": json.dumps(metadata)[:3000],
+        "title": {"type": "plain_text", "text": cut(title, MODAL_TITLE)},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": YAML_BLOCK,
+                "label": {"type": "plain_text", "text": "YAML, as in a rule-table file"},
+                "hint": {"type": "plain_text", "text": cut(hint, 2000)},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "yaml",
+                    "multiline": True,
+                    "initial_value": yaml_text[:3000],
+                    "max_length": 3000,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": {"type": "plain_text", "text": "Why (goes to the audit channel)"},
+                "element": {"type": "plain_text_input", "action_id": "reason", "max_length": 500},
+            },
+        ],
+    }
+
+
+def retire_modal(rule: Rule) -> dict[str, Any]:
+    """Return the modal that retires a rule (ends it yesterday) with a reason."""
+    return {
+        "type": "modal",
+        "callback_id": "retire_rule",
+        "private_metadata": json.dumps({"rule": rule.id}),
+        "title": {"type": "plain_text", "text": "Retire rule"},
+        "submit": {"type": "plain_text", "text": "Retire"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            section(
+                f"Retire *{escape(rule.id)}* ({escape(rule.title)})? It stops applying "
+                "from today; answers for earlier dates still use it."
+            ),
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": {"type": "plain_text", "text": "Why (goes to the audit channel)"},
+                "element": {"type": "plain_text_input", "action_id": "reason", "max_length": 500},
+            },
+        ],
+    }
+
+
+def render_change(*, user: str, action: str, revision: Revision, reason: str) -> Payload:
+    """Return the audit-channel message for an admin change."""
+    changes = [f"{c['op']} {c['kind'][:-1]} {c['id']}" for c in revision.changes]
+    blocks = [
+        section(
+            f"*Revision {revision.number}* by <@{user}>: {escape(action)}\n*Why:* {escape(reason)}"
+        ),
+        list_section("Changes", changes or ["no changes"], limit=15),
+        context(escape(revision.summary)),
+    ]
+    return message(f"Revision {revision.number} by {user}: {action}", blocks)
+
+
+def render_home(
+    *, revision: int, counts: dict[str, int], recent: Sequence[Decision], open_reviews: int
+) -> dict[str, Any]:
+    """Return the App Home view for one user."""
+    blocks: list[Block] = [
+        header("Clearance"),
+        section(
+            f"Rule table at *revision {revision}* · {counts.get('rules', 0)} rules · "
+            f"{counts.get('customers', 0)} customers · {counts.get('models', 0)} models"
+        ),
+        {
+            "type": "actions",
+            "block_id": "home_actions",
+            "elements": [
+                button("Help", "home_help", "help"),
+                button(f"My review requests ({open_reviews} open)", "home_reviews", "reviews"),
+            ],
+        },
+        {"type": "divider"},
+        section(
+            "*Your last questions*"
+            if recent
+            else "*Your last questions*\nNone yet. Try `/clearance can Acme GmbH in Germany use "
+            "Claude Sonnet 4.5?`"
+        ),
+    ]
+    for d in recent[:10]:
+        blocks.append(
+            section(
+                f"{verdict_label(d.verdict)} · {escape(d.question)}\n"
+                f"_{d.created_at:%Y-%m-%d %H:%M} UTC · revision {d.revision}_"
+            )
+        )
+    return {"type": "home", "blocks": fit(blocks, max_blocks=MAX_VIEW_BLOCKS)}
+
+
+def info_modal(title: str, payload: Payload) -> dict[str, Any]:
+    """Return a read-only modal that shows a message payload."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": cut(title, MODAL_TITLE)},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": fit(payload["blocks"], max_blocks=MAX_VIEW_BLOCKS),
+    }
+
+
+def render_reviews(rows: Sequence[ReviewRequest]) -> Payload:
+    """Return a user's review requests."""
+    if not rows:
+        return message("No review requests.", [section("You have no review requests.")])
+    items = [
+        f"#{r.id} · {r.status} · decision {r.decision_id[:12]}"
+        + (f" · {r.outcome}" if r.outcome else "")
+        for r in rows
+    ]
+    return message("Your review requests", [list_section("Your review requests", items)])

@@ -1,0 +1,301 @@
+"""The engine against an evaluator written from the contract alone (issue #2, section 4).
+
+`naive` below shares no code with `bot.domain.rules.evaluator`: it expands groups, tests places, ownership and
+licences itself, rule by rule. Hypothesis draws wide tables (nested and cyclic groups,
+subdivisions, unknown places, in + not_in, tags, ownership chains with unregistered owners,
+licences with scopes, dates up to 9999-12-31) and asks about every date where something starts
+or ends, so the engine's index, caches and lazy lists are all exercised.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.domain.asking.places import build_place_catalog
+from bot.domain.rules.evaluator import EFFECT_RANK, Engine, Evaluation, Match, Subject
+from bot.domain.rules.table import (
+    ControlSpec,
+    Customer,
+    CustomerSpec,
+    Group,
+    License,
+    ModelInfo,
+    ModelSelector,
+    Owner,
+    PlaceSpec,
+    Rule,
+    RuleTable,
+)
+
+CATALOG = build_place_catalog(["RU-MOW", "US-CA"])
+PLACES = [
+    "DE",
+    "FR",
+    "CN",
+    "UA",
+    "UA-43",
+    "UA-40",
+    "UA-14",
+    "RU",
+    "RU-MOW",
+    "US",
+    "US-CA",
+    "SG",
+    "XX",
+    "FR-75",
+]  # XX: no such country; FR-75: a subdivision no rule names
+REFS = [*PLACES, "group:g1", "group:g2", "group:g3", "group:missing"]
+MODELS = {
+    "m-closed": ModelInfo("m-closed", "Closed", "acme", "acme", open_weights=False),
+    "m-open": ModelInfo("m-open", "Open", "acme", "acme-open", open_weights=True),
+    "z-1": ModelInfo("z-1", "Zeta", "zeta", "zeta", tags=("frontier",)),
+    "lonely": ModelInfo("lonely", "Lonely", "nobody", "nobody"),  # no rule covers it
+}
+ASKED_MODELS = [*MODELS, "not-in-table"]
+DAYS = [date(2025, 1, 1), date(2025, 6, 30), date(2025, 7, 1), date(2026, 1, 1)]
+ASKED_DAYS = sorted(
+    {d + timedelta(days=k) for d in DAYS for k in (-1, 0, 1)}
+    | {date(2000, 1, 1), date(2099, 1, 1), date.max}
+)
+TAGS = ["government", "defense", "edu"]
+
+refs = st.lists(st.sampled_from(REFS), max_size=3, unique=True).map(tuple)
+place_specs = st.builds(PlaceSpec, in_=st.one_of(st.none(), refs), not_in=refs)
+selectors = st.one_of(
+    st.none(),
+    st.builds(ModelSelector, ids=st.lists(st.sampled_from(ASKED_MODELS), max_size=2).map(tuple)),
+    st.builds(ModelSelector, vendors=st.sampled_from([("acme",), ("zeta",), ("ghost",)])),
+    st.builds(ModelSelector, families=st.sampled_from([("acme-open",), ("zeta", "acme")])),
+    st.builds(ModelSelector, tags=st.sampled_from([("frontier",), ("none",)])),
+    st.builds(ModelSelector, open_weights=st.booleans()),
+)
+controls = st.builds(
+    ControlSpec,
+    places=place_specs,
+    threshold=st.sampled_from([0.0, 25.0, 50.0, 60.0, 100.0]),
+    inclusive=st.booleans(),
+)
+customer_specs = st.one_of(
+    st.none(),
+    st.builds(
+        CustomerSpec,
+        hq_in=st.one_of(st.none(), refs),
+        hq_not_in=refs,
+        tags=st.lists(st.sampled_from(TAGS), max_size=2, unique=True).map(tuple),
+        controlled_from=st.one_of(st.none(), controls),
+    ),
+)
+days = st.one_of(st.none(), st.sampled_from([*DAYS, date.max]))
+
+
+@st.composite
+def rule(draw: st.DrawFn, i: int) -> Rule:
+    return Rule(
+        id=f"{draw(st.sampled_from('raz'))}{i}",  # ids that sort in any order against effects
+        effect=draw(st.sampled_from(["allow", "review", "license_required", "deny"])),
+        title="t",
+        models=draw(selectors),
+        places=draw(st.one_of(st.none(), place_specs)),
+        customer=draw(customer_specs),
+        access=draw(st.one_of(st.none(), st.sampled_from([(), ("weights",), ("api", "hosted")]))),
+        effective_from=draw(days),
+        effective_to=draw(days),
+    )
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> RuleTable:
+    rules = [draw(rule(i)) for i in range(draw(st.integers(0, 14)))]
+    groups = {  # g1 and g2 name each other: expansion must stop
+        "g1": Group(
+            "g1", "G1", tuple(draw(st.lists(st.sampled_from([*PLACES, "group:g2"]), max_size=3)))
+        ),
+        "g2": Group(
+            "g2",
+            "G2",
+            tuple(draw(st.lists(st.sampled_from([*PLACES, "group:g1", "group:g3"]), max_size=3))),
+        ),
+        "g3": Group("g3", "G3", tuple(draw(st.lists(st.sampled_from(PLACES), max_size=3)))),
+    }
+    customers: dict[str, Customer] = {}
+    for k in range(draw(st.integers(1, 5))):
+        owners = tuple(
+            Owner(o, draw(st.sampled_from([10.0, 25.0, 50.0, 60.0])))
+            for o in draw(st.lists(st.sampled_from([*customers, "ghost"]), max_size=3, unique=True))
+        )
+        customers[f"c{k}"] = Customer(
+            f"c{k}",
+            f"C{k}",
+            draw(st.sampled_from(PLACES)),
+            tags=tuple(draw(st.lists(st.sampled_from(TAGS), max_size=2, unique=True))),
+            owners=owners,
+        )
+    licensable = [r.id for r in rules if r.effect == "license_required"] or ["none"]
+    licenses = {
+        f"L{j}": License(
+            f"L{j}",
+            draw(st.sampled_from([*customers, "ghost"])),
+            tuple(draw(st.lists(st.sampled_from(licensable), min_size=1, max_size=3, unique=True))),
+            draw(selectors),
+            draw(st.one_of(st.none(), refs)),
+            draw(days),
+            draw(days),
+        )
+        for j in range(draw(st.integers(0, 5)))
+    }
+    return RuleTable(
+        groups=groups,
+        models=dict(MODELS),
+        customers=customers,
+        rules={r.id: r for r in rules},
+        licenses=licenses,
+    )
+
+
+@st.composite
+def subjects(draw: st.DrawFn, table: RuleTable) -> Subject:
+    country = draw(st.sampled_from(PLACES))
+    access = draw(st.sampled_from(["api", "weights", "hosted"]))
+    model = draw(st.sampled_from(ASKED_MODELS))
+    if draw(st.booleans()):
+        customer = table.customers[draw(st.sampled_from(sorted(table.customers)))]
+        return Subject(customer, customer.hq, country, model, access)
+    hq = country if draw(st.booleans()) else draw(st.sampled_from(PLACES))
+    return Subject(None, hq, country, model, access, draw(st.sampled_from([None, "Foo"])))
+
+
+# ------------------------------------------------------------ the contract, read literally
+
+
+def expand(refs: tuple[str, ...], table: RuleTable) -> set[str]:
+    out: set[str] = set()
+    seen: set[str] = set()
+    stack = list(refs)
+    while stack:
+        ref = stack.pop()
+        if ref.startswith("group:"):
+            if ref not in seen:
+                seen.add(ref)
+                group = table.groups.get(ref[len("group:") :])
+                stack.extend(group.members if group else ())
+        else:
+            out.add(ref.upper())
+    return out
+
+
+def inside(
+    spec_in: tuple[str, ...] | None, spec_out: tuple[str, ...], code: str, table: RuleTable
+) -> bool:
+    """A country listed covers its subdivisions; a subdivision covers only itself."""
+    covering = {code} | ({p} if (p := CATALOG.parent_of(code)) else set())
+    if covering & expand(spec_out, table):
+        return False
+    return spec_in is None or bool(covering & expand(spec_in, table))
+
+
+def controlled(table: RuleTable, cid: str, spec: ControlSpec) -> bool:
+    customer = table.customers[cid]
+    if inside(spec.places.in_, spec.places.not_in, customer.hq, table):
+        return True
+    share = sum(
+        o.share
+        for o in customer.owners
+        if o.owner in table.customers and controlled(table, o.owner, spec)
+    )
+    return share >= spec.threshold - 1e-9 if spec.inclusive else share > spec.threshold + 1e-9
+
+
+def naive(table: RuleTable, s: Subject, on: date) -> tuple[Any, ...]:
+    model = table.models.get(s.model)
+    matches: list[tuple[str, str, str | None]] = []
+    pending: list[Rule] = []
+    for r in table.rules.values() if model else ():
+        if (r.models is not None and not r.models.matches(model)) or not r.in_force(on):  # type: ignore[arg-type]
+            continue
+        if r.access is not None and s.access not in r.access:
+            continue
+        if r.places is not None and not inside(r.places.in_, r.places.not_in, s.country, table):
+            continue
+        unknown = False
+        c = r.customer
+        if c is not None:
+            if (c.hq_in is not None or c.hq_not_in) and not inside(
+                c.hq_in, c.hq_not_in, s.hq, table
+            ):
+                continue
+            if c.tags:
+                if s.customer is None:
+                    unknown = True
+                elif not set(c.tags) & set(s.customer.tags):
+                    continue
+            cf = c.controlled_from
+            if cf is not None and not inside(cf.places.in_, cf.places.not_in, s.hq, table):
+                if s.customer is None:
+                    unknown = True
+                elif not controlled(table, s.customer.id, cf):
+                    continue
+        if unknown:
+            pending.append(r)
+            continue
+        lic = None
+        if r.effect == "license_required" and s.customer is not None:
+            lic = next(
+                (
+                    L.id
+                    for L in table.licenses.values()
+                    if L.customer == s.customer.id
+                    and r.id in L.rules
+                    and L.valid_on(on)
+                    and (L.models is None or L.models.matches(model))  # type: ignore[arg-type]
+                    and (L.places is None or inside(L.places, (), s.country, table))
+                ),
+                None,
+            )
+        matches.append((r.id, "allow" if lic else r.effect, lic))
+    matches.sort(key=lambda m: (-EFFECT_RANK[m[1]], m[0]))
+    if not matches:
+        return ("review", (), (), tuple(sorted(p.id for p in pending)))
+    top = EFFECT_RANK[matches[0][1]]
+    stricter = tuple(sorted(p.id for p in pending if EFFECT_RANK[p.effect] > top))
+    verdict = {
+        "allow": "allowed",
+        "review": "review",
+        "license_required": "license_required",
+        "deny": "denied",
+    }[matches[0][1]]
+    return (
+        "conditional" if verdict == "allowed" and stricter else verdict,
+        tuple(m for m in matches if EFFECT_RANK[m[1]] == top),
+        tuple(m for m in matches if EFFECT_RANK[m[1]] != top),
+        stricter,
+    )
+
+
+def _listed(ms: tuple[Match, ...]) -> tuple[tuple[str, str, str | None], ...]:
+    return tuple((m.rule.id, m.effect, m.license.id if m.license else None) for m in ms)
+
+
+def _summary(ev: Evaluation) -> tuple[Any, ...]:
+    return (
+        ev.verdict,
+        _listed(ev.deciding),
+        _listed(ev.overridden),
+        tuple(p.rule.id for p in ev.pending),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_the_engine_decides_as_the_contract_reads(data: st.DataObject) -> None:
+    table = data.draw(tables())
+    engine = Engine(table, CATALOG)
+    for subject in [data.draw(subjects(table)) for _ in range(3)]:
+        for on in ASKED_DAYS:
+            assert _summary(engine.evaluate(subject, on)) == naive(table, subject, on), (
+                subject,
+                on,
+            )

@@ -1,0 +1,43 @@
+"""Builders for tests: rule tables and knowledge from inline YAML."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from datetime import date
+
+from bot.domain.asking.answers import Answer, Knowledge, answer, build_knowledge
+from bot.domain.asking.questions import parse_question
+from bot.domain.rules.files import check_merged, merge, parse_text
+from bot.domain.rules.table import RuleTable
+
+BASE_MODELS = """
+models:
+  - {id: acme-1, name: Acme 1, vendor: acme, family: acme, open_weights: false, aliases: [Acme One]}
+  - {id: acme-open, name: Acme Open, vendor: acme, family: acme-open, open_weights: true}
+  - {id: zeta-2, name: Zeta 2, vendor: zeta, family: zeta, open_weights: false, tags: [frontier]}
+"""
+
+
+def table_from_yaml(text: str, *, with_models: bool = True) -> RuleTable:
+    """Parse and fully validate a version-1 YAML table (models from BASE_MODELS by default)."""
+    body = textwrap.dedent(text)
+    own_models = re.search(r"^models:", body, re.M) is not None
+    doc = "version: 1\n" + (BASE_MODELS if with_models and not own_models else "") + body
+    parsed = parse_text(doc, "test.yaml")
+    table = merge(RuleTable(), parsed, replace=True)
+    from bot.domain.asking.places import build_place_catalog
+
+    check_merged(table, parsed, build_place_catalog())
+    return table
+
+
+def knowledge(text: str) -> Knowledge:
+    """Build knowledge from inline YAML."""
+    return build_knowledge(table_from_yaml(text))
+
+
+def ask(kb: Knowledge, question: str, *, today: date = date(2026, 11, 26)) -> Answer:
+    """Parse and answer a question against knowledge, with a fixed today."""
+    q = parse_question(question, places=kb.places, models=kb.models)
+    return answer(q, kb, today=today, decision_id="test")
