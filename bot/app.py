@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,10 +23,14 @@ from bot.services.audit_writer import AuditWriter
 from bot.services.change_counter import SharedGeneration
 from bot.settings import Settings
 from handlers import register
-from handlers.deps import Deps, failure_payload
+from handlers.deps import Deps
+from handlers.render.blocks import render_failure
 from storage.events import claim_event
 
 log = logging.getLogger("clearance.app")
+VERIFIED = "clearance_verified"
+# What a listener raises on a payload without the fields or values it reads.
+MALFORMED = (KeyError, IndexError, TypeError, ValueError)
 
 
 def create_client(settings: Settings) -> WebClient:
@@ -64,6 +69,17 @@ class AnswerEachEventOnce(Middleware):
         return next()
 
 
+class MarkVerified(Middleware):
+    """Mark a request as verified: Bolt runs its signature check before any `app.use` middleware."""
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        """Set the mark in the request's context and go on."""
+        req.context[VERIFIED] = True
+        return next()
+
+
 def create_app(
     settings: Settings,
     engine: Engine,
@@ -95,16 +111,29 @@ def create_app(
         audit=AuditWriter(engine, synchronous=settings.sqlite_audit_synchronous),
     )
 
+    app.use(MarkVerified())  # first of ours, after Bolt's own signature check
     app.use(AnswerEachEventOnce(engine, clock))
 
     @app.error
-    def handle_errors(error: Exception, body: dict[str, Any], respond: Any) -> None:
-        payload = failure_payload(error)
-        if body.get("response_url"):
+    def handle_errors(
+        error: Exception, body: dict[str, Any], respond: Any, context: dict[str, Any]
+    ) -> BoltResponse | None:
+        error_id = uuid.uuid4().hex[:10]
+        log.error("error %s: %s", error_id, error, exc_info=error)
+        # Only a request whose signature passed may make us post to the URL it names.
+        if context.get(VERIFIED) and body.get("response_url"):
             try:
-                respond(**payload, response_type="ephemeral", replace_original=False)
+                respond(
+                    **render_failure(error_id), response_type="ephemeral", replace_original=False
+                )
             except Exception:
                 log.exception("could not tell the user about error")
+        if isinstance(error, MALFORMED):
+            # A listener could not read a field of a signed payload: the request's fault, not ours.
+            return BoltResponse(
+                status=400, body={"ok": False, "error": "malformed_request", "error_id": error_id}
+            )
+        return None
 
     register(app, deps)
     return app, deps

@@ -1,4 +1,4 @@
-"""`clearance serve`: HTTP mode on waitress, or Socket Mode when SLACK_APP_TOKEN is set."""
+"""`clearance serve`: HTTP mode on gunicorn and uvicorn, or Socket Mode when SLACK_APP_TOKEN is set."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.app import create_app
+from bot.front import SlackFront
+from bot.http_worker import worker_class
 from bot.services.asking import initialize
 from bot.services.change_counter import SharedGeneration
 from bot.settings import Settings
@@ -27,11 +28,28 @@ EVENTS_PATH = "/slack/events"
 BOOT_ATTEMPTS = 5  # 1 + 2 + 4 + 8 s of back-off in all
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+ASGIApp = SlackFront
+T = TypeVar("T")
+
+
+def health_reply(engine: Engine, mode: str) -> tuple[int, dict[str, str], bytes]:
+    """Answer GET /healthz: 200 with the revision, or 503 when the database is unavailable."""
+    try:
+        with session_scope(engine) as session:
+            revision = current_revision(session=session)
+    except Exception:
+        log.exception("health check: database unavailable")
+        return 503, {"content-type": "application/json"}, b'{"ok": false}'
+    data = {"ok": True, "mode": mode, "revision": revision, "worker": os.getpid()}
+    return 200, {"content-type": "application/json"}, json.dumps(data).encode()
 
 
 def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIApp:
-    """Return the WSGI app: Slack requests on /slack/events and GET /healthz."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    """Return the WSGI app of Socket Mode's health server: GET /healthz only.
+
+    Slack requests never come this way in Socket Mode, and without a signing secret nothing
+    here could verify them.
+    """
 
     def reply(start: StartResponse, status: str, data: dict[str, Any]) -> Iterable[bytes]:
         body = json.dumps(data).encode()
@@ -41,27 +59,28 @@ def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIAp
     def wsgi(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/healthz" and method in ("GET", "HEAD"):
-            try:
-                with session_scope(engine) as session:
-                    revision = current_revision(session=session)
-            except Exception:
-                log.exception("health check: database unavailable")
-                return reply(start, "503 Service Unavailable", {"ok": False})
-            return reply(
-                start,
-                "200 OK",
-                {"ok": True, "mode": mode, "revision": revision, "worker": os.getpid()},
-            )
-        if path != EVENTS_PATH:
-            return reply(start, "404 Not Found", {"ok": False, "error": "not_found"})
-        if method != "POST":
-            return reply(start, "405 Method Not Allowed", {"ok": False})
-        if int(environ.get("CONTENT_LENGTH") or 0) > max_body:
-            return reply(start, "413 Payload Too Large", {"ok": False})
-        result: Iterable[bytes] = slack(environ, start)
-        return result
+            status, _headers, body = health_reply(engine, mode)
+            reason = "200 OK" if status == 200 else "503 Service Unavailable"
+            return reply(start, reason, json.loads(body))
+        return reply(start, "404 Not Found", {"ok": False, "error": "not_found"})
 
     return wsgi
+
+
+def build_front(settings: Settings, *, shared: SharedGeneration | None = None) -> SlackFront:
+    """Build one HTTP worker: its app (see `build_worker`) behind the verifying ASGI front."""
+    engine = create_db_engine(settings.database_url)
+    app, _wsgi = build_worker(settings, engine=engine, shared=shared)
+    assert settings.slack_signing_secret is not None  # `require_slack` saw to it
+    return SlackFront(
+        app,
+        health=lambda: health_reply(engine, "http"),
+        secret=settings.slack_signing_secret.get_secret_value(),
+        response_url_base=settings.response_url_base,
+        max_body=settings.max_body_bytes,
+        body_timeout_s=settings.http_body_timeout_s,
+        threads=settings.web_threads,
+    )
 
 
 def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> None:
@@ -74,7 +93,7 @@ def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> Non
     if not socket_mode:
         engine.dispose()  # no connection is inherited by the workers forked from here
         shared = SharedGeneration()  # made before the fork: every worker sees the same one
-        run_http(lambda: build_worker(settings, shared=shared)[1], host, port or 3000, settings)
+        run_http(lambda: build_front(settings, shared=shared), host, port or 3000, settings)
         return
     app, wsgi = build_worker(settings, engine=engine, mode="socket")
     log.info("Clearance serving in socket mode at rule-table revision %s", revision)
@@ -123,11 +142,13 @@ def build_worker(
     return app, wsgi
 
 
-def run_http(load: Callable[[], WSGIApp], host: str, port: int, settings: Settings) -> None:
-    """Serve HTTP with gunicorn: `settings.workers()` processes of `web_threads` threads each.
+def run_http(load: Callable[[], ASGIApp], host: str, port: int, settings: Settings) -> None:
+    """Serve HTTP with gunicorn: `settings.workers()` processes, each an asyncio event loop.
 
     Each process runs `load()` after it starts (no app state crosses a fork). One CPython
     process answers on one core at a time; the processes share the port, so every core answers.
+    The loop reads whole requests under header and body deadlines, so slow or idle clients hold
+    only a socket; `web_threads` threads per process run the verified ones.
     """
     from gunicorn.app.base import BaseApplication
 
@@ -136,7 +157,7 @@ def run_http(load: Callable[[], WSGIApp], host: str, port: int, settings: Settin
         "bind": f"{address}:{port}",
         "workers": settings.workers(),
         "threads": settings.web_threads,
-        "worker_class": "gthread",
+        "worker_class": worker_class(header_timeout_s=settings.http_header_timeout_s),
         "keepalive": 30,
         # A worker must boot (load the whole customer list, retry a lost database) inside this.
         "timeout": 180,
@@ -155,7 +176,7 @@ def run_http(load: Callable[[], WSGIApp], host: str, port: int, settings: Settin
                 # Its default path is per user: servers side by side would share one socket.
                 self.cfg.set("control_socket_disable", True)
 
-        def load(self) -> WSGIApp:
+        def load(self) -> ASGIApp:
             return boot(load)
 
     log.info(
@@ -169,11 +190,11 @@ def run_http(load: Callable[[], WSGIApp], host: str, port: int, settings: Settin
 
 
 def boot(
-    load: Callable[[], WSGIApp],
+    load: Callable[[], T],
     *,
     attempts: int = BOOT_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
-) -> WSGIApp:
+) -> T:
     """Build a worker's app, retrying with back-off before giving up.
 
     gunicorn stops the whole server when a worker fails to boot, healthy workers included; a

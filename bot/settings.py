@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -60,6 +61,12 @@ class Settings(BaseSettings):
     sqlite_audit_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS"
     )
+    response_url_base: str = Field(
+        "https://hooks.slack.com/", alias="CLEARANCE_SLACK_RESPONSE_URL_BASE"
+    )
+    http_header_timeout_s: float = Field(10.0, gt=0, alias="CLEARANCE_HTTP_HEADER_TIMEOUT_S")
+    http_body_timeout_s: float = Field(10.0, gt=0, alias="CLEARANCE_HTTP_BODY_TIMEOUT_S")
+    fetch_allowed_addresses: str = Field("", alias="CLEARANCE_FETCH_ALLOWED_ADDRESSES")
 
     @field_validator("sqlite_audit_synchronous", mode="before")
     @classmethod
@@ -97,6 +104,14 @@ class Settings(BaseSettings):
         if value.lower() == "off":
             return None
         return Path(value).expanduser() if value else default_cache_dir()
+
+    def fetch_allowed_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Return the non-public networks that sources may still be fetched from."""
+        items = [a.strip() for a in self.fetch_allowed_addresses.split(",") if a.strip()]
+        try:
+            return tuple(ip_network(a, strict=False) for a in items)
+        except ValueError as exc:
+            raise ConfigError(f"CLEARANCE_FETCH_ALLOWED_ADDRESSES: {exc}") from None
 
     def high_keywords(self) -> tuple[str, ...]:
         """Return the keywords that make a change high severity."""

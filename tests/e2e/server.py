@@ -108,6 +108,9 @@ def server_env(db_url: str, slack: FakeSlack, **extra: str) -> dict[str, str]:
             "CLEARANCE_SCHEDULER": "false",
             # Two worker processes whatever the machine: every test also covers what they share.
             "CLEARANCE_WEB_WORKERS": "2",
+            # The fake Slack stands in for hooks.slack.com, and sources are served on 127.0.0.1.
+            "CLEARANCE_SLACK_RESPONSE_URL_BASE": slack.root_url,
+            "CLEARANCE_FETCH_ALLOWED_ADDRESSES": "127.0.0.1",
             **extra,
         }
     )

@@ -1,0 +1,168 @@
+"""The ASGI front of HTTP mode: whole requests buffered under a deadline, checked, then handed on.
+
+The event loop only reads bytes, so a slow or idle client holds a socket and nothing else. A
+request reaches a thread only once its whole body is in, and Bolt only once its signature and
+shape have passed (`bot.verification`); everything refused is answered here and logged in one
+short line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App, BoltRequest
+
+from bot.verification import Rejected, check_shape, parse_body, verify_signature
+
+log = logging.getLogger("clearance.front")
+EVENTS_PATH = "/slack/events"
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Reply = tuple[int, dict[str, str], bytes]
+
+
+def _json(status: int, data: dict[str, Any]) -> Reply:
+    return status, {"content-type": "application/json"}, json.dumps(data).encode()
+
+
+@dataclass
+class SlackFront:
+    """Serve `POST /slack/events` (to Bolt) and `GET /healthz` as an ASGI app."""
+
+    app: App
+    health: Callable[[], Reply]
+    secret: str
+    response_url_base: str
+    max_body: int = 1_000_000
+    body_timeout_s: float = 10.0
+    threads: int = 8
+    clock: Callable[[], float] = time.time
+    _pool: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="request")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        status, headers, body = await self._answer(scope, receive)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    *((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Reply:
+        path, method = scope.get("path", ""), scope.get("method", "")
+        loop = asyncio.get_running_loop()
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            return await loop.run_in_executor(self._pool, self.health)
+        if path != EVENTS_PATH:
+            return _json(404, {"ok": False, "error": "not_found"})
+        if method != "POST":
+            return _json(405, {"ok": False})
+        headers = _headers(scope)
+        try:
+            body = await self._read_body(headers, receive)
+        except Rejected as exc:
+            return self._refuse(exc, scope, 0)
+        return await loop.run_in_executor(self._pool, self._handle, scope, headers, body)
+
+    async def _read_body(self, headers: dict[str, list[str]], receive: Receive) -> bytes:
+        length = (headers.get("content-length") or ["0"])[0]
+        if not length.isascii() or not length.isdigit():
+            raise Rejected(400, "malformed Content-Length")
+        if int(length) > self.max_body:
+            raise Rejected(413, f"body over {self.max_body} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.body_timeout_s):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise Rejected(400, "client went away before sending its body")
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body:
+                        raise Rejected(413, f"body over {self.max_body} bytes")
+                    chunks.append(chunk)
+                    if not message.get("more_body"):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise Rejected(408, f"body not received within {self.body_timeout_s:g} s") from None
+
+    def _handle(self, scope: Scope, headers: dict[str, list[str]], body: bytes) -> Reply:
+        """Verify, check and dispatch one buffered request (on a worker thread)."""
+        try:
+            verify_signature(self.secret, headers, body, now=self.clock())
+            content_type = next(iter(headers.get("content-type") or ()), None)
+            check_shape(parse_body(body, content_type), response_url_base=self.response_url_base)
+        except Rejected as exc:
+            return self._refuse(exc, scope, len(body))
+        query = scope.get("query_string", b"").decode("latin-1")
+        try:
+            response = self.app.dispatch(
+                BoltRequest(body=body.decode("utf-8"), query=query, headers=dict(headers))
+            )
+        except Exception:
+            error_id = uuid.uuid4().hex[:10]
+            log.exception("error %s while dispatching a verified request", error_id)
+            return _json(500, {"ok": False, "error_id": error_id})
+        out = {k: ", ".join(v) for k, v in response.headers.items() if k != "content-length"}
+        return response.status, out, response.body.encode("utf-8")
+
+    def _refuse(self, exc: Rejected, scope: Scope, size: int) -> Reply:
+        error_id = uuid.uuid4().hex[:10]
+        client = scope.get("client") or ("?", 0)
+        log.warning(
+            "rejected request %s: %s %s (%s; %d bytes from %s, worker %s)",
+            error_id,
+            exc.status,
+            scope.get("path", "")[:80],
+            exc.reason,
+            size,
+            client[0],
+            os.getpid(),
+        )
+        if exc.status == 401:
+            return _json(401, {"error": "invalid request"})
+        return _json(exc.status, {"ok": False, "error": exc.reason, "error_id": error_id})
+
+
+def _headers(scope: Scope) -> dict[str, list[str]]:
+    """Return the request headers as lower-case names to every value sent."""
+    out: dict[str, list[str]] = {}
+    for name, value in scope.get("headers", ()):
+        out.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+    return out
