@@ -105,19 +105,20 @@ def check_shape(data: Mapping[str, Any], *, response_url_base: str) -> None:
     Every `response_url` must lie under `response_url_base` (Slack's own host unless the tests'
     fake Slack is configured).
     """
+    kind = data.get("type")
     if "command" in data:
         for name in _COMMAND_FIELDS:
             _string(data, name, "slash command")
         if not isinstance(data.get("text", ""), str):
             raise Rejected(400, "slash command: 'text' is not a string")
-    elif data.get("type") in _INTERACTIVE:
-        _check_interactive(data)
-    elif data.get("type") == "event_callback":
-        _check_event(data)
-    elif data.get("type") == "url_verification":
-        _string(data, "challenge", "url_verification")
-    elif not isinstance(data.get("type"), str):
+    elif not isinstance(kind, str):
         raise Rejected(400, "neither a slash command, an event nor an interactive payload")
+    elif kind in _INTERACTIVE:
+        _check_interactive(data)
+    elif kind == "event_callback":
+        _check_event(data)
+    elif kind == "url_verification":
+        _string(data, "challenge", "url_verification")
     _check_response_urls(data, response_url_base)
 
 
