@@ -484,7 +484,11 @@ def poll_rounds(
     from storage.db import session_scope
     from storage.models import PolicyChange
 
-    settings = Settings(CLEARANCE_FETCH_TIMEOUT_S=10.0, CLEARANCE_ADMINS="")
+    settings = Settings(
+        CLEARANCE_FETCH_TIMEOUT_S=10.0,
+        CLEARANCE_ADMINS="",
+        CLEARANCE_FETCH_ALLOWED_ADDRESSES=HOST,  # the page server on 127.0.0.1
+    )
     fetcher = CountingFetcher(port)
     jobs = Jobs(engine, settings, fetcher=fetcher)
     n = len(ids)

@@ -23,6 +23,8 @@ from storage.db import create_db_engine, normalize_url
 # Tests never reach the real policy sources: the shipped sources are not seeded, here or in any
 # process a test starts (they inherit this environment).
 os.environ["CLEARANCE_SEED_SOURCES"] = "false"
+# Sources in tests are served on 127.0.0.1, which fetches otherwise refuse.
+os.environ["CLEARANCE_FETCH_ALLOWED_ADDRESSES"] = "127.0.0.1"
 
 
 def _base_url() -> str | None:

@@ -76,6 +76,11 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     from storage.rules import load_table
 
     jobs = _jobs(args)
+    if args.kind != "rule_table":
+        from bot.services.fetch_guard import check_url
+
+        # The same addresses every fetch refuses: a source on this machine or its network.
+        check_url(args.url, jobs.settings.fetch_allowed_networks())
     with session_scope(jobs.engine) as session:
         source = add_source(
             session=session,

@@ -1,14 +1,27 @@
-"""Fetching a policy source over HTTP: conditional GET, a timeout and a maximum size."""
+"""Fetching a policy source over HTTP: conditional GET, a total deadline and a maximum size.
+
+Redirects are followed by hand, at most `MAX_REDIRECTS`, each to an http(s) URL; every
+connection is checked by `bot.services.fetch_guard`. The size cap counts the bytes after
+decompression, so a small gzip bomb cannot fill memory.
+"""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import time
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+
+from bot.services.fetch_guard import SCHEMES, AddressRefused, GuardedBackend, Networks
 
 USER_AGENT = "Clearance/0.1 (policy tracker; +https://github.com/)"
 DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_MAX_BYTES = 5_000_000
+MAX_REDIRECTS = 5
+REDIRECTS = {301, 302, 303, 307, 308}
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,10 @@ class Fetched:
         return self.status == 304
 
 
+class _Unreadable(Exception):
+    pass
+
+
 def fetch(
     url: str,
     *,
@@ -34,26 +51,91 @@ def fetch(
     last_modified: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    allowed: Networks = (),
 ) -> Fetched:
-    """GET a URL with If-None-Match / If-Modified-Since; never raise for HTTP or network errors."""
-    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+    """GET a URL with If-None-Match / If-Modified-Since; never raise for HTTP or network errors.
+
+    `timeout` bounds the whole fetch (every hop, connect to last byte); `allowed` lists the
+    non-public networks that may still be reached.
+    """
+    headers = [("User-Agent", USER_AGENT), ("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate")]
     if etag:
-        headers["If-None-Match"] = etag
+        headers.append(("If-None-Match", etag))
     if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    request = urllib.request.Request(url, headers=headers)
+        headers.append(("If-Modified-Since", last_modified))
+    deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            body = resp.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                return Fetched(resp.status, error=f"response larger than {max_bytes} bytes")
-            return Fetched(
-                resp.status, body, resp.headers.get("ETag"), resp.headers.get("Last-Modified")
-            )
-    except urllib.error.HTTPError as exc:
-        if exc.code == 304:
-            return Fetched(304, etag=etag, last_modified=last_modified)
-        return Fetched(exc.code, error=f"HTTP {exc.code} {exc.reason}")
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return Fetched(0, error=f"network error: {reason}")
+        with httpcore.ConnectionPool(
+            network_backend=GuardedBackend(deadline, allowed), max_connections=1
+        ) as pool:
+            for _hop in range(MAX_REDIRECTS + 1):
+                if urlsplit(url).scheme not in SCHEMES:
+                    return Fetched(0, error=f"refused: {url[:200]} is not http or https")
+                with pool.stream("GET", url, headers=headers) as resp:
+                    location = _header(resp.headers, b"location")
+                    if resp.status in REDIRECTS and location:
+                        url = urljoin(url, location)
+                        continue
+                    if resp.status == 304:
+                        return Fetched(304, etag=etag, last_modified=last_modified)
+                    if not 200 <= resp.status < 300:
+                        return Fetched(resp.status, error=f"HTTP {resp.status}")
+                    body = _read(
+                        resp.iter_stream(), _header(resp.headers, b"content-encoding"), max_bytes
+                    )
+                    return Fetched(
+                        resp.status,
+                        body,
+                        _header(resp.headers, b"etag"),
+                        _header(resp.headers, b"last-modified"),
+                    )
+            return Fetched(0, error=f"more than {MAX_REDIRECTS} redirects")
+    except AddressRefused as exc:
+        return Fetched(0, error=f"refused: {exc.message}")
+    except _Unreadable as exc:
+        return Fetched(0, error=str(exc))
+    except httpcore.TimeoutException:
+        return Fetched(0, error=f"network error: no complete answer within {timeout:g} s")
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
+        return Fetched(0, error=f"network error: {str(exc)[:200]}")
+    except zlib.error as exc:
+        return Fetched(0, error=f"bad compressed body: {exc}")
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _read(chunks: Iterable[bytes], encoding: str | None, max_bytes: int) -> bytes:
+    """Return the decoded body, raising `_TooLarge` once it passes `max_bytes`."""
+    coding = (encoding or "identity").strip().lower()
+    if coding in ("gzip", "x-gzip"):
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif coding == "deflate":
+        decoder = zlib.decompressobj()
+    elif coding == "identity":
+        decoder = None
+    else:
+        raise _Unreadable(f"unsupported Content-Encoding '{coding[:40]}'")
+    out = bytearray()
+    for chunk in chunks:
+        if decoder is None:
+            out += chunk
+        else:
+            data = chunk
+            while data:
+                # At most what still fits, plus one byte to notice going over.
+                out += decoder.decompress(data, max_bytes - len(out) + 1)
+                data = decoder.unconsumed_tail
+                if len(out) > max_bytes:
+                    break
+        if len(out) > max_bytes:
+            raise _Unreadable(f"response larger than {max_bytes} bytes")
+    if decoder is not None:
+        out += decoder.flush()
+        if len(out) > max_bytes:
+            raise _Unreadable(f"response larger than {max_bytes} bytes")
+    return bytes(out)

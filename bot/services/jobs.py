@@ -9,6 +9,7 @@ the message metadata, so after a crash it is looked up in the channel before bei
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from sqlmodel import col, select
 from bot.domain.asking.answers import build_knowledge
 from bot.domain.tracking.digest import ChangeView, build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
+from bot.domain.tracking.html_limits import ParseLimits
 from bot.domain.tracking.impact import flips_between, flips_on, rules_changing_on
 from bot.domain.tracking.severity import assess, customer_countries
 from bot.domain.tracking.sources import Snapshot, SourceError, SourceSpec, diff_snapshots, extract
@@ -113,6 +115,7 @@ class Jobs:
             last_modified=source.last_modified,
             timeout=self.settings.fetch_timeout_s,
             max_bytes=self.settings.fetch_max_bytes,
+            allowed=self.settings.fetch_allowed_networks(),
         )
 
     def _record(
@@ -132,10 +135,17 @@ class Jobs:
             tuple(source.ignore),
             source.country_list_group is not None,
         )
+        # Reading the page gets as long as fetching it may take.
+        deadline = time.monotonic() + self.settings.fetch_timeout_s
+        limits = ParseLimits(out_of_time=lambda: time.monotonic() > deadline)
         try:
-            snapshot = extract(spec, result.body)
+            snapshot = extract(spec, result.body, limits)
         except SourceError as exc:
             self._failed(source, str(exc), now=now)
+            return None
+        except Exception as exc:  # a parser's own failure (RecursionError...) is the source's
+            log.warning("source %s could not be read", source.name, exc_info=exc)
+            self._failed(source, f"could not read the body ({type(exc).__name__})", now=now)
             return None
         with session_scope(self.engine) as session:
             row = session.get(PolicySource, source.id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -21,6 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.asking.places import PlaceCatalog
+from bot.domain.tracking.html_limits import (
+    DEFAULT_LIMITS,
+    HtmlLimitError,
+    ParseLimits,
+    parse_html,
+)
 
 KINDS = ("federal_register", "feed", "webpage", "json", "rule_table")
 MAX_DIFF_LINES = 60
@@ -186,7 +193,7 @@ def _lines(text: str, ignore: Iterable[str]) -> list[str]:
     return out
 
 
-def _block_text(node: Any) -> str:
+def _block_text(node: Any, limits: ParseLimits = DEFAULT_LIMITS) -> str:
     """Return a node's text with one line per block element and inline markup kept in its line.
 
     `get_text("\\n")` would break "Last updated: <time>…</time>" or "in <b>Germany</b> today" over
@@ -197,7 +204,9 @@ def _block_text(node: Any) -> str:
 
     for br in node.find_all("br"):
         br.replace_with(NavigableString("\n"))
-    for tag in node.find_all(list(_BLOCK_TAGS)):
+    for n, tag in enumerate(node.find_all(list(_BLOCK_TAGS))):
+        if n % 500 == 0:
+            limits.check_time()
         if tag.name in ("td", "th"):
             if tag.find_previous_sibling(["td", "th"]) is not None:
                 tag.insert_before(NavigableString(" | "))
@@ -207,7 +216,9 @@ def _block_text(node: Any) -> str:
     return str(node.get_text())
 
 
-def html_text(body: bytes, selector: str | None = None) -> str:
+def html_text(
+    body: bytes, selector: str | None = None, limits: ParseLimits = DEFAULT_LIMITS
+) -> str:
     """Reduce HTML to its main text: drop scripts, navigation and chrome; keep one line a block.
 
     Without a selector the text is that of `<main>`, else `<article>`, else `<body>`, with
@@ -215,10 +226,15 @@ def html_text(body: bytes, selector: str | None = None) -> str:
     every matching element (only scripts, styles and the like are dropped first, so a selector may
     target a `<nav>` on purpose); an invalid selector or one that matches nothing is an error.
     """
-    from bs4 import BeautifulSoup
+    try:
+        return _html_text(parse_html(body, limits), selector, limits)
+    except HtmlLimitError as exc:
+        raise SourceError(str(exc)) from None
+
+
+def _html_text(soup: Any, selector: str | None, limits: ParseLimits) -> str:
     from soupsieve import SelectorSyntaxError
 
-    soup = BeautifulSoup(body, "html.parser")
     for tag in soup(list(_NOT_TEXT if selector else _DROP_TAGS)):
         tag.decompose()
     nodes: list[Any]
@@ -233,7 +249,7 @@ def html_text(body: bytes, selector: str | None = None) -> str:
     else:
         main = soup.find("main") or soup.find("article") or soup.body or soup
         nodes = [main]
-    return "\n".join(_block_text(node) for node in nodes)
+    return "\n".join(_block_text(node, limits) for node in nodes)
 
 
 def _scalar(v: Any) -> str:
@@ -339,7 +355,8 @@ def _feed_items(body: bytes) -> tuple[Item, ...]:
     HTML page, plain text) is a `SourceError`, while a real feed with no entries is empty."""
     import feedparser
 
-    parsed = feedparser.parse(body)
+    # Bytes, never the body itself: feedparser reads a string as a path or URL to open.
+    parsed = feedparser.parse(io.BytesIO(body))
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
         raise SourceError(f"not an RSS or Atom feed ({reason})")
@@ -360,25 +377,25 @@ def _feed_items(body: bytes) -> tuple[Item, ...]:
     return _unique(items)
 
 
-def extract(spec: SourceSpec, body: bytes) -> Snapshot:
+def extract(spec: SourceSpec, body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> Snapshot:
     """Read a fetched body as a snapshot of its kind; raise `SourceError` if it can't be read."""
     if spec.kind == "federal_register":
         try:
             data = json.loads(body)
-        except ValueError as exc:
-            raise SourceError(f"not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise SourceError(f"not JSON: {str(exc)[:200]}") from None
         items = _fr_items(data)
         return Snapshot("\n".join(f"{i.id} {i.title}" for i in items), items)
     if spec.kind == "feed":
         items = _feed_items(body)
         return Snapshot("\n".join(f"{i.title}" for i in items), items)
     if spec.kind == "webpage":
-        return Snapshot("\n".join(_lines(html_text(body, spec.selector), spec.ignore)))
+        return Snapshot("\n".join(_lines(html_text(body, spec.selector, limits), spec.ignore)))
     if spec.kind == "json":
         try:
             data = json.loads(body)
-        except ValueError as exc:
-            raise SourceError(f"not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise SourceError(f"not JSON: {str(exc)[:200]}") from None
         return Snapshot("\n".join(_lines("\n".join(select_json(data, spec.selector)), spec.ignore)))
     raise SourceError(f"unknown source kind '{spec.kind}' (use {', '.join(KINDS[:-1])})")
 
