@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.services.asking import utcnow
 from bot.services.jobs import Jobs
+from bot.services.polling import SourcePoller
 from bot.settings import Settings
 
 log = logging.getLogger("clearance.scheduler")
@@ -43,7 +44,9 @@ def create_scheduler(settings: Settings, jobs: Jobs) -> BackgroundScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
     tick = IntervalTrigger(seconds=settings.tick_s)
-    scheduler.add_job(_safely("poll-sources", jobs.poll), tick, id="poll-sources")
+    # Each source on its own: one that hangs until its deadline holds back no other.
+    poller = SourcePoller(jobs, threads=jobs.fetch_threads)
+    scheduler.add_job(_safely("poll-sources", poller.tick), tick, id="poll-sources")
     scheduler.add_job(
         _safely("record-revisions", jobs.record_revisions), tick, id="record-revisions"
     )
