@@ -11,12 +11,14 @@ It starts, all on 127.0.0.1 and in a fresh temporary directory:
 
 - a local fake Slack (`tests.support.slack_fake.FakeSlack`) for the Web API and `response_url`s;
 - `clearance serve --http` on a free port, on a fresh SQLite file (the default rule pack loads
-  itself), as its own process group (`tests.e2e.server.running_server`): gunicorn with gthread
-  workers, as many as `clearance serve` would start (one on SQLite with FULL audit commits,
-  else one per CPU up to 4) unless `--workers` says otherwise;
+  itself), as its own process group (`tests.e2e.server.running_server`): gunicorn with uvicorn
+  workers (an event loop each, with `web_threads` threads for verified requests), as many as
+  `clearance serve` would start (one on SQLite with FULL audit commits, else one per CPU up to 4)
+  unless `--workers` says otherwise;
 - the baseline: a bare Bolt app whose `/clearance` handler only acks, served by the same stack
-  (`bot.server.create_wsgi` routing and `bot.server.run_http`, i.e. the same gunicorn workers,
-  threads and options) and the same Bolt settings (`process_before_response=True`: the response
+  (`bot.front.SlackFront`, which verifies every request before Bolt sees it, and
+  `bot.server.run_http`, i.e. the same gunicorn workers, threads and options) and the same Bolt
+  settings (`process_before_response=True`: the response
   goes out when the listener returns, with no 10 ms ack polling), as its own process group
   (`bench/slack_ack.py --bare-server PORT`).
 
@@ -239,7 +241,8 @@ def bare_server_main(port: int) -> int:
     from slack_bolt import App
 
     from bot.app import create_client
-    from bot.server import create_wsgi, run_http
+    from bot.front import SlackFront
+    from bot.server import health_reply, run_http
     from bot.services.asking import initialize
     from bot.settings import Settings
     from storage.db import create_db_engine
@@ -267,7 +270,15 @@ def bare_server_main(port: int) -> int:
             ack()
 
         engine = create_db_engine(settings.database_url)
-        return create_wsgi(app, engine, max_body=settings.max_body_bytes, mode="http")
+        return SlackFront(
+            app,
+            health=lambda: health_reply(engine, "http"),
+            secret=secret.get_secret_value(),
+            response_url_base=settings.response_url_base,
+            max_body=settings.max_body_bytes,
+            body_timeout_s=settings.http_body_timeout_s,
+            threads=settings.web_threads,
+        )
 
     run_http(load, "127.0.0.1", port, settings)
     return 0
