@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("fetch_allowed_addresses")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in (a.strip() for a in value.split(",")):
+            if item:
+                try:
+                    ip_network(item, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"CLEARANCE_FETCH_ALLOWED_ADDRESSES: {exc}") from None
+        return value
+
     def workers(self) -> int:
         """Return how many HTTP worker processes to run.
 

@@ -31,6 +31,19 @@ _INTERACTIVE = {
     "dialog_submission",
 }
 _EVENTS_WITH_USER = {"app_mention", "app_home_opened"}
+# Fields Bolt itself reads as objects when present (slack_bolt.request.internals, payload_utils).
+_NESTED = (
+    "team",
+    "enterprise",
+    "container",
+    "message",
+    "previous_message",
+    "item",
+    "state",
+    "assistant_thread",
+    "function_data",
+    "workflow_step",
+)
 
 
 class Rejected(Exception):
@@ -141,14 +154,19 @@ def _object(data: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
     return value
 
 
+def _objects(data: Mapping[str, Any], names: tuple[str, ...], where: str) -> None:
+    """Require each of `names` that is present (and not null) to be an object: Bolt reads them."""
+    for name in names:
+        if data.get(name) is not None:
+            _object(data, name, where)
+
+
 def _check_interactive(data: Mapping[str, Any]) -> None:
     kind = str(data["type"])
     _string(_object(data, "user", kind), "id", f"{kind} user")
-    for name in ("channel", "container", "message", "team"):
-        if data.get(name) is not None:
-            _object(data, name, kind)
-    if isinstance(data.get("channel"), dict):
-        _string(data["channel"], "id", f"{kind} channel")
+    _objects(data, _NESTED, kind)
+    if data.get("channel") is not None:
+        _string(_object(data, "channel", kind), "id", f"{kind} channel")
     _optional(data, "trigger_id", str, kind)
     if kind == "block_actions":
         actions = data.get("actions")
@@ -165,11 +183,15 @@ def _check_interactive(data: Mapping[str, Any]) -> None:
                     "value",
                     "block_actions selected_option",
                 )
-    if kind in ("view_submission", "view_closed") or data.get("view") is not None:
-        _check_view(_object(data, "view", kind))
+    submitted = kind in ("view_submission", "view_closed")
+    if submitted or data.get("view") is not None:
+        _check_view(_object(data, "view", kind), submitted=submitted)
 
 
-def _check_view(view: Mapping[str, Any]) -> None:
+def _check_view(view: Mapping[str, Any], *, submitted: bool) -> None:
+    _string(view, "type", "view")
+    if submitted:
+        _string(view, "callback_id", "view")
     _optional(view, "callback_id", str, "view")
     metadata = view.get("private_metadata", "")
     if not isinstance(metadata, str):
@@ -193,6 +215,13 @@ def _check_view(view: Mapping[str, Any]) -> None:
 def _check_event(data: Mapping[str, Any]) -> None:
     event = _object(data, "event", "event_callback")
     kind = _string(event, "type", "event")
+    authorizations = data.get("authorizations")
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+    ):
+        raise Rejected(400, "event_callback: 'authorizations' is not a list of objects")
+    _objects(data, _NESTED, "event_callback")
+    _objects(event, _NESTED, f"{kind} event")
     _string(data, "event_id", "event_callback")
     for name in ("user", "text", "channel", "ts", "thread_ts", "channel_type", "subtype"):
         _optional(event, name, str, f"{kind} event")

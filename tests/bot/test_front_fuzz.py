@@ -132,7 +132,8 @@ json_values = st.recursive(
 def mangled(draw: st.DrawFn, response_url: str) -> tuple[str, dict[str, Any]]:
     kind, template = copy.deepcopy(draw(st.sampled_from(templates(response_url))))
     for _ in range(draw(st.integers(1, 3))):
-        paths = list(_paths(template))
+        # The modal's YAML text is the file loader's input, fuzzed with the loader itself.
+        paths = [p for p in _paths(template) if "yaml_block" not in p]
         if not paths:
             break
         path = draw(st.sampled_from(paths))
@@ -181,7 +182,7 @@ def send(front: SlackFront, body: bytes, content_type: str) -> tuple[int, bytes]
 
 
 @settings(
-    max_examples=250,
+    max_examples=400,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
