@@ -7,6 +7,7 @@ decompression, so a small gzip bomb cannot fill memory.
 
 from __future__ import annotations
 
+import logging
 import time
 import zlib
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ import httpcore
 
 from bot.services.fetch_guard import SCHEMES, AddressRefused, GuardedBackend, Networks
 
+log = logging.getLogger("clearance.fetching")
 USER_AGENT = "Clearance/0.1 (policy tracker; +https://github.com/)"
 DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_MAX_BYTES = 5_000_000
@@ -100,6 +102,11 @@ def fetch(
         return Fetched(0, error=f"network error: {str(exc)[:200]}")
     except zlib.error as exc:
         return Fetched(0, error=f"bad compressed body: {exc}")
+    except ValueError as exc:  # a URL (or redirect) that can't be parsed: bad host, bad port
+        return Fetched(0, error=f"not a valid URL: {str(exc)[:200]}")
+    except Exception as exc:  # a failure of one source must never end a whole poll
+        log.exception("fetching %s failed", url[:200])
+        return Fetched(0, error=f"could not fetch ({type(exc).__name__})")
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:

@@ -167,3 +167,15 @@ def test_sources_add_refuses_what_a_fetch_would(url: str) -> None:
 def test_sources_add_accepts_a_public_address() -> None:
     check_url("https://93.184.216.34/policy")
     check_url("http://127.0.0.1:8000/x", LOCAL)
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://127.0.0.1:99999/"])
+def test_a_url_that_cannot_be_parsed_is_a_failure_not_a_crash(url: str) -> None:
+    got = fetch(url, timeout=1, allowed=LOCAL)
+    assert got.body is None and (got.error or "").startswith("not a valid URL")
+
+
+def test_a_redirect_to_a_broken_url_is_a_failure(hostile: HostileServer) -> None:
+    hostile.routes["/r"] = answer("302 Found", headers={"Location": "http://127.0.0.1:99999/x"})
+    got = fetch(hostile.url("/r"), timeout=5, allowed=LOCAL)
+    assert (got.error or "").startswith("not a valid URL")
