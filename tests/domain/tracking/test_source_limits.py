@@ -72,3 +72,18 @@ def test_any_body_is_read_or_a_source_error(kind: str, body: bytes) -> None:
         extract(SourceSpec(kind, "data[*].name" if kind == "json" else None), body)
     except SourceError as exc:
         assert len(str(exc)) < 2000
+
+
+def test_a_feed_entity_naming_a_file_is_not_expanded(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:SECRET")
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<rss version="2.0"><channel><item><guid>g</guid><title>&x;</title></item>'
+        "</channel></rss>"
+    ).encode()
+    try:
+        snapshot = extract(SourceSpec("feed"), body)
+    except SourceError:
+        return
+    assert "SECRET" not in repr(snapshot)
