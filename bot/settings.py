@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     sqlite_audit_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS"
     )
+    country_list_max_removed: float = Field(
+        0.10, ge=0.0, le=1.0, alias="CLEARANCE_COUNTRY_LIST_MAX_REMOVED"
+    )
 
     @field_validator("sqlite_audit_synchronous", mode="before")
     @classmethod

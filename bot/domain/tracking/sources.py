@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.asking.places import PlaceCatalog
+from bot.domain.tracking.country_lists import compare_lists, describe_unresolved, read_country_list
 
 KINDS = ("federal_register", "feed", "webpage", "json", "rule_table")
 MAX_DIFF_LINES = 60
@@ -150,6 +151,10 @@ class Difference:
     added: list[str] = field(default_factory=list)  # country codes, for country lists
     removed: list[str] = field(default_factory=list)
     text: str = ""  # the new material, for severity keywords
+    excluded: list[str] = field(default_factory=list)  # places newly excluded ("except Kherson")
+    readmitted: list[str] = field(default_factory=list)  # exclusions lifted
+    unresolved: list[str] = field(default_factory=list)  # new entries not readable as places
+    full_diff: str = ""  # the whole diff when `diff` had to be cut
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form stored on a change."""
@@ -159,6 +164,9 @@ class Difference:
             "items": [i.to_dict() for i in self.items],
             "added": self.added,
             "removed": self.removed,
+            "excluded": self.excluded,
+            "readmitted": self.readmitted,
+            "unresolved": self.unresolved,
         }
 
 
@@ -384,25 +392,8 @@ def extract(spec: SourceSpec, body: bytes) -> Snapshot:
 
 
 def countries_in(text: str, places: PlaceCatalog) -> set[str]:
-    """Return the countries a country-list text names, one or more per line (exact names only).
-
-    A line may list several places separated by `,` `;` `|` `•` or " - "; a trailing
-    parenthetical ("Holy See (Vatican City)") is tried without it too. Parts of up to three
-    letters count only when written in capitals ("DE", "UAE"), so table cells such as "No" or "Yes"
-    or words such as "in" are not read as Norway or India.
-    """
-    codes = set()
-    for line in text.splitlines():
-        for raw in re.split(r"[;,•·|]\s*|\s+-\s+", line):
-            part = raw.strip(" *•-\u2013\t")
-            if len(part) <= 3 and not part.isupper():
-                continue
-            for candidate in (part, re.sub(r"\s*\([^)]*\)$", "", part)):
-                match = places.resolve(candidate)
-                if match.code:
-                    codes.add(match.code)
-                    break
-    return codes
+    """Return the places a country-list text includes (see `country_lists.read_country_list`)."""
+    return set(read_country_list(text, places).members)
 
 
 def _bounded_diff(before: list[str], after: list[str]) -> str:
@@ -457,14 +448,32 @@ def diff_snapshots(
         diff=diff,
         text="\n".join(added_lines + removed_lines),
     )
+    full = "\n".join(
+        list(difflib.unified_diff(old_lines, new_lines, "before", "after", n=1, lineterm=""))[2:]
+    )
+    if full != diff:
+        change.full_diff = full
     if spec.country_list:
-        old_c, new_c = countries_in(before.text, places), countries_in(after.text, places)
-        change.added, change.removed = sorted(new_c - old_c), sorted(old_c - new_c)
+        lists = compare_lists(
+            read_country_list("\n".join(old_lines), places),
+            read_country_list("\n".join(new_lines), places),
+        )
+        change.added, change.removed = lists.added, lists.removed
+        change.excluded, change.readmitted = lists.excluded, lists.readmitted
+        change.unresolved = lists.unresolved
         parts = []
-        if change.added:
-            parts.append("added " + ", ".join(places.label(c) for c in change.added))
-        if change.removed:
-            parts.append("removed " + ", ".join(places.label(c) for c in change.removed))
+        for verb, codes in (
+            ("added", lists.added),
+            ("removed", lists.removed),
+            ("excluded", lists.excluded),
+            ("no longer excluded", lists.readmitted),
+        ):
+            if codes:
+                parts.append(f"{verb} " + ", ".join(places.label(c) for c in codes))
+        if lists.unresolved:
+            parts.append(describe_unresolved(lists.unresolved))
         if parts:
             change.summary = "; ".join(parts)
+        else:
+            change.summary += "; no place changed"
     return change

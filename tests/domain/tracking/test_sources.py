@@ -517,7 +517,9 @@ def test_country_list_reports_added_and_removed(places: PlaceCatalog) -> None:
     ("before", "after", "added", "removed"),
     [
         # several per line, separators, footnote marks, parentheticals and codes
-        ("Germany, France; Japan", "Germany • France | Japan - Kenya", ["KE"], []),
+        ("Germany, France; Japan", "Germany • France; Japan; Kenya", ["KE"], []),
+        # a table row is read by its first cell
+        ("Germany | Yes", "Germany | Yes\nFrance | Yes", ["FR"], []),
         ("Germany*\nFrance", "Germany\nHoly See (Vatican City)", ["VA"], ["FR"]),
         ("DE\nSG", "DE\nSG\nAE", ["AE"], []),
         # table cells "No"/"Yes" and short words are not Norway or India
@@ -557,5 +559,5 @@ def test_text_change_without_country_change_keeps_text_summary(places: PlaceCata
         spec, Snapshot("Intro\nGermany"), Snapshot("New intro\nGermany"), places
     )
     assert change is not None
-    assert change.summary == "text changed: 1 lines added, 1 removed"
+    assert change.summary == "text changed: 1 lines added, 1 removed; no place changed"
     assert change.to_dict()["added"] == [] and change.to_dict()["removed"] == []
