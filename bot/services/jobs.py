@@ -398,6 +398,8 @@ class Jobs:
                     flips=tuple(d.get("flip_texts") or ()),
                     added=tuple(d.get("added") or ()),
                     removed=tuple(d.get("removed") or ()),
+                    excluded=tuple(d.get("excluded") or ()),
+                    readmitted=tuple(d.get("readmitted") or ()),
                     group=source.country_list_group
                     if source and source.country_list_group in kb.table.groups
                     else None,

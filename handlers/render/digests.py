@@ -96,13 +96,14 @@ def _change_blocks(c: ChangeView, *, actions: bool = True) -> list[Block]:
         )
     if c.flips:
         blocks.append(list_section("Whose answers flip", list(c.flips), limit=MAX_FLIPS))
-    if actions and c.group and (c.added or c.removed):
+    if actions and c.group and (c.added or c.removed or c.excluded or c.readmitted):
         blocks.append(
             {
                 "type": "actions",
                 "block_id": f"change_{c.id}",
                 "elements": [
-                    button(f"Update group {c.group}", "update_group", str(c.id), style="primary")
+                    button(f"Update group {c.group}", "update_group", str(c.id), style="primary"),
+                    button("Decline", "decline_group_update", str(c.id)),
                 ],
             }
         )

@@ -209,3 +209,48 @@ def test_federal_register_keeps_its_baseline_on_an_empty_answer(
     assert poll(jobs, sid, 3) == []
     serve(httpserver, body("2026-00003", "2026-00001"), "/fr")
     assert poll(jobs, sid, 4) == []
+
+
+def test_update_group_refuses_a_change_beyond_the_guard(jobs: Jobs, httpserver: HTTPServer) -> None:
+    from bot.domain.errors import BotError
+    from bot.services.group_updates import plan_group_update
+    from storage.policies import insert_unique
+
+    sid = anthropic_source(jobs, httpserver)
+    # A change recorded before the guard existed: the error page's "removed 175".
+    with session_scope(jobs.engine) as session:
+        from storage.rules import load_table
+
+        members = list(load_table(session=session).groups["g-anthropic-supported"].members)
+    change = insert_unique(
+        jobs.engine,
+        PolicyChange(
+            dedupe_key="legacy",
+            source_id=sid,
+            detected_at=T0,
+            summary="removed everything",
+            details={"added": [], "removed": members},
+        ),
+    )
+    assert change is not None
+    try:
+        plan_group_update(jobs.engine, change.id, on=T0.date())
+    except BotError as exc:
+        assert "fails the shape guard, so it is not applied" in exc.message
+    else:
+        raise AssertionError("a change removing the whole group was planned")
+
+
+def test_update_group_plan_shows_sizes_exclusions_and_impact(
+    jobs: Jobs, httpserver: HTTPServer
+) -> None:
+    from bot.services.group_updates import plan_group_update
+
+    _import(jobs, CUSTOMER_IN_SG, T0)
+    sid = anthropic_source(jobs, httpserver)
+    serve(httpserver, fixture("anthropic-supported-regions-ukraine-exclusions.html"))
+    (change,) = poll(jobs, sid, 1)
+    plan = plan_group_update(jobs.engine, change.id or 0, on=T0.date())
+    assert plan.excluded == ["UA-23", "UA-65"] and not plan.added and not plan.removed
+    assert plan.size_before == plan.size_after == 175
+    assert plan.flips == [] and plan.holds == []  # nobody operates in Ukraine

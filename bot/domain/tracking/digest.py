@@ -24,6 +24,8 @@ class ChangeView:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     group: str | None = None  # the linked group of a country-list source
+    excluded: tuple[str, ...] = ()  # places a country list newly excludes
+    readmitted: tuple[str, ...] = ()  # exclusions a country list lifted
 
 
 @dataclass
