@@ -148,7 +148,12 @@ def subcommand(
                 "empty, so none would be posted."
             )
         parts = render_digest(
-            build_digest(jobs.views(changes), since=sub.last_digest_at, now=deps.clock())
+            build_digest(
+                jobs.views(changes),
+                since=sub.last_digest_at,
+                now=deps.clock(),
+                tz=parse_schedule(sub.schedule).tz,
+            )
         )
         preview = parts[0]
         note = (

@@ -142,6 +142,7 @@ class Jobs:
             source.selector,
             tuple(source.ignore),
             source.country_list_group is not None,
+            source.url,
         )
         problem = page_problem(result.body, html_page=source.kind == "webpage")
         if problem is not None:
@@ -224,7 +225,11 @@ class Jobs:
                 added=difference.added,
                 removed=difference.removed,
             )
-        link = difference.items[0].link if len(difference.items) == 1 else source.url
+        link: str | None = source.url
+        if len(difference.items) == 1:
+            link = difference.items[0].link
+        elif source.kind == "federal_register":
+            link = None  # the source URL is the API's JSON: each document carries its own link
         details = {**difference.to_dict(), "reasons": list(severity.reasons)}
         if difference.full_diff:
             details["full_diff"] = difference.full_diff[:MAX_FULL_DIFF_CHARS]
@@ -438,7 +443,7 @@ class Jobs:
                         channel=sub.channel,
                         subscription_id=sub.id,
                         kind="alert",
-                        payload=render_alert(view),
+                        payload=render_alert(view, _tz(sub)),
                         change_ids=[change.id or 0],
                         next_attempt_at=now,
                         created_at=now,
@@ -498,7 +503,9 @@ class Jobs:
             return 0
         changes = self.pending_changes(sub, until=now)
         payloads = (
-            render_digest(build_digest(self.views(changes), since=sub.last_digest_at, now=now))
+            render_digest(
+                build_digest(self.views(changes), since=sub.last_digest_at, now=now, tz=_tz(sub))
+            )
             if changes
             else []
         )
@@ -713,6 +720,14 @@ def _seen(previous: PolicySnapshot | None, snapshot: Snapshot) -> list[str]:
         ids += [i.get("id", "") for i in previous.content.get("items") or ()]
         ids += [str(i) for i in previous.content.get("seen") or ()]
     return list(dict.fromkeys(i for i in ids if i))[:MAX_SEEN]
+
+
+def _tz(sub: Subscription) -> str:
+    """Return the time zone of a subscription's schedule (UTC if it can't be read)."""
+    try:
+        return parse_schedule(sub.schedule).tz
+    except Exception:
+        return "UTC"
 
 
 def _aware(value: datetime) -> datetime:

@@ -254,3 +254,37 @@ def test_update_group_plan_shows_sizes_exclusions_and_impact(
     assert plan.excluded == ["UA-23", "UA-65"] and not plan.added and not plan.removed
     assert plan.size_before == plan.size_after == 175
     assert plan.flips == [] and plan.holds == []  # nobody operates in Ukraine
+
+
+def test_changes_show_prints_the_whole_diff(jobs: Jobs, httpserver: HTTPServer) -> None:
+    import subprocess
+    import sys
+
+    def page(suffix: str) -> bytes:
+        rows = "".join(f"<p>Paragraph {i}{suffix}</p>" for i in range(300))
+        return f"<html><body><main>{rows}</main></body></html>".encode()
+
+    serve(httpserver, page(""), "/long")
+    sid = _source(jobs, httpserver.url_for("/long"))
+    assert jobs.poll(now=T0) == []
+    serve(httpserver, page(" amended"), "/long")
+    (change,) = poll(jobs, sid, 1)
+    assert "more diff lines" in change.diff  # Slack gets a bounded diff
+    url = jobs.engine.url.render_as_string(hide_password=False)
+    shown = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", url, "changes", "show", str(change.id)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "+Paragraph 299 amended" in shown.stdout and "-Paragraph 0" in shown.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", url, "changes", "show", "999"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode != 0 and "No change #999" in missing.stdout + missing.stderr

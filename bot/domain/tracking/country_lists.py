@@ -274,9 +274,13 @@ def _looks_like_entry(text: str) -> bool:
     return 0 < len(words) <= MAX_ENTRY_WORDS and not text.rstrip().endswith(_SENTENCE_END)
 
 
-def _bare_entry(text: str) -> bool:
-    """Return whether a line next to the list is shaped like an entry rather than a heading."""
-    return _looks_like_entry(text) and not _HEADING_WORDS.search(text)
+def _edge_entry(text: str, reader: _Reader) -> bool:
+    """Return whether a line just before or after the list is an entry that did not resolve
+    (shaped like one, no heading words, and like a place name) rather than intro or notes."""
+    if not _looks_like_entry(text) or _HEADING_WORDS.search(text):
+        return False
+    key = normalize_place(text)
+    return key in LIST_AMBIGUOUS or "(" in text or bool(reader.places.suggest(text))
 
 
 def read_country_list(text: str, places: PlaceCatalog) -> CountryList:
@@ -298,9 +302,9 @@ def read_country_list(text: str, places: PlaceCatalog) -> CountryList:
     first, last = hits[0], hits[-1]
     # An unreadable entry at either end of the list still belongs to it: extend the list over
     # entry-shaped lines that are not headings.
-    while first > 0 and all(_bare_entry(e.text) for e in read[first - 1]):
+    while first > 0 and all(_edge_entry(e.text, reader) for e in read[first - 1]):
         first -= 1
-    while last + 1 < len(read) and all(_bare_entry(e.text) for e in read[last + 1]):
+    while last + 1 < len(read) and all(_edge_entry(e.text, reader) for e in read[last + 1]):
         last += 1
     entries: list[Entry] = []
     for entries_of_line in read[first : last + 1]:

@@ -83,16 +83,31 @@ class Item:
     link: str = ""
     date: str = ""
     summary: str = ""
+    # Federal Register documents: type (Rule, Proposed Rule, Notice), effective date, comment
+    # deadline, and whether the document corrects another ("C1-" numbers, `correction_of`).
+    type: str = ""
+    effective: str = ""
+    comments_close: str = ""
+    correction: bool = False
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "link": self.link,
             "date": self.date,
             "summary": self.summary,
         }
+        for key, value in (
+            ("type", self.type),
+            ("effective", self.effective),
+            ("comments_close", self.comments_close),
+            ("correction", self.correction),
+        ):
+            if value:
+                out[key] = value
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Item:
@@ -103,6 +118,10 @@ class Item:
             str(d.get("link", "")),
             str(d.get("date", "")),
             str(d.get("summary", "")),
+            str(d.get("type") or ""),
+            str(d.get("effective") or ""),
+            str(d.get("comments_close") or ""),
+            bool(d.get("correction")),
         )
 
 
@@ -112,6 +131,9 @@ class Snapshot:
 
     text: str
     items: tuple[Item, ...] = ()
+    # A webpage's links (text, absolute URL), to name new entries with their own pages; not
+    # part of the hash: a link that moves is no change of the text.
+    links: tuple[tuple[str, str], ...] = ()
 
     @property
     def hash(self) -> str:
@@ -123,12 +145,19 @@ class Snapshot:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form stored with the snapshot."""
-        return {"text": self.text, "items": [i.to_dict() for i in self.items]}
+        out: dict[str, Any] = {"text": self.text, "items": [i.to_dict() for i in self.items]}
+        if self.links:
+            out["links"] = [list(link) for link in self.links]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Snapshot:
         """Build from the JSON form."""
-        return cls(str(d.get("text", "")), tuple(Item.from_dict(i) for i in d.get("items") or ()))
+        return cls(
+            str(d.get("text", "")),
+            tuple(Item.from_dict(i) for i in d.get("items") or ()),
+            tuple((str(t), str(u)) for t, u in d.get("links") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -139,6 +168,7 @@ class SourceSpec:
     selector: str | None = None
     ignore: tuple[str, ...] = ()
     country_list: bool = False
+    url: str = ""  # where the body came from, to make a page's links absolute
 
 
 @dataclass
@@ -223,6 +253,16 @@ def html_text(body: bytes, selector: str | None = None) -> str:
     every matching element (only scripts, styles and the like are dropped first, so a selector may
     target a `<nav>` on purpose); an invalid selector or one that matches nothing is an error.
     """
+    return html_text_and_links(body, selector)[0]
+
+
+def html_text_and_links(
+    body: bytes, selector: str | None = None, base: str | None = None
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Return `html_text` and, when `base` is given, the links of the same part of the page:
+    (link text, absolute URL), at most MAX_LINKS, parsing the page once."""
+    from urllib.parse import urljoin
+
     from bs4 import BeautifulSoup
     from soupsieve import SelectorSyntaxError
 
@@ -241,7 +281,19 @@ def html_text(body: bytes, selector: str | None = None) -> str:
     else:
         main = soup.find("main") or soup.find("article") or soup.body or soup
         nodes = [main]
-    return "\n".join(_block_text(node) for node in nodes)
+    links: dict[str, str] = {}
+    if base is not None:
+        for node in nodes:
+            for a in node.find_all("a", href=True):
+                text = " ".join(a.get_text(" ").split())
+                href = urljoin(base, str(a["href"]))
+                if len(text) >= 4 and href.startswith(("http://", "https://")):
+                    links.setdefault(text, href)
+    text = "\n".join(_block_text(node) for node in nodes)
+    return text, tuple(list(links.items())[:MAX_LINKS])
+
+
+MAX_LINKS = 500
 
 
 def _scalar(v: Any) -> str:
@@ -330,13 +382,18 @@ def _fr_items(data: Any) -> tuple[Item, ...]:
     for r in data.get("results") or []:
         if not isinstance(r, dict) or not r.get("document_number"):
             continue
+        number = str(r["document_number"])
         items.append(
             Item(
-                str(r["document_number"]),
+                number,
                 str(r.get("title") or ""),
                 str(r.get("html_url") or ""),
                 str(r.get("publication_date") or ""),
                 str(r.get("abstract") or "")[:1000],
+                str(r.get("type") or ""),
+                str(r.get("effective_on") or ""),
+                str(r.get("comments_close_on") or ""),
+                number.upper().startswith("C") or bool(r.get("correction_of")),
             )
         )
     return _unique(items)
@@ -381,7 +438,8 @@ def extract(spec: SourceSpec, body: bytes) -> Snapshot:
         items = _feed_items(body)
         return Snapshot("\n".join(f"{i.title}" for i in items), items)
     if spec.kind == "webpage":
-        return Snapshot("\n".join(_lines(html_text(body, spec.selector), spec.ignore)))
+        raw, links = html_text_and_links(body, spec.selector, spec.url or None)
+        return Snapshot("\n".join(_lines(raw, spec.ignore)), (), links)
     if spec.kind == "json":
         try:
             data = json.loads(body)
@@ -404,6 +462,21 @@ def _bounded_diff(before: list[str], after: list[str]) -> str:
         lines = [*lines[:MAX_DIFF_LINES], f"… {len(lines) - MAX_DIFF_LINES} more diff lines"]
     text = "\n".join(lines)
     return text if len(text) <= MAX_DIFF_CHARS else text[: MAX_DIFF_CHARS - 2] + "\n…"
+
+
+def _linked_lines(
+    lines: list[str], links: tuple[tuple[str, str], ...], old: tuple[tuple[str, str], ...]
+) -> list[Item]:
+    """Return the added lines that carry a link new to the page, each with its own page."""
+    known = {url for _text, url in old}
+    out = []
+    for line in lines:
+        for text, url in links:
+            if url not in known and text in line:
+                out.append(Item(url, line[:300], url))
+                known.add(url)
+                break
+    return out
 
 
 def diff_snapshots(
@@ -448,6 +521,11 @@ def diff_snapshots(
         diff=diff,
         text="\n".join(added_lines + removed_lines),
     )
+    linked = _linked_lines(added_lines, after.links, before.links)
+    if linked and not spec.country_list:
+        change.items = linked
+        titles = "; ".join(i.title for i in linked[:3]) + ("; …" if len(linked) > 3 else "")
+        change.summary = f"{len(linked)} new: {titles}"
     full = "\n".join(
         list(difflib.unified_diff(old_lines, new_lines, "before", "after", n=1, lineterm=""))[2:]
     )
