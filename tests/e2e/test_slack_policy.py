@@ -211,3 +211,73 @@ def test_real_page_change_digest_and_reviewed_update_group(
             b.get("block_id") == f"change_{button['value']}" for b in update.args["blocks"]
         )
     assert "- ET" in cli(db_url, "rules", "show", "g-anthropic-supported")
+
+
+def test_declining_an_alerted_change_updates_the_message_for_everyone(
+    db_url: str, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    page = (PAGES / "anthropic-supported-regions.html").read_text()
+    httpserver.expect_request("/supported").respond_with_data(page, content_type="text/html")
+    cli(
+        db_url,
+        "sources",
+        "add",
+        "--name",
+        "Anthropic supported regions",
+        "--kind",
+        "webpage",
+        "--url",
+        httpserver.url_for("/supported"),
+        "--country-list",
+        "g-anthropic-supported",
+        "--tags",
+        "vendor",
+    )
+    cli(db_url, "sources", "poll")
+    with FakeSlack() as slack, running_server(db_url, slack, tmp_path) as srv:
+        srv.command("subscribe vendor", user=ADMIN)
+        httpserver.clear()
+        httpserver.expect_request("/supported").respond_with_data(
+            page.replace("<li>Holy See (Vatican City)</li>", ""), content_type="text/html"
+        )
+        assert "1 change(s)" in cli(db_url, "sources", "poll")
+        run = subprocess.run(
+            [sys.executable, "-m", "bot", "digest", "run"],
+            env=server_env(db_url, slack),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        (alert,) = [m for m in slack.history("C1") if m.get("text", "").startswith("Policy alert")]
+        assert "removed Holy See" in alert["text"]
+        decline = next(
+            e
+            for b in alert["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "decline_group_update"
+        )
+        srv.action(
+            "decline_group_update",
+            decline["value"],
+            user="UNOTADMIN",
+            name="no",
+            channel_id="C1",
+            message_ts=alert["ts"],
+        )
+        assert "only compliance admins" in slack.wait_for("response_url:no")[0].args["text"]
+        srv.action(
+            "decline_group_update",
+            decline["value"],
+            user=ADMIN,
+            name="dec",
+            channel_id="C1",
+            message_ts=alert["ts"],
+        )
+        (update,) = slack.wait_for("chat.update")
+        shown = text_of(update.args["blocks"])
+        assert "Declined at revision 1 (change #" in shown and "by <@UADMIN> on " in shown
+        assert not any(b["type"] == "actions" for b in update.args["blocks"])
+    assert "- VA" in cli(db_url, "rules", "show", "g-anthropic-supported")  # nothing applied
