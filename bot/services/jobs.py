@@ -159,48 +159,47 @@ class Jobs:
                 .where(PolicySnapshot.source_id == source.id)
                 .order_by(col(PolicySnapshot.id).desc())
             ).first()
+        unchanged = previous is not None and previous.hash == snapshot.hash
+        if unchanged:
+            self._healthy(source, now=now, fetched=result)
+            return None
         kb = self._kb()
         shape = shape_of(spec, snapshot, kb.places)
-        unchanged = previous is not None and previous.hash == snapshot.hash
         before = _before(previous) if previous is not None else None
         difference = (
-            diff_snapshots(spec, before, snapshot, kb.places)
-            if before is not None and not unchanged
-            else None
+            diff_snapshots(spec, before, snapshot, kb.places) if before is not None else None
         )
-        if not unchanged:
-            prior = None
-            if previous is not None and before is not None:
-                stored = previous.content.get("shape")
-                prior = Shape.from_dict(stored) if stored else shape_of(spec, before, kb.places)
-            problem = shape_problem(
-                prior,
-                shape,
-                removed=len(difference.removed) if difference else 0,
-                max_removed_share=self.settings.country_list_max_removed,
-            )
-            if problem is not None:
-                self._failed(source, f"not a change: {problem}", now=now)
-                return None
+        prior = None
+        if previous is not None and before is not None:
+            stored = previous.content.get("shape")
+            prior = Shape.from_dict(stored) if stored else shape_of(spec, before, kb.places)
+        problem = shape_problem(
+            prior,
+            shape,
+            removed=len(difference.removed) if difference else 0,
+            max_removed_share=self.settings.country_list_max_removed,
+        )
+        if problem is not None:
+            self._failed(source, f"not a change: {problem}", now=now)
+            return None
         with session_scope(self.engine) as session:
             row = session.get(PolicySource, source.id)
             assert row is not None
             row.etag, row.last_modified = result.etag, result.last_modified
             row.last_success_at, row.last_error, row.failures = now, None, 0
             row.failure_alerted = False
-            if not unchanged:
-                content = {**snapshot.to_dict(), "shape": shape.to_dict()}
-                if snapshot.items:
-                    content["seen"] = _seen(previous, snapshot)
-                session.add(
-                    PolicySnapshot(
-                        source_id=source.id or 0,
-                        fetched_at=now,
-                        hash=snapshot.hash,
-                        content=content,
-                    )
+            content = {**snapshot.to_dict(), "shape": shape.to_dict()}
+            if snapshot.items:
+                content["seen"] = _seen(previous, snapshot)
+            session.add(
+                PolicySnapshot(
+                    source_id=source.id or 0,
+                    fetched_at=now,
+                    hash=snapshot.hash,
+                    content=content,
                 )
-                row.last_hash = snapshot.hash
+            )
+            row.last_hash = snapshot.hash
             session.add(row)
             session.commit()
         if previous is None or difference is None:
@@ -251,10 +250,18 @@ class Jobs:
         assert self.cache is not None
         return self.cache.get()
 
-    def _healthy(self, source: PolicySource, *, now: datetime) -> None:
+    def _healthy(
+        self,
+        source: PolicySource,
+        *,
+        now: datetime,
+        fetched: Fetched | None = None,
+    ) -> None:
         with session_scope(self.engine) as session:
             row = session.get(PolicySource, source.id)
             if row is not None:
+                if fetched is not None:  # a full answer: keep its validators for the next GET
+                    row.etag, row.last_modified = fetched.etag, fetched.last_modified
                 row.last_success_at, row.last_error, row.failures = now, None, 0
                 row.failure_alerted = False
                 session.add(row)
