@@ -454,10 +454,9 @@ def countries_in(text: str, places: PlaceCatalog) -> set[str]:
     return set(read_country_list(text, places).members)
 
 
-def _bounded_diff(before: list[str], after: list[str]) -> str:
-    """Return a unified diff (one line of context) of at most MAX_DIFF_LINES lines plus a note,
-    and at most MAX_DIFF_CHARS characters in all."""
-    lines = list(difflib.unified_diff(before, after, "before", "after", n=1, lineterm=""))[2:]
+def _bounded_diff(lines: list[str]) -> str:
+    """Return a unified diff's lines cut to at most MAX_DIFF_LINES lines plus a note, and at
+    most MAX_DIFF_CHARS characters in all."""
     if len(lines) > MAX_DIFF_LINES:
         lines = [*lines[:MAX_DIFF_LINES], f"… {len(lines) - MAX_DIFF_LINES} more diff lines"]
     text = "\n".join(lines)
@@ -513,7 +512,10 @@ def diff_snapshots(
     if old_lines == new_lines:
         return None
     old_set, new_set = set(old_lines), set(new_lines)
-    diff = _bounded_diff(old_lines, new_lines)
+    all_lines = list(
+        difflib.unified_diff(old_lines, new_lines, "before", "after", n=1, lineterm="")
+    )[2:]
+    diff = _bounded_diff(all_lines)
     added_lines = [ln for ln in new_lines if ln not in old_set]
     removed_lines = [ln for ln in old_lines if ln not in new_set]
     change = Difference(
@@ -526,9 +528,7 @@ def diff_snapshots(
         change.items = linked
         titles = "; ".join(i.title for i in linked[:3]) + ("; …" if len(linked) > 3 else "")
         change.summary = f"{len(linked)} new: {titles}"
-    full = "\n".join(
-        list(difflib.unified_diff(old_lines, new_lines, "before", "after", n=1, lineterm=""))[2:]
-    )
+    full = "\n".join(all_lines)
     if full != diff:
         change.full_diff = full
     if spec.country_list:
