@@ -189,3 +189,36 @@ def test_unreadable_entries_at_the_ends_are_kept(places: PlaceCatalog) -> None:
     )
     assert [e.text for e in cl.entries] == ["Congo", "Germany", "Narnia"]
     assert cl.unresolved == ("Congo", "Narnia")
+
+
+SHIPPED = Path(__file__).resolve().parents[3] / "storage" / "packs" / "sources.yaml"
+
+
+def shipped_spec(name: str) -> SourceSpec:
+    source = next(s for s in yaml.safe_load(SHIPPED.read_text())["sources"] if s["name"] == name)
+    return SourceSpec(
+        source["kind"], source.get("selector"), tuple(source.get("ignore") or ()), True
+    )
+
+
+@pytest.mark.parametrize(
+    ("variant", "changed"),
+    [
+        ("anthropic-supported-regions-cookie-banner.html", False),
+        ("anthropic-supported-regions-last-updated.html", False),
+        ("anthropic-supported-regions-table.html", True),  # text only: no place changes
+    ],
+)
+def test_shipped_selectors_and_ignore_patterns_survive_the_pages(
+    variant: str, changed: bool, places: PlaceCatalog
+) -> None:
+    spec = shipped_spec("Anthropic supported regions")
+    before = extract(spec, (PAGES / "anthropic-supported-regions.html").read_bytes())
+    after = extract(spec, (PAGES / variant).read_bytes())
+    change = diff_snapshots(spec, before, after, places)
+    assert (change is not None) == changed
+    if change is not None:
+        assert change.summary.endswith("no place changed")
+    openai = shipped_spec("OpenAI supported countries")
+    text = extract(openai, (PAGES / "openai-supported-countries.html").read_bytes()).text
+    assert len(read_country_list(text, places).members) == 188
