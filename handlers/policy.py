@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,9 +12,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
-from bot.domain.rules.checks import validate_table
 from bot.domain.tracking.digest import build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
+from bot.services.group_updates import apply_group_update, plan_group_update
 from bot.services.jobs import Jobs
 from handlers.deps import Deps, guarded
 from handlers.render.blocks import (
@@ -27,8 +27,13 @@ from handlers.render.blocks import (
     section,
 )
 from handlers.render.digests import render_digest
+from handlers.render.group_updates import (
+    decided_line,
+    render_group_update_modal,
+    replace_actions,
+)
 from storage.db import session_scope
-from storage.models import PolicyChange, PolicySource, Subscription
+from storage.models import PolicySource, Subscription
 from storage.policies import (
     list_changes,
     list_sources,
@@ -37,7 +42,7 @@ from storage.policies import (
     subscribe,
     unsubscribe,
 )
-from storage.rules import load_table, write_revision
+from storage.rules import current_revision
 
 SUBCOMMANDS = {"subscribe", "unsubscribe", "subscriptions", "sources", "changes", "digest"}
 _SCHEDULE = re.compile(r"\b(daily|weekly)\b.*$", re.I)
@@ -143,7 +148,12 @@ def subcommand(
                 "empty, so none would be posted."
             )
         parts = render_digest(
-            build_digest(jobs.views(changes), since=sub.last_digest_at, now=deps.clock())
+            build_digest(
+                jobs.views(changes),
+                since=sub.last_digest_at,
+                now=deps.clock(),
+                tz=parse_schedule(sub.schedule).tz,
+            )
         )
         preview = parts[0]
         note = (
@@ -214,54 +224,29 @@ def render_changes(views: list[Any]) -> Payload:
 
 def update_group(deps: Deps, *, change_id: int, user: str) -> str:
     """Apply a country-list change to its linked group as a new revision; return a summary."""
-    with session_scope(deps.engine) as session:
-        change = session.get(PolicyChange, change_id)
-        source = (
-            session.get(PolicySource, change.source_id) if change and change.source_id else None
-        )
-        if change is None or source is None or not source.country_list_group:
-            raise BotError("That change is not from a country-list source.")
-        old = load_table(session=session)
-        group = old.groups.get(source.country_list_group)
-        if group is None:
-            raise BotError(f"The linked group '{source.country_list_group}' no longer exists.")
-        added = [c for c in change.details.get("added") or [] if c not in group.members]
-        removed = [c for c in change.details.get("removed") or [] if c in group.members]
-        if not added and not removed:
-            raise BotError(f"Group {group.id} already reflects change #{change_id}.")
-        new = load_table(session=session)
-        members = tuple(m for m in group.members if m not in removed) + tuple(added)
-        new.groups[group.id] = replace(group, members=members)
-        problems = validate_table(new, deps.cache.get().places)
-        if problems:
-            raise BotError(
-                "Updating the group would break: "
-                + "; ".join(f"{p.kind} {p.id}: {p.message}" for p in problems[:5])
-            )
-        detail = f"added {', '.join(added) or 'none'}; removed {', '.join(removed) or 'none'}"
-        rev = write_revision(
-            session=session,
-            old=old,
-            new=new,
-            author=f"slack:{user}",
-            now=deps.clock(),
-            summary=f"update group {group.id} from change #{change_id}: {detail}",
-        )
-        session.commit()
+    plan, rev = apply_group_update(
+        deps.engine,
+        change_id,
+        user=user,
+        now=deps.clock(),
+        places=deps.cache.get().places,
+        share=deps.settings.country_list_max_removed,
+    )
     deps.cache.invalidate()
+    detail = plan.describe()
     deps.record_admin_action(
         user_id=user,
         action="update group",
-        target=group.id,
+        target=plan.group,
         allowed=True,
         revision=rev.number,
         reason=detail,
     )
-    return f"Group *{group.id}* updated in revision {rev.number}: {detail}."
+    return f"Group *{plan.group}* updated in revision {rev.number}: {detail}."
 
 
 def register(app: App, deps: Deps) -> None:
-    """Register the Update group button."""
+    """Register Update group (a confirmation modal, then the change) and Decline."""
 
     @app.action("update_group")
     def handle_update_group(
@@ -269,26 +254,128 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         ack()
         deps.later(
-            lambda: _update_group_for(deps, body["user"]["id"], action["value"], respond, client),
+            lambda: _confirm_update(deps, body, action["value"], respond, client),
             respond=respond,
         )
 
+    @app.view("update_group_confirm")
+    def handle_confirm(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        deps.later(lambda: _apply_update(deps, body["user"]["id"], meta, client))
 
-def _update_group_for(
-    deps: Deps, user: str, change: str, respond: Respond, client: WebClient
+    @app.action("decline_group_update")
+    def handle_decline(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        deps.later(
+            lambda: _decline_update(deps, body, action["value"], respond, client), respond=respond
+        )
+
+
+def _refuse(deps: Deps, user: str, change: str, respond: Respond, action: str) -> None:
+    deps.record_admin_action(user_id=user, action=action, target=change, allowed=False)
+    respond(
+        **render_notice("Sorry, only compliance admins can update groups."),
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Return the channel and ts of the message a button was on."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return channel, ts
+
+
+def _confirm_update(
+    deps: Deps, body: dict[str, Any], change: str, respond: Respond, client: WebClient
 ) -> None:
-    """Update a group from a country-list change, for an admin; tell them and the audit channel."""
+    """Open the confirmation modal (places, sizes, impact preview) for an admin."""
+    user = body["user"]["id"]
     if not deps.is_admin(user, client):
-        deps.record_admin_action(user_id=user, action="update group", target=change, allowed=False)
+        _refuse(deps, user, change, respond, "update group")
+        return
+    try:
+        plan = plan_group_update(
+            deps.engine,
+            int(change),
+            on=deps.clock().date(),
+            share=deps.settings.country_list_max_removed,
+        )
+    except BotError as exc:
         respond(
-            **render_notice("Sorry, only compliance admins can update groups."),
-            response_type="ephemeral",
-            replace_original=False,
+            **render_notice(escape(exc.message)), response_type="ephemeral", replace_original=False
         )
         return
+    channel, ts = _where(body)
+    view = render_group_update_modal(plan, deps.cache.get().places, channel=channel, ts=ts)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _apply_update(deps: Deps, user: str, meta: dict[str, Any], client: WebClient) -> None:
+    """Apply a confirmed update; update the message for everyone and tell the audit channel."""
+    change = str(meta.get("change", ""))
+    channel, ts = meta.get("channel"), meta.get("ts")
+    if not deps.is_admin(user, client):
+        deps.record_admin_action(user_id=user, action="update group", target=change, allowed=False)
+        return
     payload = guarded(lambda: render_notice(update_group(deps, change_id=int(change), user=user)))
-    respond(**payload, response_type="ephemeral", replace_original=False)
-    if deps.settings.audit_channel and "updated in revision" in payload["text"]:
-        client.chat_postMessage(
-            channel=deps.settings.audit_channel, text=f"<@{user}>: {payload['text']}"
+    done = "updated in revision" in payload["text"]
+    if channel:
+        client.chat_postEphemeral(
+            channel=channel, user=user, text=payload["text"], blocks=payload.get("blocks")
         )
+    if done:
+        revision = payload["text"].split("updated in revision ", 1)[1].split(":", 1)[0]
+        _mark_decided(
+            deps, client, channel, ts, int(change), user, f"Applied in revision {revision}"
+        )
+        if deps.settings.audit_channel:
+            client.chat_postMessage(
+                channel=deps.settings.audit_channel, text=f"<@{user}>: {payload['text']}"
+            )
+
+
+def _decline_update(
+    deps: Deps, body: dict[str, Any], change: str, respond: Respond, client: WebClient
+) -> None:
+    """Record that an admin declined a country-list change, and update the message."""
+    user = body["user"]["id"]
+    if not deps.is_admin(user, client):
+        _refuse(deps, user, change, respond, "decline group update")
+        return
+    with session_scope(deps.engine) as session:
+        revision = current_revision(session=session)
+    deps.record_admin_action(
+        user_id=user, action="decline group update", target=change, allowed=True, revision=revision
+    )
+    channel, ts = _where(body)
+    _mark_decided(deps, client, channel, ts, int(change), user, f"Declined at revision {revision}")
+
+
+def _mark_decided(
+    deps: Deps,
+    client: WebClient,
+    channel: str | None,
+    ts: str | None,
+    change_id: int,
+    user: str,
+    outcome: str,
+) -> None:
+    """Replace the change's buttons in the original message with who decided what, and when."""
+    if not channel or not ts:
+        return
+    found = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+    messages = [m for m in found.get("messages") or [] if m.get("ts") == ts]
+    if not messages:
+        return
+    line = decided_line(user=user, when=deps.clock(), outcome=f"{outcome} (change #{change_id})")
+    blocks = replace_actions(list(messages[0].get("blocks") or []), change_id, line)
+    if blocks is not None:
+        client.chat_update(channel=channel, ts=ts, blocks=blocks, text=messages[0].get("text", ""))

@@ -261,6 +261,40 @@ def cmd_digest_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_changes_show(args: argparse.Namespace) -> int:
+    """Show one change: summary, severity and reasons, places, items, and the whole diff."""
+    from bot.domain.errors import NotFound
+    from storage.db import session_scope
+    from storage.models import PolicyChange
+
+    jobs = _jobs(args)
+    with session_scope(jobs.engine) as session:
+        change = session.get(PolicyChange, args.id)
+    if change is None:
+        raise NotFound(f"No change #{args.id}. See `clearance changes list`.")
+    details = change.details or {}
+    full = str(details.get("full_diff") or change.diff or "")
+    if args.json:
+        print(json.dumps({**_change_json(change), "full_diff": full}))
+        return 0
+    print(f"Change #{change.id} [{change.severity}] {change.detected_at:%Y-%m-%d %H:%M} UTC")
+    print(change.summary)
+    if change.link:
+        print(f"Link: {change.link}")
+    for reason in details.get("reasons") or ():
+        print(f"Reason: {reason}")
+    for key in ("added", "removed", "excluded", "readmitted", "unresolved"):
+        if details.get(key):
+            print(f"{key.capitalize()}: {', '.join(map(str, details[key]))}")
+    for item in details.get("items") or ():
+        print(f"- {item.get('id', '')} {item.get('title', '')} {item.get('link', '')}".rstrip())
+    for flip in details.get("flip_texts") or ():
+        print(f"Flip: {flip}")
+    if full:
+        print("\n" + full)
+    return 0
+
+
 def cmd_changes_list(args: argparse.Namespace) -> int:
     """List detected changes."""
     from storage.db import session_scope
@@ -351,3 +385,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_changes_list)
+    p = csub.add_parser("show", help="show one change with its whole diff")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_changes_show)

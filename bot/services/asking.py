@@ -128,6 +128,7 @@ def add_default_sources(engine: Engine, *, now: datetime) -> int:
                 severity=s.get("severity", "normal"),
                 selector=s.get("selector"),
                 country_list_group=group if group in groups else None,
+                ignore=s.get("ignore"),
             )
             added += 1
         set_state(session=session, key=SOURCES_SEEDED, value=now.isoformat())

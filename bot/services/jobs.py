@@ -23,12 +23,21 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.domain.asking.answers import build_knowledge
+from bot.domain.tracking.country_lists import read_country_list
 from bot.domain.tracking.digest import ChangeView, build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
 from bot.domain.tracking.html_limits import ParseLimits
 from bot.domain.tracking.impact import flips_between, flips_on, rules_changing_on
-from bot.domain.tracking.severity import assess, customer_countries
-from bot.domain.tracking.sources import Snapshot, SourceError, SourceSpec, diff_snapshots, extract
+from bot.domain.tracking.severity import assess, assess_country_list, customer_countries
+from bot.domain.tracking.shape import Shape, page_problem, shape_problem
+from bot.domain.tracking.sources import (
+    Item,
+    Snapshot,
+    SourceError,
+    SourceSpec,
+    diff_snapshots,
+    extract,
+)
 from bot.services.asking import KnowledgeCache
 from bot.services.fetching import Fetched, fetch
 from bot.settings import Settings
@@ -59,6 +68,8 @@ FAILURES_BEFORE_ALERT = 3
 MAX_BACKOFF_S = 3600.0
 ALERT_WINDOW = timedelta(days=7)
 DIGEST_LOOKBACK = timedelta(days=31)  # how far back a digest looks for undelivered changes
+MAX_SEEN = 2000  # document ids remembered per list source
+MAX_FULL_DIFF_CHARS = 2_000_000  # the whole diff stored with a change
 Fetcher = Callable[..., Fetched]
 
 
@@ -134,7 +145,12 @@ class Jobs:
             source.selector,
             tuple(source.ignore),
             source.country_list_group is not None,
+            source.url,
         )
+        problem = page_problem(result.body, html_page=source.kind == "webpage")
+        if problem is not None:
+            self._failed(source, f"not a change: {problem}", now=now)
+            return None
         # Reading the page gets as long as fetching it may take.
         deadline = time.monotonic() + self.settings.fetch_timeout_s
         limits = ParseLimits(out_of_time=lambda: time.monotonic() > deadline)
@@ -148,45 +164,84 @@ class Jobs:
             self._failed(source, f"could not read the body ({type(exc).__name__})", now=now)
             return None
         with session_scope(self.engine) as session:
-            row = session.get(PolicySource, source.id)
-            assert row is not None
             previous = session.exec(
                 select(PolicySnapshot)
                 .where(PolicySnapshot.source_id == source.id)
                 .order_by(col(PolicySnapshot.id).desc())
             ).first()
+        unchanged = previous is not None and previous.hash == snapshot.hash
+        if unchanged:
+            self._healthy(source, now=now, fetched=result)
+            return None
+        kb = self._kb()
+        shape = shape_of(spec, snapshot, kb.places)
+        before = _before(previous) if previous is not None else None
+        difference = (
+            diff_snapshots(spec, before, snapshot, kb.places) if before is not None else None
+        )
+        prior = None
+        if previous is not None and before is not None:
+            stored = previous.content.get("shape")
+            prior = Shape.from_dict(stored) if stored else shape_of(spec, before, kb.places)
+        problem = shape_problem(
+            prior,
+            shape,
+            removed=len(difference.removed) if difference else 0,
+            max_removed_share=self.settings.country_list_max_removed,
+        )
+        if problem is not None:
+            self._failed(source, f"not a change: {problem}", now=now)
+            return None
+        with session_scope(self.engine) as session:
+            row = session.get(PolicySource, source.id)
+            assert row is not None
             row.etag, row.last_modified = result.etag, result.last_modified
             row.last_success_at, row.last_error, row.failures = now, None, 0
             row.failure_alerted = False
-            unchanged = previous is not None and previous.hash == snapshot.hash
-            if not unchanged:
-                session.add(
-                    PolicySnapshot(
-                        source_id=source.id or 0,
-                        fetched_at=now,
-                        hash=snapshot.hash,
-                        content=snapshot.to_dict(),
-                    )
+            content = {**snapshot.to_dict(), "shape": shape.to_dict()}
+            if snapshot.items:
+                content["seen"] = _seen(previous, snapshot)
+            session.add(
+                PolicySnapshot(
+                    source_id=source.id or 0,
+                    fetched_at=now,
+                    hash=snapshot.hash,
+                    content=content,
                 )
-                row.last_hash = snapshot.hash
+            )
+            row.last_hash = snapshot.hash
             session.add(row)
             session.commit()
-        if previous is None or unchanged:
+        if previous is None or difference is None:
             return None  # the first fetch is the baseline, not a change
-        kb = self._kb()
-        difference = diff_snapshots(spec, Snapshot.from_dict(previous.content), snapshot, kb.places)
-        if difference is None:
-            return None
-        severity = assess(
-            difference.text + "\n" + difference.summary,
-            default=source.severity,
-            keywords=self.settings.high_keywords(),
-            countries=customer_countries(kb.table),
-            places=kb.places,
-            added=difference.added,
-            removed=difference.removed,
-        )
-        link = difference.items[0].link if len(difference.items) == 1 else source.url
+        if spec.country_list:
+            severity = assess_country_list(
+                added=difference.added,
+                removed=difference.removed,
+                excluded=difference.excluded,
+                readmitted=difference.readmitted,
+                unresolved=difference.unresolved,
+                countries=customer_countries(kb.table),
+                places=kb.places,
+            )
+        else:
+            severity = assess(
+                difference.text + "\n" + difference.summary,
+                default=source.severity,
+                keywords=self.settings.high_keywords(),
+                countries=customer_countries(kb.table),
+                places=kb.places,
+                added=difference.added,
+                removed=difference.removed,
+            )
+        link: str | None = source.url
+        if len(difference.items) == 1:
+            link = difference.items[0].link
+        elif source.kind == "federal_register":
+            link = None  # the source URL is the API's JSON: each document carries its own link
+        details = {**difference.to_dict(), "reasons": list(severity.reasons)}
+        if difference.full_diff:
+            details["full_diff"] = difference.full_diff[:MAX_FULL_DIFF_CHARS]
         return insert_unique(
             self.engine,
             PolicyChange(
@@ -197,7 +252,7 @@ class Jobs:
                 diff=difference.diff,
                 link=link,
                 severity=severity.level,
-                details={**difference.to_dict(), "reasons": list(severity.reasons)},
+                details=details,
             ),
         )
 
@@ -205,10 +260,18 @@ class Jobs:
         assert self.cache is not None
         return self.cache.get()
 
-    def _healthy(self, source: PolicySource, *, now: datetime) -> None:
+    def _healthy(
+        self,
+        source: PolicySource,
+        *,
+        now: datetime,
+        fetched: Fetched | None = None,
+    ) -> None:
         with session_scope(self.engine) as session:
             row = session.get(PolicySource, source.id)
             if row is not None:
+                if fetched is not None:  # a full answer: keep its validators for the next GET
+                    row.etag, row.last_modified = fetched.etag, fetched.last_modified
                 row.last_success_at, row.last_error, row.failures = now, None, 0
                 row.failure_alerted = False
                 session.add(row)
@@ -357,6 +420,8 @@ class Jobs:
                     flips=tuple(d.get("flip_texts") or ()),
                     added=tuple(d.get("added") or ()),
                     removed=tuple(d.get("removed") or ()),
+                    excluded=tuple(d.get("excluded") or ()),
+                    readmitted=tuple(d.get("readmitted") or ()),
                     group=source.country_list_group
                     if source and source.country_list_group in kb.table.groups
                     else None,
@@ -395,7 +460,7 @@ class Jobs:
                         channel=sub.channel,
                         subscription_id=sub.id,
                         kind="alert",
-                        payload=render_alert(view),
+                        payload=render_alert(view, _tz(sub)),
                         change_ids=[change.id or 0],
                         next_attempt_at=now,
                         created_at=now,
@@ -455,7 +520,9 @@ class Jobs:
             return 0
         changes = self.pending_changes(sub, until=now)
         payloads = (
-            render_digest(build_digest(self.views(changes), since=sub.last_digest_at, now=now))
+            render_digest(
+                build_digest(self.views(changes), since=sub.last_digest_at, now=now, tz=_tz(sub))
+            )
             if changes
             else []
         )
@@ -642,6 +709,42 @@ class Jobs:
             "digests": digests,
             "delivered": delivered,
         }
+
+
+def shape_of(spec: SourceSpec, snapshot: Snapshot, places: Any) -> Shape:
+    """Return the shape of a snapshot: its size, its places or items, and its intro."""
+    if spec.country_list:
+        listing = read_country_list(snapshot.text, places)
+        return Shape(len(snapshot.text), len(listing.entries), None, spec.selector, listing.intro)
+    items = len(snapshot.items) if spec.kind in ("federal_register", "feed") else None
+    intro = "\n".join(snapshot.text.splitlines()[:2])[:300]
+    return Shape(len(snapshot.text), None, items, spec.selector, intro)
+
+
+def _before(previous: PolicySnapshot) -> Snapshot:
+    """Return the stored snapshot, its items extended by every id seen before (so a document
+    that drops off the list and comes back is not new again)."""
+    snap = Snapshot.from_dict(previous.content)
+    have = {i.id for i in snap.items}
+    extra = [Item(str(i), "") for i in previous.content.get("seen") or () if str(i) not in have]
+    return Snapshot(snap.text, snap.items + tuple(extra)) if extra else snap
+
+
+def _seen(previous: PolicySnapshot | None, snapshot: Snapshot) -> list[str]:
+    """Return the ids seen so far, newest first, at most MAX_SEEN."""
+    ids = [i.id for i in snapshot.items]
+    if previous is not None:
+        ids += [i.get("id", "") for i in previous.content.get("items") or ()]
+        ids += [str(i) for i in previous.content.get("seen") or ()]
+    return list(dict.fromkeys(i for i in ids if i))[:MAX_SEEN]
+
+
+def _tz(sub: Subscription) -> str:
+    """Return the time zone of a subscription's schedule (UTC if it can't be read)."""
+    try:
+        return parse_schedule(sub.schedule).tz
+    except Exception:
+        return "UTC"
 
 
 def _aware(value: datetime) -> datetime:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
-from bot.domain.tracking.digest import ChangeView, Digest
+from bot.domain.tracking.digest import ChangeView, Digest, readable_date
 from handlers.render.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_CHARS,
@@ -77,7 +78,45 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _change_blocks(c: ChangeView, *, actions: bool = True) -> list[Block]:
+def item_line(i: dict[str, Any], tz: str = "UTC") -> str:
+    """Return one new document or entry (escaped mrkdwn): its own link, number and type, title,
+    dates in the channel's time zone, a correction marker, and the start of its abstract."""
+    title = _esc(str(i.get("title") or i.get("id") or ""), 300)
+    number = str(i.get("id") or "") if i.get("type") else ""
+    link = str(i.get("link") or "")
+    head = f"{_esc(number, 40)} · " if number else ""
+    shown = _safe_link(link, head.rstrip(" ·") or title)
+    parts = [
+        f"{shown[3:]} · {title}" if shown and number else (shown[3:] if shown else head + title)
+    ]
+    if i.get("correction"):
+        parts.insert(0, "*Correction*")
+    if i.get("type"):
+        parts.append(_esc(str(i["type"]), 40))
+    for label, key in (
+        ("published", "date"),
+        ("effective", "effective"),
+        ("comments by", "comments_close"),
+    ):
+        if i.get(key):
+            parts.append(f"{label} {_esc(readable_date(str(i[key]), tz), 60)}")
+    line = " · ".join(parts)
+    summary = " ".join(str(i.get("summary") or "").split())
+    if summary:
+        line += "\n> " + _esc(summary, 300)
+    return line
+
+
+def _local(value: datetime, tz: str) -> str:
+    """Return a time as "29 Sep 2026 14:30 CEST" in the channel's time zone."""
+    return (
+        readable_date(_utc(value).isoformat(), tz)
+        if tz != "UTC"
+        else (f"{_utc(value):%Y-%m-%d %H:%M} UTC")
+    )
+
+
+def _change_blocks(c: ChangeView, *, actions: bool = True, tz: str = "UTC") -> list[Block]:
     """Return one change: severity mark, summary, link and reasons; new items; flips; a button."""
     lines = [
         f"{SEVERITY_MARK.get(c.severity, '')} {_esc(c.summary, MAX_SUMMARY)}"
@@ -90,19 +129,21 @@ def _change_blocks(c: ChangeView, *, actions: bool = True) -> list[Block]:
         blocks.append(
             list_section(
                 "New",
-                [cut(f"{i.get('title', '')} ({i.get('date', '')})", 500) for i in c.items],
+                [cut(item_line(i, tz), 700) for i in c.items],
                 limit=MAX_ITEMS_SHOWN,
+                raw=True,
             )
         )
     if c.flips:
         blocks.append(list_section("Whose answers flip", list(c.flips), limit=MAX_FLIPS))
-    if actions and c.group and (c.added or c.removed):
+    if actions and c.group and (c.added or c.removed or c.excluded or c.readmitted):
         blocks.append(
             {
                 "type": "actions",
                 "block_id": f"change_{c.id}",
                 "elements": [
-                    button(f"Update group {c.group}", "update_group", str(c.id), style="primary")
+                    button(f"Update group {c.group}", "update_group", str(c.id), style="primary"),
+                    button("Decline", "decline_group_update", str(c.id)),
                 ],
             }
         )
@@ -137,13 +178,13 @@ def _code_sections(diff: str, limit: int = _CODE_ROOM) -> list[Block]:
     return [section(f"```{chunk}```") for chunk in chunks]
 
 
-def render_alert(c: ChangeView) -> Payload:
+def render_alert(c: ChangeView, tz: str = "UTC") -> Payload:
     """Return an immediate alert for one high-severity change, with a short diff preview.
 
     The header, the summary, the Update group button and the closing context line always stay;
     new items, flips and the diff preview are added while the message stays within its limits.
     """
-    change = _change_blocks(c)
+    change = _change_blocks(c, tz=tz)
     main, extra = change[0], change[1:]
     actions = [b for b in extra if b["type"] == "actions"]
     middle = [b for b in extra if b["type"] != "actions"]
@@ -152,7 +193,7 @@ def render_alert(c: ChangeView) -> Payload:
     head = [header(f"Policy alert: {c.source}"), main]
     tail = [
         *actions,
-        context(f"Detected {_utc(c.detected_at):%Y-%m-%d %H:%M} UTC · change #{c.id}"),
+        context(f"Detected {_local(c.detected_at, tz)} · change #{c.id}"),
     ]
     size = _size(head + tail)
     for block in middle:
@@ -241,13 +282,13 @@ def render_digest(d: Digest) -> list[Payload]:
     """
     if d.count == 0:
         return []
-    span = f"since {_utc(d.since):%Y-%m-%d %H:%M} UTC" if d.since else "so far"
+    span = f"since {_local(d.since, d.tz)}" if d.since else "so far"
     title = f"Policy digest: {d.count} change{'s' if d.count != 1 else ''} {span}"
     top = header(title)
     units = []
     for s in d.sections:
         heading = section(f"*{_esc(s.source, 500)}* ({len(s.changes)})")
-        units += [(heading, _change_blocks(c), i == 0) for i, c in enumerate(s.changes)]
+        units += [(heading, _change_blocks(c, tz=d.tz), i == 0) for i, c in enumerate(s.changes)]
     pages = _pack_changes(
         units,
         first_blocks=MAX_BLOCKS - 2,

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.domain.tracking.digest import ChangeView, Digest, build_digest
+from bot.domain.tracking.digest import ChangeView, Digest, build_digest, readable_date
 from bot.domain.tracking.sources import MAX_DIFF_CHARS
 from handlers.render.blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS
-from handlers.render.digests import MAX_DIFF_MESSAGES, render_alert, render_digest
+from handlers.render.digests import MAX_DIFF_MESSAGES, item_line, render_alert, render_digest
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 SINCE = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
@@ -106,7 +106,7 @@ def test_one_change() -> None:
         "🔴 1 new document: Entity List additions · "
         "<https://www.federalregister.gov/d/2026-1|source>\n_High: mentions 'Entity List'_"
     )
-    assert blocks[3]["text"]["text"] == "*New*\n• Entity List additions (2026-11-09)"
+    assert blocks[3]["text"]["text"] == "*New*\n• Entity List additions · published 9 Nov 2026"
     assert len(blocks) == 4
     assert p["text"] == "Policy digest: 1 change since 2026-11-09 09:00 UTC: BIS rules (1)"
 
@@ -358,3 +358,35 @@ def test_build_and_render_a_thousand_changes_runs() -> None:
     elapsed = time.perf_counter() - start
     assert payloads  # no timing assertion: it only has to run
     print(f"build+render of 1,000 changes: {elapsed:.3f}s, {len(payloads)} messages")
+
+
+def test_federal_register_document_line_and_local_dates() -> None:
+    """Issue #13 section 5: each document shows its own link, number, type, correction marker,
+    effective date, comment deadline and abstract; dates are readable, in the channel's zone."""
+    doc = {
+        "id": "C1-2026-21012",
+        "title": "Additions to the Entity List",
+        "link": "https://www.federalregister.gov/documents/2026/09/29/C1-2026-21012/additions",
+        "date": "2026-09-29",
+        "summary": "BIS adds 12 entities <under> 744.11.",
+        "type": "Rule",
+        "effective": "2026-09-29",
+        "comments_close": "2026-10-29",
+        "correction": True,
+    }
+    line = item_line(doc, "Europe/Berlin")
+    assert line.startswith("*Correction* · <https://www.federalregister.gov/documents/2026/09/29/")
+    assert "|C1-2026-21012> · Additions to the Entity List · Rule" in line
+    assert "published 29 Sep 2026 · effective 29 Sep 2026 · comments by 29 Oct 2026" in line
+    assert line.endswith("\n> BIS adds 12 entities &lt;under&gt; 744.11.")
+    rss = {
+        "id": "x",
+        "title": "Recent action",
+        "link": "https://ofac.treasury.gov/recent-actions/1",
+        "date": "Tue, 29 Sep 2026 14:00:00 +0000",
+    }
+    assert "published 29 Sep 2026 16:00 CEST" in item_line(rss, "Europe/Berlin")
+    assert readable_date("Tue, 29 Sep 2026 00:00:00 -0000") == "29 Sep 2026"
+    assert readable_date("not a date") == "not a date"
+    d = build_digest([change(1, "BIS", summary="s")], since=SINCE, now=NOW, tz="America/New_York")
+    assert render_digest(d)[0]["blocks"][0]["text"]["text"].endswith("since 9 Nov 2026 04:00 EST")

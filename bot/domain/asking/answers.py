@@ -60,6 +60,7 @@ def referenced_subdivisions(table: RuleTable) -> set[str]:
     refs: set[str] = set()
     for g in table.groups.values():
         refs.update(g.members)
+        refs.update(g.except_)
     for r in table.rules.values():
         for spec in (
             r.places,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.domain.asking.catalog import model_key
 from bot.domain.asking.places import PlaceCatalog
-from bot.domain.rules.evaluator import expand_places
+from bot.domain.rules.evaluator import expand_places, group_holes
 from bot.domain.rules.table import ACCESS_KINDS, ModelInfo, ModelSelector, PlaceSpec, RuleTable
 
 
@@ -85,6 +85,8 @@ def _never(spec: PlaceSpec, table: RuleTable, places: PlaceCatalog) -> bool:
     if spec.in_ is None:
         return False
     include = expand_places(spec.in_, table, places)
+    if group_holes(spec.not_in, table):
+        return False  # the excluded groups leave places out, which the rule can still match
     return not include or _covered(include, expand_places(spec.not_in, table, places), places)
 
 
@@ -391,6 +393,10 @@ def validate_table(table: RuleTable, places: PlaceCatalog) -> list[Problem]:
         out += [
             Problem("groups", g.id, f"members[{i}]", m, ref)
             for i, m, ref in _check_refs(g.members, table, places)
+        ]
+        out += [
+            Problem("groups", g.id, f"except[{i}]", m, ref)
+            for i, m, ref in _check_refs(g.except_, table, places, groups=False)
         ]
         if g.effective_from and g.effective_to and g.effective_to < g.effective_from:
             out.append(

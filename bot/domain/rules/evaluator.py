@@ -59,10 +59,14 @@ class PlaceSet:
 
     include: frozenset[str] | None
     exclude: frozenset[str] = frozenset()
+    # Subdivisions of an excluded country that the excluding group leaves out (`except`).
+    holes: frozenset[str] = frozenset()
 
     def contains(self, code: str, parent: str | None) -> bool:
         """Return whether the place (or the country it belongs to) is in the set."""
-        if code in self.exclude or (parent is not None and parent in self.exclude):
+        if code in self.exclude or (
+            parent is not None and parent in self.exclude and code not in self.holes
+        ):
             return False
         if self.include is None:
             return True
@@ -216,13 +220,48 @@ def _expand(
     return hit
 
 
+def group_holes(refs: Iterable[str], table: RuleTable) -> frozenset[str]:
+    """Return the places the referenced groups leave out with `except` that nothing else in
+    `refs` brings back: no reference names the place, and every reference that reaches its
+    country leaves it out too."""
+
+    def combine(parts: list[tuple[set[str], set[str]]]) -> tuple[set[str], set[str]]:
+        codes = set().union(*(c for c, _ in parts)) if parts else set()
+        holes = set()
+        for h in set().union(*(hs for _, hs in parts)) if parts else set():
+            country = h.split("-")[0]
+            if h not in codes and all(h in hs for c, hs in parts if country in c):
+                holes.add(h)
+        return codes, holes
+
+    def cover(ref: str, seen: frozenset[str]) -> tuple[set[str], set[str]]:
+        if not ref.startswith("group:"):
+            return {ref.upper()}, set()
+        gid = ref[len("group:") :]
+        group = table.groups.get(gid)
+        if group is None or gid in seen:
+            return set(), set()
+        codes, holes = combine([cover(m, seen | {gid}) for m in group.members])
+        own = {x.upper() for x in group.except_}
+        return codes - own, holes | own
+
+    return frozenset(combine([cover(r, frozenset()) for r in refs])[1])
+
+
 def _place_set(
     spec: PlaceSpec | None, table: RuleTable, catalog: PlaceCatalog, cache: _Expanded | None = None
 ) -> PlaceSet | None:
     if spec is None:
         return None
     include = None if spec.in_ is None else _expand(spec.in_, table, catalog, cache)
-    return PlaceSet(include, _expand(spec.not_in, table, catalog, cache))
+    exclude = _expand(spec.not_in, table, catalog, cache)
+    if not any(g.except_ for g in table.groups.values()):
+        return PlaceSet(include, exclude)
+    # A place a group in `in` leaves out is outside the rule; one a group in `not_in` leaves
+    # out is not excluded by it.
+    left_in = group_holes(spec.in_ or (), table)
+    left_out = group_holes(spec.not_in, table)
+    return PlaceSet(include, (exclude - left_out) | left_in, left_out - left_in)
 
 
 def compile_rule(

@@ -179,6 +179,7 @@ class GroupIn(_Strict):
     effective_to: IsoDate | None = None
     unverified: bool = False
     notes: str | None = None
+    except_: list[Code] = Field(default_factory=list, alias="except")
 
 
 class ModelIn(_Strict):

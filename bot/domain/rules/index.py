@@ -33,6 +33,7 @@ class _PlaceMasks:
     anywhere: int = 0  # no condition, or only `not_in`
     inside: dict[str, int] = field(default_factory=dict)  # code -> rules whose `in` names it
     outside: dict[str, int] = field(default_factory=dict)  # code -> rules whose `not_in` names it
+    holes: dict[str, int] = field(default_factory=dict)  # code -> rules whose `not_in` spares it
     _cache: dict[tuple[str, str | None], int] = field(default_factory=dict)
 
     def add(self, places: PlaceSet | None, bit: int) -> None:
@@ -43,6 +44,7 @@ class _PlaceMasks:
             _or_into(self.inside, places.include, bit)
         if places is not None:
             _or_into(self.outside, places.exclude, bit)
+            _or_into(self.holes, places.holes, bit)
 
     def holding(self, code: str, parent: str | None) -> int:
         """Return the rules whose condition holds for the place (cached per place)."""
@@ -53,7 +55,7 @@ class _PlaceMasks:
             outside = self.outside.get(code, 0)
             if parent is not None:
                 inside |= self.inside.get(parent, 0)
-                outside |= self.outside.get(parent, 0)
+                outside |= self.outside.get(parent, 0) & ~self.holes.get(code, 0)
             hit = self._cache[code, parent] = inside & ~outside
         return hit
 

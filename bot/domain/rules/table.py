@@ -70,6 +70,8 @@ class Group:
     effective_to: date | None = None
     unverified: bool = False
     notes: str | None = None
+    # Places inside the members that the group leaves out ("Ukraine except Crimea"): file `except`.
+    except_: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form."""
@@ -78,6 +80,7 @@ class Group:
                 "id": self.id,
                 "name": self.name,
                 "members": list(self.members),
+                "except": list(self.except_),
                 "citation": self.citation,
                 "url": self.url,
                 "effective_from": _iso(self.effective_from),
@@ -100,6 +103,7 @@ class Group:
             _opt_date(d.get("effective_to")),
             bool(d.get("unverified")),
             d.get("notes"),
+            _tuple(d.get("except")),
         )
 
 

@@ -116,3 +116,38 @@ def assess(
             reasons.append(f"names {places.label(code)}, where customers operate")
     level = "high" if reasons or default == "high" else "normal"
     return Severity(level, tuple(dict.fromkeys(reasons)))
+
+
+def assess_country_list(
+    *,
+    added: Iterable[str],
+    removed: Iterable[str],
+    excluded: Iterable[str] = (),
+    readmitted: Iterable[str] = (),
+    unresolved: Iterable[str] = (),
+    countries: Iterable[str],
+    places: PlaceCatalog,
+) -> Severity:
+    """Return the severity of a country-list change from the places it changes.
+
+    High when a place is removed or newly excluded (answers may turn to denied), when an entry
+    can no longer be read, or when any changed place is one where registered customers operate
+    (a subdivision counts for its country). Added or readmitted places elsewhere, and changes of
+    the text alone (a cookie banner, a date, a new layout), are normal at most: the source's own
+    severity and the keywords do not apply.
+    """
+    watched = {c.upper() for c in countries}
+    reasons: list[str] = []
+    removed, excluded = list(removed), list(excluded)
+    if removed:
+        reasons.append("removes " + ", ".join(places.label(c) for c in removed))
+    if excluded:
+        reasons.append("excludes " + ", ".join(places.label(c) for c in excluded))
+    unread = list(unresolved)
+    if unread:
+        reasons.append(f"{len(unread)} entr{'y' if len(unread) == 1 else 'ies'} could not be read")
+    for code in sorted({*added, *removed, *excluded, *readmitted}):
+        parent = places.parent_of(code)
+        if code in watched or (parent is not None and parent in watched):
+            reasons.append(f"changes {places.label(code)}, where customers operate")
+    return Severity("high" if reasons else "normal", tuple(dict.fromkeys(reasons)))

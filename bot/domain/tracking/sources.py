@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.asking.places import PlaceCatalog
+from bot.domain.tracking.country_lists import compare_lists, describe_unresolved, read_country_list
 from bot.domain.tracking.html_limits import (
     DEFAULT_LIMITS,
     HtmlLimitError,
@@ -89,16 +90,31 @@ class Item:
     link: str = ""
     date: str = ""
     summary: str = ""
+    # Federal Register documents: type (Rule, Proposed Rule, Notice), effective date, comment
+    # deadline, and whether the document corrects another ("C1-" numbers, `correction_of`).
+    type: str = ""
+    effective: str = ""
+    comments_close: str = ""
+    correction: bool = False
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "link": self.link,
             "date": self.date,
             "summary": self.summary,
         }
+        for key, value in (
+            ("type", self.type),
+            ("effective", self.effective),
+            ("comments_close", self.comments_close),
+            ("correction", self.correction),
+        ):
+            if value:
+                out[key] = value
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Item:
@@ -109,6 +125,10 @@ class Item:
             str(d.get("link", "")),
             str(d.get("date", "")),
             str(d.get("summary", "")),
+            str(d.get("type") or ""),
+            str(d.get("effective") or ""),
+            str(d.get("comments_close") or ""),
+            bool(d.get("correction")),
         )
 
 
@@ -118,6 +138,9 @@ class Snapshot:
 
     text: str
     items: tuple[Item, ...] = ()
+    # A webpage's links (text, absolute URL), to name new entries with their own pages; not
+    # part of the hash: a link that moves is no change of the text.
+    links: tuple[tuple[str, str], ...] = ()
 
     @property
     def hash(self) -> str:
@@ -129,12 +152,19 @@ class Snapshot:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form stored with the snapshot."""
-        return {"text": self.text, "items": [i.to_dict() for i in self.items]}
+        out: dict[str, Any] = {"text": self.text, "items": [i.to_dict() for i in self.items]}
+        if self.links:
+            out["links"] = [list(link) for link in self.links]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Snapshot:
         """Build from the JSON form."""
-        return cls(str(d.get("text", "")), tuple(Item.from_dict(i) for i in d.get("items") or ()))
+        return cls(
+            str(d.get("text", "")),
+            tuple(Item.from_dict(i) for i in d.get("items") or ()),
+            tuple((str(t), str(u)) for t, u in d.get("links") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -145,6 +175,7 @@ class SourceSpec:
     selector: str | None = None
     ignore: tuple[str, ...] = ()
     country_list: bool = False
+    url: str = ""  # where the body came from, to make a page's links absolute
 
 
 @dataclass
@@ -157,6 +188,10 @@ class Difference:
     added: list[str] = field(default_factory=list)  # country codes, for country lists
     removed: list[str] = field(default_factory=list)
     text: str = ""  # the new material, for severity keywords
+    excluded: list[str] = field(default_factory=list)  # places newly excluded ("except Kherson")
+    readmitted: list[str] = field(default_factory=list)  # exclusions lifted
+    unresolved: list[str] = field(default_factory=list)  # new entries not readable as places
+    full_diff: str = ""  # the whole diff when `diff` had to be cut
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form stored on a change."""
@@ -166,6 +201,9 @@ class Difference:
             "items": [i.to_dict() for i in self.items],
             "added": self.added,
             "removed": self.removed,
+            "excluded": self.excluded,
+            "readmitted": self.readmitted,
+            "unresolved": self.unresolved,
         }
 
 
@@ -226,13 +264,28 @@ def html_text(
     every matching element (only scripts, styles and the like are dropped first, so a selector may
     target a `<nav>` on purpose); an invalid selector or one that matches nothing is an error.
     """
+    return html_text_and_links(body, selector, None, limits)[0]
+
+
+def html_text_and_links(
+    body: bytes,
+    selector: str | None = None,
+    base: str | None = None,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Return `html_text` and, when `base` is given, the links of the same part of the page:
+    (link text, absolute URL), at most MAX_LINKS, parsing the page once within `limits`."""
     try:
-        return _html_text(parse_html(body, limits), selector, limits)
+        return _html_text(parse_html(body, limits), selector, base, limits)
     except HtmlLimitError as exc:
         raise SourceError(str(exc)) from None
 
 
-def _html_text(soup: Any, selector: str | None, limits: ParseLimits) -> str:
+def _html_text(
+    soup: Any, selector: str | None, base: str | None, limits: ParseLimits
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    from urllib.parse import urljoin
+
     from soupsieve import SelectorSyntaxError
 
     for tag in soup(list(_NOT_TEXT if selector else _DROP_TAGS)):
@@ -249,7 +302,19 @@ def _html_text(soup: Any, selector: str | None, limits: ParseLimits) -> str:
     else:
         main = soup.find("main") or soup.find("article") or soup.body or soup
         nodes = [main]
-    return "\n".join(_block_text(node, limits) for node in nodes)
+    links: dict[str, str] = {}
+    if base is not None:
+        for node in nodes:
+            for a in node.find_all("a", href=True):
+                text = " ".join(a.get_text(" ").split())
+                href = urljoin(base, str(a["href"]))
+                if len(text) >= 4 and href.startswith(("http://", "https://")):
+                    links.setdefault(text, href)
+    text = "\n".join(_block_text(node, limits) for node in nodes)
+    return text, tuple(list(links.items())[:MAX_LINKS])
+
+
+MAX_LINKS = 500
 
 
 def _scalar(v: Any) -> str:
@@ -338,13 +403,18 @@ def _fr_items(data: Any) -> tuple[Item, ...]:
     for r in data.get("results") or []:
         if not isinstance(r, dict) or not r.get("document_number"):
             continue
+        number = str(r["document_number"])
         items.append(
             Item(
-                str(r["document_number"]),
+                number,
                 str(r.get("title") or ""),
                 str(r.get("html_url") or ""),
                 str(r.get("publication_date") or ""),
                 str(r.get("abstract") or "")[:1000],
+                str(r.get("type") or ""),
+                str(r.get("effective_on") or ""),
+                str(r.get("comments_close_on") or ""),
+                number.upper().startswith("C") or bool(r.get("correction_of")),
             )
         )
     return _unique(items)
@@ -390,7 +460,8 @@ def extract(spec: SourceSpec, body: bytes, limits: ParseLimits = DEFAULT_LIMITS)
         items = _feed_items(body)
         return Snapshot("\n".join(f"{i.title}" for i in items), items)
     if spec.kind == "webpage":
-        return Snapshot("\n".join(_lines(html_text(body, spec.selector, limits), spec.ignore)))
+        raw, links = html_text_and_links(body, spec.selector, spec.url or None, limits)
+        return Snapshot("\n".join(_lines(raw, spec.ignore)), (), links)
     if spec.kind == "json":
         try:
             data = json.loads(body)
@@ -401,35 +472,32 @@ def extract(spec: SourceSpec, body: bytes, limits: ParseLimits = DEFAULT_LIMITS)
 
 
 def countries_in(text: str, places: PlaceCatalog) -> set[str]:
-    """Return the countries a country-list text names, one or more per line (exact names only).
-
-    A line may list several places separated by `,` `;` `|` `•` or " - "; a trailing
-    parenthetical ("Holy See (Vatican City)") is tried without it too. Parts of up to three
-    letters count only when written in capitals ("DE", "UAE"), so table cells such as "No" or "Yes"
-    or words such as "in" are not read as Norway or India.
-    """
-    codes = set()
-    for line in text.splitlines():
-        for raw in re.split(r"[;,•·|]\s*|\s+-\s+", line):
-            part = raw.strip(" *•-\u2013\t")
-            if len(part) <= 3 and not part.isupper():
-                continue
-            for candidate in (part, re.sub(r"\s*\([^)]*\)$", "", part)):
-                match = places.resolve(candidate)
-                if match.code:
-                    codes.add(match.code)
-                    break
-    return codes
+    """Return the places a country-list text includes (see `country_lists.read_country_list`)."""
+    return set(read_country_list(text, places).members)
 
 
-def _bounded_diff(before: list[str], after: list[str]) -> str:
-    """Return a unified diff (one line of context) of at most MAX_DIFF_LINES lines plus a note,
-    and at most MAX_DIFF_CHARS characters in all."""
-    lines = list(difflib.unified_diff(before, after, "before", "after", n=1, lineterm=""))[2:]
+def _bounded_diff(lines: list[str]) -> str:
+    """Return a unified diff's lines cut to at most MAX_DIFF_LINES lines plus a note, and at
+    most MAX_DIFF_CHARS characters in all."""
     if len(lines) > MAX_DIFF_LINES:
         lines = [*lines[:MAX_DIFF_LINES], f"… {len(lines) - MAX_DIFF_LINES} more diff lines"]
     text = "\n".join(lines)
     return text if len(text) <= MAX_DIFF_CHARS else text[: MAX_DIFF_CHARS - 2] + "\n…"
+
+
+def _linked_lines(
+    lines: list[str], links: tuple[tuple[str, str], ...], old: tuple[tuple[str, str], ...]
+) -> list[Item]:
+    """Return the added lines that carry a link new to the page, each with its own page."""
+    known = {url for _text, url in old}
+    out = []
+    for line in lines:
+        for text, url in links:
+            if url not in known and text in line:
+                out.append(Item(url, line[:300], url))
+                known.add(url)
+                break
+    return out
 
 
 def diff_snapshots(
@@ -466,7 +534,10 @@ def diff_snapshots(
     if old_lines == new_lines:
         return None
     old_set, new_set = set(old_lines), set(new_lines)
-    diff = _bounded_diff(old_lines, new_lines)
+    all_lines = list(
+        difflib.unified_diff(old_lines, new_lines, "before", "after", n=1, lineterm="")
+    )[2:]
+    diff = _bounded_diff(all_lines)
     added_lines = [ln for ln in new_lines if ln not in old_set]
     removed_lines = [ln for ln in old_lines if ln not in new_set]
     change = Difference(
@@ -474,14 +545,35 @@ def diff_snapshots(
         diff=diff,
         text="\n".join(added_lines + removed_lines),
     )
+    linked = _linked_lines(added_lines, after.links, before.links)
+    if linked and not spec.country_list:
+        change.items = linked
+        titles = "; ".join(i.title for i in linked[:3]) + ("; …" if len(linked) > 3 else "")
+        change.summary = f"{len(linked)} new: {titles}"
+    full = "\n".join(all_lines)
+    if full != diff:
+        change.full_diff = full
     if spec.country_list:
-        old_c, new_c = countries_in(before.text, places), countries_in(after.text, places)
-        change.added, change.removed = sorted(new_c - old_c), sorted(old_c - new_c)
+        lists = compare_lists(
+            read_country_list("\n".join(old_lines), places),
+            read_country_list("\n".join(new_lines), places),
+        )
+        change.added, change.removed = lists.added, lists.removed
+        change.excluded, change.readmitted = lists.excluded, lists.readmitted
+        change.unresolved = lists.unresolved
         parts = []
-        if change.added:
-            parts.append("added " + ", ".join(places.label(c) for c in change.added))
-        if change.removed:
-            parts.append("removed " + ", ".join(places.label(c) for c in change.removed))
+        for verb, codes in (
+            ("added", lists.added),
+            ("removed", lists.removed),
+            ("excluded", lists.excluded),
+            ("no longer excluded", lists.readmitted),
+        ):
+            if codes:
+                parts.append(f"{verb} " + ", ".join(places.label(c) for c in codes))
+        if lists.unresolved:
+            parts.append(describe_unresolved(lists.unresolved))
         if parts:
             change.summary = "; ".join(parts)
+        else:
+            change.summary += "; no place changed"
     return change

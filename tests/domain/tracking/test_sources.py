@@ -95,7 +95,15 @@ def test_federal_register_documents_become_items() -> None:
         FR, fr_body(REAL_DOC, fr_doc("2026-00123", "Entity List Additions", abstract=None))
     )
     assert snap.items[0] == Item(
-        "2025-05887", REAL_DOC["title"], REAL_DOC["html_url"], "2025-04-07", REAL_DOC["abstract"]
+        "2025-05887",
+        REAL_DOC["title"],
+        REAL_DOC["html_url"],
+        "2025-04-07",
+        REAL_DOC["abstract"],
+        REAL_DOC["type"],
+        REAL_DOC.get("effective_on") or "",
+        REAL_DOC.get("comments_close_on") or "",
+        False,
     )
     assert snap.items[1].id == "2026-00123" and snap.items[1].summary == ""
     assert snap.text.splitlines() == [
@@ -517,7 +525,9 @@ def test_country_list_reports_added_and_removed(places: PlaceCatalog) -> None:
     ("before", "after", "added", "removed"),
     [
         # several per line, separators, footnote marks, parentheticals and codes
-        ("Germany, France; Japan", "Germany • France | Japan - Kenya", ["KE"], []),
+        ("Germany, France; Japan", "Germany • France; Japan; Kenya", ["KE"], []),
+        # a table row is read by its first cell
+        ("Germany | Yes", "Germany | Yes\nFrance | Yes", ["FR"], []),
         ("Germany*\nFrance", "Germany\nHoly See (Vatican City)", ["VA"], ["FR"]),
         ("DE\nSG", "DE\nSG\nAE", ["AE"], []),
         # table cells "No"/"Yes" and short words are not Norway or India
@@ -540,7 +550,7 @@ def test_country_list_parsing(
     assert change is not None
     assert (change.added, change.removed) == (added, removed)
     if not added and not removed:
-        assert change.summary.startswith("text changed")
+        assert not change.summary.startswith(("added", "removed"))
 
 
 def test_json_country_list_by_code(places: PlaceCatalog) -> None:
@@ -557,5 +567,74 @@ def test_text_change_without_country_change_keeps_text_summary(places: PlaceCata
         spec, Snapshot("Intro\nGermany"), Snapshot("New intro\nGermany"), places
     )
     assert change is not None
-    assert change.summary == "text changed: 1 lines added, 1 removed"
+    assert change.summary == "text changed: 1 lines added, 1 removed; no place changed"
     assert change.to_dict()["added"] == [] and change.to_dict()["removed"] == []
+
+
+def test_federal_register_corrections_dates_and_type() -> None:
+    """Issue #13 section 5: the fields a compliance officer needs are kept on each document."""
+    doc = {
+        **fr_doc("C1-2026-21012", "Additions to the Entity List; Correction"),
+        "effective_on": "2026-09-29",
+        "comments_close_on": "2026-10-29",
+        "correction_of": "https://www.federalregister.gov/api/v1/documents/2026-21012",
+    }
+    (item,) = extract(FR, fr_body(doc)).items
+    assert (item.type, item.effective, item.comments_close, item.correction) == (
+        "Rule",
+        "2026-09-29",
+        "2026-10-29",
+        True,
+    )
+    assert item.link.startswith("https://www.federalregister.gov/documents/")
+    assert Item.from_dict(item.to_dict()) == item
+
+
+OFAC = """<html><body><header><nav><a href="/">OFAC</a></nav></header><main>
+<h1>Recent Actions</h1>
+<form><label>Search</label></form>
+<div class="view-content">{rows}</div>
+<nav class="pager"><a href="?page=1">Next page</a></nav></main></body></html>"""
+ROW = '<div class="views-row"><span>{date}</span> - <a href="/recent-actions/{slug}">{title}</a></div>'
+ACTIONS = [
+    ("09/26/2026", "20260926", "Russia-related Designations; Counter Terrorism Designation Update"),
+    ("09/24/2026", "20260924", "Publication of Iran-related Frequently Asked Question"),
+]
+NEW = [
+    (
+        "09/29/2026",
+        "20260929_33",
+        "Counter Terrorism Designations; Iran-related Designations Removals",
+    ),
+    ("09/29/2026", "20260929", "Issuance of Russia-related General License"),
+]
+
+
+def ofac(actions: list[tuple[str, str, str]]) -> bytes:
+    rows = "".join(ROW.format(date=d, slug=s, title=t) for d, s, t in actions)
+    return OFAC.format(rows=rows).encode()
+
+
+def test_ofac_recent_actions_names_new_actions_with_their_pages(places: PlaceCatalog) -> None:
+    spec = SourceSpec("webpage", url="https://ofac.treasury.gov/recent-actions")
+    before = extract(spec, ofac(ACTIONS))
+    after = extract(spec, ofac(NEW + ACTIONS))
+    change = diff_snapshots(spec, before, after, places)
+    assert change is not None
+    assert change.summary == (
+        "2 new: 09/29/2026 - Counter Terrorism Designations; Iran-related Designations Removals; "
+        "09/29/2026 - Issuance of Russia-related General License"
+    )
+    assert [i.link for i in change.items] == [
+        "https://ofac.treasury.gov/recent-actions/20260929_33",
+        "https://ofac.treasury.gov/recent-actions/20260929",
+    ]
+
+
+def test_whole_diff_is_kept_when_the_shown_one_is_cut(places: PlaceCatalog) -> None:
+    spec = SourceSpec("webpage")
+    before = Snapshot("\n".join(f"line {i}" for i in range(400)))
+    after = Snapshot("\n".join(f"line {i} changed" for i in range(400)))
+    change = diff_snapshots(spec, before, after, places)
+    assert change is not None and "more diff lines" in change.diff
+    assert change.full_diff.count("\n") > 790 and "+line 399 changed" in change.full_diff
