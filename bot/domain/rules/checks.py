@@ -84,8 +84,8 @@ def _covered(include: frozenset[str], exclude: frozenset[str], places: PlaceCata
 def _never(spec: PlaceSpec, table: RuleTable, places: PlaceCatalog) -> bool:
     if spec.in_ is None:
         return False
-    include = expand_places(spec.in_, table, places)
-    return not include or _covered(include, expand_places(spec.not_in, table, places), places)
+    include = expand_places(spec.in_, table)
+    return not include or _covered(include, expand_places(spec.not_in, table), places)
 
 
 def _model_ids(table: RuleTable) -> dict[str, str]:

@@ -6,8 +6,8 @@ the model is used, where the customer is headquartered, the access, the dates in
 tags and ownership control. A decision ANDs a handful of Python ints and reads the set bits back
 in order, so its cost follows the number of matching rules, not the size of the table.
 
-The masks are built from the same `CompiledRule` values `Engine._test` checks one by one; the
-property tests compare the two.
+The masks are built from the same `CompiledRule` values the property tests check one rule at a
+time (tests/domain/rules/oracles.py); they compare the two.
 """
 
 from __future__ import annotations
