@@ -481,12 +481,13 @@ def poll_rounds(
 
     from bot.services.jobs import Jobs
     from bot.settings import Settings
+    from handlers.render import digests
     from storage.db import session_scope
     from storage.models import PolicyChange
 
     settings = Settings(CLEARANCE_FETCH_TIMEOUT_S=10.0, CLEARANCE_ADMINS="")
     fetcher = CountingFetcher(port)
-    jobs = Jobs(engine, settings, fetcher=fetcher)
+    jobs = Jobs(engine, settings, fetcher=fetcher, renderer=digests)
     n = len(ids)
     server_round(port, 1)
     started = time.perf_counter()

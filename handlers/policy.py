@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +11,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
-from bot.domain.rules.checks import validate_table
 from bot.domain.tracking.digest import build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
+from bot.services import group_updates
 from bot.services.jobs import Jobs
 from handlers.deps import Deps, guarded
+from handlers.render import digests
 from handlers.render.blocks import (
     Payload,
     escape,
@@ -28,8 +28,9 @@ from handlers.render.blocks import (
 )
 from handlers.render.digests import render_digest
 from storage.db import session_scope
-from storage.models import PolicyChange, PolicySource, Subscription
+from storage.models import PolicySource, Subscription
 from storage.policies import (
+    channel_subscription,
     list_changes,
     list_sources,
     list_subscriptions,
@@ -37,14 +38,13 @@ from storage.policies import (
     subscribe,
     unsubscribe,
 )
-from storage.rules import load_table, write_revision
 
 SUBCOMMANDS = {"subscribe", "unsubscribe", "subscriptions", "sources", "changes", "digest"}
 _SCHEDULE = re.compile(r"\b(daily|weekly)\b.*$", re.I)
 
 
 def _jobs(deps: Deps, client: WebClient | None = None) -> Jobs:
-    return Jobs(deps.engine, deps.settings, client=client, cache=deps.cache)
+    return Jobs(deps.engine, deps.settings, client=client, cache=deps.cache, renderer=digests)
 
 
 def _split(rest: str) -> tuple[list[str], str | None]:
@@ -132,18 +132,18 @@ def subcommand(
         if rest.strip().lower() != "preview":
             raise BotError("Use `/clearance digest preview` to see the next digest here.")
         with session_scope(deps.engine) as session:
-            sub = session.exec(_sub_query(channel)).first()
-        if sub is None:
+            own = channel_subscription(session=session, channel=channel)
+        if own is None:
             raise BotError(f"<#{channel}> has no subscription. `/clearance subscribe` first.")
         jobs = _jobs(deps)
-        changes = jobs.pending_changes(sub, until=deps.clock())
+        changes = jobs.pending_changes(own, until=deps.clock())
         if not changes:
             return render_notice(
                 "Nothing new since the last digest: the next one would be "
                 "empty, so none would be posted."
             )
         parts = render_digest(
-            build_digest(jobs.views(changes), since=sub.last_digest_at, now=deps.clock())
+            build_digest(jobs.views(changes), since=own.last_digest_at, now=deps.clock())
         )
         preview = parts[0]
         note = (
@@ -153,12 +153,6 @@ def subcommand(
         )
         return {"text": preview["text"], "blocks": [*preview["blocks"][:48], section(f"_{note}_")]}
     raise BotError("Unknown subcommand.")
-
-
-def _sub_query(channel: str) -> Any:
-    from sqlmodel import select
-
-    return select(Subscription).where(Subscription.channel == channel)
 
 
 def _scope(sub: Subscription) -> str:
@@ -214,50 +208,23 @@ def render_changes(views: list[Any]) -> Payload:
 
 def update_group(deps: Deps, *, change_id: int, user: str) -> str:
     """Apply a country-list change to its linked group as a new revision; return a summary."""
-    with session_scope(deps.engine) as session:
-        change = session.get(PolicyChange, change_id)
-        source = (
-            session.get(PolicySource, change.source_id) if change and change.source_id else None
-        )
-        if change is None or source is None or not source.country_list_group:
-            raise BotError("That change is not from a country-list source.")
-        old = load_table(session=session)
-        group = old.groups.get(source.country_list_group)
-        if group is None:
-            raise BotError(f"The linked group '{source.country_list_group}' no longer exists.")
-        added = [c for c in change.details.get("added") or [] if c not in group.members]
-        removed = [c for c in change.details.get("removed") or [] if c in group.members]
-        if not added and not removed:
-            raise BotError(f"Group {group.id} already reflects change #{change_id}.")
-        new = load_table(session=session)
-        members = tuple(m for m in group.members if m not in removed) + tuple(added)
-        new.groups[group.id] = replace(group, members=members)
-        problems = validate_table(new, deps.cache.get().places)
-        if problems:
-            raise BotError(
-                "Updating the group would break: "
-                + "; ".join(f"{p.kind} {p.id}: {p.message}" for p in problems[:5])
-            )
-        detail = f"added {', '.join(added) or 'none'}; removed {', '.join(removed) or 'none'}"
-        rev = write_revision(
-            session=session,
-            old=old,
-            new=new,
-            author=f"slack:{user}",
-            now=deps.clock(),
-            summary=f"update group {group.id} from change #{change_id}: {detail}",
-        )
-        session.commit()
+    done = group_updates.update_group(
+        deps.engine,
+        change_id=change_id,
+        author=f"slack:{user}",
+        now=deps.clock(),
+        places=deps.cache.get().places,
+    )
     deps.cache.invalidate()
     deps.record_admin_action(
         user_id=user,
         action="update group",
-        target=group.id,
+        target=done.group,
         allowed=True,
-        revision=rev.number,
-        reason=detail,
+        revision=done.revision,
+        reason=done.detail,
     )
-    return f"Group *{group.id}* updated in revision {rev.number}: {detail}."
+    return f"Group *{done.group}* updated in revision {done.revision}: {done.detail}."
 
 
 def register(app: App, deps: Deps) -> None:

@@ -18,15 +18,16 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.asking.answers import Answer, Knowledge, build_knowledge
 from bot.domain.asking.answers import answer as decide
+from bot.domain.asking.places import build_place_catalog
 from bot.domain.asking.questions import parse_question, with_options
 from bot.domain.rules.table import RuleTable
 from bot.services.change_counter import SharedGeneration
+from bot.services.rule_changes import import_parsed
 from storage.db import ensure_schema, read_scalar, session_scope
 from storage.decisions import DecisionInsert, decision_row
 from storage.rules import (
     DEFAULT_PACK,
     current_revision,
-    import_parsed,
     load_table,
     seed_places,
     write_revision,
@@ -71,7 +72,7 @@ def initialize(
         with session_scope(engine) as session:
             rev = current_revision(session=session)
             if rev == 0:
-                seed_places(session=session)
+                seed_places(session=session, places=build_place_catalog())
                 if pack is not None:
                     from bot.domain.rules.files import read_file
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.domain.asking.answers import build_knowledge
-from bot.domain.tracking.digest import ChangeView, build_digest
+from bot.domain.tracking.digest import ChangeView, Digest, build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
 from bot.domain.tracking.impact import flips_between, flips_on, rules_changing_on
 from bot.domain.tracking.severity import assess, customer_countries
@@ -60,6 +60,16 @@ DIGEST_LOOKBACK = timedelta(days=31)  # how far back a digest looks for undelive
 Fetcher = Callable[..., Fetched]
 
 
+class Renderer(Protocol):
+    """Turns changes into Slack messages; the wiring passes `handlers.render.digests`."""
+
+    def render_alert(self, c: ChangeView) -> dict[str, Any]:
+        """Return one high-severity change as a message."""
+
+    def render_digest(self, d: Digest) -> list[dict[str, Any]]:
+        """Return a digest as a message and its thread replies."""
+
+
 @dataclass
 class Jobs:
     """What the jobs need: the database, settings, a Slack client and this worker's name."""
@@ -72,6 +82,7 @@ class Jobs:
     lease_s: float = 120.0
     fetch_threads: int = 16
     cache: KnowledgeCache | None = None
+    renderer: Renderer = field(kw_only=True)
 
     def __post_init__(self) -> None:
         if self.cache is None:
@@ -356,8 +367,6 @@ class Jobs:
 
     def queue_alerts(self, *, now: datetime) -> int:
         """Queue an immediate alert per subscribed channel for each recent high-severity change."""
-        from handlers.render.digests import render_alert
-
         with session_scope(self.engine) as session:
             changes = list(
                 session.exec(
@@ -385,7 +394,7 @@ class Jobs:
                         channel=sub.channel,
                         subscription_id=sub.id,
                         kind="alert",
-                        payload=render_alert(view),
+                        payload=self.renderer.render_alert(view),
                         change_ids=[change.id or 0],
                         next_attempt_at=now,
                         created_at=now,
@@ -438,14 +447,14 @@ class Jobs:
         return [c for c in changes if c.id not in sent]
 
     def _queue_digest(self, sub: Subscription, *, now: datetime, force: bool) -> int:
-        from handlers.render.digests import render_digest
-
         period = now if force else parse_schedule(sub.schedule).last_due(now)
         if not force and sub.last_period is not None and period <= _aware(sub.last_period):
             return 0
         changes = self.pending_changes(sub, until=now)
         payloads = (
-            render_digest(build_digest(self.views(changes), since=sub.last_digest_at, now=now))
+            self.renderer.render_digest(
+                build_digest(self.views(changes), since=sub.last_digest_at, now=now)
+            )
             if changes
             else []
         )

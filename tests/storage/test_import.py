@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import storage.rules
+import bot.services.rule_changes
 from bot.domain.errors import InvalidFile
 from bot.domain.rules.files import merge, read_file
 from bot.domain.rules.table import KINDS, RuleTable
+from bot.services.rule_changes import import_file
 from storage.db import session_scope
 from storage.models import Revision  # also registers every table on SQLModel.metadata
-from storage.rules import DEFAULT_PACK, get_revision, import_file, load_table
+from storage.rules import DEFAULT_PACK, get_revision, load_table
 from tests.storage.test_files import BAD_FILES, doc, licensed
 
 pytestmark = pytest.mark.storage
@@ -134,13 +135,13 @@ def test_failed_csv_import_changes_nothing(engine: Engine, tmp_path: Path) -> No
 def test_a_crash_while_writing_rolls_everything_back(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = storage.rules.write_revision
+    original = bot.services.rule_changes.write_revision
 
     def write_then_crash(**kwargs: Any) -> Revision:
         original(**kwargs)  # the rows are flushed to the database by now
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(storage.rules, "write_revision", write_then_crash)
+    monkeypatch.setattr(bot.services.rule_changes, "write_revision", write_then_crash)
     before = snapshot(engine)
     path = write(tmp_path, "good.yaml", "version: 1\ncustomers:\n  - {id: c, name: C, hq: DE}\n")
     with pytest.raises(RuntimeError):
