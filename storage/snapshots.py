@@ -97,8 +97,9 @@ def code_fingerprint() -> str:
         f"{getattr(pycountry, '__version__', '')}".encode()
     )
     for package in (Path(bot.__file__).parent, Path(__file__).parent):
-        for path in sorted(package.glob("*.py")):
-            digest.update(f"{package.name}/{path.name}\0".encode())
+        # Every subpackage too: the pickled classes live in bot/domain/... since the layout move.
+        for path in sorted(package.rglob("*.py")):
+            digest.update(f"{path.relative_to(package.parent).as_posix()}\0".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 

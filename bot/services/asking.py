@@ -23,6 +23,7 @@ from bot.domain.asking.questions import parse_question, with_options
 from bot.domain.rules.table import RuleTable
 from bot.services.change_counter import SharedGeneration
 from bot.services.rule_changes import import_parsed
+from storage.customers import StoredCustomerIndex, StoredCustomers
 from storage.db import ensure_schema, read_scalar, session_scope
 from storage.decisions import DecisionInsert, decision_row
 from storage.rules import (
@@ -106,6 +107,7 @@ def add_default_sources(engine: Engine, *, now: datetime) -> int:
     with engine.connect() as conn:  # the common case, with a plain query: they were added
         if conn.execute(_STATE, {"key": SOURCES_SEEDED}).scalar():
             return 0
+    # Imported here: this runs once per database, and `clearance ask` starts a process each time.
     import yaml
 
     from storage.policies import add_source, get_state, parse_interval, set_state
@@ -215,8 +217,6 @@ class KnowledgeCache:
 
 def _own_objects(engine: Engine, revision: int) -> dict[str, Any]:
     """Return the parts of a lazy knowledge bound to this process (never in a snapshot)."""
-    from storage.customers import StoredCustomerIndex, StoredCustomers
-
     stored = StoredCustomers(engine, revision)
     return {
         "database": engine,

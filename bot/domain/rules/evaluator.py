@@ -216,9 +216,7 @@ def _place_set(
     return PlaceSet(include, _expand(spec.not_in, table, cache))
 
 
-def compile_rule(
-    rule: Rule, table: RuleTable, cache: _Expanded | None = None
-) -> CompiledRule:
+def compile_rule(rule: Rule, table: RuleTable, cache: _Expanded | None = None) -> CompiledRule:
     """Expand a rule's references against the table (`cache` shares expansions across rules)."""
     hq = tags = control = None
     if rule.customer is not None:
@@ -266,10 +264,7 @@ class Engine:
 
     def __post_init__(self) -> None:
         expanded: _Expanded = {}
-        compiled = [
-            compile_rule(rule, self.table, expanded)
-            for rule in self.table.rules.values()
-        ]
+        compiled = [compile_rule(rule, self.table, expanded) for rule in self.table.rules.values()]
         # Strictest first, then by id: the order the answer lists rules in, and the bit order.
         compiled.sort(key=lambda cr: (-cr.rank, cr.rule.id))
         per_model: dict[str, list[CompiledRule]] = {}
