@@ -306,8 +306,8 @@ class Engine:
     def __getstate__(self) -> dict[str, object]:
         """Return the state to pickle: the compiled rules, without what is built on use."""
         # A knowledge snapshot is loaded by every `clearance ask`, which asks about one model:
-        # at 10,000 rules the masks of all 33 models' indexes were 3.4 of the snapshot's 8 MB,
-        # and building the one index asked about takes a few milliseconds.
+        # the other models' indexes would be a large part of the file, and building the one
+        # asked about is cheap (figures: bench/README.md).
         state = dict(self.__dict__)
         state.update(_by_model={}, _memo={}, _unknown_texts={})
         return state

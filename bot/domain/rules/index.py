@@ -141,9 +141,9 @@ class ModelIndex:
     def _sweep(self) -> list[int]:
         """Return the in-force mask of every interval, walking the rule dates once.
 
-        Built on first use: at 10,000 rules the dates cut a model's time into ~1,000 intervals,
-        so asks on varied dates rarely share one; testing every dated rule per new interval
-        cost ~250 us, the whole walk costs a few of those.
+        Built on first use: many rule dates cut a model's time into many intervals, so asks on
+        varied dates rarely share one; one walk over the dates costs about as much as testing
+        every dated rule for a few new intervals (figures: bench/README.md).
         """
         starting: dict[int, int] = {}
         ending: dict[int, int] = {}  # keyed by the day after a rule's last
