@@ -344,6 +344,7 @@ MULTI = doc("""
     """)
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 @pytest.mark.parametrize(
     "action", [("rules", "validate"), ("rules", "import"), ("rules", "import", "--replace")]
 )
@@ -367,6 +368,7 @@ def test_cli_lists_every_error_and_changes_nothing(
     assert snapshot(engine) == before
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 def test_cli_syntax_error(engine: Engine, db_url: str, tmp_path: Path) -> None:
     path = write(tmp_path, "broken.yaml", "version: 1\nrules:\n  - {id: a, effect: deny\n")
     proc = cli(db_url, "rules", "import", str(path))
@@ -376,6 +378,7 @@ def test_cli_syntax_error(engine: Engine, db_url: str, tmp_path: Path) -> None:
     assert proc.stderr.splitlines()[-1] == "1 error(s); nothing was changed."
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 def test_cli_customers_import_refuses_rules(engine: Engine, db_url: str, tmp_path: Path) -> None:
     path = write(tmp_path, "customers.yaml", GOOD)
     before = snapshot(engine)
@@ -385,6 +388,7 @@ def test_cli_customers_import_refuses_rules(engine: Engine, db_url: str, tmp_pat
     assert snapshot(engine) == before
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 def test_cli_validate_then_import_a_good_file(engine: Engine, db_url: str, tmp_path: Path) -> None:
     path = write(tmp_path, "good.yaml", GOOD)
     before = snapshot(engine)
@@ -403,6 +407,7 @@ def test_cli_validate_then_import_a_good_file(engine: Engine, db_url: str, tmp_p
         assert load_table(session=session).rules["new-rule"].title == "New"
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 def test_cli_replace(engine: Engine, db_url: str, tmp_path: Path) -> None:
     proc = cli(
         db_url, "rules", "import", "--replace", str(write(tmp_path, "all.yaml", REPLACEMENT))
