@@ -22,8 +22,9 @@ from bot.domain.asking.places import build_place_catalog
 from bot.domain.asking.questions import parse_question, with_options
 from bot.domain.rules.table import RuleTable
 from bot.services.change_counter import SharedGeneration
+from bot.services.customer_lookup import StoredCustomerIndex
 from bot.services.rule_changes import import_parsed
-from storage.customers import StoredCustomerIndex, StoredCustomers
+from storage.customers import StoredCustomers
 from storage.db import ensure_schema, read_scalar, session_scope
 from storage.decisions import DecisionInsert, decision_row
 from storage.rules import (
