@@ -6,6 +6,8 @@ Runs on the configured database (SQLite, or a schema of its own on PostgreSQL).
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,3 +122,19 @@ def test_a_new_migration_upgrades_an_existing_database_with_nothing_else_edited(
     assert ensure_schema(bare_engine) is True
     assert schema_version(bare_engine) == "9999"
     assert inspect(bare_engine).has_table("added_later")
+
+
+def test_a_database_at_head_is_checked_without_loading_alembic(db_url: str) -> None:
+    """`clearance ask` starts a process per question: a database at head costs no Alembic import."""
+    engine = create_db_engine(db_url)
+    ensure_schema(engine)
+    engine.dispose()
+    code = (
+        "import sys; from storage.db import create_db_engine, ensure_schema; "
+        f"changed = ensure_schema(create_db_engine({db_url!r})); "
+        "print(changed, 'alembic' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == ["False", "False"]
