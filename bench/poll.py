@@ -481,6 +481,7 @@ def poll_rounds(
 
     from bot.services.jobs import Jobs
     from bot.settings import Settings
+    from handlers.render import digests
     from storage.db import session_scope
     from storage.models import PolicyChange
 
@@ -490,7 +491,7 @@ def poll_rounds(
         CLEARANCE_FETCH_ALLOWED_ADDRESSES=HOST,  # the page server on 127.0.0.1
     )
     fetcher = CountingFetcher(port)
-    jobs = Jobs(engine, settings, fetcher=fetcher)
+    jobs = Jobs(engine, settings, fetcher=fetcher, renderer=digests)
     n = len(ids)
     server_round(port, 1)
     started = time.perf_counter()

@@ -123,11 +123,17 @@ def build_worker(
     if settings.scheduler:
         from bot.scheduler import create_scheduler
         from bot.services.jobs import Jobs
+        from handlers.render import digests
 
         # One knowledge cache for listeners and jobs: a large customer list is held once. Every
         # worker runs the jobs; they claim their work, so each alert still goes out once.
         jobs = Jobs(
-            engine, settings, client=app.client, lease_s=settings.delivery_lease_s, cache=deps.cache
+            engine,
+            settings,
+            client=app.client,
+            lease_s=settings.delivery_lease_s,
+            cache=deps.cache,
+            renderer=digests,
         )
         create_scheduler(settings, jobs).start()
         log.info("scheduler started as worker %s", jobs.worker)

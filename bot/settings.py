@@ -6,10 +6,11 @@ import os
 import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import platformdirs
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.errors import BotError
 from bot.domain.tracking.severity import DEFAULT_KEYWORDS
@@ -30,6 +31,8 @@ class ConfigError(BotError):
 
 
 DEFAULT_MAX_WORKERS = 4
+# A list read from one variable as comma-separated words ("U012,S0COMP"), not as JSON.
+Words = Annotated[tuple[str, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -42,11 +45,11 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", alias="CLEARANCE_SLACK_API_URL")
-    admins: str = Field("", alias="CLEARANCE_ADMINS")
+    admins: Words = Field((), alias="CLEARANCE_ADMINS")
     review_channel: str | None = Field(None, alias="CLEARANCE_REVIEW_CHANNEL")
     audit_channel: str | None = Field(None, alias="CLEARANCE_AUDIT_CHANNEL")
     max_body_bytes: int = Field(1_000_000, alias="CLEARANCE_MAX_BODY_BYTES")
-    high_keywords_csv: str = Field(",".join(DEFAULT_KEYWORDS), alias="CLEARANCE_HIGH_KEYWORDS")
+    high_severity_keywords: Words = Field(DEFAULT_KEYWORDS, alias="CLEARANCE_HIGH_KEYWORDS")
     fetch_timeout_s: float = Field(20.0, alias="CLEARANCE_FETCH_TIMEOUT_S")
     fetch_max_bytes: int = Field(5_000_000, alias="CLEARANCE_FETCH_MAX_BYTES")
     scheduler: bool = Field(True, alias="CLEARANCE_SCHEDULER")
@@ -70,6 +73,15 @@ class Settings(BaseSettings):
     country_list_max_removed: float = Field(
         0.10, ge=0.0, le=1.0, alias="CLEARANCE_COUNTRY_LIST_MAX_REMOVED"
     )
+
+    @field_validator("admins", "high_severity_keywords", mode="before")
+    @classmethod
+    def _words(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        # Admins may also be separated by semicolons, as the README has always allowed.
+        text = value.replace(";", ",") if info.field_name == "admins" else value
+        return tuple(w.strip() for w in text.split(",") if w.strip())
 
     @field_validator("sqlite_audit_synchronous", mode="before")
     @classmethod
@@ -112,12 +124,12 @@ class Settings(BaseSettings):
 
         Default: the platform's user cache directory (~/.cache/clearance on Linux).
         """
-        from storage.snapshots import default_cache_dir
-
         value = (self.cache_dir or "").strip()
         if value.lower() == "off":
             return None
-        return Path(value).expanduser() if value else default_cache_dir()
+        if value:
+            return Path(value).expanduser()
+        return platformdirs.user_cache_path("clearance", appauthor=False)
 
     def fetch_allowed_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         """Return the non-public networks that sources may still be fetched from."""
@@ -129,7 +141,7 @@ class Settings(BaseSettings):
 
     def high_keywords(self) -> tuple[str, ...]:
         """Return the keywords that make a change high severity."""
-        return tuple(k.strip() for k in self.high_keywords_csv.split(",") if k.strip())
+        return self.high_severity_keywords
 
     def admin_users(self) -> frozenset[str]:
         """Return the Slack user ids listed in CLEARANCE_ADMINS."""
@@ -139,8 +151,8 @@ class Settings(BaseSettings):
         """Return the user-group ids (S…) listed in CLEARANCE_ADMINS."""
         return frozenset(a for a in self._admin_items() if a.startswith("S"))
 
-    def _admin_items(self) -> list[str]:
-        return [a.strip() for a in self.admins.replace(";", ",").split(",") if a.strip()]
+    def _admin_items(self) -> tuple[str, ...]:
+        return self.admins
 
     def socket_mode(self) -> bool:
         """Return whether an app-level token asks for Socket Mode."""

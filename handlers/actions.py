@@ -16,6 +16,7 @@ from handlers.render.blocks import (
     Payload,
     escape,
     render_answer,
+    render_help,
     render_notice,
     render_rules_detail,
 )
@@ -218,8 +219,6 @@ def register(app: App, deps: Deps) -> None:
     @app.action("home_help")
     def handle_home_help(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        from handlers.render.blocks import render_help
-
         deps.later(
             lambda: client.views_open(
                 trigger_id=body["trigger_id"], view=info_modal("Clearance help", render_help())

@@ -12,12 +12,12 @@ from slack_sdk import WebClient
 
 from bot.domain.asking.customer_names import CustomerIndex
 from bot.domain.errors import BotError, InvalidFile
+from bot.services.rule_changes import import_entity_text, retire_rule
 from handlers.deps import Deps, failure_payload
 from handlers.render.blocks import escape, render_notice
 from handlers.render.views import REASON_BLOCK, YAML_BLOCK, edit_modal, render_change, retire_modal
 from storage.db import session_scope
 from storage.models import Revision
-from storage.rules import import_entity_text, retire_rule
 
 log = logging.getLogger("clearance.admin")
 ACTIONS = {"rule": {"add", "edit", "retire"}, "customer": {"add", "edit"}}

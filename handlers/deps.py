@@ -11,12 +11,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.engine import Engine
 
 from bot.domain.errors import BotError, QuestionError
 from bot.services.asking import KnowledgeCache, answer_question, ask
@@ -32,6 +31,9 @@ from handlers.render.blocks import (
 )
 from storage.db import session_scope
 from storage.models import AdminAction
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger("clearance.handlers")
 ANSWER_BUDGET_S = 2.0  # answer inside the ack when ready within this; Slack allows 3 s in all

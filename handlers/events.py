@@ -7,14 +7,13 @@ from typing import Any
 
 from slack_bolt import App, Say
 from slack_sdk import WebClient
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from handlers.deps import Deps, answer_payload, guarded
 from handlers.render.blocks import render_help
 from handlers.render.views import render_home
 from storage.db import session_scope
-from storage.models import Decision, ReviewRequest
+from storage.decisions import list_decisions
+from storage.reviews import count_open_reviews
 
 # The leading @mention(s) address the bot; anything later is part of the question and is
 # escaped when echoed, never stripped silently.
@@ -62,19 +61,8 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
     """Publish the App Home tab: revision, counts, the user's recent questions, open reviews."""
     kb = deps.cache.get()
     with session_scope(deps.engine) as session:
-        recent = list(
-            session.exec(
-                select(Decision)
-                .where(Decision.actor == user)
-                .order_by(col(Decision.created_at).desc())
-                .limit(10)
-            )
-        )
-        open_reviews = session.exec(
-            select(func.count())
-            .select_from(ReviewRequest)
-            .where(ReviewRequest.requested_by == user, ReviewRequest.status == "open")
-        ).one()
+        recent = list_decisions(session=session, actor=user, limit=10)
+        open_reviews = count_open_reviews(session=session, user=user)
     counts = {
         "rules": len(kb.table.rules),
         "customers": len(kb.table.customers),

@@ -17,6 +17,7 @@ from bot.domain.tracking.digest_schedule import parse_schedule
 from bot.services.group_updates import apply_group_update, plan_group_update
 from bot.services.jobs import Jobs
 from handlers.deps import Deps, guarded
+from handlers.render import digests
 from handlers.render.blocks import (
     Payload,
     escape,
@@ -35,6 +36,7 @@ from handlers.render.group_updates import (
 from storage.db import session_scope
 from storage.models import PolicySource, Subscription
 from storage.policies import (
+    channel_subscription,
     list_changes,
     list_sources,
     list_subscriptions,
@@ -49,7 +51,7 @@ _SCHEDULE = re.compile(r"\b(daily|weekly)\b.*$", re.I)
 
 
 def _jobs(deps: Deps, client: WebClient | None = None) -> Jobs:
-    return Jobs(deps.engine, deps.settings, client=client, cache=deps.cache)
+    return Jobs(deps.engine, deps.settings, client=client, cache=deps.cache, renderer=digests)
 
 
 def _split(rest: str) -> tuple[list[str], str | None]:
@@ -137,11 +139,11 @@ def subcommand(
         if rest.strip().lower() != "preview":
             raise BotError("Use `/clearance digest preview` to see the next digest here.")
         with session_scope(deps.engine) as session:
-            sub = session.exec(_sub_query(channel)).first()
-        if sub is None:
+            own = channel_subscription(session=session, channel=channel)
+        if own is None:
             raise BotError(f"<#{channel}> has no subscription. `/clearance subscribe` first.")
         jobs = _jobs(deps)
-        changes = jobs.pending_changes(sub, until=deps.clock())
+        changes = jobs.pending_changes(own, until=deps.clock())
         if not changes:
             return render_notice(
                 "Nothing new since the last digest: the next one would be "
@@ -150,9 +152,9 @@ def subcommand(
         parts = render_digest(
             build_digest(
                 jobs.views(changes),
-                since=sub.last_digest_at,
+                since=own.last_digest_at,
                 now=deps.clock(),
-                tz=parse_schedule(sub.schedule).tz,
+                tz=parse_schedule(own.schedule).tz,
             )
         )
         preview = parts[0]
@@ -163,12 +165,6 @@ def subcommand(
         )
         return {"text": preview["text"], "blocks": [*preview["blocks"][:48], section(f"_{note}_")]}
     raise BotError("Unknown subcommand.")
-
-
-def _sub_query(channel: str) -> Any:
-    from sqlmodel import select
-
-    return select(Subscription).where(Subscription.channel == channel)
 
 
 def _scope(sub: Subscription) -> str:

@@ -2,19 +2,17 @@
 
 Loading and indexing 100,000 customers costs seconds and hundreds of megabytes, while one answer
 needs one customer and its owners. `StoredCustomers` behaves as the table's customer mapping and
-fetches entries when first asked for; `StoredCustomerIndex` finds a customer by name in SQL.
+fetches entries when first asked for; the `ids_with_*` functions find customers by name in SQL
+(for `bot.services.customer_lookup`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Engine
 from sqlmodel import col, or_, select
 
-from bot.domain.asking.customer_names import customer_key
-from bot.domain.errors import Candidate, QuestionError
 from bot.domain.rules.table import Customer
 from storage.db import session_scope
 from storage.models import CustomerRow
@@ -74,55 +72,29 @@ class StoredCustomers(dict[str, Customer]):
         return dict.__getitem__(self, key)
 
 
-class StoredCustomerIndex:
-    """Find registered customers by name or alias in SQL (same keys as `CustomerIndex`)."""
-
-    def __init__(self, engine: Engine, revision: int, customers: StoredCustomers) -> None:
-        self._engine, self._revision, self._customers = engine, revision, customers
-
-    def _ids(self, *conditions: Any) -> list[str]:
-        with session_scope(self._engine) as session:
-            return sorted(
-                set(
-                    session.exec(
-                        select(col(CustomerRow.key))
-                        .where(*conditions, *_at(self._revision))
-                        .limit(HINT_POOL)
-                    )
+def customer_ids(engine: Engine, revision: int, *conditions: Any) -> list[str]:
+    """Return the ids of up to HINT_POOL customers of a revision that meet the conditions."""
+    with session_scope(engine) as session:
+        return sorted(
+            set(
+                session.exec(
+                    select(col(CustomerRow.key)).where(*conditions, *_at(revision)).limit(HINT_POOL)
                 )
             )
-
-    def find(self, name: str) -> Customer | None:
-        """Return the registered customer with this name or alias; raise if several have it."""
-        key = customer_key(name)
-        ids = self._ids(col(CustomerRow.names).contains(f"|{key}|", autoescape=True))
-        self._customers.fetch_many(ids)
-        if len(ids) > 1:
-            raise QuestionError(
-                "ambiguous_customer",
-                f"Several registered customers are called '{name}'. Which?",
-                tuple(
-                    Candidate(i, f"{self._customers[i].name} ({self._customers[i].hq})")
-                    for i in ids
-                ),
-            )
-        return self._customers[ids[0]] if ids else None
-
-    def similar(self, name: str, limit: int = 3) -> list[Customer]:
-        """Return registered customers whose names look like this one (for a hint)."""
-        key = customer_key(name)
-        words = [w for w in key.split() if len(w) >= 3]
-        if not words:
-            return []
-        ids = self._ids(
-            or_(*(col(CustomerRow.names).contains(w[:3], autoescape=True) for w in words))
         )
-        self._customers.fetch_many(ids)
-        keys: dict[str, str] = {}
-        for i in ids:
-            c = self._customers[i]
-            for n in (c.id, c.name, *c.aliases):
-                keys.setdefault(customer_key(n), i)
-        hits = process.extract(key, list(keys), scorer=fuzz.WRatio, limit=limit, score_cutoff=88)
-        found = dict.fromkeys(keys[k] for k, _s, _ in hits)
-        return [self._customers[i] for i in found][:limit]
+
+
+def ids_with_name_key(engine: Engine, revision: int, key: str) -> list[str]:
+    """Return the customers with this name key (see `customer_key`) as id, name or alias."""
+    return customer_ids(
+        engine, revision, col(CustomerRow.names).contains(f"|{key}|", autoescape=True)
+    )
+
+
+def ids_with_name_fragments(engine: Engine, revision: int, fragments: list[str]) -> list[str]:
+    """Return up to HINT_POOL customers whose name keys contain any of the fragments."""
+    return customer_ids(
+        engine,
+        revision,
+        or_(*(col(CustomerRow.names).contains(f, autoescape=True) for f in fragments)),
+    )

@@ -17,7 +17,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0004"  # the newest migration; `ensure_schema` upgrades when the database is older
+# The app_state key under which the database keeps the migration scripts it was last brought to
+# the head of (their file names): with the same scripts beside it, it is still at their head.
+SCHEMA_SCRIPTS_KEY = "schema:scripts"
 DEFAULT_URL = "sqlite:///clearance.db"
 
 
@@ -39,7 +41,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def dump_json(value: Any) -> str:
-    """Encode a JSON column's value (orjson: an audited answer is encoded ~5x faster)."""
+    """Encode a JSON column's value (orjson: every audited answer is encoded, so speed matters)."""
     try:
         # Non-string keys become strings, as the standard library's encoder makes them.
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -114,21 +116,74 @@ def schema_version(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Run the Alembic migrations up to head."""
-    from alembic import command  # imported here: Alembic costs start-up time `ask` rarely needs
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def schema_head() -> str:
+    """Return the newest revision of the migration scripts, as Alembic reads them."""
+    # Imported here, as in `upgrade_schema`: Alembic costs start-up time `ask` rarely needs.
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"No migration scripts in {MIGRATIONS}")
+    return head
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Run the Alembic migrations up to head."""
+    from alembic import command  # imported here: Alembic costs start-up time `ask` rarely needs
+
+    config = _alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 
 
+def migration_scripts() -> str:
+    """Return the migration scripts' file names, which change when a migration is added."""
+    return ",".join(sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py")))
+
+
+def _schema_state(engine: Engine) -> tuple[str | None, str | None]:
+    """Return the database's revision and the scripts it was last brought to the head of."""
+    with engine.connect() as conn:
+        tables = inspect(conn)
+        if not tables.has_table("alembic_version"):
+            return None, None
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        if not tables.has_table("app_state"):
+            return version, None
+        seen = conn.execute(
+            text("SELECT value FROM app_state WHERE key = :key"), {"key": SCHEMA_SCRIPTS_KEY}
+        ).scalar()
+    return version, seen
+
+
 def ensure_schema(engine: Engine) -> bool:
-    """Bring the schema to head; return True when it had to be created or upgraded."""
-    if schema_version(engine) == SCHEMA_HEAD:
+    """Bring the schema to Alembic's head; return True when it had to be created or upgraded.
+
+    Reading the head loads Alembic, so it is read only when the scripts differ from those the
+    database was last brought to the head of: a one-shot `clearance ask` skips it.
+    """
+    scripts = migration_scripts()
+    version, seen = _schema_state(engine)
+    if version is not None and seen == scripts:
         return False
-    upgrade_schema(engine)
-    return True
+    changed = version != schema_head()
+    if changed:
+        upgrade_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO app_state (key, value) VALUES (:key, :value) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"key": SCHEMA_SCRIPTS_KEY, "value": scripts},
+        )
+    return changed

@@ -45,7 +45,7 @@ def decision_row(answer: Answer, *, actor: str, now: datetime) -> dict[str, Any]
     }
 
 
-# A Core INSERT of the table: the ORM unit of work cost about half a millisecond per answer.
+# A Core INSERT of the table: the ORM unit of work costs more than the insert per answer.
 DECISION_INSERT = insert(Decision.__table__)  # type: ignore[attr-defined]
 
 

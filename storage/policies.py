@@ -245,3 +245,8 @@ def resolve_sources(*, session: Session, refs: list[str]) -> tuple[list[int], li
         else:
             raise BotError(f"'{ref}' is neither a source nor a tag. See `/clearance sources`.")
     return ids, tags
+
+
+def channel_subscription(*, session: Session, channel: str) -> Subscription | None:
+    """Return a channel's subscription, if it has one."""
+    return session.exec(select(Subscription).where(Subscription.channel == channel)).first()

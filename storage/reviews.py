@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.domain.errors import BotError, NotFound
@@ -42,3 +43,13 @@ def list_reviews(
     if user:
         query = query.where(ReviewRequest.requested_by == user)
     return list(session.exec(query))
+
+
+def count_open_reviews(*, session: Session, user: str) -> int:
+    """Return how many review requests this user has open."""
+    query = (
+        select(func.count())
+        .select_from(ReviewRequest)
+        .where(ReviewRequest.requested_by == user, ReviewRequest.status == "open")
+    )
+    return int(session.exec(query).one())

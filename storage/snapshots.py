@@ -72,19 +72,6 @@ def revision_stamp(conn: Connection) -> RevisionStamp:
     return RevisionStamp(int(number), hashlib.sha256(identity.encode()).hexdigest())
 
 
-def default_cache_dir() -> Path:
-    """Return the platform's per-user cache directory for Clearance."""
-    home = Path.home()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Caches"
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
-        base = Path(xdg) if os.path.isabs(xdg) else home / ".cache"
-    return base / "clearance"
-
-
 @cache
 def code_fingerprint() -> str:
     """Return a hash of everything a snapshot's layout depends on."""
@@ -97,8 +84,9 @@ def code_fingerprint() -> str:
         f"{getattr(pycountry, '__version__', '')}".encode()
     )
     for package in (Path(bot.__file__).parent, Path(__file__).parent):
-        for path in sorted(package.glob("*.py")):
-            digest.update(f"{package.name}/{path.name}\0".encode())
+        # Every subpackage too: the pickled classes live in bot/domain/... since the layout move.
+        for path in sorted(package.rglob("*.py")):
+            digest.update(f"{path.relative_to(package.parent).as_posix()}\0".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -94,3 +94,12 @@ def engine(db_url: str) -> Iterator[Engine]:
     initialize(engine, seed_sources=False)
     yield engine
     engine.dispose()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/e2e is an end-to-end test, so `-m "not e2e"` always leaves it out."""
+    e2e = Path(__file__).parent / "e2e"
+    for item in items:
+        if e2e in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)

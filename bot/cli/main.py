@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 # Each command imports what it needs when it runs: `clearance ask` is a new process every time,
-# and start-up is most of its cost.
+# and start-up is most of its cost; `--help` imports neither pydantic nor SQLAlchemy.
+from bot.cli.context import load_settings, open_engine, ready_engine
+from bot.cli.policy import add_parsers
 from bot.domain.errors import BotError, InvalidFile, QuestionError
-from bot.settings import Settings
 
 EPILOG = """examples:
   clearance ask "can Acme GmbH in Germany use Claude Sonnet 4.5?"
@@ -39,28 +40,13 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=None, ensure_ascii=False, default=str))
 
 
-def _engine(args: argparse.Namespace) -> Any:
-    from storage.db import create_db_engine
-
-    url = args.db or Settings().database_url
-    return create_db_engine(url)
-
-
-def _ready_engine(args: argparse.Namespace) -> Any:
-    from bot.services.asking import initialize
-
-    engine = _engine(args)
-    initialize(engine, seed_sources=Settings().seed_sources)
-    return engine
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     """Create the database and load the default rule pack (or --pack FILE, or none)."""
     from bot.services.asking import initialize
 
-    engine = _engine(args)
+    engine = open_engine(args)
     chosen = args.pack is not None or args.no_pack
-    settings = Settings()
+    settings = args.settings
     # A database that has a revision keeps its table: a pack is loaded into a new one only.
     rev = initialize(engine, pack=None, seed_sources=False)
     if rev and chosen:
@@ -94,14 +80,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from bot.services.asking import KnowledgeCache, ask
     from storage.snapshots import SnapshotStore
 
-    engine = _ready_engine(args)
+    engine = ready_engine(args)
     text = " ".join(args.question)
     # A one-shot answer fetches only the customers it needs (fast with 100,000 of them), and
     # loads the rules compiled by an earlier `ask` at the same revision.
     cache = KnowledgeCache(
         engine,
         lazy_customers=True,
-        snapshots=SnapshotStore.for_engine(engine, Settings().snapshot_dir()),
+        snapshots=SnapshotStore.for_engine(engine, args.settings.snapshot_dir()),
     )
     try:
         as_of = _as_of_option(args.as_of)
@@ -140,7 +126,7 @@ def cmd_rules_validate(args: argparse.Namespace) -> int:
     from storage.db import session_scope
     from storage.rules import load_table
 
-    engine = _ready_engine(args)
+    engine = ready_engine(args)
     parsed = read_file(Path(args.file))
     from bot.domain.asking.places import build_place_catalog
 
@@ -155,10 +141,10 @@ def cmd_rules_validate(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace, *, allowed: tuple[str, ...] | None = None) -> int:
     from bot.domain.rules.table import KINDS
     from bot.services.asking import utcnow
+    from bot.services.rule_changes import import_file
     from storage.db import session_scope
-    from storage.rules import import_file
 
-    engine = _ready_engine(args)
+    engine = ready_engine(args)
     with session_scope(engine) as session:
         rev = import_file(
             session=session,
@@ -190,7 +176,7 @@ def cmd_rules_export(args: argparse.Namespace) -> int:
     from storage.db import session_scope
     from storage.rules import load_table
 
-    engine = _ready_engine(args)
+    engine = ready_engine(args)
     with session_scope(engine) as session:
         table = load_table(session=session, revision=args.revision)
     text = f"# Clearance rule table, revision {table.revision}\n" + yaml.safe_dump(
@@ -208,7 +194,7 @@ def _table(args: argparse.Namespace) -> Any:
     from storage.db import session_scope
     from storage.rules import load_table
 
-    engine = _ready_engine(args)
+    engine = ready_engine(args)
     with session_scope(engine) as session:
         return load_table(session=session)
 
@@ -284,7 +270,7 @@ def cmd_revisions_list(args: argparse.Namespace) -> int:
     from storage.db import session_scope
     from storage.rules import list_revisions
 
-    engine = _ready_engine(args)
+    engine = ready_engine(args)
     with session_scope(engine) as session:
         revs = list_revisions(session=session, limit=args.limit)
     if args.json:
@@ -300,7 +286,7 @@ def cmd_revisions_show(args: argparse.Namespace) -> int:
     from storage.db import session_scope
     from storage.rules import get_revision
 
-    engine = _ready_engine(args)
+    engine = ready_engine(args)
     with session_scope(engine) as session:
         rev = get_revision(session=session, number=args.number)
     if rev is None:
@@ -322,7 +308,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from storage.db import session_scope
     from storage.decisions import list_decisions
 
-    engine = _ready_engine(args)
+    engine = ready_engine(args)
     with session_scope(engine) as session:
         rows = list_decisions(
             session=session, actor=args.actor, customer=args.customer, limit=args.limit
@@ -348,9 +334,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings()
-    if args.db:
-        settings = settings.model_copy(update={"database_url": args.db})
+    settings = args.settings
     if args.workers is not None:
         settings = settings.model_copy(update={"web_workers": args.workers})
     serve(settings, http=args.http, host=args.host, port=args.port)
@@ -467,8 +451,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_serve)
 
-    from bot.cli.policy import add_parsers
-
     add_parsers(sub)
 
     p = sub.add_parser("audit", help="recent decisions from the audit log")
@@ -484,6 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
+        args.settings = load_settings(args)
         code: int = args.func(args)
         # Inside the try: a short answer to a pipe sits in the buffer until here.
         sys.stdout.flush()

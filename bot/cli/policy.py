@@ -7,16 +7,16 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.cli.context import ready_engine
 from bot.domain.errors import BotError
-from bot.settings import Settings
 
 
 def _jobs(args: argparse.Namespace, *, slack: bool = False) -> Any:
     from bot.app import create_client
-    from bot.cli.main import _ready_engine
     from bot.services.jobs import Jobs
+    from handlers.render import digests
 
-    settings = Settings()
+    settings = args.settings
     client = None
     if slack:
         if settings.slack_bot_token is None:
@@ -24,7 +24,7 @@ def _jobs(args: argparse.Namespace, *, slack: bool = False) -> Any:
                 "Set SLACK_BOT_TOKEN (and CLEARANCE_SLACK_API_URL if needed) to post digests."
             )
         client = create_client(settings)
-    return Jobs(_ready_engine(args), settings, client=client)
+    return Jobs(ready_engine(args), settings, client=client, renderer=digests)
 
 
 def _now() -> datetime:

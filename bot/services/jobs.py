@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from bot.domain.asking.answers import build_knowledge
 from bot.domain.tracking.country_lists import read_country_list
-from bot.domain.tracking.digest import ChangeView, build_digest
+from bot.domain.tracking.digest import ChangeView, Digest, build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
 from bot.domain.tracking.html_limits import ParseLimits
 from bot.domain.tracking.impact import flips_between, flips_on, rules_changing_on
@@ -73,6 +73,16 @@ MAX_FULL_DIFF_CHARS = 2_000_000  # the whole diff stored with a change
 Fetcher = Callable[..., Fetched]
 
 
+class Renderer(Protocol):
+    """Turns changes into Slack messages; the wiring passes `handlers.render.digests`."""
+
+    def render_alert(self, c: ChangeView, tz: str = "UTC") -> dict[str, Any]:
+        """Return one high-severity change as a message."""
+
+    def render_digest(self, d: Digest) -> list[dict[str, Any]]:
+        """Return a digest as a message and its thread replies."""
+
+
 @dataclass
 class Jobs:
     """What the jobs need: the database, settings, a Slack client and this worker's name."""
@@ -85,6 +95,7 @@ class Jobs:
     lease_s: float = 120.0
     fetch_threads: int = 16
     cache: KnowledgeCache | None = None
+    renderer: Renderer = field(kw_only=True)
 
     def __post_init__(self) -> None:
         if self.cache is None:
@@ -431,8 +442,6 @@ class Jobs:
 
     def queue_alerts(self, *, now: datetime) -> int:
         """Queue an immediate alert per subscribed channel for each recent high-severity change."""
-        from handlers.render.digests import render_alert
-
         with session_scope(self.engine) as session:
             changes = list(
                 session.exec(
@@ -460,7 +469,7 @@ class Jobs:
                         channel=sub.channel,
                         subscription_id=sub.id,
                         kind="alert",
-                        payload=render_alert(view, _tz(sub)),
+                        payload=self.renderer.render_alert(view, _tz(sub)),
                         change_ids=[change.id or 0],
                         next_attempt_at=now,
                         created_at=now,
@@ -513,14 +522,12 @@ class Jobs:
         return [c for c in changes if c.id not in sent]
 
     def _queue_digest(self, sub: Subscription, *, now: datetime, force: bool) -> int:
-        from handlers.render.digests import render_digest
-
         period = now if force else parse_schedule(sub.schedule).last_due(now)
         if not force and sub.last_period is not None and period <= _aware(sub.last_period):
             return 0
         changes = self.pending_changes(sub, until=now)
         payloads = (
-            render_digest(
+            self.renderer.render_digest(
                 build_digest(self.views(changes), since=sub.last_digest_at, now=now, tz=_tz(sub))
             )
             if changes

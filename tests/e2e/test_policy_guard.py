@@ -20,6 +20,7 @@ from sqlmodel import select
 from bot.app import create_client
 from bot.services.jobs import Jobs
 from bot.settings import Settings
+from handlers.render import digests
 from storage.db import session_scope
 from storage.models import Delivery, PolicyChange, PolicySnapshot, PolicySource
 from tests.e2e.test_policy_jobs import ADMIN, T0, _import, _source
@@ -35,7 +36,7 @@ def jobs(engine: Engine) -> Iterator[Jobs]:
             CLEARANCE_ADMINS=ADMIN,
             CLEARANCE_FETCH_TIMEOUT_S=1.0,
         )
-        yield Jobs(engine, settings, client=create_client(settings), lease_s=30)
+        yield Jobs(engine, settings, client=create_client(settings), lease_s=30, renderer=digests)
 
 
 pytestmark = pytest.mark.e2e

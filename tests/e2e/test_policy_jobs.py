@@ -20,11 +20,13 @@ from werkzeug import Request, Response
 from bot.app import create_client
 from bot.domain.rules.files import parse_text
 from bot.services.jobs import METADATA_EVENT, Jobs
+from bot.services.rule_changes import import_parsed
 from bot.settings import Settings
+from handlers.render import digests
 from storage.db import session_scope
 from storage.models import Delivery, PolicySource, Subscription
 from storage.policies import add_source, subscribe
-from storage.rules import import_parsed, load_table
+from storage.rules import load_table
 from tests.support.slack_fake import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +49,7 @@ def jobs(engine: Engine, slack: FakeSlack) -> Jobs:
         CLEARANCE_FETCH_TIMEOUT_S=1.0,
         CLEARANCE_FETCH_MAX_BYTES=200_000,
     )
-    return Jobs(engine, settings, client=create_client(settings), lease_s=30)
+    return Jobs(engine, settings, client=create_client(settings), lease_s=30, renderer=digests)
 
 
 def _source(

@@ -13,6 +13,8 @@ from storage.db import create_db_engine
 from tests.e2e.server import ADMIN, AUDIT_CHANNEL, Server, running_server
 from tests.support.slack_fake import FakeSlack
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from bot.services.jobs import Jobs
 from bot.services.polling import SourcePoller
 from bot.settings import Settings
+from handlers.render import digests
 from storage.db import session_scope
 from storage.models import PolicySource
 from storage.policies import add_source
@@ -32,7 +33,7 @@ def _jobs(engine: Engine, timeout_s: float = 2.0) -> Jobs:
     settings = Settings(
         CLEARANCE_FETCH_TIMEOUT_S=timeout_s, CLEARANCE_FETCH_ALLOWED_ADDRESSES="127.0.0.1"
     )
-    return Jobs(engine, settings)
+    return Jobs(engine, settings, renderer=digests)
 
 
 def _source(engine: Engine, url: str, name: str, kind: str = "webpage") -> int:
@@ -108,6 +109,6 @@ def test_a_source_on_this_machine_is_refused_without_the_allow_list(
 ) -> None:
     hostile.routes["/p"] = answer("200 OK", PAGE)
     sid = _source(engine, hostile.url("/p"), "Local")
-    jobs = Jobs(engine, Settings(CLEARANCE_FETCH_ALLOWED_ADDRESSES=""))
+    jobs = Jobs(engine, Settings(CLEARANCE_FETCH_ALLOWED_ADDRESSES=""), renderer=digests)
     jobs.poll(now=T0, ids=[sid], force=True)
     assert "loopback" in (_row(engine, sid).last_error or "") and hostile.requests == []

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
+import platformdirs
 import pytest
 from pydantic import ValidationError
 
-from bot.cli.main import build_parser
+from bot.cli.main import build_parser, main
+from bot.domain.tracking.severity import DEFAULT_KEYWORDS
 from bot.settings import Settings
 
 
@@ -94,3 +98,53 @@ def test_serve_refuses_a_bad_worker_count(value: str, capsys: pytest.CaptureFixt
 
 def test_serve_takes_a_worker_count() -> None:
     assert build_parser().parse_args(["serve", "--workers", "4"]).workers == 4
+
+
+@pytest.mark.parametrize(
+    ("value", "users", "groups"),
+    [
+        ("", set(), set()),
+        ("U1", {"U1"}, set()),
+        (" U1 , S2,, U3 ", {"U1", "U3"}, {"S2"}),
+        ("U1;S2", {"U1"}, {"S2"}),
+    ],
+)
+def test_admins_are_a_comma_separated_list(
+    monkeypatch: pytest.MonkeyPatch, value: str, users: set[str], groups: set[str]
+) -> None:
+    monkeypatch.setenv("CLEARANCE_ADMINS", value)
+    settings = Settings()
+    assert (set(settings.admin_users()), set(settings.admin_groups())) == (users, groups)
+
+
+def test_high_keywords_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLEARANCE_HIGH_KEYWORDS", raising=False)
+    assert Settings().high_keywords() == DEFAULT_KEYWORDS
+    monkeypatch.setenv("CLEARANCE_HIGH_KEYWORDS", "Entity List, Foreign Direct Product;Rule ,")
+    assert Settings().high_keywords() == ("Entity List", "Foreign Direct Product;Rule")
+
+
+def test_the_cache_folder_is_the_platforms(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("CLEARANCE_CACHE_DIR", raising=False)
+    assert Settings().snapshot_dir() == platformdirs.user_cache_path("clearance", appauthor=False)
+    monkeypatch.setenv("CLEARANCE_CACHE_DIR", "off")
+    assert Settings().snapshot_dir() is None
+    monkeypatch.setenv("CLEARANCE_CACHE_DIR", str(tmp_path))
+    assert Settings().snapshot_dir() == tmp_path
+
+
+@pytest.mark.storage
+def test_the_cli_builds_the_settings_once_per_command(
+    monkeypatch: pytest.MonkeyPatch, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    built: list[Settings] = []
+    original = Settings.__init__
+
+    def counted(self: Settings, **values: Any) -> None:
+        original(self, **values)
+        built.append(self)
+
+    monkeypatch.setattr(Settings, "__init__", counted)
+    code = main(["--db", db_url, "ask", "can Acme GmbH in Germany use Claude Sonnet 4.5?"])
+    assert code in (0, 2), capsys.readouterr().err
+    assert len(built) == 1

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import storage.rules
+import bot.services.rule_changes
 from bot.domain.errors import InvalidFile
 from bot.domain.rules.files import merge, read_file
 from bot.domain.rules.table import KINDS, RuleTable
+from bot.services.rule_changes import import_file
 from storage.db import session_scope
 from storage.models import Revision  # also registers every table on SQLModel.metadata
-from storage.rules import DEFAULT_PACK, get_revision, import_file, load_table
+from storage.rules import DEFAULT_PACK, get_revision, load_table
 from tests.storage.test_files import BAD_FILES, doc, licensed
 
 pytestmark = pytest.mark.storage
@@ -134,13 +135,13 @@ def test_failed_csv_import_changes_nothing(engine: Engine, tmp_path: Path) -> No
 def test_a_crash_while_writing_rolls_everything_back(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = storage.rules.write_revision
+    original = bot.services.rule_changes.write_revision
 
     def write_then_crash(**kwargs: Any) -> Revision:
         original(**kwargs)  # the rows are flushed to the database by now
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(storage.rules, "write_revision", write_then_crash)
+    monkeypatch.setattr(bot.services.rule_changes, "write_revision", write_then_crash)
     before = snapshot(engine)
     path = write(tmp_path, "good.yaml", "version: 1\ncustomers:\n  - {id: c, name: C, hq: DE}\n")
     with pytest.raises(RuntimeError):
@@ -343,6 +344,7 @@ MULTI = doc("""
     """)
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 @pytest.mark.parametrize(
     "action", [("rules", "validate"), ("rules", "import"), ("rules", "import", "--replace")]
 )
@@ -366,6 +368,7 @@ def test_cli_lists_every_error_and_changes_nothing(
     assert snapshot(engine) == before
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 def test_cli_syntax_error(engine: Engine, db_url: str, tmp_path: Path) -> None:
     path = write(tmp_path, "broken.yaml", "version: 1\nrules:\n  - {id: a, effect: deny\n")
     proc = cli(db_url, "rules", "import", str(path))
@@ -375,6 +378,7 @@ def test_cli_syntax_error(engine: Engine, db_url: str, tmp_path: Path) -> None:
     assert proc.stderr.splitlines()[-1] == "1 error(s); nothing was changed."
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 def test_cli_customers_import_refuses_rules(engine: Engine, db_url: str, tmp_path: Path) -> None:
     path = write(tmp_path, "customers.yaml", GOOD)
     before = snapshot(engine)
@@ -384,6 +388,7 @@ def test_cli_customers_import_refuses_rules(engine: Engine, db_url: str, tmp_pat
     assert snapshot(engine) == before
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 def test_cli_validate_then_import_a_good_file(engine: Engine, db_url: str, tmp_path: Path) -> None:
     path = write(tmp_path, "good.yaml", GOOD)
     before = snapshot(engine)
@@ -402,6 +407,7 @@ def test_cli_validate_then_import_a_good_file(engine: Engine, db_url: str, tmp_p
         assert load_table(session=session).rules["new-rule"].title == "New"
 
 
+@pytest.mark.e2e  # runs the CLI as a process
 def test_cli_replace(engine: Engine, db_url: str, tmp_path: Path) -> None:
     proc = cli(
         db_url, "rules", "import", "--replace", str(write(tmp_path, "all.yaml", REPLACEMENT))

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from bot.domain.errors import QuestionError
 from bot.domain.rules.files import parse_text
 from bot.services.asking import KnowledgeCache, answer_question
+from bot.services.rule_changes import import_parsed
 from storage.db import session_scope
-from storage.rules import import_parsed
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 CUSTOMERS = """version: 1

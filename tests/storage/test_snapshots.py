@@ -22,9 +22,10 @@ from bot.domain.asking.answers import build_knowledge
 from bot.domain.errors import QuestionError
 from bot.domain.rules.files import parse_text
 from bot.services.asking import KnowledgeCache, answer_question
+from bot.services.rule_changes import import_parsed
 from bot.settings import Settings
 from storage.db import create_db_engine, session_scope
-from storage.rules import import_parsed, load_table
+from storage.rules import load_table
 from storage.snapshots import FORMAT, RevisionStamp, SnapshotStore, database_key, revision_stamp
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)

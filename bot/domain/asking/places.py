@@ -95,9 +95,6 @@ SUBDIVISION_ALIASES: dict[str, tuple[str, ...]] = {
     "UA-65": ("Kherson", "Kherson Oblast"),
 }
 
-# Subdivisions always in the catalog, so questions can name them even before a rule does.
-BUILT_IN_SUBDIVISIONS = tuple(SUBDIVISION_ALIASES)
-
 # ISO 3166-2 names of the built-in subdivisions (as pycountry has them), so that building the
 # catalog does not load the whole ISO 3166-2 database on every start; a test checks they match.
 SUBDIVISION_NAMES: dict[str, str] = {

@@ -93,7 +93,7 @@ def profile_customer(kb: Knowledge, customer: Customer, *, on: date) -> Customer
     for rule in sorted(kb.table.rules.values(), key=lambda r: r.id):
         if not rule.in_force(on) or rule.customer is None or rule.customer.controlled_from is None:
             continue
-        compiled = compile_rule(rule, kb.table, kb.places)
+        compiled = compile_rule(rule, kb.table)
         control = compiled.control
         assert control is not None
         key = (control.places, control.threshold, control.inclusive)

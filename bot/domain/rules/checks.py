@@ -84,10 +84,10 @@ def _covered(include: frozenset[str], exclude: frozenset[str], places: PlaceCata
 def _never(spec: PlaceSpec, table: RuleTable, places: PlaceCatalog) -> bool:
     if spec.in_ is None:
         return False
-    include = expand_places(spec.in_, table, places)
+    include = expand_places(spec.in_, table)
     if group_holes(spec.not_in, table):
         return False  # the excluded groups leave places out, which the rule can still match
-    return not include or _covered(include, expand_places(spec.not_in, table, places), places)
+    return not include or _covered(include, expand_places(spec.not_in, table), places)
 
 
 def _model_ids(table: RuleTable) -> dict[str, str]:

@@ -42,13 +42,6 @@ VERDICT_OF: dict[str, str] = {
     "license_required": "license_required",
     "deny": "denied",
 }
-VERDICT_RANK: dict[str, int] = {
-    "allowed": 0,
-    "conditional": 1,
-    "review": 2,
-    "license_required": 3,
-    "denied": 4,
-}
 NO_RULE = "no rule covers this"
 _EPSILON = 1e-9
 
@@ -186,7 +179,7 @@ class Evaluation:
         )
 
 
-def expand_places(refs: Iterable[str], table: RuleTable, catalog: PlaceCatalog) -> frozenset[str]:
+def expand_places(refs: Iterable[str], table: RuleTable) -> frozenset[str]:
     """Expand codes and `group:ID` references into place codes (groups may nest)."""
     out: set[str] = set()
     seen: set[str] = set()
@@ -209,14 +202,12 @@ def expand_places(refs: Iterable[str], table: RuleTable, catalog: PlaceCatalog) 
 _Expanded = dict[tuple[str, ...], frozenset[str]]
 
 
-def _expand(
-    refs: tuple[str, ...], table: RuleTable, catalog: PlaceCatalog, cache: _Expanded | None
-) -> frozenset[str]:
+def _expand(refs: tuple[str, ...], table: RuleTable, cache: _Expanded | None) -> frozenset[str]:
     if cache is None:
-        return expand_places(refs, table, catalog)
+        return expand_places(refs, table)
     hit = cache.get(refs)
     if hit is None:
-        hit = cache[refs] = expand_places(refs, table, catalog)
+        hit = cache[refs] = expand_places(refs, table)
     return hit
 
 
@@ -249,12 +240,12 @@ def group_holes(refs: Iterable[str], table: RuleTable) -> frozenset[str]:
 
 
 def _place_set(
-    spec: PlaceSpec | None, table: RuleTable, catalog: PlaceCatalog, cache: _Expanded | None = None
+    spec: PlaceSpec | None, table: RuleTable, cache: _Expanded | None = None
 ) -> PlaceSet | None:
     if spec is None:
         return None
-    include = None if spec.in_ is None else _expand(spec.in_, table, catalog, cache)
-    exclude = _expand(spec.not_in, table, catalog, cache)
+    include = None if spec.in_ is None else _expand(spec.in_, table, cache)
+    exclude = _expand(spec.not_in, table, cache)
     if not any(g.except_ for g in table.groups.values()):
         return PlaceSet(include, exclude)
     # A place a group in `in` leaves out is outside the rule; one a group in `not_in` leaves
@@ -264,25 +255,23 @@ def _place_set(
     return PlaceSet(include, (exclude - left_out) | left_in, left_out - left_in)
 
 
-def compile_rule(
-    rule: Rule, table: RuleTable, catalog: PlaceCatalog, cache: _Expanded | None = None
-) -> CompiledRule:
+def compile_rule(rule: Rule, table: RuleTable, cache: _Expanded | None = None) -> CompiledRule:
     """Expand a rule's references against the table (`cache` shares expansions across rules)."""
     hq = tags = control = None
     if rule.customer is not None:
         c = rule.customer
         if c.hq_in is not None or c.hq_not_in:
-            hq = _place_set(PlaceSpec(c.hq_in, c.hq_not_in), table, catalog, cache)
+            hq = _place_set(PlaceSpec(c.hq_in, c.hq_not_in), table, cache)
         tags = frozenset(c.tags) if c.tags else None
         if c.controlled_from is not None:
             cf = c.controlled_from
-            pset = _place_set(cf.places, table, catalog, cache)
+            pset = _place_set(cf.places, table, cache)
             assert pset is not None
             control = Control(pset, cf.threshold, cf.inclusive, cf)
     return CompiledRule(
         rule,
         EFFECT_RANK[rule.effect],
-        _place_set(rule.places, table, catalog, cache),
+        _place_set(rule.places, table, cache),
         hq,
         tags,
         control,
@@ -314,10 +303,7 @@ class Engine:
 
     def __post_init__(self) -> None:
         expanded: _Expanded = {}
-        compiled = [
-            compile_rule(rule, self.table, self.catalog, expanded)
-            for rule in self.table.rules.values()
-        ]
+        compiled = [compile_rule(rule, self.table, expanded) for rule in self.table.rules.values()]
         # Strictest first, then by id: the order the answer lists rules in, and the bit order.
         compiled.sort(key=lambda cr: (-cr.rank, cr.rule.id))
         per_model: dict[str, list[CompiledRule]] = {}
@@ -354,15 +340,13 @@ class Engine:
             for rid in lic.rules:
                 self._licenses.setdefault((lic.customer, rid), []).append(lic)
             if lic.places is not None:
-                self._license_places[lic.id] = _expand(
-                    lic.places, self.table, self.catalog, expanded
-                )
+                self._license_places[lic.id] = _expand(lic.places, self.table, expanded)
 
     def __getstate__(self) -> dict[str, object]:
         """Return the state to pickle: the compiled rules, without what is built on use."""
         # A knowledge snapshot is loaded by every `clearance ask`, which asks about one model:
-        # at 10,000 rules the masks of all 33 models' indexes were 3.4 of the snapshot's 8 MB,
-        # and building the one index asked about takes a few milliseconds.
+        # the other models' indexes would be a large part of the file, and building the one
+        # asked about is cheap (figures: bench/README.md).
         state = dict(self.__dict__)
         state.update(_by_model={}, _memo={}, _unknown_texts={})
         return state
@@ -379,17 +363,6 @@ class Engine:
                 rules, [self._plain[cr.rule.id] for cr in rules]
             )
         return index
-
-    def candidates(self, model: str, country: str) -> list[CompiledRule]:
-        """Return the rules whose model and place conditions hold (any date, access, customer).
-
-        Not used to decide; tests and the benchmark use it to check and size the index.
-        """
-        index = self.index_of(model)
-        if index is None:
-            return []
-        mask = index.places.holding(country, self.catalog.parent_of(country))
-        return [index.rules[k] for k in index.indices(mask)] if mask else []
 
     def controlled(self, customer_id: str, control: Control) -> bool:
         """Return whether the customer is controlled from the set, directly or via owners."""
@@ -451,34 +424,6 @@ class Engine:
                     continue
             return lic
         return None
-
-    def _test(
-        self, cr: CompiledRule, s: Subject, parent: str | None, hq_parent: str | None
-    ) -> tuple[bool, str | None, str | None]:
-        """Return (holds, unknown condition, detail); unknown means undecidable, not false."""
-        if cr.access is not None and s.access not in cr.access:
-            return False, None, None
-        if cr.places is not None and not cr.places.contains(s.country, parent):
-            return False, None, None
-        if cr.hq is not None and not cr.hq.contains(s.hq, hq_parent):
-            return False, None, None
-        if cr.tags is None and cr.control is None:
-            return True, None, None
-        if s.customer is None:
-            unknown = self._unknown_condition(cr, s, hq_parent)
-            if unknown is not None:
-                return True, unknown, None
-            return True, None, self._detail(cr, s, hq_parent)  # ownership settled by the HQ
-        if cr.tags is not None and not cr.tags.intersection(s.customer.tags):
-            return False, None, None
-        ctl = cr.control
-        if (
-            ctl is not None
-            and not ctl.places.contains(s.hq, hq_parent)
-            and not self.controlled(s.customer.id, ctl)
-        ):
-            return False, None, None
-        return True, None, self._detail(cr, s, hq_parent) if ctl is not None else None
 
     def _unknown_condition(self, cr: CompiledRule, s: Subject, hq_parent: str | None) -> str | None:
         """Say what an unregistered customer would have to be for the rule to hold, if unknown.

@@ -7,7 +7,7 @@ across daylight-saving changes. `last_due(now)` gives the newest scheduled insta
 Daylight-saving rules: a slot inside a spring-forward gap (02:30 on the night clocks jump from
 02:00 to 03:00) is taken with the offset before the change, so it falls at 03:30 new local time and
 still happens exactly once that day; a slot in the repeated hour of a fall-back night is taken at
-its first occurrence only. Naive datetimes passed to `last_due`/`next_due` are read as UTC.
+its first occurrence only. Naive datetimes passed to `last_due` are read as UTC.
 """
 
 from __future__ import annotations
@@ -69,18 +69,6 @@ class Schedule:
             if candidate.astimezone(UTC) <= now.astimezone(UTC):
                 return candidate.astimezone(UTC)
         raise AssertionError("a daily or weekly slot always exists within 8 days")
-
-    def next_due(self, now: datetime) -> datetime:
-        """Return the first scheduled instant after `now`, in UTC."""
-        now = _utc(now)
-        local_now = now.astimezone(self.zone())
-        for ahead in range(0, 9):
-            candidate = self._local(local_now + timedelta(days=ahead))
-            if self.weekday is not None and candidate.weekday() != self.weekday:
-                continue
-            if candidate.astimezone(UTC) > now.astimezone(UTC):
-                return candidate.astimezone(UTC)
-        raise AssertionError("a daily or weekly slot always exists within 9 days")
 
 
 def _utc(value: datetime) -> datetime:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 from bot.domain.asking.places import PlaceCatalog
 from bot.domain.tracking.country_lists import compare_lists, describe_unresolved, read_country_list
@@ -284,8 +285,6 @@ def html_text_and_links(
 def _html_text(
     soup: Any, selector: str | None, base: str | None, limits: ParseLimits
 ) -> tuple[str, tuple[tuple[str, str], ...]]:
-    from urllib.parse import urljoin
-
     from soupsieve import SelectorSyntaxError
 
     for tag in soup(list(_NOT_TEXT if selector else _DROP_TAGS)):

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from bot.domain.asking.places import build_place_catalog
 from bot.domain.rules.evaluator import (
-    VERDICT_RANK,
     Engine,
     Evaluation,
     Match,
@@ -32,6 +31,7 @@ from bot.domain.rules.table import (
     Rule,
     RuleTable,
 )
+from tests.domain.rules.oracles import VERDICT_RANK, candidates, rule_holds
 
 CATALOG = build_place_catalog()
 PLACES = ["DE", "FR", "CN", "UA", "UA-43", "BR", "SG"]
@@ -185,7 +185,7 @@ def test_index_gives_the_same_verdict_as_testing_every_rule(
     """The model/place index is an optimisation: it must never drop a rule that matches."""
     subject = _fix(subject)
     engine = _engine(rs)
-    indexed = {cr.rule.id for cr in engine.candidates(subject.model, subject.country)}
+    indexed = {cr.rule.id for cr in candidates(engine, subject.model, subject.country)}
     for rule in rs:
         single = _engine([rule]).evaluate(subject, as_of)
         if single.deciding or single.pending:
@@ -204,8 +204,8 @@ def _one_by_one(engine: Engine, subject: Subject, as_of: date) -> Evaluation:
             continue
         if not rule.in_force(as_of):
             continue
-        holds, unknown, detail = engine._test(
-            compile_rule(rule, engine.table, catalog), subject, parent, hq_parent
+        holds, unknown, detail = rule_holds(
+            engine, compile_rule(rule, engine.table), subject, parent, hq_parent
         )
         if not holds:
             continue

@@ -1,0 +1,40 @@
+"""What the commands share: the settings and the database, each built once per process."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.settings import Settings
+
+# pydantic, SQLAlchemy and the services are imported inside the functions: `clearance --help`
+# and a usage error must not pay for them.
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    """Build the settings from the environment and --db; `main` does it once per process."""
+    from bot.settings import Settings
+
+    settings = Settings()
+    if args.db:
+        settings = settings.model_copy(update={"database_url": args.db})
+    return settings
+
+
+def open_engine(args: argparse.Namespace) -> Engine:
+    """Return an engine on the database the settings name."""
+    from storage.db import create_db_engine
+
+    return create_db_engine(args.settings.database_url)
+
+
+def ready_engine(args: argparse.Namespace) -> Engine:
+    """Return an engine on a database with the schema at head and a rule table."""
+    from bot.services.asking import initialize
+
+    engine = open_engine(args)
+    initialize(engine, seed_sources=args.settings.seed_sources)
+    return engine
