@@ -86,7 +86,9 @@ def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> Non
         threading.Thread(
             target=_waitress, args=(wsgi, host, port, settings), daemon=True, name="healthz"
         ).start()
-    handler.start()  # type: ignore[no-untyped-call]
+    from bot.shutdown import run_until_stopped
+
+    run_until_stopped(handler)
 
 
 def build_worker(

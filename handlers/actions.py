@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -26,9 +27,10 @@ from handlers.render.views import (
     render_reviews,
     resolve_modal,
 )
+from storage.choices import load_choice
 from storage.db import session_scope
 from storage.models import Decision, ReviewRequest
-from storage.reviews import create_review, list_reviews, resolve_review
+from storage.reviews import list_reviews, request_review, resolve_review
 
 log = logging.getLogger("clearance.actions")
 
@@ -47,6 +49,41 @@ def _substitute(question: str, phrase: str | None, value: str) -> str:
         start = question.lower().rindex(phrase.lower())
         return question[:start] + value + question[start + len(phrase) :]
     return question
+
+
+def _picked_question(deps: Deps, value: str) -> str:
+    """Return the question with the picked candidate, from a stored choice "<id>:<index>"."""
+    if value.startswith("{"):  # a button posted before values were stored server-side
+        data = json.loads(value)
+        return _substitute(data["q"], data.get("phrase"), data["value"])
+    choice_id, _, index = value.rpartition(":")
+    data = load_choice(deps.engine, choice_id) if index.isdigit() else None
+    if data is None or int(index) >= len(data.get("values") or ()):
+        raise BotError("That suggestion is no longer available; please ask again.")
+    return _substitute(data["q"], data.get("phrase"), data["values"][int(index)])
+
+
+def mark_review_requested(blocks: list[dict[str, Any]], review_id: int) -> list[dict[str, Any]]:
+    """Return a card's blocks with its Request review button saying the review is requested."""
+    out = copy.deepcopy(blocks)
+    for block in out:
+        for element in block.get("elements") or ():
+            if isinstance(element, dict) and element.get("action_id") == "request_review":
+                element["text"] = {"type": "plain_text", "text": f"Review #{review_id} requested"}
+    return out
+
+
+def _thread_link(client: WebClient, review: ReviewRequest) -> str | None:
+    """Return a link to the review message's thread, where the discussion happens."""
+    if not (review.channel and review.ts):
+        return None
+    try:
+        link = client.chat_getPermalink(channel=review.channel, message_ts=review.ts)
+    except Exception:
+        log.warning("no permalink for review %s", review.id)
+        return None
+    url = str(link.get("permalink") or "")
+    return f"<{url}|discussion thread>" if url.startswith("https://") else None
 
 
 def register(app: App, deps: Deps) -> None:
@@ -86,19 +123,19 @@ def register(app: App, deps: Deps) -> None:
             respond=respond,
         )
 
-    @app.action(re.compile(r"^pick_candidate_\d+$"))
+    @app.action(re.compile(r"^pick_candidate_(\d+|menu)$"))
     def handle_pick(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
     ) -> None:
         ack()
-        data = json.loads(action["value"])
-        question = _substitute(data["q"], data.get("phrase"), data["value"])
+        value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+
+        def pick() -> Payload:
+            question = _picked_question(deps, value)
+            return answer_payload(deps, question, actor=body["user"]["id"])
+
         deps.later(
-            lambda: respond(
-                **guarded(lambda: answer_payload(deps, question, actor=body["user"]["id"])),
-                response_type="ephemeral",
-                replace_original=True,
-            ),
+            lambda: respond(**guarded(pick), response_type="ephemeral", replace_original=True),
             respond=respond,
         )
 
@@ -123,30 +160,42 @@ def register(app: App, deps: Deps) -> None:
             )
             return
 
-        def send() -> Payload:
-            answer = _answer_of(deps, action["value"])
-            with session_scope(deps.engine) as session:
-                review = create_review(
-                    session=session, decision_id=action["value"], user=user, now=deps.clock()
-                )
-                session.commit()
-            posted = client.chat_postMessage(
-                channel=channel, **render_review_request(review, answer)
-            )
-            with session_scope(deps.engine) as session:
-                review = session.get(ReviewRequest, review.id)  # type: ignore[assignment]
-                review.channel, review.ts = posted["channel"], posted["ts"]
-                session.add(review)
-                session.commit()
-            return render_notice(
-                f"Sent to <#{channel}> for review (request #{review.id}). "
-                "You'll get a message when compliance resolves it."
-            )
+        original = (body.get("message") or {}).get("blocks")
 
-        deps.later(
-            lambda: respond(**guarded(send), response_type="ephemeral", replace_original=False),
-            respond=respond,
-        )
+        def send() -> None:
+            decision = action["value"]
+            answer = _answer_of(deps, decision)
+            review, created = request_review(
+                deps.engine, decision_id=decision, user=user, now=deps.clock()
+            )
+            if created:
+                posted = client.chat_postMessage(
+                    channel=channel, **render_review_request(review, answer)
+                )
+                with session_scope(deps.engine) as session:
+                    row = session.get(ReviewRequest, review.id)
+                    assert row is not None
+                    row.channel, row.ts = posted["channel"], posted["ts"]
+                    session.add(row)
+                    session.commit()
+                review.channel, review.ts = posted["channel"], posted["ts"]
+            # The card's button now says the review is requested; a second click changes nothing.
+            thread = _thread_link(client, review)
+            where = f"<#{channel}>" + (f" ({thread})" if thread else "")
+            text = (
+                f"Sent to {where} for review (request #{review.id}). "
+                "You'll get a message when compliance resolves it."
+                if created
+                else f"Review #{review.id} is already requested in {where}; nothing was sent again."
+            )
+            respond(**render_notice(text), response_type="ephemeral", replace_original=False)
+            # The card's button now says the review is requested; a second click changes nothing.
+            card = render_answer(answer, review=review.id)
+            if original:  # a public card (no Share button) or one already changed
+                card["blocks"] = mark_review_requested(original, review.id or 0)
+            respond(**card, replace_original=True)
+
+        deps.later(send, respond=respond)
 
     @app.action("resolve_review")
     def handle_resolve_button(
@@ -166,9 +215,20 @@ def register(app: App, deps: Deps) -> None:
                     text="Sorry, only compliance admins can resolve reviews.",
                 )
                 return
-            client.views_open(
-                trigger_id=body["trigger_id"], view=resolve_modal(int(action["value"]))
-            )
+            review_id = int(action["value"])
+            with session_scope(deps.engine) as session:
+                review = session.get(ReviewRequest, review_id)
+            if review is not None and review.status == "resolved":
+                respond(
+                    **render_notice(
+                        f"Review #{review_id} was already resolved by <@{review.resolved_by}>: "
+                        f"*{escape(review.outcome)}*."
+                    ),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+                return
+            client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(review_id))
 
         deps.later(open_modal, respond=respond)
 
@@ -198,7 +258,17 @@ def register(app: App, deps: Deps) -> None:
                     now=deps.clock(),
                 )
             except BotError as exc:
-                ack(response_action="errors", errors={"note_block": exc.message})
+                # A modal's error is plain text: no mention would render there.
+                stale = session.get(ReviewRequest, review_id)
+                if stale is not None and stale.status == "resolved":
+                    who = "you" if stale.resolved_by == user else "another admin"
+                    text = (
+                        f"Review #{review_id} was already resolved by {who} "
+                        f"({stale.outcome}); the review message shows it."
+                    )
+                else:
+                    text = exc.message
+                ack(response_action="errors", errors={"note_block": text})
                 return
             session.commit()
         ack()

@@ -23,6 +23,7 @@ from handlers.render.views import (
 )
 from storage.db import session_scope
 from storage.decisions import list_decisions
+from storage.reviews import reviews_of
 from storage.rules import list_revisions
 
 SUBCOMMANDS = {"help", "customer", "rules", "rule", "revisions", "audit"}
@@ -107,6 +108,11 @@ def subcommand(deps: Deps, client: WebClient, word: str, rest: str, user: str) -
         ]
         return render_rule_list(rules, query=rest, revision=kb.revision)
     if word == "rule":
+        if not rest.strip():
+            raise BotError(
+                "Say which rule: `/clearance rule ofac-iran-place`. "
+                "`/clearance rules WORD` searches the rules."
+            )
         rule = kb.table.rules.get(rest.strip())
         if rule is None:
             raise BotError(f"No rule with id '{rest}'. `/clearance rules {rest}` searches.")
@@ -130,6 +136,7 @@ def subcommand(deps: Deps, client: WebClient, word: str, rest: str, user: str) -
             customer_id = found.id if found else rest
         with session_scope(deps.engine) as session:
             rows = list_decisions(session=session, actor=actor, customer=customer_id, limit=20)
+            reviews = reviews_of(session=session, decision_ids=[r.id for r in rows])
         scope = f"<@{actor}>" if actor else (rest or "everyone")
-        return render_audit(rows, scope=scope if actor else escape(scope))
+        return render_audit(rows, scope=scope if actor else escape(scope), reviews=reviews)
     return render_help()

@@ -30,6 +30,7 @@ from handlers.render.blocks import (
     render_notice,
     render_question_error,
 )
+from storage.choices import store_choice
 from storage.db import session_scope
 from storage.models import AdminAction
 
@@ -145,7 +146,7 @@ def guarded(fn: Callable[[], Payload]) -> Payload:
     try:
         return fn()
     except BotError as exc:
-        return render_notice(escape(exc.message))
+        return render_notice(exc.message if exc.markup else escape(exc.message))
     except Exception as exc:
         return failure_payload(exc)
 
@@ -157,14 +158,29 @@ def answer_payload(
     try:
         answer = ask(deps.engine, deps.cache, text, actor=actor, now=deps.clock(), audit=deps.audit)
     except QuestionError as exc:
-        return render_question_error(
-            exc.code,
-            exc.message,
-            [c.to_dict() for c in exc.candidates],
-            text,
-            phrase=exc.phrase or _quoted(exc.message),
-        )
+        return question_error_payload(deps, exc, text)
     return render_answer(answer.to_dict(), buttons=buttons, share=share)
+
+
+def question_error_payload(deps: Deps, exc: QuestionError, text: str) -> Payload:
+    """Return the parser's message; its candidates are stored so each button is a short id."""
+    candidates = [c.to_dict() for c in exc.candidates]
+    phrase = exc.phrase or _quoted(exc.message)
+    choice = None
+    if candidates:
+        choice = store_choice(
+            deps.engine,
+            {
+                "q": text,
+                "phrase": phrase,
+                "code": exc.code,
+                "values": [c.value for c in exc.candidates],
+            },
+            now=deps.clock(),
+        )
+    return render_question_error(
+        exc.code, exc.message, candidates, text, phrase=phrase, choice=choice
+    )
 
 
 def _quoted(message: str) -> str | None:
@@ -190,13 +206,7 @@ def answer_in_ack(
     try:
         answer = answer_question(deps.cache, text, now=now)
     except QuestionError as exc:
-        return render_question_error(
-            exc.code,
-            exc.message,
-            [c.to_dict() for c in exc.candidates],
-            text,
-            phrase=exc.phrase or _quoted(exc.message),
-        )
+        return question_error_payload(deps, exc, text)
     except Exception as exc:
         return failure_payload(exc)
     payload = render_answer(answer.to_dict())

@@ -15,6 +15,7 @@ from handlers.render.blocks import render_help
 from handlers.render.views import render_home
 from storage.db import session_scope
 from storage.models import Decision, ReviewRequest
+from storage.reviews import reviews_of
 
 # The leading @mention(s) address the bot; anything later is part of the question and is
 # escaped when echoed, never stripped silently.
@@ -75,6 +76,7 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
             .select_from(ReviewRequest)
             .where(ReviewRequest.requested_by == user, ReviewRequest.status == "open")
         ).one()
+        reviews = reviews_of(session=session, decision_ids=[d.id for d in recent])
     counts = {
         "rules": len(kb.table.rules),
         "customers": len(kb.table.customers),
@@ -83,6 +85,10 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
     client.views_publish(
         user_id=user,
         view=render_home(
-            revision=kb.revision, counts=counts, recent=recent, open_reviews=open_reviews
+            revision=kb.revision,
+            counts=counts,
+            recent=recent,
+            open_reviews=open_reviews,
+            reviews=reviews,
         ),
     )

@@ -23,6 +23,7 @@ from handlers.render.blocks import (
     header,
     list_section,
     message,
+    plural,
     render_notice,
     section,
 )
@@ -111,7 +112,9 @@ def subcommand(
             "Subscriptions",
             [
                 header("Subscriptions"),
-                list_section(f"{len(subs)} channels", items or ["none yet"], limit=30, raw=True),
+                list_section(
+                    plural(len(subs), "channel"), items or ["none yet"], limit=30, raw=True
+                ),
             ],
         )
     if word == "sources":
@@ -124,7 +127,13 @@ def subcommand(
         if rest.strip() and not m:
             raise BotError("Use `/clearance changes` or `/clearance changes since 2026-11-01`.")
         if m:
-            since = datetime.fromisoformat(m.group(1)).replace(tzinfo=UTC)
+            try:
+                since = datetime.fromisoformat(m.group(1)).replace(tzinfo=UTC)
+            except ValueError:
+                raise BotError(
+                    f"'{m.group(1)}' is not a date. Use `/clearance changes since 2026-11-01` "
+                    "(year-month-day)."
+                ) from None
         with session_scope(deps.engine) as session:
             changes = list_changes(session=session, since=since, limit=30)
         return render_changes(_jobs(deps).views(changes))
@@ -134,7 +143,9 @@ def subcommand(
         with session_scope(deps.engine) as session:
             sub = session.exec(_sub_query(channel)).first()
         if sub is None:
-            raise BotError(f"<#{channel}> has no subscription. `/clearance subscribe` first.")
+            raise BotError(
+                f"<#{channel}> has no subscription. `/clearance subscribe` first.", markup=True
+            )
         jobs = _jobs(deps)
         changes = jobs.pending_changes(sub, until=deps.clock())
         if not changes:
@@ -192,7 +203,7 @@ def render_sources(sources: list[PolicySource]) -> Payload:
         "Tracked sources",
         [
             header("Tracked sources"),
-            list_section(f"{len(sources)} sources", items or ["none"], limit=30),
+            list_section(plural(len(sources), "source"), items or ["none"], limit=30),
         ],
     )
 
@@ -207,7 +218,7 @@ def render_changes(views: list[Any]) -> Payload:
         "Recent policy changes",
         [
             header("Recent policy changes"),
-            list_section(f"{len(views)} changes", items or ["none"], limit=30),
+            list_section(plural(len(views), "change"), items or ["none"], limit=30),
         ],
     )
 

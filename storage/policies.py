@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from bot.domain.errors import BotError, NotFound
 from bot.domain.tracking.sources import KINDS
 from storage.db import session_scope
-from storage.models import AppState, PolicyChange, PolicySource, Subscription
+from storage.models import AppState, Delivery, PolicyChange, PolicySource, Subscription
 
 _INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -205,12 +205,25 @@ def unsubscribe(
     """Remove sources or tags from a subscription, or the whole subscription when none given."""
     sub = session.exec(select(Subscription).where(Subscription.channel == channel)).first()
     if sub is None:
-        raise NotFound(f"<#{channel}> has no subscription.")
-    if not source_ids and not tags:
+        raise NotFound(f"<#{channel}> has no subscription.", markup=True)
+    left_ids = [s for s in sub.source_ids if s not in source_ids]
+    left_tags = [t for t in sub.tags if t not in tags]
+    # Removing a scoped subscription's last source or tag ends it: an empty scope means
+    # "every source", the opposite of what was asked.
+    scoped = bool(sub.source_ids or sub.tags)
+    if (not source_ids and not tags) or (scoped and not (left_ids or left_tags)):
+        # Sent deliveries stay in the outbox as history, no longer tied to the subscription;
+        # pending ones are not posted to a channel that asked to stop.
+        delivery = col(Delivery.subscription_id) == sub.id
+        session.execute(
+            update(Delivery)
+            .where(delivery, col(Delivery.status) == "pending")
+            .values(status="cancelled", last_error="unsubscribed")
+        )
+        session.execute(update(Delivery).where(delivery).values(subscription_id=None))
         session.delete(sub)
         return None
-    sub.source_ids = [s for s in sub.source_ids if s not in source_ids]
-    sub.tags = [t for t in sub.tags if t not in tags]
+    sub.source_ids, sub.tags = left_ids, left_tags
     session.add(sub)
     return sub
 

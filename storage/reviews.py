@@ -4,18 +4,53 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.domain.errors import BotError, NotFound
+from storage.db import session_scope
 from storage.models import ReviewRequest
 
 
+def open_review_of(*, session: Session, decision_id: str) -> ReviewRequest | None:
+    """Return the open review request of a decision, if there is one."""
+    query = select(ReviewRequest).where(
+        ReviewRequest.decision_id == decision_id, ReviewRequest.status == "open"
+    )
+    return session.exec(query).first()
+
+
 def create_review(*, session: Session, decision_id: str, user: str, now: datetime) -> ReviewRequest:
-    """Open a review request for a decision."""
+    """Open a review request for a decision (the caller commits)."""
     review = ReviewRequest(decision_id=decision_id, requested_by=user, requested_at=now)
     session.add(review)
     session.flush()
     return review
+
+
+def request_review(
+    engine: Engine, *, decision_id: str, user: str, now: datetime
+) -> tuple[ReviewRequest, bool]:
+    """Open a review request, or return the one already open; True when it is new.
+
+    A unique index allows one open request per decision, so two clicks racing on two workers
+    still make one: the loser's insert fails and it returns the winner's request.
+    """
+    with session_scope(engine) as session:
+        existing = open_review_of(session=session, decision_id=decision_id)
+        if existing is not None:
+            return existing, False
+        try:
+            review = create_review(session=session, decision_id=decision_id, user=user, now=now)
+            session.commit()
+            return review, True
+        except IntegrityError:
+            session.rollback()
+            existing = open_review_of(session=session, decision_id=decision_id)
+            if existing is None:
+                raise
+            return existing, False
 
 
 def resolve_review(
@@ -26,7 +61,9 @@ def resolve_review(
     if review is None:
         raise NotFound(f"No review request #{review_id}.")
     if review.status == "resolved":
-        raise BotError(f"Review #{review_id} was already resolved by <@{review.resolved_by}>.")
+        raise BotError(
+            f"Review #{review_id} was already resolved by <@{review.resolved_by}>.", markup=True
+        )
     review.status, review.resolved_by, review.resolved_at = "resolved", user, now
     review.outcome, review.note = outcome, note
     session.add(review)
@@ -42,3 +79,45 @@ def list_reviews(
     if user:
         query = query.where(ReviewRequest.requested_by == user)
     return list(session.exec(query))
+
+
+OVERRIDE_PREFIX = "Overridden: "
+
+
+def override_verdict(review: ReviewRequest) -> str | None:
+    """Return the verdict a resolved review set in place of the answer's, if it overrode it."""
+    outcome = review.outcome or ""
+    if review.status == "resolved" and outcome.startswith(OVERRIDE_PREFIX):
+        return outcome[len(OVERRIDE_PREFIX) :]
+    return None
+
+
+def reviews_of(*, session: Session, decision_ids: list[str]) -> dict[str, list[ReviewRequest]]:
+    """Return the review requests of each decision, oldest first (the decisions stay as written)."""
+    out: dict[str, list[ReviewRequest]] = {}
+    if not decision_ids:
+        return out
+    query = (
+        select(ReviewRequest)
+        .where(col(ReviewRequest.decision_id).in_(decision_ids))
+        .order_by(col(ReviewRequest.id))
+    )
+    for review in session.exec(query):
+        out.setdefault(review.decision_id, []).append(review)
+    return out
+
+
+def review_json(review: ReviewRequest) -> dict[str, object]:
+    """Return a review request as JSON, for `clearance audit --json`."""
+    return {
+        "id": review.id,
+        "status": review.status,
+        "requested_by": review.requested_by,
+        "requested_at": review.requested_at.isoformat(),
+        "claimed_by": review.claimed_by,
+        "resolved_by": review.resolved_by,
+        "resolved_at": review.resolved_at.isoformat() if review.resolved_at else None,
+        "outcome": review.outcome,
+        "override": override_verdict(review),
+        "note": review.note,
+    }

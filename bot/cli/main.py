@@ -321,20 +321,33 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """Show recent decisions from the audit log."""
     from storage.db import session_scope
     from storage.decisions import list_decisions
+    from storage.reviews import override_verdict, review_json, reviews_of
 
     engine = _ready_engine(args)
     with session_scope(engine) as session:
         rows = list_decisions(
             session=session, actor=args.actor, customer=args.customer, limit=args.limit
         )
+        reviews = reviews_of(session=session, decision_ids=[r.id for r in rows])
     if args.json:
-        _print_json([r.model_dump(mode="json") for r in rows])
+        # Reviews are linked beside each decision; the decision itself is printed as written.
+        _print_json(
+            [
+                {
+                    **r.model_dump(mode="json"),
+                    "reviews": [review_json(v) for v in reviews.get(r.id, [])],
+                }
+                for r in rows
+            ]
+        )
         return 0
     for r in rows:
         who = r.customer_name or "(unnamed)"
+        overrides = [o for v in reviews.get(r.id, []) if (o := override_verdict(v))]
+        marker = f" [overridden -> {overrides[-1]}]" if overrides else ""
         print(
             f"{r.created_at:%Y-%m-%d %H:%M} {r.actor:16} {r.verdict:16} {who} / {r.country} / "
-            f"{r.model} (rev {r.revision}, {r.id})"
+            f"{r.model} (rev {r.revision}, {r.id}){marker}"
         )
     return 0
 

@@ -9,6 +9,7 @@ block text per message), cuts long lists with "…and N more", and always carrie
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -46,6 +47,20 @@ def escape(text: str | None) -> str:
     if not text:
         return ""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_SLACK_USER = re.compile(r"^(?:slack:)?([UW][A-Z0-9]{2,})$")
+
+
+def mention(actor: str | None) -> str:
+    """Return a Slack user id (or "slack:U…" author) as a mention; anything else escaped."""
+    m = _SLACK_USER.match(actor or "")
+    return f"<@{m.group(1)}>" if m else escape(actor or "someone")
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """Return "1 source", "2 sources"."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def cut(text: str, limit: int) -> str:
@@ -181,7 +196,12 @@ def answer_text(a: dict[str, Any]) -> str:
 
 
 def render_answer(
-    a: dict[str, Any], *, buttons: bool = True, share: bool = True, shared_by: str | None = None
+    a: dict[str, Any],
+    *,
+    buttons: bool = True,
+    share: bool = True,
+    shared_by: str | None = None,
+    review: int | None = None,
 ) -> Payload:
     """Return the answer card for an answer in its JSON form."""
     customer = a["customer"]
@@ -226,7 +246,11 @@ def render_answer(
         if share:
             elements.append(button("Share in channel", "share_answer", a["decision_id"]))
         elements += [
-            button("Request review", "request_review", a["decision_id"]),
+            button(
+                f"Review #{review} requested" if review else "Request review",
+                "request_review",
+                a["decision_id"],
+            ),
             button("Show rules", "show_rules", a["decision_id"]),
         ]
         blocks.append({"type": "actions", "block_id": "answer_actions", "elements": elements})
@@ -304,6 +328,10 @@ def render_help(note: str | None = None) -> Payload:
     return message("Clearance help: /clearance can CUSTOMER in COUNTRY use MODEL?", blocks)
 
 
+MAX_CANDIDATE_BUTTONS = 5
+MAX_MENU_OPTIONS = 100  # Slack's limit for a static_select
+
+
 def render_question_error(
     code: str,
     text: str,
@@ -311,31 +339,37 @@ def render_question_error(
     question: str,
     *,
     phrase: str | None = None,
+    choice: str | None = None,
 ) -> Payload:
-    """Return the parser's message, with candidates as buttons when there are few."""
+    """Return the parser's message with candidates as buttons (up to 5) or a select menu.
+
+    `choice` is the id of the stored question and candidates (`storage.choices`); each button
+    or option carries only "<choice>:<index>", so any question fits Slack's value limit. Without
+    it the candidates are listed as text.
+    """
     blocks: list[Block] = [section(f"I can't answer that yet: {escape(text)}")]
-    if candidates and len(candidates) <= 5:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "candidates",
-                "elements": [
-                    button(
-                        c["label"],
-                        f"pick_candidate_{i}",
-                        json.dumps(
-                            {
-                                "q": question[:1500],
-                                "code": code,
-                                "value": c["value"],
-                                "phrase": (phrase or "")[:200],
-                            }
-                        ),
-                    )
-                    for i, c in enumerate(candidates)
-                ],
-            }
-        )
+    if candidates and choice:
+        if len(candidates) <= MAX_CANDIDATE_BUTTONS:
+            elements = [
+                button(c["label"], f"pick_candidate_{i}", f"{choice}:{i}")
+                for i, c in enumerate(candidates)
+            ]
+        else:
+            elements = [
+                {
+                    "type": "static_select",
+                    "action_id": "pick_candidate_menu",
+                    "placeholder": {"type": "plain_text", "text": "Did you mean…"},
+                    "options": [
+                        {
+                            "text": {"type": "plain_text", "text": cut(c["label"], 75)},
+                            "value": f"{choice}:{i}",
+                        }
+                        for i, c in enumerate(candidates[:MAX_MENU_OPTIONS])
+                    ],
+                }
+            ]
+        blocks.append({"type": "actions", "block_id": "candidates", "elements": elements})
     elif candidates:
         blocks.append(list_section("Did you mean", [c["label"] for c in candidates]))
     blocks.append(context(f"Error code `{code}` · `/clearance help` shows the question forms"))

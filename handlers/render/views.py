@@ -21,12 +21,15 @@ from handlers.render.blocks import (
     fit,
     header,
     list_section,
+    mention,
     message,
+    plural,
     render_reason,
     section,
     verdict_label,
 )
 from storage.models import Decision, ReviewRequest, Revision
+from storage.reviews import override_verdict
 
 MAX_LIST = 20
 MODAL_TITLE = 24
@@ -100,7 +103,7 @@ def render_rule_list(rules: Sequence[Rule], *, query: str, revision: int) -> Pay
         list_section(f"{len(rules)} found", items, limit=MAX_LIST),
         context(f"Rule-table revision {revision} · `/clearance rule ID` shows one rule"),
     ]
-    return message(f"{len(rules)} rules found", blocks)
+    return message(f"{plural(len(rules), 'rule')} found", blocks)
 
 
 def render_rule(rule: Rule, *, revision: int) -> Payload:
@@ -125,26 +128,54 @@ def render_rule(rule: Rule, *, revision: int) -> Payload:
 def render_revisions(revs: Sequence[Revision]) -> Payload:
     """Return recent revisions."""
     items = [
-        f"{r.number} · {r.created_at:%Y-%m-%d %H:%M} UTC · {r.author} · {r.summary}" for r in revs
+        f"{r.number} · {r.created_at:%Y-%m-%d %H:%M} UTC · {mention(r.author)} · {escape(r.summary)}"
+        for r in revs
     ]
     return message(
         "Recent rule-table revisions",
-        [header("Recent revisions"), list_section("Newest first", items, limit=15)],
+        [header("Recent revisions"), list_section("Newest first", items, limit=15, raw=True)],
     )
 
 
-def render_audit(rows: Sequence[Decision], *, scope: str) -> Payload:
-    """Return recent decisions from the audit log."""
+def review_marker(reviews: Sequence[ReviewRequest]) -> str:
+    """Return how a decision's reviews ended, for lists ("✅ Overridden → allowed by @admin")."""
+    for v in reversed(reviews):
+        verdict = override_verdict(v)
+        if verdict:
+            return (
+                f"{verdict_label(verdict).split(' ')[0]} Overridden → {escape(verdict)} by "
+                f"{mention(v.resolved_by)} (review #{v.id})"
+            )
+        if v.status == "resolved":
+            return f"{escape(v.outcome)} by {mention(v.resolved_by)} (review #{v.id})"
+    open_ = [v for v in reviews if v.status == "open"]
+    return f"review #{open_[-1].id} open" if open_ else ""
+
+
+def render_audit(
+    rows: Sequence[Decision],
+    *,
+    scope: str,
+    reviews: dict[str, list[ReviewRequest]] | None = None,
+) -> Payload:
+    """Return recent decisions from the audit log, each with how its reviews ended.
+
+    `scope` is mrkdwn (a mention the bot built, or escaped text).
+    """
     if not rows:
-        return message("No decisions found.", [section(f"No decisions found for {escape(scope)}.")])
-    items = [
-        f"{r.created_at:%Y-%m-%d %H:%M} · {r.actor} · {r.verdict} · "
-        f"{r.customer_name or 'unnamed'} / {r.country} / {r.model} · rev {r.revision} · {r.id}"
-        for r in rows
-    ]
+        return message("No decisions found.", [section(f"No decisions found for {scope}.")])
+    items = []
+    for r in rows:
+        line = (
+            f"{r.created_at:%Y-%m-%d %H:%M} · {mention(r.actor)} · {verdict_label(r.verdict)} · "
+            f"{escape(r.customer_name or 'unnamed')} / {escape(r.country)} / {escape(r.model)}"
+            f" · rev {r.revision} · `{escape(r.id)}`"
+        )
+        marker = review_marker((reviews or {}).get(r.id, []))
+        items.append(line + (f"\n    ↳ {marker}" if marker else ""))
     return message(
-        f"Audit log: {len(rows)} decisions",
-        [header("Audit log"), list_section(scope, items, limit=MAX_LIST)],
+        f"Audit log: {plural(len(rows), 'decision')}",
+        [header("Audit log"), list_section(scope, items, limit=MAX_LIST, raw=True)],
     )
 
 
@@ -229,11 +260,26 @@ def resolve_modal(review_id: int) -> dict[str, Any]:
     }
 
 
+MAX_INPUT = 3000  # Slack's limit for a plain_text_input's value
+
+
 def edit_modal(
-    *, callback_id: str, title: str, yaml_text: str, hint: str, metadata: dict[str, Any]
+    *,
+    callback_id: str,
+    title: str,
+    yaml_text: str,
+    hint: str,
+    metadata: dict[str, Any],
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """Return an admin modal with a YAML editor and a reason field."""
-    return {
+    """Return an admin modal with a YAML editor and a reason field.
+
+    The text is never cut: what the modal shows is what is saved, so a text over Slack's input
+    limit is refused here and the caller edits the entity in parts or points to the CLI.
+    """
+    if len(yaml_text) > MAX_INPUT:
+        raise ValueError(f"{len(yaml_text)} characters do not fit a Slack text input")
+    view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
         "private_metadata": json.dumps(metadata)[:3000],
@@ -250,8 +296,8 @@ def edit_modal(
                     "type": "plain_text_input",
                     "action_id": "yaml",
                     "multiline": True,
-                    "initial_value": yaml_text[:3000],
-                    "max_length": 3000,
+                    "initial_value": yaml_text,
+                    "max_length": MAX_INPUT,
                 },
             },
             {
@@ -262,6 +308,9 @@ def edit_modal(
             },
         ],
     }
+    if note:
+        view["blocks"].insert(0, context(note))
+    return view
 
 
 def retire_modal(rule: Rule) -> dict[str, Any]:
@@ -298,11 +347,16 @@ def render_change(*, user: str, action: str, revision: Revision, reason: str) ->
         list_section("Changes", changes or ["no changes"], limit=15),
         context(escape(revision.summary)),
     ]
-    return message(f"Revision {revision.number} by {user}: {action}", blocks)
+    return message(f"Revision {revision.number} by {mention(user)}: {escape(action)}", blocks)
 
 
 def render_home(
-    *, revision: int, counts: dict[str, int], recent: Sequence[Decision], open_reviews: int
+    *,
+    revision: int,
+    counts: dict[str, int],
+    recent: Sequence[Decision],
+    open_reviews: int,
+    reviews: dict[str, list[ReviewRequest]] | None = None,
 ) -> dict[str, Any]:
     """Return the App Home view for one user."""
     blocks: list[Block] = [
@@ -328,10 +382,12 @@ def render_home(
         ),
     ]
     for d in recent[:10]:
+        marker = review_marker((reviews or {}).get(d.id, []))
         blocks.append(
             section(
                 f"{verdict_label(d.verdict)} · {escape(d.question)}\n"
                 f"_{d.created_at:%Y-%m-%d %H:%M} UTC · revision {d.revision}_"
+                + (f"\n↳ {marker}" if marker else "")
             )
         )
     return {"type": "home", "blocks": fit(blocks, max_blocks=MAX_VIEW_BLOCKS)}

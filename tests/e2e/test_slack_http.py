@@ -127,7 +127,7 @@ def test_audit_is_for_admins_and_refusals_are_recorded(server: Server, module_db
     refused = server.command("audit", user="UNOTADMIN")
     assert "for compliance admins only" in blocks_text(refused)
     allowed = blocks_text(server.command("audit <@UASKER|asker>", user=ADMIN))
-    assert "UASKER" in allowed and "denied" in allowed
+    assert "<@UASKER>" in allowed and "Denied" in allowed
     via_group = blocks_text(server.command("audit", user="UGROUPADMIN"))
     assert "Audit log" in via_group
     engine = create_db_engine(module_db_url)
@@ -140,8 +140,7 @@ def test_audit_is_for_admins_and_refusals_are_recorded(server: Server, module_db
 def test_unparseable_question_offers_candidates_and_a_pick_answers(server: Server) -> None:
     ack = server.command("can Acme in Germny use GPT-4o")
     buttons = ack["blocks"][1]["elements"]
-    de = next(b for b in buttons if json.loads(b["value"])["value"] == "DE")
-    assert json.loads(de["value"])["phrase"] == "Germny", de
+    de = next(b for b in buttons if b["text"]["text"].startswith("Germany"))
     assert server.action(de["action_id"], de["value"], name="pick") == 200
     answer = server.slack.wait_for("response_url:pick")[0].args
     assert answer["blocks"][0]["type"] == "header", answer

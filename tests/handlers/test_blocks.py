@@ -129,21 +129,31 @@ def test_very_long_answers_stay_within_limits() -> None:
     check_message(render_rules_detail(a))
 
 
-def test_question_error_offers_candidates_as_buttons() -> None:
+def test_question_error_offers_candidates_as_buttons_with_short_values() -> None:
     payload = render_question_error(
         "unknown_country",
         "I don't know 'Germny'.",
         [{"value": "DE", "label": "Germany (DE)"}],
-        "can X in Germny",
+        "can X in Germny " + "ü" * 1900,
+        choice="abc123",
     )
     check_message(payload)
     button = payload["blocks"][1]["elements"][0]
     assert button["text"]["text"] == "Germany (DE)"
-    assert json.loads(button["value"])["value"] == "DE"
+    assert button["value"] == "abc123:0"  # the question is stored server-side, not in the value
 
 
-def test_many_candidates_are_listed_not_buttons() -> None:
+def test_more_than_five_candidates_get_a_select_menu() -> None:
     cands = [{"value": f"m{i}", "label": f"Model {i}"} for i in range(9)]
+    payload = render_question_error("ambiguous_model", "which?", cands, "q", choice="xyz")
+    check_message(payload)
+    (menu,) = payload["blocks"][1]["elements"]
+    assert menu["type"] == "static_select" and menu["action_id"] == "pick_candidate_menu"
+    assert [o["value"] for o in menu["options"]] == [f"xyz:{i}" for i in range(9)]
+
+
+def test_candidates_without_a_stored_choice_are_listed() -> None:
+    cands = [{"value": f"m{i}", "label": f"Model {i}"} for i in range(3)]
     payload = render_question_error("ambiguous_model", "which?", cands, "q")
     assert all(b["type"] != "actions" for b in payload["blocks"])
     check_message(payload)
