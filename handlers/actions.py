@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
-from handlers.deps import Deps, answer_payload, guarded
+from handlers.deps import Deps, answer_payload, display_names, guarded
 from handlers.render.blocks import (
     Payload,
     escape,
@@ -97,8 +97,12 @@ def register(app: App, deps: Deps) -> None:
 
         def share() -> None:
             try:
+                answer = _answer_of(deps, action["value"])
                 card = render_answer(
-                    _answer_of(deps, action["value"]), buttons=False, shared_by=body["user"]["id"]
+                    answer,
+                    buttons=False,
+                    shared_by=body["user"]["id"],
+                    names=display_names(deps, answer),
                 )
             except BotError as exc:
                 respond(
@@ -190,7 +194,7 @@ def register(app: App, deps: Deps) -> None:
             )
             respond(**render_notice(text), response_type="ephemeral", replace_original=False)
             # The card's button now says the review is requested; a second click changes nothing.
-            card = render_answer(answer, review=review.id)
+            card = render_answer(answer, review=review.id, names=display_names(deps, answer))
             if original:  # a public card (no Share button) or one already changed
                 card["blocks"] = mark_review_requested(original, review.id or 0)
             respond(**card, replace_original=True)
@@ -290,11 +294,38 @@ def register(app: App, deps: Deps) -> None:
         ack()
         from handlers.render.blocks import render_help
 
+        user = body["user"]["id"]
         deps.later(
             lambda: client.views_open(
-                trigger_id=body["trigger_id"], view=info_modal("Clearance help", render_help())
+                trigger_id=body["trigger_id"],
+                view=info_modal("Clearance help", render_help(admin=deps.is_admin(user, client))),
             )
         )
+
+    @app.action("help_example")
+    def handle_help_example(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        from handlers.render.blocks import EXAMPLES
+
+        index = int(action["value"]) if str(action.get("value", "")).isdigit() else -1
+        user = body["user"]["id"]
+
+        def example() -> Payload:
+            if not 0 <= index < len(EXAMPLES):
+                raise BotError("That example is no longer offered; see `/clearance help`.")
+            return answer_payload(deps, EXAMPLES[index], actor=user)
+
+        if body.get("response_url"):
+            deps.later(
+                lambda: respond(
+                    **guarded(example), response_type="ephemeral", replace_original=False
+                ),
+                respond=respond,
+            )
+        else:  # from the help modal: answer in a DM
+            deps.later(lambda: client.chat_postMessage(channel=user, **guarded(example)))
 
     @app.action("home_reviews")
     def handle_home_reviews(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

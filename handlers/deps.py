@@ -159,7 +159,21 @@ def answer_payload(
         answer = ask(deps.engine, deps.cache, text, actor=actor, now=deps.clock(), audit=deps.audit)
     except QuestionError as exc:
         return question_error_payload(deps, exc, text)
-    return render_answer(answer.to_dict(), buttons=buttons, share=share)
+    data = answer.to_dict()
+    return render_answer(data, buttons=buttons, share=share, names=display_names(deps, data))
+
+
+def display_names(deps: Deps, a: dict[str, Any]) -> dict[str, str]:
+    """Return the display names of an answer's model and country, from the knowledge cache."""
+    kb = deps.cache.get()
+    names = {}
+    model = kb.table.models.get(a.get("model") or "")
+    if model is not None and model.name:
+        names["model"] = model.name
+    place = kb.places.places.get(a.get("country") or "")
+    if place is not None:
+        names["country"] = place.name
+    return names
 
 
 def question_error_payload(deps: Deps, exc: QuestionError, text: str) -> Payload:
@@ -209,7 +223,8 @@ def answer_in_ack(
         return question_error_payload(deps, exc, text)
     except Exception as exc:
         return failure_payload(exc)
-    payload = render_answer(answer.to_dict())
+    data = answer.to_dict()
+    payload = render_answer(data, names=display_names(deps, data))
     assert deps.audit is not None
     done = deps.audit.submit(answer, actor=actor, now=now)
     try:

@@ -89,10 +89,20 @@ _COMPILED: weakref.WeakKeyDictionary[Dialect, DecisionInsert] = weakref.WeakKeyD
 
 
 def list_decisions(
-    *, session: Session, actor: str | None = None, customer: str | None = None, limit: int = 20
+    *,
+    session: Session,
+    actor: str | None = None,
+    customer: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
 ) -> list[Decision]:
     """Return the newest decisions, optionally for one asker or one customer (id or name)."""
-    query = select(Decision).order_by(col(Decision.created_at).desc()).limit(limit)
+    query = (
+        select(Decision)
+        .order_by(col(Decision.created_at).desc(), col(Decision.id))
+        .offset(offset)
+        .limit(limit)
+    )
     if actor:
         query = query.where(Decision.actor == actor)
     if customer:

@@ -84,8 +84,24 @@ def render_customer(p: CustomerProfile) -> Payload:
     return message(f"Customer {escape(c.name)} ({escape(c.hq)})", blocks)
 
 
-def render_rule_list(rules: Sequence[Rule], *, query: str, revision: int) -> Payload:
-    """Return a search result list of rules."""
+def next_button(action_id: str, value: str) -> Block:
+    """Return the actions block with a Next button for a list shown a page at a time."""
+    return {
+        "type": "actions",
+        "block_id": f"{action_id}_pager",
+        "elements": [button("Next", action_id, value)],
+    }
+
+
+def render_rule_list(
+    rules: Sequence[Rule],
+    *,
+    query: str,
+    revision: int,
+    offset: int = 0,
+    pager: str | None = None,
+) -> Payload:
+    """Return a page of rule search results; `pager` is the stored query the Next button carries."""
     title = f"Rules matching '{query}'" if query else "Rules"
     if not rules:
         return message(
@@ -97,12 +113,16 @@ def render_rule_list(rules: Sequence[Rule], *, query: str, revision: int) -> Pay
                 )
             ],
         )
-    items = [f"`{r.id}` · {r.effect.replace('_', ' ')} · {r.title}" for r in rules]
+    page = rules[offset : offset + MAX_LIST]
+    items = [f"`{r.id}` · {r.effect.replace('_', ' ')} · {r.title}" for r in page]
+    shown = f"{offset + 1} to {offset + len(page)} of {len(rules)}"
     blocks = [
         header(cut(title, 150)),
-        list_section(f"{len(rules)} found", items, limit=MAX_LIST),
+        list_section(f"{plural(len(rules), 'rule')} found · {shown}", items, limit=MAX_LIST),
         context(f"Rule-table revision {revision} · `/clearance rule ID` shows one rule"),
     ]
+    if pager and offset + MAX_LIST < len(rules):
+        blocks.append(next_button("page_rules", f"{pager}:{offset + MAX_LIST}"))
     return message(f"{plural(len(rules), 'rule')} found", blocks)
 
 
@@ -157,6 +177,9 @@ def render_audit(
     *,
     scope: str,
     reviews: dict[str, list[ReviewRequest]] | None = None,
+    offset: int = 0,
+    pager: str | None = None,
+    more: bool = False,
 ) -> Payload:
     """Return recent decisions from the audit log, each with how its reviews ended.
 
@@ -173,10 +196,12 @@ def render_audit(
         )
         marker = review_marker((reviews or {}).get(r.id, []))
         items.append(line + (f"\n    ↳ {marker}" if marker else ""))
-    return message(
-        f"Audit log: {plural(len(rows), 'decision')}",
-        [header("Audit log"), list_section(scope, items, limit=MAX_LIST, raw=True)],
-    )
+    blocks = [header("Audit log"), list_section(scope, items, limit=MAX_LIST, raw=True)]
+    if offset:
+        blocks.append(context(f"Decisions {offset + 1} to {offset + len(rows)}, newest first"))
+    if pager and more:
+        blocks.append(next_button("page_audit", f"{pager}:{offset + len(rows)}"))
+    return message(f"Audit log: {plural(len(rows), 'decision')}", blocks)
 
 
 def render_review_request(

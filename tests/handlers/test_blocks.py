@@ -72,23 +72,55 @@ def _answer(**overrides: Any) -> dict[str, Any]:
     return {**base, **overrides}
 
 
-def test_answer_card_has_verdict_fields_citation_revision_and_buttons() -> None:
-    payload = render_answer(_answer())
+def test_answer_card_reads_at_a_glance() -> None:
+    names = {"model": "Claude Sonnet 4.5", "country": "Singapore"}
+    payload = render_answer(_answer(), names=names)
     check_message(payload)
     blocks = payload["blocks"]
-    assert blocks[0]["text"]["text"] == "⛔ Denied"
+    assert blocks[0]["text"]["text"] == "⛔ Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
     fields = " ".join(f["text"] for f in blocks[1]["fields"])
-    for part in ("Nimbus Pte Ltd", "SG", "claude-sonnet-4-5", "api", "2026-11-26"):
+    for part in ("Nimbus Pte Ltd", "`SG`", "Singapore", "`claude-sonnet-4-5`", "api", "2026-11-26"):
         assert part in fields
-    assert "<https://www.anthropic.com/news/x|Anthropic post>" in blocks[2]["text"]["text"]
-    assert "in force 2025-09-05 to open-ended" in blocks[2]["text"]["text"]
+    assert blocks[2]["text"]["text"] == (
+        "• *deny* · Ownership (`anthropic-ownership`, in force since 2025-09-05) [1]"
+    )
+    assert (
+        blocks[3]["elements"][0]["text"]
+        == "[1] <https://www.anthropic.com/news/x|Anthropic post ↗>"
+    )
+    assert "Decision `abc123`" in blocks[-2]["elements"][0]["text"]
     assert "revision 3" in blocks[-2]["elements"][0]["text"]
     assert [e["action_id"] for e in blocks[-1]["elements"]] == [
         "share_answer",
         "request_review",
         "show_rules",
     ]
-    assert payload["text"] == "Denied: Nimbus Pte Ltd in SG using claude-sonnet-4-5"
+    assert payload["text"] == "Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
+
+
+def test_identical_citations_are_shown_once_and_long_ids_shortened() -> None:
+    rule = _answer()["reasons"][0]
+    a = _answer(
+        reasons=[rule, {**rule, "rule": "other", "title": "Other"}],
+        decision_id="0123456789abcdef0123456789abcdef",
+        conditions=["Confirm the customer's owners.", "Confirm the customer's owners"],
+    )
+    blocks = render_answer(a)["blocks"]
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert text.count("Anthropic post ↗") == 1
+    assert "Ownership (`anthropic-ownership`" in text and "Other (`other`" in text
+    assert text.count("[1]") == 3 and "[2]" not in text
+    assert text.count("Confirm the customer") == 1  # near-identical conditions merged
+    assert (
+        "Decision `01234567`" in text and "0123456789abcdef0123456789abcdef" in text
+    )  # in buttons
+
+
+def test_shared_cards_show_the_question_and_who_shared_them() -> None:
+    card = render_answer(_answer(), buttons=False, shared_by="U7")
+    assert "<@U7> shared this answer to: _can Nimbus in SG use Claude_" in json.dumps(
+        card, ensure_ascii=False
+    )
 
 
 @pytest.mark.parametrize(
@@ -159,8 +191,19 @@ def test_candidates_without_a_stored_choice_are_listed() -> None:
     check_message(payload)
 
 
-def test_help_lists_every_subcommand() -> None:
+def test_help_hides_admin_commands_from_non_admins() -> None:
     payload = render_help()
+    check_message(payload)
+    text = json.dumps(payload)
+    assert "*Ask*" in text and "*Admin*" not in text
+    for admin_only in ("clearance audit", "rule add", "customer edit", "subscribe ["):
+        assert admin_only not in text
+    examples = [b for b in payload["blocks"] if b.get("block_id") == "help_examples"]
+    assert examples and all(e["action_id"] == "help_example" for e in examples[0]["elements"])
+
+
+def test_help_lists_every_subcommand() -> None:
+    payload = render_help(admin=True)
     check_message(payload)
     text = json.dumps(payload)
     for sub in (

@@ -1,4 +1,4 @@
-"""Issue 14, section 1: each defect seen on the running server, one test each.
+"""Issue 14 ("Slack, first class") through the running server: defects, cards, review flow.
 
 Every test drives `clearance serve --http` with signed requests against the fake Slack, and
 fails on the behaviour the issue reported.
@@ -201,7 +201,7 @@ def test_suggestion_buttons_work_for_long_non_ascii_questions(server: Server) ->
     assert server.action(de["action_id"], de["value"], name="pick") == 200
     answer = server.slack.wait_for("response_url:pick")[0].args
     assert answer["blocks"][0]["type"] == "header", answer
-    assert "DE" in answer["text"] and "gpt-4o" in answer["text"]
+    assert "Germany" in answer["text"] and "GPT-4o" in answer["text"]
 
 
 # ---------------------------------------------------------------- 4. changes since a bad date
@@ -290,7 +290,7 @@ def test_an_override_shows_in_audit_home_and_cli_linked_to_the_original(
     server: Server, module_db_url: str
 ) -> None:
     ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5", user="UASK6")
-    assert ack["blocks"][0]["text"]["text"].startswith("⛔ Denied")
+    assert ack["blocks"][0]["text"]["text"].startswith("⛔ Denied · ")
     decision = decision_of(ack)
     server.action("request_review", decision, user="UASK6", name="r6")
     server.slack.wait_for("response_url:r6", count=2)  # the request is stored with its message
@@ -427,3 +427,64 @@ def test_socket_mode_sigterm_exits_cleanly(module_db_url: str, tmp_path: Path) -
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- section 2: cards
+
+
+def test_the_card_header_says_what_was_asked(server: Server) -> None:
+    ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5")
+    assert ack["blocks"][0]["text"]["text"] == (
+        "⛔ Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
+    )
+    fields = text_of(ack["blocks"][1])
+    assert "`claude-sonnet-4-5`" in fields and "`SG`" in fields and "`nimbus`" in fields
+
+
+def test_rules_and_audit_have_next_buttons(server: Server) -> None:
+    first = server.command("rules")
+    pager = first["blocks"][-1]
+    assert pager["elements"][0]["action_id"] == "page_rules"
+    assert server.action("page_rules", pager["elements"][0]["value"], name="next") == 200
+    second = server.slack.wait_for("response_url:next")[0].args
+    assert second["replace_original"] is True
+    assert "21 to 40 of" in text_of(second)
+    for i in range(21):
+        server.command(f"can someone in Japan use GPT-4o as of 2026-01-{i + 1:02d}", user="UPAGE")
+    audit = server.command("audit <@UPAGE>", user=ADMIN)
+    button = audit["blocks"][-1]["elements"][0]
+    assert button["action_id"] == "page_audit"
+    server.action("page_audit", button["value"], user="UNOTADMIN", name="sneak")
+    assert "admins only" in text_of(server.slack.wait_for("response_url:sneak")[0].args)
+    server.action("page_audit", button["value"], user=ADMIN, name="audit2")
+    page = text_of(server.slack.wait_for("response_url:audit2")[0].args)
+    assert "Decisions 21 to 21" in page and "page_audit" not in page
+
+
+def test_help_hides_admin_commands_and_examples_answer(server: Server) -> None:
+    assert "*Admin*" not in text_of(server.command("help", user="U1"))
+    assert "*Admin*" in text_of(server.command("help", user=ADMIN))
+    assert server.action("help_example", "0", name="example") == 200
+    answer = server.slack.wait_for("response_url:example")[0].args
+    assert answer["blocks"][0]["text"]["text"].startswith("🟡 Conditional · Acme GmbH")
+
+
+def test_more_than_five_candidates_get_a_menu_that_answers(server: Server) -> None:
+    ack = server.command("can Acme GmbH in Germany use Llama")  # six Llama models
+    menus = [
+        e
+        for b in ack["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "static_select"
+    ]
+    assert menus, ack
+    option = menus[0]["options"][0]
+    assert (
+        server.action(
+            "pick_candidate_menu", option["value"], name="menu", action_type="static_select"
+        )
+        == 200
+    )
+    answer = server.slack.wait_for("response_url:menu")[0].args
+    assert answer["blocks"][0]["type"] == "header"
