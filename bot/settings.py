@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     sqlite_audit_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS"
     )
+    # Hours a review request may stay open before its thread gets a reminder (0: never).
+    review_remind_after_h: float = Field(24.0, ge=0, alias="CLEARANCE_REVIEW_REMIND_AFTER_H")
 
     @field_validator("sqlite_audit_synchronous", mode="before")
     @classmethod

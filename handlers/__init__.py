@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, admin, commands, events, paging, policy
+from handlers import actions, admin, commands, events, paging, policy, review_flow
 from handlers.deps import Deps
 
 
@@ -16,3 +16,4 @@ def register(app: App, deps: Deps) -> None:
     events.register(app, deps)
     policy.register(app, deps)
     paging.register(app, deps)
+    review_flow.register(app, deps)

@@ -20,10 +20,10 @@ from handlers.render.blocks import (
     render_notice,
     render_rules_detail,
 )
+from handlers.render.reviews import outcome_line, render_review_request
 from handlers.render.views import (
     OUTCOMES,
     info_modal,
-    render_review_request,
     render_reviews,
     resolve_modal,
 )
@@ -174,7 +174,8 @@ def register(app: App, deps: Deps) -> None:
             )
             if created:
                 posted = client.chat_postMessage(
-                    channel=channel, **render_review_request(review, answer)
+                    channel=channel,
+                    **render_review_request(review, answer, names=display_names(deps, answer)),
                 )
                 with session_scope(deps.engine) as session:
                     row = session.get(ReviewRequest, review.id)
@@ -345,18 +346,24 @@ def register(app: App, deps: Deps) -> None:
 def _tell_resolved(
     deps: Deps, client: WebClient, review: ReviewRequest, *, user: str, note: str
 ) -> None:
-    """Mark the review message resolved and tell the asker the outcome."""
+    """Rewrite the review message as resolved, say so in its thread, and tell the asker."""
     answer = _answer_of(deps, review.decision_id)
     if review.channel and review.ts:
         try:
             client.chat_update(
                 channel=review.channel,
                 ts=review.ts,
-                **render_review_request(review, answer, resolved=True),
+                **render_review_request(review, answer, names=display_names(deps, answer)),
+            )
+            client.chat_postMessage(
+                channel=review.channel,
+                thread_ts=review.ts,
+                text=f"{outcome_line(review)}\n{escape(note)}",
             )
         except Exception:
             # The resolution is committed; the asker must still hear about it.
             log.exception("could not update review message %s", review.id)
+    thread = _thread_link(client, review)
     client.chat_postMessage(
         channel=review.requested_by,
         text=f"Compliance resolved your review request #{review.id}: {review.outcome}. "
@@ -365,6 +372,7 @@ def _tell_resolved(
             "blocks": render_notice(
                 f"<@{user}> resolved your review request #{review.id} "
                 f"(_{escape(answer['question'])}_): *{escape(review.outcome)}*\n{escape(note)}"
+                + (f"\nSee the {thread}." if thread else "")
             )["blocks"]
         },
     )

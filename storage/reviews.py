@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from bot.domain.errors import BotError, NotFound
 from storage.db import session_scope
@@ -121,3 +122,54 @@ def review_json(review: ReviewRequest) -> dict[str, object]:
         "override": override_verdict(review),
         "note": review.note,
     }
+
+
+def claim_review(
+    engine: Engine, *, review_id: int, user: str, now: datetime
+) -> tuple[ReviewRequest | None, bool]:
+    """Claim an open, unclaimed review; True when this call claimed it.
+
+    A compare-and-set update: of two admins clicking Claim at once, one gets it.
+    """
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(ReviewRequest)
+            .where(
+                col(ReviewRequest.id) == review_id,
+                col(ReviewRequest.status) == "open",
+                col(ReviewRequest.claimed_by).is_(None),
+            )
+            .values(claimed_by=user, claimed_at=now)
+        )
+        session.commit()
+        claimed = bool(getattr(result, "rowcount", 0))
+        return session.get(ReviewRequest, review_id), claimed
+
+
+def stale_reviews(*, session: Session, before: datetime) -> list[ReviewRequest]:
+    """Return open reviews requested, and last reminded, before a time."""
+    query = select(ReviewRequest).where(
+        ReviewRequest.status == "open",
+        col(ReviewRequest.requested_at) < before,
+        or_(col(ReviewRequest.reminded_at).is_(None), col(ReviewRequest.reminded_at) < before),
+    )
+    return list(session.exec(query.order_by(col(ReviewRequest.id))))
+
+
+def claim_reminder(engine: Engine, *, review_id: int, before: datetime, now: datetime) -> bool:
+    """Mark a review reminded now; False if another replica reminded it since `before`."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(ReviewRequest)
+            .where(
+                col(ReviewRequest.id) == review_id,
+                col(ReviewRequest.status) == "open",
+                or_(
+                    col(ReviewRequest.reminded_at).is_(None),
+                    col(ReviewRequest.reminded_at) < before,
+                ),
+            )
+            .values(reminded_at=now)
+        )
+        session.commit()
+        return bool(getattr(result, "rowcount", 0))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 Block = dict[str, Any]
@@ -56,6 +57,13 @@ def mention(actor: str | None) -> str:
     """Return a Slack user id (or "slack:U…" author) as a mention; anything else escaped."""
     m = _SLACK_USER.match(actor or "")
     return f"<@{m.group(1)}>" if m else escape(actor or "someone")
+
+
+def slack_date(when: datetime) -> str:
+    """Return a date and time Slack shows in each reader's own time zone (fallback: UTC)."""
+    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+    fallback = f"{aware.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(aware.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -26,6 +26,7 @@ from handlers.render.blocks import (
     plural,
     render_reason,
     section,
+    slack_date,
     verdict_label,
 )
 from storage.models import Decision, ReviewRequest, Revision
@@ -148,7 +149,7 @@ def render_rule(rule: Rule, *, revision: int) -> Payload:
 def render_revisions(revs: Sequence[Revision]) -> Payload:
     """Return recent revisions."""
     items = [
-        f"{r.number} · {r.created_at:%Y-%m-%d %H:%M} UTC · {mention(r.author)} · {escape(r.summary)}"
+        f"{r.number} · {slack_date(r.created_at)} · {mention(r.author)} · {escape(r.summary)}"
         for r in revs
     ]
     return message(
@@ -190,7 +191,7 @@ def render_audit(
     items = []
     for r in rows:
         line = (
-            f"{r.created_at:%Y-%m-%d %H:%M} · {mention(r.actor)} · {verdict_label(r.verdict)} · "
+            f"{slack_date(r.created_at)} · {mention(r.actor)} · {verdict_label(r.verdict)} · "
             f"{escape(r.customer_name or 'unnamed')} / {escape(r.country)} / {escape(r.model)}"
             f" · rev {r.revision} · `{escape(r.id)}`"
         )
@@ -202,41 +203,6 @@ def render_audit(
     if pager and more:
         blocks.append(next_button("page_audit", f"{pager}:{offset + len(rows)}"))
     return message(f"Audit log: {plural(len(rows), 'decision')}", blocks)
-
-
-def render_review_request(
-    review: ReviewRequest, a: dict[str, Any], *, resolved: bool = False
-) -> Payload:
-    """Return the review-channel message for a review request."""
-    question = escape(a["question"])
-    blocks: list[Block] = [
-        header(f"Review requested: {verdict_label(a['verdict'])}"),
-        section(f"<@{review.requested_by}> asked:\n>{question}"),
-        section(
-            f"*Answer:* {verdict_label(a['verdict'])} for "
-            f"{escape(a['customer'].get('name') or 'an unnamed customer')} in "
-            f"{escape(a['country'])} using {escape(a.get('model') or ', '.join(a['models']))}"
-            f"\n*Rules:* {escape(', '.join(r['rule'] for r in a['reasons']) or 'none')}"
-        ),
-        context(f"Decision `{a['decision_id']}` · revision {a['revision']} · review #{review.id}"),
-    ]
-    if resolved:
-        blocks.append(
-            section(
-                f"*Resolved by <@{review.resolved_by}>:* "
-                f"{escape(review.outcome)}\n{escape(review.note or '')}"
-            )
-        )
-    else:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "review_actions",
-                "elements": [button("Resolve", "resolve_review", str(review.id), style="primary")],
-            }
-        )
-    status = "resolved" if resolved else "requested"
-    return message(f"Review {status}: {question}", blocks)
 
 
 OUTCOMES = {
@@ -411,7 +377,7 @@ def render_home(
         blocks.append(
             section(
                 f"{verdict_label(d.verdict)} · {escape(d.question)}\n"
-                f"_{d.created_at:%Y-%m-%d %H:%M} UTC · revision {d.revision}_"
+                f"_{slack_date(d.created_at)} · revision {d.revision}_"
                 + (f"\n↳ {marker}" if marker else "")
             )
         )

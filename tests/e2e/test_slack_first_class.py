@@ -488,3 +488,58 @@ def test_more_than_five_candidates_get_a_menu_that_answers(server: Server) -> No
     )
     answer = server.slack.wait_for("response_url:menu")[0].args
     assert answer["blocks"][0]["type"] == "header"
+
+
+# ---------------------------------------------------------------- section 3: the review ticket
+
+
+def _buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        e["action_id"]: e["value"]
+        for b in blocks
+        for e in b.get("elements") or ()
+        if e.get("type") == "button"
+    }
+
+
+def test_a_review_request_works_like_a_ticket(server: Server) -> None:
+    ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5", user="UASK3")
+    server.action("request_review", decision_of(ack), user="UASK3", name="t1")
+    told = server.slack.wait_for("response_url:t1", count=2)
+    ticket = server.slack.wait_for(
+        "chat.postMessage", where=lambda c: c.args["channel"] == REVIEW_CHANNEL
+    )[0]
+    text = text_of(ticket.args)
+    # The full card: what was asked, the rule with its citation, the conditions.
+    assert "<@UASK3> asked" in text and "⛔ Denied · Nimbus Pte Ltd" in text
+    assert "anthropic-ownership" in text and "https://www.anthropic.com/" in text
+    assert "Not claimed yet" in text
+    permalink = server.slack.calls_to("chat.getPermalink")[0].response
+    assert permalink is not None and permalink["permalink"] in text_of(told[0].args)
+    buttons = _buttons(ticket.args["blocks"])
+    assert set(buttons) == {"claim_review", "resolve_review"}
+    ts = ticket.response["ts"]  # type: ignore[index]
+
+    server.action("claim_review", buttons["claim_review"], user="UNOTADMIN", name="nc")
+    assert "only compliance admins" in text_of(server.slack.wait_for("response_url:nc")[0].args)
+    server.action("claim_review", buttons["claim_review"], user=ADMIN, name="cl")
+    claimed = server.slack.wait_for("chat.update")[0].args
+    assert claimed["ts"] == ts and "Claimed by <@UADMIN>" in text_of(claimed)
+    assert "claim_review" not in _buttons(claimed["blocks"])
+    note = server.slack.wait_for("chat.postMessage", where=lambda c: c.args.get("thread_ts") == ts)
+    assert "<@UADMIN> claimed review" in note[0].args["text"]
+    server.action("claim_review", buttons["claim_review"], user=ADMIN, name="cl2")
+    assert "already claimed by <@UADMIN>" in text_of(
+        server.slack.wait_for("response_url:cl2")[0].args
+    )
+
+    _resolve(server, buttons["resolve_review"], "allowed", "Overridden: allowed")
+    resolved = server.slack.wait_for("chat.update", count=2)[-1].args
+    assert "*✅ Overridden → allowed* by <@UADMIN>" in text_of(resolved)
+    assert "resolve_review" not in _buttons(resolved["blocks"])
+    in_thread = server.slack.wait_for(
+        "chat.postMessage", count=2, where=lambda c: c.args.get("thread_ts") == ts
+    )
+    assert "Overridden → allowed" in in_thread[-1].args["text"]
+    dm = server.slack.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "UASK3")
+    assert "review thread" in text_of(dm[0].args) or "discussion thread" in text_of(dm[0].args)

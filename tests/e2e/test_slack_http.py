@@ -176,7 +176,12 @@ def test_review_request_and_resolution(server: Server) -> None:
     assert "<@UASKER>" in blocks_text(posted.args)
     told = server.slack.wait_for("response_url:review")[0].args
     assert f"<#{REVIEW_CHANNEL}>" in blocks_text(told)
-    review_id = posted.args["blocks"][-1]["elements"][0]["value"]
+    review_id = next(
+        e["value"]
+        for b in posted.args["blocks"]
+        for e in b.get("elements") or ()
+        if e.get("action_id") == "resolve_review"
+    )
     ts = posted.response["ts"]  # type: ignore[index]
 
     # A non-admin can't resolve; an admin gets the modal.
@@ -186,7 +191,6 @@ def test_review_request_and_resolution(server: Server) -> None:
     modal = server.slack.wait_for("views.open")[0].args["view"]
     assert modal["callback_id"] == "resolve_review"
 
-    posts_before = len(server.slack.calls_to("chat.postMessage"))
     result = server.submit(
         "resolve_review",
         {
@@ -206,8 +210,10 @@ def test_review_request_and_resolution(server: Server) -> None:
     assert result == {}
     updated = server.slack.wait_for("chat.update")[0].args
     assert (updated["channel"], updated["ts"]) == (REVIEW_CHANNEL, ts)
-    assert "Resolved by <@UADMIN>" in blocks_text(updated)
-    dm = server.slack.wait_for("chat.postMessage", count=posts_before + 1)[-1].args
+    assert "*✅ Answer confirmed* by <@UADMIN>" in blocks_text(updated)
+    dm = server.slack.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "UASKER")[
+        -1
+    ].args
     assert dm["channel"] == "UASKER" and "Answer confirmed" in blocks_text(dm)
     assert "<!channel>" not in json.dumps(dm)
 

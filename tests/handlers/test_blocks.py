@@ -22,7 +22,8 @@ from handlers.render.blocks import (
     render_rules_detail,
     section,
 )
-from handlers.render.views import render_customer, render_home, render_review_request, resolve_modal
+from handlers.render.reviews import render_review_request
+from handlers.render.views import render_customer, render_home, resolve_modal
 from storage.models import Decision, ReviewRequest
 from tests.support.factories import ask, knowledge
 
@@ -259,11 +260,13 @@ def test_review_request_message_and_modal() -> None:
     )
     payload = render_review_request(review, _answer())
     check_message(payload)
-    assert payload["blocks"][-1]["elements"][0]["action_id"] == "resolve_review"
-    review.status, review.resolved_by, review.outcome = "resolved", "UADMIN", "Answer confirmed"
-    resolved = render_review_request(review, _answer(), resolved=True)
+    actions = [b for b in payload["blocks"] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions[0]["elements"]] == ["claim_review", "resolve_review"]
+    review.status, review.resolved_by, review.outcome = "resolved", "UADMIN", "Overridden: allowed"
+    resolved = render_review_request(review, _answer())
     check_message(resolved)
     assert "resolve_review" not in json.dumps(resolved)
+    assert "*✅ Overridden → allowed* by <@UADMIN>" in json.dumps(resolved, ensure_ascii=False)
     View(**resolve_modal(7)).to_dict()
 
 
@@ -309,3 +312,15 @@ def test_fit_keeps_what_fits_and_says_how_many_were_left_out(n: int, size: int, 
         assert len(out) == kept + 1
         assert f"…and {n - kept} more" in json.dumps(out[-1], ensure_ascii=False)
         assert len(json.dumps(out)) <= MAX_MESSAGE_CHARS + 500
+
+
+def test_dates_are_shown_in_each_readers_time_zone() -> None:
+    from datetime import UTC, datetime
+
+    from handlers.render.blocks import slack_date
+
+    when = datetime(2026, 12, 6, 7, 30, tzinfo=UTC)
+    assert slack_date(when) == (
+        f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|2026-12-06 07:30 UTC>"
+    )
+    assert slack_date(when.replace(tzinfo=None)) == slack_date(when)  # stored naive means UTC
