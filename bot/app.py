@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,6 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from sqlalchemy.engine import Engine
@@ -20,6 +20,8 @@ from sqlalchemy.engine import Engine
 from bot.services.asking import KnowledgeCache, utcnow
 from bot.services.audit_writer import AuditWriter
 from bot.services.change_counter import SharedGeneration
+from bot.services.logs import start_request
+from bot.services.metrics import ACK_SECONDS, CountingClient, CountingRateLimit
 from bot.settings import Settings
 from handlers import register
 from handlers.deps import Deps, failure_payload
@@ -31,16 +33,43 @@ log = logging.getLogger("clearance.app")
 def create_client(settings: Settings) -> WebClient:
     """Return a Web API client that retries 429s (honouring Retry-After), 5xx and network errors."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return CountingClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=5),
+            CountingRateLimit(max_retry_count=5),
             ServerErrorRetryHandler(max_retry_count=3),
         ],
     )
+
+
+class TimeEachAck(Middleware):
+    """Give each request an id for the logs, and time it to its ack (`clearance_ack_seconds`).
+
+    The app processes each request before responding, so the time to the response is the
+    time to the ack.
+    """
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        """Run the rest of the chain, timed, with the request id set for its log lines."""
+        body = req.body
+        team = body.get("team_id") or (body.get("team") or {}).get("id")
+        start_request(str(team) if team else None)
+        kind = "slash_command" if "command" in body else str(body.get("type") or "unknown")
+        client = req.context.client
+        if type(client) is WebClient:
+            # Bolt gives each request a plain copy of the app's client; counting its calls
+            # needs only the subclass's `api_call`, which adds no state to the object.
+            client.__class__ = CountingClient
+        started = time.perf_counter()
+        try:
+            return next()
+        finally:
+            ACK_SECONDS.labels(kind=kind).observe(time.perf_counter() - started)
 
 
 class AnswerEachEventOnce(Middleware):
@@ -95,6 +124,7 @@ def create_app(
         audit=AuditWriter(engine, synchronous=settings.sqlite_audit_synchronous),
     )
 
+    app.use(TimeEachAck())
     app.use(AnswerEachEventOnce(engine, clock))
 
     @app.error

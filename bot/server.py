@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 from bot.app import create_app
 from bot.services.asking import initialize
 from bot.services.change_counter import SharedGeneration
+from bot.services.metrics import metrics_app
+from bot.services.readiness import readiness
 from bot.settings import Settings
 from storage.db import create_db_engine, session_scope
 from storage.rules import current_revision
@@ -32,6 +34,7 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIApp:
     """Return the WSGI app: Slack requests on /slack/events and GET /healthz."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    metrics = metrics_app(engine)
 
     def reply(start: StartResponse, status: str, data: dict[str, Any]) -> Iterable[bytes]:
         body = json.dumps(data).encode()
@@ -52,6 +55,11 @@ def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIAp
                 "200 OK",
                 {"ok": True, "mode": mode, "revision": revision, "worker": os.getpid()},
             )
+        if path == "/metrics" and method in ("GET", "HEAD"):
+            return metrics(environ, start)
+        if path == "/readyz" and method in ("GET", "HEAD"):
+            ready, state = readiness(engine)
+            return reply(start, "200 OK" if ready else "503 Service Unavailable", state)
         if path != EVENTS_PATH:
             return reply(start, "404 Not Found", {"ok": False, "error": "not_found"})
         if method != "POST":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import threading
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.errors import BotError, QuestionError
 from bot.services.asking import KnowledgeCache, answer_question, ask
 from bot.services.audit_writer import AuditWriter
+from bot.services.metrics import count_question
 from bot.settings import Settings
 from handlers.render.blocks import (
     Payload,
@@ -82,7 +84,8 @@ class Deps:
                     except Exception:
                         log.exception("could not tell the user about the error")
 
-        self._after_ack.submit(run)
+        # The worker thread logs with the request's id and team, as the listener did.
+        self._after_ack.submit(contextvars.copy_context().run, run)
 
     def is_admin(self, user_id: str, client: WebClient) -> bool:
         """Return whether the user is a listed admin or in a listed admin user group."""
@@ -137,7 +140,7 @@ class Deps:
 def failure_payload(exc: BaseException) -> Payload:
     """Log an unexpected error with an id and return the short message for the user."""
     error_id = uuid.uuid4().hex[:10]
-    log.error("error %s: %s", error_id, exc, exc_info=exc)
+    log.error("error %s: %s", error_id, exc, exc_info=exc, extra={"error_id": error_id})
     return render_failure(error_id)
 
 
@@ -159,6 +162,7 @@ def answer_payload(
         answer = ask(deps.engine, deps.cache, text, actor=actor, now=deps.clock(), audit=deps.audit)
     except QuestionError as exc:
         return question_error_payload(deps, exc, text)
+    count_question(answer.verdict)
     data = answer.to_dict()
     return render_answer(data, buttons=buttons, share=share, names=display_names(deps, data))
 
@@ -223,6 +227,7 @@ def answer_in_ack(
         return question_error_payload(deps, exc, text)
     except Exception as exc:
         return failure_payload(exc)
+    count_question(answer.verdict)
     data = answer.to_dict()
     payload = render_answer(data, names=display_names(deps, data))
     assert deps.audit is not None

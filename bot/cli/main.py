@@ -354,14 +354,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)."""
-    import logging
+    from bot.services.logs import configure_logging
+    from bot.services.metrics_dir import use_multiprocess_dir
 
+    use_multiprocess_dir()  # before prometheus-client is imported, so every worker shares it
     from bot.server import serve
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     settings = Settings()
+    configure_logging(
+        settings.log_format,
+        [settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token],
+    )
     if args.db:
         settings = settings.model_copy(update={"database_url": args.db})
     if args.workers is not None:
