@@ -8,13 +8,14 @@ from typing import Any
 from slack_bolt import App, Say
 from slack_sdk import WebClient
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from handlers.deps import Deps, answer_payload, guarded
 from handlers.render.blocks import render_help
-from handlers.render.views import render_home
+from handlers.render.views import render_admin_home, render_home
 from storage.db import session_scope
 from storage.models import Decision, ReviewRequest
+from storage.policies import list_changes, list_sources, list_subscriptions
 from storage.reviews import reviews_of
 
 # The leading @mention(s) address the bot; anything later is part of the question and is
@@ -22,12 +23,13 @@ from storage.reviews import reviews_of
 _LEADING_MENTIONS = re.compile(r"^\s*(?:<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:]*)+")
 
 
-def _question(text: str) -> str:
+def question_of(text: str) -> str:
+    """Return a message's text without the leading @mentions that address the bot."""
     return " ".join(_LEADING_MENTIONS.sub(" ", text or "").split())
 
 
 def _reply(deps: Deps, text: str, user: str) -> dict[str, Any]:
-    question = _question(text)
+    question = question_of(text)
     if not question or question.lower() in ("help", "hi", "hello"):
         return render_help()
     # Public replies keep Request review and Show rules, but sharing is moot there.
@@ -77,6 +79,7 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
             .where(ReviewRequest.requested_by == user, ReviewRequest.status == "open")
         ).one()
         reviews = reviews_of(session=session, decision_ids=[d.id for d in recent])
+        admin = admin_sections(session) if deps.is_admin(user, client) else None
     counts = {
         "rules": len(kb.table.rules),
         "customers": len(kb.table.customers),
@@ -90,5 +93,25 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
             recent=recent,
             open_reviews=open_reviews,
             reviews=reviews,
+            admin=admin,
         ),
+    )
+
+
+def admin_sections(session: Session) -> list[dict[str, Any]]:
+    """Return App Home's sections for admins, read in the given session."""
+    open_reviews = list(
+        session.exec(
+            select(ReviewRequest)
+            .where(ReviewRequest.status == "open")
+            .order_by(col(ReviewRequest.requested_at))
+            .limit(10)
+        )
+    )
+    sources = [s for s in list_sources(session=session) if s.kind != "rule_table"]
+    return render_admin_home(
+        open_reviews=open_reviews,
+        sources=sources,
+        changes=list_changes(session=session, limit=5),
+        subscriptions=list_subscriptions(session=session),
     )

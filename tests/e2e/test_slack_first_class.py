@@ -23,8 +23,17 @@ from sqlmodel import col, select
 from storage.db import create_db_engine, session_scope
 from storage.models import Delivery, ReviewRequest, Subscription
 from storage.rules import load_table
-from tests.e2e.server import ADMIN, REVIEW_CHANNEL, Server, running_server
+from tests.e2e.server import ADMIN, REVIEW_CHANNEL, SECRET, Server, running_server
 from tests.support.slack_fake import FakeSlack
+from tests.support.slack_signing import (
+    block_action_payload,
+    block_suggestion_payload,
+    global_shortcut_payload,
+    interactive_body,
+    message_shortcut_payload,
+    post,
+    view_submission_payload,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -86,7 +95,9 @@ def server(
         "--url",
         "https://example.com/regions",
     )  # never polled: the scheduler is off
-    with running_server(module_db_url, slack, tmp) as srv:
+    with running_server(
+        module_db_url, slack, tmp, CLEARANCE_PUBLIC_URL="https://clearance.example.com"
+    ) as srv:
         yield srv
 
 
@@ -543,3 +554,147 @@ def test_a_review_request_works_like_a_ticket(server: Server) -> None:
     assert "Overridden → allowed" in in_thread[-1].args["text"]
     dm = server.slack.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "UASK3")
     assert "review thread" in text_of(dm[0].args) or "discussion thread" in text_of(dm[0].args)
+
+
+# ---------------------------------------------------------------- section 4: asking without grammar
+
+
+def interact(server: Server, payload: dict[str, Any]) -> dict[str, Any]:
+    status, _h, data = post(f"{server.url}/slack/events", interactive_body(payload), SECRET)
+    assert status == 200, (status, data, server.tail())
+    return json.loads(data) if data.strip() else {}
+
+
+def picked(value: str) -> dict[str, Any]:
+    return {"selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}
+
+
+def test_the_ask_modal_from_the_global_shortcut(server: Server) -> None:
+    interact(server, global_shortcut_payload("ask_clearance", user_id="UASK4"))
+    modal = server.slack.wait_for("views.open")[0].args["view"]
+    assert modal["callback_id"] == "ask_modal"
+    kinds = {b["block_id"]: b["element"]["type"] for b in modal["blocks"]}
+    assert kinds["customer_block"] == "external_select" and kinds["as_of_block"] == "datepicker"
+
+    def options(action_id: str, typed: str) -> list[str]:
+        got = interact(server, block_suggestion_payload(action_id, typed, callback_id="ask_modal"))
+        assert len(got["options"]) <= 100
+        return [o["value"] for o in got["options"]]
+
+    assert options("customer", "nimb") == ["nimbus"]
+    assert "SG" in options("country", "singa")
+    assert "claude-sonnet-4-5" in options("model", "sonnet 4.5") or "claude-sonnet-4-5" in options(
+        "model", "sonnet-4-5"
+    )
+    result = interact(
+        server,
+        view_submission_payload(
+            "ask_modal",
+            {
+                "customer_block": {"customer": picked("nimbus")},
+                "country_block": {"country": picked("SG")},
+                "model_block": {"model": picked("claude-sonnet-4-5")},
+                "access_block": {"access": picked("api")},
+                "as_of_block": {"as_of": {"type": "datepicker", "selected_date": "2026-11-01"}},
+            },
+            user_id="UASK4",
+        ),
+    )
+    assert result == {}
+    dm = server.slack.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "UASK4")
+    assert dm[0].args["blocks"][0]["text"]["text"] == (
+        "⛔ Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
+    )
+
+
+def test_check_with_clearance_reads_a_message_privately(server: Server) -> None:
+    payload = message_shortcut_payload(
+        "check_with_clearance",
+        "<@UBOT> can Nimbus in Singapore use GPT-4o?",
+        user_id="U1",
+        response_url=server.slack.response_url("check"),
+    )
+    interact(server, payload)
+    answer = server.slack.wait_for("response_url:check")[0].args
+    assert answer["response_type"] == "ephemeral"
+    assert answer["blocks"][0]["text"]["text"].startswith("✅ Allowed · Nimbus Pte Ltd · GPT-4o")
+
+
+def test_app_home_for_admins_and_open_buttons(server: Server) -> None:
+    server.command("can someone in Iran use GPT-4o", user=ADMIN)
+    server.event({"type": "app_home_opened", "user": ADMIN, "channel": "D9", "tab": "home"}, "EvH9")
+    view = server.slack.wait_for("views.publish")[0].args["view"]
+    text = text_of(view)
+    for part in ('"Admin"', "Open reviews", "Sources", "Vendor page", "Recent changes"):
+        assert part in text, part
+    assert "home_ask" in text and "home_subscribe" in text
+    opener = next(b["accessory"] for b in view["blocks"] if b.get("accessory", {}).get("action_id"))
+    interact(
+        server, block_action_payload("open_decision", opener["value"], user_id=ADMIN, view=view)
+    )
+    modal = server.slack.wait_for("views.open")[0].args["view"]
+    assert "⛔ Denied" in text_of(modal)
+    server.slack.reset()
+    server.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}, "EvH10")
+    assert "Open reviews" not in text_of(server.slack.wait_for("views.publish")[0].args["view"])
+
+
+def test_the_subscribe_modal(server: Server, module_db_url: str) -> None:
+    interact(
+        server,
+        block_action_payload("home_subscribe", "subscribe", user_id=ADMIN, view={"id": "VH"}),
+    )
+    modal = server.slack.wait_for("views.open")[0].args["view"]
+    assert modal["callback_id"] == "subscribe_modal"
+    source = next(
+        o["value"]
+        for b in modal["blocks"]
+        if b["block_id"] == "sources_block"
+        for o in b["element"]["options"]
+        if o["value"].startswith("source:")
+    )
+    values = {
+        "channel_block": {
+            "channel": {"type": "conversations_select", "selected_conversation": "CSUB"}
+        },
+        "sources_block": {
+            "sources": {
+                "type": "multi_static_select",
+                "selected_options": [
+                    {"text": {"type": "plain_text", "text": "x"}, "value": source}
+                ],
+            }
+        },
+        "schedule_block": {"schedule": picked("weekly MON")},
+        "time_block": {"time": {"type": "timepicker", "selected_time": "08:30"}},
+        "tz_block": {"tz": "Europe/Berlin"},
+    }
+    bad = interact(
+        server,
+        view_submission_payload(
+            "subscribe_modal", {**values, "tz_block": {"tz": "Mars/Base"}}, user_id=ADMIN
+        ),
+    )
+    assert bad["response_action"] == "errors"
+    assert interact(server, view_submission_payload("subscribe_modal", values, user_id=ADMIN)) == {}
+    engine = create_db_engine(module_db_url)
+    with session_scope(engine) as session:
+        sub = session.exec(select(Subscription).where(Subscription.channel == "CSUB")).one()
+    engine.dispose()
+    assert sub.schedule == "weekly MON 08:30 Europe/Berlin" and sub.source_ids
+
+
+def test_clearance_links_unfurl_to_their_cards(server: Server) -> None:
+    decision = decision_of(server.command("can Nimbus in Singapore use Claude Sonnet 4.5"))
+    url = f"https://clearance.example.com/decisions/{decision}"
+    event = {
+        "type": "link_shared",
+        "channel": "C1",
+        "user": "U1",
+        "message_ts": "1700000007.000100",
+        "links": [{"domain": "clearance.example.com", "url": url}],
+    }
+    assert server.event(event, "EvLink1") == 200
+    call = server.slack.wait_for("chat.unfurl")[0].args
+    assert call["ts"] == "1700000007.000100"
+    assert call["unfurls"][url]["blocks"][0]["text"]["text"].startswith("⛔ Denied · Nimbus")

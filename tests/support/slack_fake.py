@@ -650,6 +650,15 @@ class FakeSlack:
         )
         return view
 
+    def _api_chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
+        # https://api.slack.com/methods/chat.unfurl: channel + ts (or unfurl_id + source) and a
+        # JSON map of each shared URL to its attachment or blocks.
+        if not (args.get("channel") and args.get("ts")) and not args.get("unfurl_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(args.get("unfurls"), Mapping):
+            return {"ok": False, "error": "invalid_unfurls_format"}
+        return {"ok": True}
+
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("trigger_id") and not args.get("interactivity_pointer"):
             return {"ok": False, "error": "invalid_arguments"}
@@ -786,6 +795,7 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.update": FakeSlack._api_chat_update,
     "chat.delete": FakeSlack._api_chat_delete,
     "chat.getPermalink": FakeSlack._api_chat_get_permalink,
+    "chat.unfurl": FakeSlack._api_chat_unfurl,
     "views.open": FakeSlack._api_views_open,
     "views.push": FakeSlack._api_views_push,
     "views.update": FakeSlack._api_views_update,
