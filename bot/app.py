@@ -22,6 +22,7 @@ from bot.services.audit_writer import AuditWriter
 from bot.services.change_counter import SharedGeneration
 from bot.services.logs import start_request
 from bot.services.metrics import ACK_SECONDS, CountingClient, CountingRateLimit
+from bot.services.workspace import set_workspace
 from bot.settings import Settings
 from handlers import register
 from handlers.deps import Deps, failure_payload
@@ -59,6 +60,7 @@ class TimeEachAck(Middleware):
         body = req.body
         team = body.get("team_id") or (body.get("team") or {}).get("id")
         start_request(str(team) if team else None)
+        set_workspace(body)
         kind = "slash_command" if "command" in body else str(body.get("type") or "unknown")
         client = req.context.client
         if type(client) is WebClient:
@@ -107,11 +109,18 @@ def create_app(
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
+    oauth = None
+    client = create_client(settings)
+    if settings.multi_workspace():
+        from bot.installs import oauth_settings
+
+        oauth = oauth_settings(settings, engine, client)
     app = App(
-        client=create_client(settings),
+        client=client,
         signing_secret=secret,
         request_verification_enabled=not settings.socket_mode() or secret is not None,
         process_before_response=True,
+        oauth_settings=oauth,
     )  # listeners hand slow work to Deps.later
     # Revisions are looked up at most once a second; changes made by any worker of this server
     # invalidate at once (`shared`), changes made elsewhere (the CLI) within that second.

@@ -26,6 +26,7 @@ from storage.rules import current_revision
 
 log = logging.getLogger("clearance.serve")
 EVENTS_PATH = "/slack/events"
+OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 BOOT_ATTEMPTS = 5  # 1 + 2 + 4 + 8 s of back-off in all
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -60,6 +61,8 @@ def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIAp
         if path == "/readyz" and method in ("GET", "HEAD"):
             ready, state = readiness(engine)
             return reply(start, "200 OK" if ready else "503 Service Unavailable", state)
+        if path in OAUTH_PATHS and method == "GET":  # multi-workspace installs
+            return slack(environ, start)
         if path != EVENTS_PATH:
             return reply(start, "404 Not Found", {"ok": False, "error": "not_found"})
         if method != "POST":

@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
+from bot.services.workspace import current_workspace
 from handlers.deps import Deps, answer_payload, display_names, guarded
 from handlers.render.blocks import (
     Payload,
@@ -38,7 +39,7 @@ log = logging.getLogger("clearance.actions")
 def _answer_of(deps: Deps, decision_id: str) -> dict[str, Any]:
     with session_scope(deps.engine) as session:
         row = session.get(Decision, decision_id)
-    if row is None or row.answer is None:
+    if row is None or row.answer is None or not deps.may_see(row):
         raise BotError("That answer is no longer available; please ask again.")
     return row.answer
 
@@ -170,7 +171,11 @@ def register(app: App, deps: Deps) -> None:
             decision = action["value"]
             answer = _answer_of(deps, decision)
             review, created = request_review(
-                deps.engine, decision_id=decision, user=user, now=deps.clock()
+                deps.engine,
+                decision_id=decision,
+                user=user,
+                now=deps.clock(),
+                workspace=current_workspace(),
             )
             if created:
                 posted = client.chat_postMessage(

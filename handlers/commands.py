@@ -165,6 +165,7 @@ def audit_page(
             customer=scope.get("customer"),
             limit=MAX_LIST + 1,
             offset=offset,
+            team=deps.team_scope(),
         )
         more = len(rows) > MAX_LIST
         rows = rows[:MAX_LIST]

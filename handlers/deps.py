@@ -23,6 +23,7 @@ from bot.domain.errors import BotError, QuestionError
 from bot.services.asking import KnowledgeCache, answer_question, ask
 from bot.services.audit_writer import AuditWriter
 from bot.services.metrics import count_question
+from bot.services.workspace import current_workspace
 from bot.settings import Settings
 from handlers.render.blocks import (
     Payload,
@@ -87,6 +88,15 @@ class Deps:
         # The worker thread logs with the request's id and team, as the listener did.
         self._after_ack.submit(contextvars.copy_context().run, run)
 
+    def team_scope(self) -> str | None:
+        """Return the team whose rows a request may see (None: one workspace, all rows)."""
+        return current_workspace().team_id if self.settings.multi_workspace() else None
+
+    def may_see(self, row: Any) -> bool:
+        """Return whether the current request's workspace may see a row (always, one workspace)."""
+        team = self.team_scope()
+        return team is None or getattr(row, "team_id", None) == team
+
     def is_admin(self, user_id: str, client: WebClient) -> bool:
         """Return whether the user is a listed admin or in a listed admin user group."""
         if user_id in self.settings.admin_users():
@@ -125,6 +135,7 @@ class Deps:
         with session_scope(self.engine) as session:
             session.add(
                 AdminAction(
+                    **current_workspace().columns(),
                     created_at=self.clock(),
                     user_id=user_id,
                     action=action,

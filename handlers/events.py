@@ -79,7 +79,7 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
             .where(ReviewRequest.requested_by == user, ReviewRequest.status == "open")
         ).one()
         reviews = reviews_of(session=session, decision_ids=[d.id for d in recent])
-        admin = admin_sections(session) if deps.is_admin(user, client) else None
+        admin = admin_sections(session, deps.team_scope()) if deps.is_admin(user, client) else None
     counts = {
         "rules": len(kb.table.rules),
         "customers": len(kb.table.customers),
@@ -98,12 +98,13 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
     )
 
 
-def admin_sections(session: Session) -> list[dict[str, Any]]:
+def admin_sections(session: Session, team: str | None) -> list[dict[str, Any]]:
     """Return App Home's sections for admins, read in the given session."""
     open_reviews = list(
         session.exec(
             select(ReviewRequest)
             .where(ReviewRequest.status == "open")
+            .where(True if team is None else ReviewRequest.team_id == team)
             .order_by(col(ReviewRequest.requested_at))
             .limit(10)
         )
@@ -113,5 +114,5 @@ def admin_sections(session: Session) -> list[dict[str, Any]]:
         open_reviews=open_reviews,
         sources=sources,
         changes=list_changes(session=session, limit=5),
-        subscriptions=list_subscriptions(session=session),
+        subscriptions=list_subscriptions(session=session, team=team),
     )

@@ -16,6 +16,7 @@ from bot.domain.rules.checks import validate_table
 from bot.domain.tracking.digest import build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
 from bot.services.jobs import Jobs
+from bot.services.workspace import current_workspace
 from handlers.deps import Deps, guarded
 from handlers.render.blocks import (
     Payload,
@@ -82,6 +83,7 @@ def subcommand(
                     schedule=schedule,
                     user=user,
                     now=deps.clock(),
+                    workspace=current_workspace(),
                 )
                 session.commit()
                 text = (
@@ -102,7 +104,7 @@ def subcommand(
         return render_notice(text)
     if word == "subscriptions":
         with session_scope(deps.engine) as session:
-            subs = list_subscriptions(session=session)
+            subs = list_subscriptions(session=session, team=deps.team_scope())
         items = [
             f"<#{escape(s.channel)}>: {_scope(s)} · {escape(s.schedule)}"
             + (f" · *paused* ({escape(s.paused_reason)})" if s.paused else "")

@@ -128,6 +128,7 @@ def register(app: App, deps: Deps) -> None:
         if (
             row is None
             or row.answer is None
+            or not deps.may_see(row)
             or (row.actor != user and not deps.is_admin(user, client))
         ):
             payload = render_notice("That answer is not available to you.")
@@ -203,7 +204,7 @@ def unfurl(deps: Deps, client: WebClient, event: dict[str, Any]) -> None:
             continue
         with session_scope(deps.engine) as session:
             row = session.get(Decision, match.group(1))
-        if row is None or row.answer is None:
+        if row is None or row.answer is None or not deps.may_see(row):
             continue
         card = render_answer(row.answer, buttons=False, names=display_names(deps, row.answer))
         unfurls[url] = {"blocks": card["blocks"]}

@@ -123,6 +123,8 @@ class Decision(SQLModel, table=True):
     inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     revision: int
     answer: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    team_id: str | None = Field(default=None, index=True, max_length=20)
+    enterprise_id: str | None = Field(default=None, max_length=20)
 
 
 class AdminAction(SQLModel, table=True):
@@ -137,6 +139,8 @@ class AdminAction(SQLModel, table=True):
     allowed: bool
     revision: int | None = None
     reason: str | None = None
+    team_id: str | None = Field(default=None, index=True, max_length=20)
+    enterprise_id: str | None = Field(default=None, max_length=20)
 
 
 class ReviewRequest(SQLModel, table=True):
@@ -166,6 +170,8 @@ class ReviewRequest(SQLModel, table=True):
     claimed_by: str | None = None
     claimed_at: datetime | None = None
     reminded_at: datetime | None = None
+    team_id: str | None = Field(default=None, index=True, max_length=20)
+    enterprise_id: str | None = Field(default=None, max_length=20)
 
 
 class SlackEvent(SQLModel, table=True):
@@ -244,6 +250,8 @@ class Subscription(SQLModel, table=True):
     paused_reason: str | None = None
     last_period: datetime | None = None
     last_digest_at: datetime | None = None
+    team_id: str | None = Field(default=None, index=True, max_length=20)
+    enterprise_id: str | None = Field(default=None, max_length=20)
 
 
 class Delivery(SQLModel, table=True):

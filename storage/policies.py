@@ -19,6 +19,7 @@ from bot.domain.errors import BotError, NotFound
 from bot.domain.tracking.sources import KINDS
 from storage.db import session_scope
 from storage.models import AppState, Delivery, PolicyChange, PolicySource, Subscription
+from storage.workspaces import NONE, Workspace
 
 _INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -182,13 +183,18 @@ def subscribe(
     schedule: str | None,
     user: str,
     now: datetime,
+    workspace: Workspace = NONE,
 ) -> Subscription:
     """Create or extend a channel's subscription (one per channel)."""
     sub = session.exec(select(Subscription).where(Subscription.channel == channel)).first()
     if sub is None:
         sub = Subscription(
-            channel=channel, created_by=user, created_at=now, last_period=now
-        )  # digests cover changes from now on
+            channel=channel,
+            created_by=user,
+            created_at=now,
+            last_period=now,  # digests cover changes from now on
+            **workspace.columns(),
+        )
     sub.source_ids = sorted(set(sub.source_ids) | set(source_ids))
     sub.tags = sorted(set(sub.tags) | set(tags))
     if schedule:
@@ -228,9 +234,12 @@ def unsubscribe(
     return sub
 
 
-def list_subscriptions(*, session: Session) -> list[Subscription]:
-    """Return every subscription."""
-    return list(session.exec(select(Subscription).order_by(col(Subscription.id))))
+def list_subscriptions(*, session: Session, team: str | None = None) -> list[Subscription]:
+    """Return every subscription, or one workspace's."""
+    query = select(Subscription).order_by(col(Subscription.id))
+    if team:
+        query = query.where(Subscription.team_id == team)
+    return list(session.exec(query))
 
 
 def subscribed(sub: Subscription, source: PolicySource | None) -> bool:

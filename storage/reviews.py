@@ -12,6 +12,7 @@ from sqlmodel import Session, col, or_, select
 from bot.domain.errors import BotError, NotFound
 from storage.db import session_scope
 from storage.models import ReviewRequest
+from storage.workspaces import NONE, Workspace
 
 
 def open_review_of(*, session: Session, decision_id: str) -> ReviewRequest | None:
@@ -22,16 +23,25 @@ def open_review_of(*, session: Session, decision_id: str) -> ReviewRequest | Non
     return session.exec(query).first()
 
 
-def create_review(*, session: Session, decision_id: str, user: str, now: datetime) -> ReviewRequest:
+def create_review(
+    *,
+    session: Session,
+    decision_id: str,
+    user: str,
+    now: datetime,
+    workspace: Workspace = NONE,
+) -> ReviewRequest:
     """Open a review request for a decision (the caller commits)."""
-    review = ReviewRequest(decision_id=decision_id, requested_by=user, requested_at=now)
+    review = ReviewRequest(
+        decision_id=decision_id, requested_by=user, requested_at=now, **workspace.columns()
+    )
     session.add(review)
     session.flush()
     return review
 
 
 def request_review(
-    engine: Engine, *, decision_id: str, user: str, now: datetime
+    engine: Engine, *, decision_id: str, user: str, now: datetime, workspace: Workspace = NONE
 ) -> tuple[ReviewRequest, bool]:
     """Open a review request, or return the one already open; True when it is new.
 
@@ -43,7 +53,9 @@ def request_review(
         if existing is not None:
             return existing, False
         try:
-            review = create_review(session=session, decision_id=decision_id, user=user, now=now)
+            review = create_review(
+                session=session, decision_id=decision_id, user=user, now=now, workspace=workspace
+            )
             session.commit()
             return review, True
         except IntegrityError:
