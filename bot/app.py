@@ -21,7 +21,7 @@ from bot.services.asking import KnowledgeCache, utcnow
 from bot.services.audit_writer import AuditWriter
 from bot.services.change_counter import SharedGeneration
 from bot.services.logs import start_request
-from bot.services.metrics import ACK_SECONDS, CountingClient, CountingRateLimit
+from bot.services.metrics import CountingClient, CountingRateLimit, observe_ack
 from bot.services.workspace import set_workspace
 from bot.settings import Settings
 from handlers import register
@@ -71,7 +71,7 @@ class TimeEachAck(Middleware):
         try:
             return next()
         finally:
-            ACK_SECONDS.labels(kind=kind).observe(time.perf_counter() - started)
+            observe_ack(kind, time.perf_counter() - started)
 
 
 class AnswerEachEventOnce(Middleware):

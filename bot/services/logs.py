@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
 import uuid
 from contextvars import ContextVar
@@ -19,9 +21,15 @@ REDACTED = "[redacted]"
 PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+# Request ids: a random prefix, the process id (workers fork after import) and a counter.
+_PREFIX = uuid.uuid4().hex[:3]
+_NUMBERS = itertools.count(1)
+
+
 def start_request(team: str | None) -> dict[str, str]:
     """Give the current Slack request an id; log lines while it is handled carry it."""
-    context = {"request_id": uuid.uuid4().hex[:12]}
+    number = next(_NUMBERS) % 16**6
+    context = {"request_id": f"{_PREFIX}{os.getpid() % 16**3:03x}{number:06x}"}
     if team:
         context["team"] = team
     REQUEST.set(context)

@@ -49,9 +49,25 @@ SLACK_RATE_LIMITED = Counter(
 )
 
 
+# Each label's child, looked up once: `labels()` takes a lock and builds a key every time.
+_QUESTION_CHILDREN: dict[str, Any] = {}
+_ACK_CHILDREN: dict[str, Any] = {}
+
+
 def count_question(verdict: str) -> None:
     """Count one answered question."""
-    QUESTIONS.labels(verdict=verdict).inc()
+    child = _QUESTION_CHILDREN.get(verdict)
+    if child is None:
+        child = _QUESTION_CHILDREN[verdict] = QUESTIONS.labels(verdict=verdict)
+    child.inc()
+
+
+def observe_ack(kind: str, seconds: float) -> None:
+    """Record how long one request took to its ack."""
+    child = _ACK_CHILDREN.get(kind)
+    if child is None:
+        child = _ACK_CHILDREN[kind] = ACK_SECONDS.labels(kind=kind)
+    child.observe(seconds)
 
 
 class CountingClient(WebClient):

@@ -238,6 +238,8 @@ def link_label(citation: str) -> str:
 
 def merge_similar(items: Sequence[str], *, threshold: float = 90.0) -> list[str]:
     """Drop items that repeat an earlier one almost word for word (conditions of several rules)."""
+    if len(items) < 2:
+        return list(items)
     from rapidfuzz import fuzz
 
     kept: list[str] = []
