@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -13,7 +14,6 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from sqlalchemy.engine import Engine
@@ -21,6 +21,9 @@ from sqlalchemy.engine import Engine
 from bot.services.asking import KnowledgeCache, utcnow
 from bot.services.audit_writer import AuditWriter
 from bot.services.change_counter import SharedGeneration
+from bot.services.logs import start_request
+from bot.services.metrics import CountingClient, CountingRateLimit, observe_ack
+from bot.services.workspace import set_workspace
 from bot.settings import Settings
 from handlers import register
 from handlers.deps import Deps
@@ -36,16 +39,44 @@ MALFORMED = (KeyError, IndexError, TypeError, ValueError)
 def create_client(settings: Settings) -> WebClient:
     """Return a Web API client that retries 429s (honouring Retry-After), 5xx and network errors."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return CountingClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=5),
+            CountingRateLimit(max_retry_count=5),
             ServerErrorRetryHandler(max_retry_count=3),
         ],
     )
+
+
+class TimeEachAck(Middleware):
+    """Give each request an id for the logs, and time it to its ack (`clearance_ack_seconds`).
+
+    The app processes each request before responding, so the time to the response is the
+    time to the ack.
+    """
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        """Run the rest of the chain, timed, with the request id set for its log lines."""
+        body = req.body
+        team = body.get("team_id") or (body.get("team") or {}).get("id")
+        start_request(str(team) if team else None)
+        set_workspace(body)
+        kind = "slash_command" if "command" in body else str(body.get("type") or "unknown")
+        client = req.context.client
+        if type(client) is WebClient:
+            # Bolt gives each request a plain copy of the app's client; counting its calls
+            # needs only the subclass's `api_call`, which adds no state to the object.
+            client.__class__ = CountingClient
+        started = time.perf_counter()
+        try:
+            return next()
+        finally:
+            observe_ack(kind, time.perf_counter() - started)
 
 
 class AnswerEachEventOnce(Middleware):
@@ -94,11 +125,18 @@ def create_app(
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
+    oauth = None
+    client = create_client(settings)
+    if settings.multi_workspace():
+        from bot.installs import oauth_settings
+
+        oauth = oauth_settings(settings, engine, client)
     app = App(
-        client=create_client(settings),
+        client=client,
         signing_secret=secret,
         request_verification_enabled=not settings.socket_mode() or secret is not None,
         process_before_response=True,
+        oauth_settings=oauth,
     )  # listeners hand slow work to Deps.later
     # Revisions are looked up at most once a second; changes made by any worker of this server
     # invalidate at once (`shared`), changes made elsewhere (the CLI) within that second.
@@ -112,6 +150,7 @@ def create_app(
     )
 
     app.use(MarkVerified())  # first of ours, after Bolt's own signature check
+    app.use(TimeEachAck())
     app.use(AnswerEachEventOnce(engine, clock))
 
     @app.error

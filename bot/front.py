@@ -30,6 +30,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Reply = tuple[int, dict[str, str], bytes]
+# A GET page: given the query string and the request headers, its reply (on a worker thread).
+Page = Callable[[str, dict[str, list[str]]], Reply]
 
 
 def _json(status: int, data: dict[str, Any]) -> Reply:
@@ -38,7 +40,7 @@ def _json(status: int, data: dict[str, Any]) -> Reply:
 
 @dataclass
 class SlackFront:
-    """Serve `POST /slack/events` (to Bolt) and `GET /healthz` as an ASGI app."""
+    """Serve `POST /slack/events` (to Bolt) and the GET `pages` (health, metrics...) as ASGI."""
 
     app: App
     health: Callable[[], Reply]
@@ -48,6 +50,7 @@ class SlackFront:
     body_timeout_s: float = 10.0
     threads: int = 8
     clock: Callable[[], float] = time.time
+    pages: dict[str, Page] = field(default_factory=dict)
     _pool: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +90,10 @@ class SlackFront:
         loop = asyncio.get_running_loop()
         if path == "/healthz" and method in ("GET", "HEAD"):
             return await loop.run_in_executor(self._pool, self.health)
+        page = self.pages.get(path)
+        if page is not None and method in ("GET", "HEAD"):
+            query = scope.get("query_string", b"").decode("latin-1")
+            return await loop.run_in_executor(self._pool, page, query, _headers(scope))
         if path != EVENTS_PATH:
             return _json(404, {"ok": False, "error": "not_found"})
         if method != "POST":

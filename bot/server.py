@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
 import logging
 import os
@@ -11,14 +12,16 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy.engine import Engine
 
 from bot.app import create_app
-from bot.front import SlackFront
+from bot.front import Page, Reply, SlackFront
 from bot.http_worker import worker_class
 from bot.services.asking import initialize
 from bot.services.change_counter import SharedGeneration
+from bot.services.metrics import metrics_app
+from bot.services.readiness import readiness
 from bot.settings import Settings
 from storage.db import create_db_engine, session_scope
 from storage.rules import current_revision
@@ -45,11 +48,12 @@ def health_reply(engine: Engine, mode: str) -> tuple[int, dict[str, str], bytes]
 
 
 def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIApp:
-    """Return the WSGI app of Socket Mode's health server: GET /healthz only.
+    """Return the WSGI app of Socket Mode's health server: /healthz, /readyz and /metrics.
 
     Slack requests never come this way in Socket Mode, and without a signing secret nothing
     here could verify them.
     """
+    metrics = metrics_app(engine)
 
     def reply(start: StartResponse, status: str, data: dict[str, Any]) -> Iterable[bytes]:
         body = json.dumps(data).encode()
@@ -62,9 +66,62 @@ def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIAp
             status, _headers, body = health_reply(engine, mode)
             reason = "200 OK" if status == 200 else "503 Service Unavailable"
             return reply(start, reason, json.loads(body))
+        if path == "/metrics" and method in ("GET", "HEAD"):
+            return metrics(environ, start)
+        if path == "/readyz" and method in ("GET", "HEAD"):
+            ready, state = readiness(engine)
+            return reply(start, "200 OK" if ready else "503 Service Unavailable", state)
         return reply(start, "404 Not Found", {"ok": False, "error": "not_found"})
 
     return wsgi
+
+
+def front_pages(app: App, engine: Engine) -> dict[str, Page]:
+    """Return the GET pages of HTTP mode beside Slack's events: readiness, metrics, installs."""
+    metrics = metrics_app(engine)
+
+    def ready(_query: str, _headers: dict[str, list[str]]) -> Reply:
+        ok, state = readiness(engine)
+        return 200 if ok else 503, {"content-type": "application/json"}, json.dumps(state).encode()
+
+    def scrape(query: str, headers: dict[str, list[str]]) -> Reply:
+        return _call_wsgi(metrics, "/metrics", query, headers)
+
+    pages: dict[str, Page] = {"/readyz": ready, "/metrics": scrape}
+    flow = app.oauth_flow
+    if flow is not None:  # multi-workspace installs: Bolt's OAuth flow answers these two
+
+        def oauth(handle: Callable[[BoltRequest], BoltResponse]) -> Page:
+            def page(query: str, headers: dict[str, list[str]]) -> Reply:
+                response = handle(BoltRequest(body="", query=query, headers=dict(headers)))
+                out = {k: ", ".join(v) for k, v in response.headers.items()}
+                out.pop("content-length", None)
+                return response.status, out, response.body.encode("utf-8")
+
+            return page
+
+        pages[flow.install_path] = oauth(flow.handle_installation)
+        pages[flow.redirect_uri_path] = oauth(flow.handle_callback)
+    return pages
+
+
+def _call_wsgi(wsgi: WSGIApp, path: str, query: str, headers: dict[str, list[str]]) -> Reply:
+    """Run a small WSGI app (prometheus-client's) for one GET and return its reply."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "wsgi.input": io.BytesIO(),
+        **{"HTTP_" + k.upper().replace("-", "_"): ", ".join(v) for k, v in headers.items()},
+    }
+    got: dict[str, Any] = {}
+
+    def start(status: str, response_headers: list[tuple[str, str]], *_: Any) -> None:
+        got["status"], got["headers"] = int(status.split()[0]), dict(response_headers)
+
+    body = b"".join(wsgi(environ, start))
+    got["headers"].pop("Content-Length", None)
+    return got["status"], got["headers"], body
 
 
 def build_front(settings: Settings, *, shared: SharedGeneration | None = None) -> SlackFront:
@@ -80,6 +137,7 @@ def build_front(settings: Settings, *, shared: SharedGeneration | None = None) -
         max_body=settings.max_body_bytes,
         body_timeout_s=settings.http_body_timeout_s,
         threads=settings.web_threads,
+        pages=front_pages(app, engine),
     )
 
 
@@ -105,7 +163,9 @@ def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> Non
         threading.Thread(
             target=_waitress, args=(wsgi, host, port, settings), daemon=True, name="healthz"
         ).start()
-    handler.start()  # type: ignore[no-untyped-call]
+    from bot.shutdown import run_until_stopped
+
+    run_until_stopped(handler)
 
 
 def build_worker(

@@ -83,6 +83,26 @@ class Settings(BaseSettings):
         text = value.replace(";", ",") if info.field_name == "admins" else value
         return tuple(w.strip() for w in text.split(",") if w.strip())
 
+    # Hours a review request may stay open before its thread gets a reminder (0: never).
+    review_remind_after_h: float = Field(24.0, ge=0, alias="CLEARANCE_REVIEW_REMIND_AFTER_H")
+    log_format: Literal["plain", "json"] = Field("plain", alias="CLEARANCE_LOG_FORMAT")
+    # Links <public_url>/decisions/<id> pasted in Slack unfurl to their answer cards.
+    public_url: str | None = Field(None, alias="CLEARANCE_PUBLIC_URL")
+    # Multi-workspace installs (Bolt's OAuth flow): set these and no SLACK_BOT_TOKEN.
+    slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
+    slack_scopes: str = Field(
+        "commands,chat:write,app_mentions:read,im:history,channels:history,groups:history,"
+        "usergroups:read,links:read,links:write",
+        alias="SLACK_SCOPES",
+    )
+
+    def multi_workspace(self) -> bool:
+        """Return whether OAuth settings and no bot token ask for installs into many workspaces."""
+        token = self.slack_bot_token.get_secret_value().strip() if self.slack_bot_token else ""
+        secret = self.slack_client_secret.get_secret_value() if self.slack_client_secret else ""
+        return bool(self.slack_client_id and secret and not token)
+
     @field_validator("sqlite_audit_synchronous", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -161,9 +181,11 @@ class Settings(BaseSettings):
     def require_slack(self, *, socket_mode: bool) -> None:
         """Stop start-up with a message naming each missing or placeholder secret."""
         problems = []
-        needed: list[tuple[str, SecretStr | None, str | None]] = [
-            ("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")
-        ]
+        needed: list[tuple[str, SecretStr | None, str | None]] = (
+            [("SLACK_CLIENT_SECRET", self.slack_client_secret, None)]
+            if self.multi_workspace() and not socket_mode
+            else [("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")]
+        )
         if socket_mode:
             needed.append(("SLACK_APP_TOKEN", self.slack_app_token, "xapp-"))
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, admin, commands, events, policy
+from handlers import actions, admin, commands, events, paging, policy, review_flow, shortcuts
 from handlers.deps import Deps
 
 
@@ -15,3 +15,6 @@ def register(app: App, deps: Deps) -> None:
     admin.register(app, deps)
     events.register(app, deps)
     policy.register(app, deps)
+    paging.register(app, deps)
+    review_flow.register(app, deps)
+    shortcuts.register(app, deps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -11,7 +12,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
-from handlers.deps import Deps, answer_payload, guarded
+from bot.services.workspace import current_workspace
+from handlers.deps import Deps, answer_payload, display_names, guarded
 from handlers.render.blocks import (
     Payload,
     escape,
@@ -20,16 +22,17 @@ from handlers.render.blocks import (
     render_notice,
     render_rules_detail,
 )
+from handlers.render.reviews import outcome_line, render_review_request
 from handlers.render.views import (
     OUTCOMES,
     info_modal,
-    render_review_request,
     render_reviews,
     resolve_modal,
 )
+from storage.choices import load_choice
 from storage.db import session_scope
 from storage.models import Decision, ReviewRequest
-from storage.reviews import create_review, list_reviews, resolve_review
+from storage.reviews import list_reviews, request_review, resolve_review
 
 log = logging.getLogger("clearance.actions")
 
@@ -37,7 +40,7 @@ log = logging.getLogger("clearance.actions")
 def _answer_of(deps: Deps, decision_id: str) -> dict[str, Any]:
     with session_scope(deps.engine) as session:
         row = session.get(Decision, decision_id)
-    if row is None or row.answer is None:
+    if row is None or row.answer is None or not deps.may_see(row):
         raise BotError("That answer is no longer available; please ask again.")
     return row.answer
 
@@ -48,6 +51,44 @@ def _substitute(question: str, phrase: str | None, value: str) -> str:
         start = question.lower().rindex(phrase.lower())
         return question[:start] + value + question[start + len(phrase) :]
     return question
+
+
+def _picked_question(deps: Deps, value: str) -> str:
+    """Return the question with the picked candidate, from a stored choice "<id>:<index>"."""
+    if value.startswith("{"):  # a button posted before values were stored server-side
+        try:
+            data = json.loads(value)
+            return _substitute(data["q"], data.get("phrase"), data["value"])
+        except (ValueError, KeyError, TypeError):
+            raise BotError("That suggestion is no longer available; please ask again.") from None
+    choice_id, _, index = value.rpartition(":")
+    data = load_choice(deps.engine, choice_id) if index.isdigit() else None
+    if data is None or int(index) >= len(data.get("values") or ()):
+        raise BotError("That suggestion is no longer available; please ask again.")
+    return _substitute(data["q"], data.get("phrase"), data["values"][int(index)])
+
+
+def mark_review_requested(blocks: list[dict[str, Any]], review_id: int) -> list[dict[str, Any]]:
+    """Return a card's blocks with its Request review button saying the review is requested."""
+    out = copy.deepcopy(blocks)
+    for block in out:
+        for element in block.get("elements") or ():
+            if isinstance(element, dict) and element.get("action_id") == "request_review":
+                element["text"] = {"type": "plain_text", "text": f"Review #{review_id} requested"}
+    return out
+
+
+def _thread_link(client: WebClient, review: ReviewRequest) -> str | None:
+    """Return a link to the review message's thread, where the discussion happens."""
+    if not (review.channel and review.ts):
+        return None
+    try:
+        link = client.chat_getPermalink(channel=review.channel, message_ts=review.ts)
+    except Exception:
+        log.warning("no permalink for review %s", review.id)
+        return None
+    url = str(link.get("permalink") or "")
+    return f"<{url}|discussion thread>" if url.startswith("https://") else None
 
 
 def register(app: App, deps: Deps) -> None:
@@ -61,8 +102,12 @@ def register(app: App, deps: Deps) -> None:
 
         def share() -> None:
             try:
+                answer = _answer_of(deps, action["value"])
                 card = render_answer(
-                    _answer_of(deps, action["value"]), buttons=False, shared_by=body["user"]["id"]
+                    answer,
+                    buttons=False,
+                    shared_by=body["user"]["id"],
+                    names=display_names(deps, answer),
                 )
             except BotError as exc:
                 respond(
@@ -87,19 +132,19 @@ def register(app: App, deps: Deps) -> None:
             respond=respond,
         )
 
-    @app.action(re.compile(r"^pick_candidate_\d+$"))
+    @app.action(re.compile(r"^pick_candidate_(\d+|menu)$"))
     def handle_pick(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
     ) -> None:
         ack()
-        data = json.loads(action["value"])
-        question = _substitute(data["q"], data.get("phrase"), data["value"])
+        value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+
+        def pick() -> Payload:
+            question = _picked_question(deps, value)
+            return answer_payload(deps, question, actor=body["user"]["id"])
+
         deps.later(
-            lambda: respond(
-                **guarded(lambda: answer_payload(deps, question, actor=body["user"]["id"])),
-                response_type="ephemeral",
-                replace_original=True,
-            ),
+            lambda: respond(**guarded(pick), response_type="ephemeral", replace_original=True),
             respond=respond,
         )
 
@@ -124,30 +169,47 @@ def register(app: App, deps: Deps) -> None:
             )
             return
 
-        def send() -> Payload:
-            answer = _answer_of(deps, action["value"])
-            with session_scope(deps.engine) as session:
-                review = create_review(
-                    session=session, decision_id=action["value"], user=user, now=deps.clock()
-                )
-                session.commit()
-            posted = client.chat_postMessage(
-                channel=channel, **render_review_request(review, answer)
-            )
-            with session_scope(deps.engine) as session:
-                review = session.get(ReviewRequest, review.id)  # type: ignore[assignment]
-                review.channel, review.ts = posted["channel"], posted["ts"]
-                session.add(review)
-                session.commit()
-            return render_notice(
-                f"Sent to <#{channel}> for review (request #{review.id}). "
-                "You'll get a message when compliance resolves it."
-            )
+        original = (body.get("message") or {}).get("blocks")
 
-        deps.later(
-            lambda: respond(**guarded(send), response_type="ephemeral", replace_original=False),
-            respond=respond,
-        )
+        def send() -> None:
+            decision = action["value"]
+            answer = _answer_of(deps, decision)
+            review, created = request_review(
+                deps.engine,
+                decision_id=decision,
+                user=user,
+                now=deps.clock(),
+                workspace=current_workspace(),
+            )
+            if created:
+                posted = client.chat_postMessage(
+                    channel=channel,
+                    **render_review_request(review, answer, names=display_names(deps, answer)),
+                )
+                with session_scope(deps.engine) as session:
+                    row = session.get(ReviewRequest, review.id)
+                    assert row is not None
+                    row.channel, row.ts = posted["channel"], posted["ts"]
+                    session.add(row)
+                    session.commit()
+                review.channel, review.ts = posted["channel"], posted["ts"]
+            # The card's button now says the review is requested; a second click changes nothing.
+            thread = _thread_link(client, review)
+            where = f"<#{channel}>" + (f" ({thread})" if thread else "")
+            text = (
+                f"Sent to {where} for review (request #{review.id}). "
+                "You'll get a message when compliance resolves it."
+                if created
+                else f"Review #{review.id} is already requested in {where}; nothing was sent again."
+            )
+            respond(**render_notice(text), response_type="ephemeral", replace_original=False)
+            # The card's button now says the review is requested; a second click changes nothing.
+            card = render_answer(answer, review=review.id, names=display_names(deps, answer))
+            if original:  # a public card (no Share button) or one already changed
+                card["blocks"] = mark_review_requested(original, review.id or 0)
+            respond(**card, replace_original=True)
+
+        deps.later(send, respond=respond)
 
     @app.action("resolve_review")
     def handle_resolve_button(
@@ -167,9 +229,20 @@ def register(app: App, deps: Deps) -> None:
                     text="Sorry, only compliance admins can resolve reviews.",
                 )
                 return
-            client.views_open(
-                trigger_id=body["trigger_id"], view=resolve_modal(int(action["value"]))
-            )
+            review_id = int(action["value"])
+            with session_scope(deps.engine) as session:
+                review = session.get(ReviewRequest, review_id)
+            if review is not None and review.status == "resolved":
+                respond(
+                    **render_notice(
+                        f"Review #{review_id} was already resolved by <@{review.resolved_by}>: "
+                        f"*{escape(review.outcome)}*."
+                    ),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+                return
+            client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(review_id))
 
         deps.later(open_modal, respond=respond)
 
@@ -199,7 +272,17 @@ def register(app: App, deps: Deps) -> None:
                     now=deps.clock(),
                 )
             except BotError as exc:
-                ack(response_action="errors", errors={"note_block": exc.message})
+                # A modal's error is plain text: no mention would render there.
+                stale = session.get(ReviewRequest, review_id)
+                if stale is not None and stale.status == "resolved":
+                    who = "you" if stale.resolved_by == user else "another admin"
+                    text = (
+                        f"Review #{review_id} was already resolved by {who} "
+                        f"({stale.outcome}); the review message shows it."
+                    )
+                else:
+                    text = exc.message
+                ack(response_action="errors", errors={"note_block": text})
                 return
             session.commit()
         ack()
@@ -219,11 +302,38 @@ def register(app: App, deps: Deps) -> None:
     @app.action("home_help")
     def handle_home_help(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
+        user = body["user"]["id"]
         deps.later(
             lambda: client.views_open(
-                trigger_id=body["trigger_id"], view=info_modal("Clearance help", render_help())
+                trigger_id=body["trigger_id"],
+                view=info_modal("Clearance help", render_help(admin=deps.is_admin(user, client))),
             )
         )
+
+    @app.action("help_example")
+    def handle_help_example(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        from handlers.render.blocks import EXAMPLES
+
+        index = int(action["value"]) if str(action.get("value", "")).isdigit() else -1
+        user = body["user"]["id"]
+
+        def example() -> Payload:
+            if not 0 <= index < len(EXAMPLES):
+                raise BotError("That example is no longer offered; see `/clearance help`.")
+            return answer_payload(deps, EXAMPLES[index], actor=user)
+
+        if body.get("response_url"):
+            deps.later(
+                lambda: respond(
+                    **guarded(example), response_type="ephemeral", replace_original=False
+                ),
+                respond=respond,
+            )
+        else:  # from the help modal: answer in a DM
+            deps.later(lambda: client.chat_postMessage(channel=user, **guarded(example)))
 
     @app.action("home_reviews")
     def handle_home_reviews(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -243,18 +353,24 @@ def register(app: App, deps: Deps) -> None:
 def _tell_resolved(
     deps: Deps, client: WebClient, review: ReviewRequest, *, user: str, note: str
 ) -> None:
-    """Mark the review message resolved and tell the asker the outcome."""
+    """Rewrite the review message as resolved, say so in its thread, and tell the asker."""
     answer = _answer_of(deps, review.decision_id)
     if review.channel and review.ts:
         try:
             client.chat_update(
                 channel=review.channel,
                 ts=review.ts,
-                **render_review_request(review, answer, resolved=True),
+                **render_review_request(review, answer, names=display_names(deps, answer)),
+            )
+            client.chat_postMessage(
+                channel=review.channel,
+                thread_ts=review.ts,
+                text=f"{outcome_line(review)}\n{escape(note)}",
             )
         except Exception:
             # The resolution is committed; the asker must still hear about it.
             log.exception("could not update review message %s", review.id)
+    thread = _thread_link(client, review)
     client.chat_postMessage(
         channel=review.requested_by,
         text=f"Compliance resolved your review request #{review.id}: {review.outcome}. "
@@ -263,6 +379,7 @@ def _tell_resolved(
             "blocks": render_notice(
                 f"<@{user}> resolved your review request #{review.id} "
                 f"(_{escape(answer['question'])}_): *{escape(review.outcome)}*\n{escape(note)}"
+                + (f"\nSee the {thread}." if thread else "")
             )["blocks"]
         },
     )

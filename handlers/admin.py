@@ -11,11 +11,18 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.asking.customer_names import CustomerIndex
-from bot.domain.errors import BotError, InvalidFile
+from bot.domain.errors import BotError, FileError, InvalidFile
 from bot.services.rule_changes import import_entity_text, retire_rule
 from handlers.deps import Deps, failure_payload
 from handlers.render.blocks import escape, render_notice
-from handlers.render.views import REASON_BLOCK, YAML_BLOCK, edit_modal, render_change, retire_modal
+from handlers.render.views import (
+    MAX_INPUT,
+    REASON_BLOCK,
+    YAML_BLOCK,
+    edit_modal,
+    render_change,
+    retire_modal,
+)
 from storage.db import session_scope
 from storage.models import Revision
 
@@ -48,8 +55,19 @@ HINTS = {
 }
 
 
-def _dump(entity: Any) -> str:
-    return str(yaml.safe_dump(entity.to_dict(), sort_keys=False, allow_unicode=True, width=90))
+def _dump(entity: Any, *, leave_out: tuple[str, ...] = ()) -> str:
+    data = {k: v for k, v in entity.to_dict().items() if k not in leave_out}
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=90))
+
+
+# A customer too large for one Slack text input is edited without these parts, which are
+# kept as they are on save; they change through `clearance customers import`.
+KEPT_PARTS = ("uses",)
+TOO_LARGE = (
+    "{name} is too large to edit in Slack ({size:,} characters; a Slack text box holds "
+    "{limit:,}). Nothing was changed. Write it out with `clearance rules export`, edit the "
+    "entry, and apply it with `clearance {kind} import FILE`."
+)
 
 
 def open_editor(
@@ -109,13 +127,61 @@ def _editor_view(deps: Deps, *, kind: str, action: str, target: str) -> dict[str
         entity = kb.table.customers.get(target) or CustomerIndex(kb.table.customers).find(target)
         if entity is None:
             raise BotError(f"No registered customer called '{target}'.")
+    text = _dump(entity)
+    metadata: dict[str, Any] = {"kind": plural, "mode": "edit", "id": entity.id}
+    note = None
+    if len(text) > MAX_INPUT and kind == "customer":
+        text = _dump(entity, leave_out=KEPT_PARTS)
+        metadata["keep"] = list(KEPT_PARTS)
+        note = (
+            f"{len(entity.uses):,} recorded usages are not shown and are kept as they are. "
+            "Change them with `clearance customers import`."
+        )
+    if len(text) > MAX_INPUT:
+        raise BotError(
+            TOO_LARGE.format(name=entity.id, size=len(text), limit=MAX_INPUT, kind=plural)
+        )
     return edit_modal(
         callback_id="edit_entity",
         title=f"Edit {kind} {entity.id}",
-        yaml_text=_dump(entity),
+        yaml_text=text,
         hint=HINTS[plural],
-        metadata={"kind": plural, "mode": "edit", "id": entity.id},
+        metadata=metadata,
+        note=note,
     )
+
+
+def _with_kept_parts(deps: Deps, text: str, meta: dict[str, Any]) -> str:
+    """Append the parts the modal left out (see KEPT_PARTS), as they are now, to the text.
+
+    Appended after what the admin typed, so errors still name the lines they typed; a kept
+    part typed again is a duplicate key, reported as such.
+    """
+    keep = [k for k in meta.get("keep") or () if k in KEPT_PARTS]
+    customer = deps.cache.get().table.customers.get(str(meta.get("id")))
+    if not keep or customer is None:
+        return text
+    data = customer.to_dict()
+    kept = {k: data[k] for k in keep if k in data}
+    if not kept:
+        return text
+    dumped = yaml.safe_dump(kept, sort_keys=False, allow_unicode=True, width=90)
+    return text.rstrip("\n") + "\n" + str(dumped)
+
+
+MAX_ERROR_TEXT = 1900
+
+
+def errors_text(errors: list[FileError]) -> str:
+    """Return every error of an entry, one a line, within the modal's room for an error."""
+    lines = [f"{len(errors)} errors; nothing was saved:"] if len(errors) > 1 else []
+    lines += [f"line {e.line}: {e.field}: {e.message}" for e in errors]
+    text = "\n".join(lines)
+    while len(text) > MAX_ERROR_TEXT and len(lines) > 1:
+        lines.pop()
+        shown = len(lines) - (1 if len(errors) > 1 else 0)
+        text = "\n".join(lines) + f"\n…and {len(errors) - shown} more"
+    return text[:MAX_ERROR_TEXT]
 
 
 def _value(view: dict[str, Any], block: str, action: str) -> str:
@@ -222,7 +288,7 @@ def register(app: App, deps: Deps) -> None:
                     session=session,
                     kind=kind,
                     mode=mode,
-                    text=_value(view, YAML_BLOCK, "yaml"),
+                    text=_with_kept_parts(deps, _value(view, YAML_BLOCK, "yaml"), meta),
                     expected_id=meta.get("id"),
                     author=f"slack:{user}",
                     now=deps.clock(),
@@ -231,8 +297,7 @@ def register(app: App, deps: Deps) -> None:
                 session.commit()
             deps.cache.invalidate()
         except InvalidFile as exc:
-            lines = [f"line {e.line}: {e.field}: {e.message}" for e in exc.errors]
-            ack(response_action="errors", errors={YAML_BLOCK: "\n".join(lines)[:1900]})
+            ack(response_action="errors", errors={YAML_BLOCK: errors_text(exc.errors)})
             return
         ack()
         eid = rev.changes[0]["id"] if rev.changes else meta.get("id")

@@ -15,14 +15,17 @@ from handlers import admin, policy
 from handlers.deps import Deps, answer_in_ack, guarded
 from handlers.render.blocks import Payload, escape, render_help, render_notice
 from handlers.render.views import (
+    MAX_LIST,
     render_audit,
     render_customer,
     render_revisions,
     render_rule,
     render_rule_list,
 )
+from storage.choices import store_choice
 from storage.db import session_scope
 from storage.decisions import list_decisions
+from storage.reviews import reviews_of
 from storage.rules import list_revisions
 
 SUBCOMMANDS = {"help", "customer", "rules", "rule", "revisions", "audit"}
@@ -56,7 +59,7 @@ def register(app: App, deps: Deps) -> None:
             )
             return
         if not text or word == "help":
-            ack(**render_help())
+            ack(**render_help(admin=deps.is_admin(user, client)))
             return
         if word in SUBCOMMANDS and "=" not in text:
             ack(**guarded(lambda: subcommand(deps, client, word, rest, user)))
@@ -71,7 +74,12 @@ def register(app: App, deps: Deps) -> None:
             )
             return
         if " " not in text:
-            ack(**render_help(f"I don't know the command `{escape(text)}`. Here is what I can do:"))
+            ack(
+                **render_help(
+                    f"I don't know the command `{escape(text)}`. Here is what I can do:",
+                    admin=deps.is_admin(user, client),
+                )
+            )
             return
         payload = answer_in_ack(
             deps,
@@ -98,15 +106,13 @@ def subcommand(deps: Deps, client: WebClient, word: str, rest: str, user: str) -
             raise BotError(f"No registered customer called '{rest}'.{hint}")
         return render_customer(profile_customer(kb, customer, on=deps.clock().date()))
     if word == "rules":
-        query = rest.lower()
-        rules = [
-            r
-            for r in sorted(kb.table.rules.values(), key=lambda r: r.id)
-            if not query
-            or any(query in (f or "").lower() for f in (r.id, r.title, r.explanation, r.citation))
-        ]
-        return render_rule_list(rules, query=rest, revision=kb.revision)
+        return rules_page(deps, rest)
     if word == "rule":
+        if not rest.strip():
+            raise BotError(
+                "Say which rule: `/clearance rule ofac-iran-place`. "
+                "`/clearance rules WORD` searches the rules."
+            )
         rule = kb.table.rules.get(rest.strip())
         if rule is None:
             raise BotError(f"No rule with id '{rest}'. `/clearance rules {rest}` searches.")
@@ -128,8 +134,49 @@ def subcommand(deps: Deps, client: WebClient, word: str, rest: str, user: str) -
         if rest and actor is None:
             found = kb.table.customers.get(rest) or CustomerIndex(kb.table.customers).find(rest)
             customer_id = found.id if found else rest
-        with session_scope(deps.engine) as session:
-            rows = list_decisions(session=session, actor=actor, customer=customer_id, limit=20)
-        scope = f"<@{actor}>" if actor else (rest or "everyone")
-        return render_audit(rows, scope=scope if actor else escape(scope))
+        scope = f"<@{actor}>" if actor else escape(rest or "everyone")
+        return audit_page(deps, {"actor": actor, "customer": customer_id, "scope": scope})
     return render_help()
+
+
+def rules_page(deps: Deps, query: str, *, offset: int = 0, pager: str | None = None) -> Payload:
+    """Return a page of the rules matching a query, with a Next button when more match."""
+    kb = deps.cache.get()
+    needle = query.lower()
+    rules = [
+        r
+        for r in sorted(kb.table.rules.values(), key=lambda r: r.id)
+        if not needle
+        or any(needle in (f or "").lower() for f in (r.id, r.title, r.explanation, r.citation))
+    ]
+    if pager is None and len(rules) > offset + MAX_LIST:
+        pager = store_choice(deps.engine, {"kind": "rules", "q": query}, now=deps.clock())
+    return render_rule_list(rules, query=query, revision=kb.revision, offset=offset, pager=pager)
+
+
+def audit_page(
+    deps: Deps, scope: dict[str, Any], *, offset: int = 0, pager: str | None = None
+) -> Payload:
+    """Return a page of the audit log for a stored scope (asker, customer, label)."""
+    with session_scope(deps.engine) as session:
+        rows = list_decisions(
+            session=session,
+            actor=scope.get("actor"),
+            customer=scope.get("customer"),
+            limit=MAX_LIST + 1,
+            offset=offset,
+            team=deps.team_scope(),
+        )
+        more = len(rows) > MAX_LIST
+        rows = rows[:MAX_LIST]
+        reviews = reviews_of(session=session, decision_ids=[r.id for r in rows])
+    if more and pager is None:
+        pager = store_choice(deps.engine, {"kind": "audit", **scope}, now=deps.clock())
+    return render_audit(
+        rows,
+        scope=str(scope.get("scope") or "everyone"),
+        reviews=reviews,
+        offset=offset,
+        pager=pager,
+        more=more,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import threading
@@ -20,6 +21,8 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.errors import BotError, QuestionError
 from bot.services.asking import KnowledgeCache, answer_question, ask
 from bot.services.audit_writer import AuditWriter
+from bot.services.metrics import count_question
+from bot.services.workspace import current_workspace
 from bot.settings import Settings
 from handlers.render.blocks import (
     Payload,
@@ -29,6 +32,7 @@ from handlers.render.blocks import (
     render_notice,
     render_question_error,
 )
+from storage.choices import store_choice
 from storage.db import session_scope
 from storage.models import AdminAction
 
@@ -83,7 +87,17 @@ class Deps:
                     except Exception:
                         log.exception("could not tell the user about the error")
 
-        self._after_ack.submit(run)
+        # The worker thread logs with the request's id and team, as the listener did.
+        self._after_ack.submit(contextvars.copy_context().run, run)
+
+    def team_scope(self) -> str | None:
+        """Return the team whose rows a request may see (None: one workspace, all rows)."""
+        return current_workspace().team_id if self.settings.multi_workspace() else None
+
+    def may_see(self, row: Any) -> bool:
+        """Return whether the current request's workspace may see a row (always, one workspace)."""
+        team = self.team_scope()
+        return team is None or getattr(row, "team_id", None) == team
 
     def is_admin(self, user_id: str, client: WebClient) -> bool:
         """Return whether the user is a listed admin or in a listed admin user group."""
@@ -123,6 +137,7 @@ class Deps:
         with session_scope(self.engine) as session:
             session.add(
                 AdminAction(
+                    **current_workspace().columns(),
                     created_at=self.clock(),
                     user_id=user_id,
                     action=action,
@@ -138,7 +153,7 @@ class Deps:
 def failure_payload(exc: BaseException) -> Payload:
     """Log an unexpected error with an id and return the short message for the user."""
     error_id = uuid.uuid4().hex[:10]
-    log.error("error %s: %s", error_id, exc, exc_info=exc)
+    log.error("error %s: %s", error_id, exc, exc_info=exc, extra={"error_id": error_id})
     return render_failure(error_id)
 
 
@@ -147,7 +162,7 @@ def guarded(fn: Callable[[], Payload]) -> Payload:
     try:
         return fn()
     except BotError as exc:
-        return render_notice(escape(exc.message))
+        return render_notice(exc.message if exc.markup else escape(exc.message))
     except Exception as exc:
         return failure_payload(exc)
 
@@ -159,14 +174,44 @@ def answer_payload(
     try:
         answer = ask(deps.engine, deps.cache, text, actor=actor, now=deps.clock(), audit=deps.audit)
     except QuestionError as exc:
-        return render_question_error(
-            exc.code,
-            exc.message,
-            [c.to_dict() for c in exc.candidates],
-            text,
-            phrase=exc.phrase or _quoted(exc.message),
+        return question_error_payload(deps, exc, text)
+    count_question(answer.verdict)
+    data = answer.to_dict()
+    return render_answer(data, buttons=buttons, share=share, names=display_names(deps, data))
+
+
+def display_names(deps: Deps, a: dict[str, Any]) -> dict[str, str]:
+    """Return the display names of an answer's model and country, from the knowledge cache."""
+    kb = deps.cache.get()
+    names = {}
+    model = kb.table.models.get(a.get("model") or "")
+    if model is not None and model.name:
+        names["model"] = model.name
+    place = kb.places.places.get(a.get("country") or "")
+    if place is not None:
+        names["country"] = place.name
+    return names
+
+
+def question_error_payload(deps: Deps, exc: QuestionError, text: str) -> Payload:
+    """Return the parser's message; its candidates are stored so each button is a short id."""
+    candidates = [c.to_dict() for c in exc.candidates]
+    phrase = exc.phrase or _quoted(exc.message)
+    choice = None
+    if candidates:
+        choice = store_choice(
+            deps.engine,
+            {
+                "q": text,
+                "phrase": phrase,
+                "code": exc.code,
+                "values": [c.value for c in exc.candidates],
+            },
+            now=deps.clock(),
         )
-    return render_answer(answer.to_dict(), buttons=buttons, share=share)
+    return render_question_error(
+        exc.code, exc.message, candidates, text, phrase=phrase, choice=choice
+    )
 
 
 def _quoted(message: str) -> str | None:
@@ -192,16 +237,12 @@ def answer_in_ack(
     try:
         answer = answer_question(deps.cache, text, now=now)
     except QuestionError as exc:
-        return render_question_error(
-            exc.code,
-            exc.message,
-            [c.to_dict() for c in exc.candidates],
-            text,
-            phrase=exc.phrase or _quoted(exc.message),
-        )
+        return question_error_payload(deps, exc, text)
     except Exception as exc:
         return failure_payload(exc)
-    payload = render_answer(answer.to_dict())
+    count_question(answer.verdict)
+    data = answer.to_dict()
+    payload = render_answer(data, names=display_names(deps, data))
     assert deps.audit is not None
     done = deps.audit.submit(answer, actor=actor, now=now)
     try:

@@ -10,22 +10,24 @@ from slack_sdk import WebClient
 
 from handlers.deps import Deps, answer_payload, guarded
 from handlers.render.blocks import render_help
-from handlers.render.views import render_home
+from handlers.render.views import render_admin_home, render_home
 from storage.db import session_scope
 from storage.decisions import list_decisions
-from storage.reviews import count_open_reviews
+from storage.policies import list_changes, list_sources, list_subscriptions
+from storage.reviews import count_open_reviews, open_reviews_of_team, reviews_of
 
 # The leading @mention(s) address the bot; anything later is part of the question and is
 # escaped when echoed, never stripped silently.
 _LEADING_MENTIONS = re.compile(r"^\s*(?:<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:]*)+")
 
 
-def _question(text: str) -> str:
+def question_of(text: str) -> str:
+    """Return a message's text without the leading @mentions that address the bot."""
     return " ".join(_LEADING_MENTIONS.sub(" ", text or "").split())
 
 
 def _reply(deps: Deps, text: str, user: str) -> dict[str, Any]:
-    question = _question(text)
+    question = question_of(text)
     if not question or question.lower() in ("help", "hi", "hello"):
         return render_help()
     # Public replies keep Request review and Show rules, but sharing is moot there.
@@ -60,9 +62,11 @@ def register(app: App, deps: Deps) -> None:
 def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
     """Publish the App Home tab: revision, counts, the user's recent questions, open reviews."""
     kb = deps.cache.get()
+    admin = admin_sections(deps, deps.team_scope()) if deps.is_admin(user, client) else None
     with session_scope(deps.engine) as session:
         recent = list_decisions(session=session, actor=user, limit=10)
         open_reviews = count_open_reviews(session=session, user=user)
+        reviews = reviews_of(session=session, decision_ids=[d.id for d in recent])
     counts = {
         "rules": len(kb.table.rules),
         "customers": len(kb.table.customers),
@@ -71,6 +75,23 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
     client.views_publish(
         user_id=user,
         view=render_home(
-            revision=kb.revision, counts=counts, recent=recent, open_reviews=open_reviews
+            revision=kb.revision,
+            counts=counts,
+            recent=recent,
+            open_reviews=open_reviews,
+            reviews=reviews,
+            admin=admin,
         ),
+    )
+
+
+def admin_sections(deps: Deps, team: str | None) -> list[dict[str, Any]]:
+    """Return App Home's sections for admins: open reviews, source health, changes, channels."""
+    with session_scope(deps.engine) as session:
+        open_reviews = open_reviews_of_team(session=session, team=team, limit=10)
+        sources = [s for s in list_sources(session=session) if s.kind != "rule_table"]
+        changes = list_changes(session=session, limit=5)
+        subscriptions = list_subscriptions(session=session, team=team)
+    return render_admin_home(
+        open_reviews=open_reviews, sources=sources, changes=changes, subscriptions=subscriptions
     )

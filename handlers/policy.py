@@ -16,6 +16,7 @@ from bot.domain.tracking.digest import build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
 from bot.services.group_updates import apply_group_update, plan_group_update
 from bot.services.jobs import Jobs
+from bot.services.workspace import current_workspace
 from handlers.deps import Deps, guarded
 from handlers.render import digests
 from handlers.render.blocks import (
@@ -24,6 +25,7 @@ from handlers.render.blocks import (
     header,
     list_section,
     message,
+    plural,
     render_notice,
     section,
 )
@@ -88,6 +90,7 @@ def subcommand(
                     schedule=schedule,
                     user=user,
                     now=deps.clock(),
+                    workspace=current_workspace(),
                 )
                 session.commit()
                 text = (
@@ -108,7 +111,7 @@ def subcommand(
         return render_notice(text)
     if word == "subscriptions":
         with session_scope(deps.engine) as session:
-            subs = list_subscriptions(session=session)
+            subs = list_subscriptions(session=session, team=deps.team_scope())
         items = [
             f"<#{escape(s.channel)}>: {_scope(s)} · {escape(s.schedule)}"
             + (f" · *paused* ({escape(s.paused_reason)})" if s.paused else "")
@@ -118,7 +121,9 @@ def subcommand(
             "Subscriptions",
             [
                 header("Subscriptions"),
-                list_section(f"{len(subs)} channels", items or ["none yet"], limit=30, raw=True),
+                list_section(
+                    plural(len(subs), "channel"), items or ["none yet"], limit=30, raw=True
+                ),
             ],
         )
     if word == "sources":
@@ -131,7 +136,13 @@ def subcommand(
         if rest.strip() and not m:
             raise BotError("Use `/clearance changes` or `/clearance changes since 2026-11-01`.")
         if m:
-            since = datetime.fromisoformat(m.group(1)).replace(tzinfo=UTC)
+            try:
+                since = datetime.fromisoformat(m.group(1)).replace(tzinfo=UTC)
+            except ValueError:
+                raise BotError(
+                    f"'{m.group(1)}' is not a date. Use `/clearance changes since 2026-11-01` "
+                    "(year-month-day)."
+                ) from None
         with session_scope(deps.engine) as session:
             changes = list_changes(session=session, since=since, limit=30)
         return render_changes(_jobs(deps).views(changes))
@@ -141,7 +152,9 @@ def subcommand(
         with session_scope(deps.engine) as session:
             own = channel_subscription(session=session, channel=channel)
         if own is None:
-            raise BotError(f"<#{channel}> has no subscription. `/clearance subscribe` first.")
+            raise BotError(
+                f"<#{channel}> has no subscription. `/clearance subscribe` first.", markup=True
+            )
         jobs = _jobs(deps)
         changes = jobs.pending_changes(own, until=deps.clock())
         if not changes:
@@ -198,7 +211,7 @@ def render_sources(sources: list[PolicySource]) -> Payload:
         "Tracked sources",
         [
             header("Tracked sources"),
-            list_section(f"{len(sources)} sources", items or ["none"], limit=30),
+            list_section(plural(len(sources), "source"), items or ["none"], limit=30),
         ],
     )
 
@@ -213,7 +226,7 @@ def render_changes(views: list[Any]) -> Payload:
         "Recent policy changes",
         [
             header("Recent policy changes"),
-            list_section(f"{len(views)} changes", items or ["none"], limit=30),
+            list_section(plural(len(views), "change"), items or ["none"], limit=30),
         ],
     )
 

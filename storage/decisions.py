@@ -12,11 +12,15 @@ from sqlmodel import Session, col, or_, select
 
 from bot.domain.asking.answers import Answer
 from storage.models import Decision
+from storage.workspaces import NONE, Workspace
 
 
-def decision_row(answer: Answer, *, actor: str, now: datetime) -> dict[str, Any]:
+def decision_row(
+    answer: Answer, *, actor: str, now: datetime, workspace: Workspace | None = None
+) -> dict[str, Any]:
     """Return the audit-log row for an answer, as column values."""
     return {
+        **(workspace or NONE).columns(),
         "id": answer.decision_id,
         "created_at": now,
         "actor": actor,
@@ -89,12 +93,25 @@ _COMPILED: weakref.WeakKeyDictionary[Dialect, DecisionInsert] = weakref.WeakKeyD
 
 
 def list_decisions(
-    *, session: Session, actor: str | None = None, customer: str | None = None, limit: int = 20
+    *,
+    session: Session,
+    actor: str | None = None,
+    customer: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    team: str | None = None,
 ) -> list[Decision]:
     """Return the newest decisions, optionally for one asker or one customer (id or name)."""
-    query = select(Decision).order_by(col(Decision.created_at).desc()).limit(limit)
+    query = (
+        select(Decision)
+        .order_by(col(Decision.created_at).desc(), col(Decision.id))
+        .offset(offset)
+        .limit(limit)
+    )
     if actor:
         query = query.where(Decision.actor == actor)
+    if team:
+        query = query.where(Decision.team_id == team)
     if customer:
         query = query.where(
             or_(Decision.customer_id == customer, col(Decision.customer_name).ilike(customer))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -123,6 +123,8 @@ class Decision(SQLModel, table=True):
     inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     revision: int
     answer: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    team_id: str | None = Field(default=None, index=True, max_length=20)
+    enterprise_id: str | None = Field(default=None, max_length=20)
 
 
 class AdminAction(SQLModel, table=True):
@@ -137,12 +139,23 @@ class AdminAction(SQLModel, table=True):
     allowed: bool
     revision: int | None = None
     reason: str | None = None
+    team_id: str | None = Field(default=None, index=True, max_length=20)
+    enterprise_id: str | None = Field(default=None, max_length=20)
 
 
 class ReviewRequest(SQLModel, table=True):
     """A request for compliance to review an answer."""
 
     __tablename__ = "review_request"
+    __table_args__ = (
+        Index(
+            "ux_review_request_open_decision",
+            "decision_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     decision_id: str = Field(foreign_key="decision.id", index=True)
     requested_by: str
@@ -154,6 +167,11 @@ class ReviewRequest(SQLModel, table=True):
     resolved_at: datetime | None = None
     outcome: str | None = None
     note: str | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    reminded_at: datetime | None = None
+    team_id: str | None = Field(default=None, index=True, max_length=20)
+    enterprise_id: str | None = Field(default=None, max_length=20)
 
 
 class SlackEvent(SQLModel, table=True):
@@ -232,6 +250,8 @@ class Subscription(SQLModel, table=True):
     paused_reason: str | None = None
     last_period: datetime | None = None
     last_digest_at: datetime | None = None
+    team_id: str | None = Field(default=None, index=True, max_length=20)
+    enterprise_id: str | None = Field(default=None, max_length=20)
 
 
 class Delivery(SQLModel, table=True):
@@ -263,3 +283,12 @@ class AppState(SQLModel, table=True):
     __tablename__ = "app_state"
     key: str = Field(primary_key=True, max_length=100)
     value: str
+
+
+class SlackChoice(SQLModel, table=True):
+    """What a button or menu stands for, kept here so its Slack value is a short id."""
+
+    __tablename__ = "slack_choice"
+    id: str = Field(primary_key=True, max_length=16)
+    created_at: datetime
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)

@@ -18,7 +18,8 @@ from sqlmodel import Session, col, select
 from bot.domain.errors import BotError, NotFound
 from bot.domain.tracking.sources import KINDS
 from storage.db import session_scope
-from storage.models import AppState, PolicyChange, PolicySource, Subscription
+from storage.models import AppState, Delivery, PolicyChange, PolicySource, Subscription
+from storage.workspaces import NONE, Workspace
 
 _INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -182,13 +183,18 @@ def subscribe(
     schedule: str | None,
     user: str,
     now: datetime,
+    workspace: Workspace = NONE,
 ) -> Subscription:
     """Create or extend a channel's subscription (one per channel)."""
     sub = session.exec(select(Subscription).where(Subscription.channel == channel)).first()
     if sub is None:
         sub = Subscription(
-            channel=channel, created_by=user, created_at=now, last_period=now
-        )  # digests cover changes from now on
+            channel=channel,
+            created_by=user,
+            created_at=now,
+            last_period=now,  # digests cover changes from now on
+            **workspace.columns(),
+        )
     sub.source_ids = sorted(set(sub.source_ids) | set(source_ids))
     sub.tags = sorted(set(sub.tags) | set(tags))
     if schedule:
@@ -205,19 +211,35 @@ def unsubscribe(
     """Remove sources or tags from a subscription, or the whole subscription when none given."""
     sub = session.exec(select(Subscription).where(Subscription.channel == channel)).first()
     if sub is None:
-        raise NotFound(f"<#{channel}> has no subscription.")
-    if not source_ids and not tags:
+        raise NotFound(f"<#{channel}> has no subscription.", markup=True)
+    left_ids = [s for s in sub.source_ids if s not in source_ids]
+    left_tags = [t for t in sub.tags if t not in tags]
+    # Removing a scoped subscription's last source or tag ends it: an empty scope means
+    # "every source", the opposite of what was asked.
+    scoped = bool(sub.source_ids or sub.tags)
+    if (not source_ids and not tags) or (scoped and not (left_ids or left_tags)):
+        # Sent deliveries stay in the outbox as history, no longer tied to the subscription;
+        # pending ones are not posted to a channel that asked to stop.
+        delivery = col(Delivery.subscription_id) == sub.id
+        session.execute(
+            update(Delivery)
+            .where(delivery, col(Delivery.status) == "pending")
+            .values(status="cancelled", last_error="unsubscribed")
+        )
+        session.execute(update(Delivery).where(delivery).values(subscription_id=None))
         session.delete(sub)
         return None
-    sub.source_ids = [s for s in sub.source_ids if s not in source_ids]
-    sub.tags = [t for t in sub.tags if t not in tags]
+    sub.source_ids, sub.tags = left_ids, left_tags
     session.add(sub)
     return sub
 
 
-def list_subscriptions(*, session: Session) -> list[Subscription]:
-    """Return every subscription."""
-    return list(session.exec(select(Subscription).order_by(col(Subscription.id))))
+def list_subscriptions(*, session: Session, team: str | None = None) -> list[Subscription]:
+    """Return every subscription, or one workspace's."""
+    query = select(Subscription).order_by(col(Subscription.id))
+    if team:
+        query = query.where(Subscription.team_id == team)
+    return list(session.exec(query))
 
 
 def subscribed(sub: Subscription, source: PolicySource | None) -> bool:

@@ -307,34 +307,50 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """Show recent decisions from the audit log."""
     from storage.db import session_scope
     from storage.decisions import list_decisions
+    from storage.reviews import override_verdict, review_json, reviews_of
 
     engine = ready_engine(args)
     with session_scope(engine) as session:
         rows = list_decisions(
             session=session, actor=args.actor, customer=args.customer, limit=args.limit
         )
+        reviews = reviews_of(session=session, decision_ids=[r.id for r in rows])
     if args.json:
-        _print_json([r.model_dump(mode="json") for r in rows])
+        # Reviews are linked beside each decision; the decision itself is printed as written.
+        _print_json(
+            [
+                {
+                    **r.model_dump(mode="json"),
+                    "reviews": [review_json(v) for v in reviews.get(r.id, [])],
+                }
+                for r in rows
+            ]
+        )
         return 0
     for r in rows:
         who = r.customer_name or "(unnamed)"
+        overrides = [o for v in reviews.get(r.id, []) if (o := override_verdict(v))]
+        marker = f" [overridden -> {overrides[-1]}]" if overrides else ""
         print(
             f"{r.created_at:%Y-%m-%d %H:%M} {r.actor:16} {r.verdict:16} {who} / {r.country} / "
-            f"{r.model} (rev {r.revision}, {r.id})"
+            f"{r.model} (rev {r.revision}, {r.id}){marker}"
         )
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)."""
-    import logging
+    from bot.services.logs import configure_logging
+    from bot.services.metrics_dir import use_multiprocess_dir
 
+    use_multiprocess_dir()  # before prometheus-client is imported, so every worker shares it
     from bot.server import serve
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     settings = args.settings
+    configure_logging(
+        settings.log_format,
+        [settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token],
+    )
     if args.workers is not None:
         settings = settings.model_copy(update={"web_workers": args.workers})
     serve(settings, http=args.http, host=args.host, port=args.port)

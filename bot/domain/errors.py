@@ -10,9 +10,12 @@ class BotError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, markup: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        # True when the message holds mentions or links the bot built (`<#C1>`), with any user
+        # text in it escaped already: Slack shows it as it is instead of escaping it again.
+        self.markup = markup
 
 
 @dataclass(frozen=True)

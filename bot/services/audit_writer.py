@@ -24,10 +24,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from bot.domain.asking.answers import Answer
+from bot.services.workspace import current_workspace
 from storage.decisions import DecisionInsert, decision_row
+from storage.workspaces import Workspace
 
 log = logging.getLogger("clearance.audit")
-_Item = tuple[Answer, str, datetime, "Future[None]"]
+_Item = tuple[Answer, str, datetime, Workspace, "Future[None]"]
 Synchronous = Literal["NORMAL", "FULL"]
 
 
@@ -52,7 +54,8 @@ class AuditWriter:
         if thread is None or not thread.is_alive():
             self._start()
         done: Future[None] = Future()
-        self._queue.put((answer, actor, now, done))
+        # The workspace of the request being answered, read here on the request's thread.
+        self._queue.put((answer, actor, now, current_workspace(), done))
         return done
 
     def write(self, answer: Answer, *, actor: str, now: datetime, timeout: float = 10.0) -> None:
@@ -86,7 +89,12 @@ class AuditWriter:
     def _write(self, batch: list[_Item]) -> None:
         """Commit a batch; if it fails, commit its decisions one by one so only a bad one fails."""
         try:
-            self._insert([decision_row(a, actor=actor, now=now) for a, actor, now, _ in batch])
+            self._insert(
+                [
+                    decision_row(a, actor=actor, now=now, workspace=w)
+                    for a, actor, now, w, _ in batch
+                ]
+            )
         except Exception as exc:
             if len(batch) == 1 or getattr(exc, "connection_invalidated", False):
                 # One decision, or the database is unreachable: every answer here fails.

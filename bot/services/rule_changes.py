@@ -95,33 +95,42 @@ def import_entity_text(
     lines = text.strip("\n").splitlines() or [""]
     body = "\n".join(("- " if i == 0 else "  ") + line for i, line in enumerate(lines))
     name = "input"
+
+    def shifted(errors: list[FileError]) -> InvalidFile:
+        return InvalidFile(
+            [FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message) for e in errors]
+        )
+
     try:
-        parsed = parse_text(f"version: 1\n{kind}:\n{body}\n", name, allowed=(kind,))
+        # Schema errors wait for `check_merged`, which adds the table's own problems (unknown
+        # models, groups, ...): the modal lists every error, as `rules validate` does.
+        parsed = parse_text(f"version: 1\n{kind}:\n{body}\n", name, allowed=(kind,), defer=True)
     except InvalidFile as exc:
-        raise InvalidFile(
-            [
-                FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message)
-                for e in exc.errors
-            ]
-        ) from None
+        raise shifted(exc.errors) from None
     ids = list(parsed.sections.get(kind, {}))
     current = load_table(session=session)
     if len(ids) != 1:
+        if parsed.errors:
+            raise shifted(parsed.errors)
         raise InvalidFile([FileError(name, 1, kind, "write exactly one entry")])
     eid = ids[0]
+    id_errors = []
     if mode == "add" and eid in current.section(kind):
-        raise InvalidFile([FileError(name, 1, "id", f"'{eid}' already exists; use edit")])
-    if mode == "edit" and eid != expected_id:
-        raise InvalidFile(
-            [
-                FileError(
-                    name,
-                    1,
-                    "id",
-                    f"the id must stay '{expected_id}' (add a new entry to use another id)",
-                )
-            ]
+        id_errors.append(
+            FileError(name, 1 + ENTITY_OFFSET, "id", f"'{eid}' already exists; use edit")
         )
+    if mode == "edit" and eid != expected_id:
+        id_errors.append(
+            FileError(
+                name,
+                1 + ENTITY_OFFSET,
+                "id",
+                f"the id must stay '{expected_id}' (add a new entry to use another id)",
+            )
+        )
+    if id_errors:
+        # Reported with the entry's other errors, so one save shows everything to fix.
+        parsed.errors[:0] = id_errors
     try:
         return import_parsed(
             session=session,
@@ -132,12 +141,7 @@ def import_entity_text(
             summary=f"{mode} {kind[:-1]} {eid}: {reason}",
         )
     except InvalidFile as exc:
-        raise InvalidFile(
-            [
-                FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message)
-                for e in exc.errors
-            ]
-        ) from None
+        raise shifted(exc.errors) from None
 
 
 def retire_rule(

@@ -9,7 +9,9 @@ block text per message), cuts long lists with "…and N more", and always carrie
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 Block = dict[str, Any]
@@ -46,6 +48,27 @@ def escape(text: str | None) -> str:
     if not text:
         return ""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_SLACK_USER = re.compile(r"^(?:slack:)?([UW][A-Z0-9]+)$")
+
+
+def mention(actor: str | None) -> str:
+    """Return a Slack user id (or "slack:U…" author) as a mention; anything else escaped."""
+    m = _SLACK_USER.match(actor or "")
+    return f"<@{m.group(1)}>" if m else escape(actor or "someone")
+
+
+def slack_date(when: datetime) -> str:
+    """Return a date and time Slack shows in each reader's own time zone (fallback: UTC)."""
+    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+    fallback = f"{aware.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(aware.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """Return "1 source", "2 sources"."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def cut(text: str, limit: int) -> str:
@@ -146,6 +169,15 @@ def _dates(r: dict[str, Any]) -> str:
     return f"in force {start or 'always'} to {end or 'open-ended'}"
 
 
+def _short_dates(r: dict[str, Any]) -> str:
+    start, end = r.get("effective_from"), r.get("effective_to")
+    if start and end:
+        return f"in force {start} to {end}"
+    if start:
+        return f"in force since {start}"
+    return f"in force until {end}" if end else "no date limits"
+
+
 def _link(url: str, label: str) -> str:
     label = escape(label).replace("|", "¦")
     if url.startswith(("https://", "http://")) and not any(c in url for c in "<>| "):
@@ -172,68 +204,173 @@ def render_reason(r: dict[str, Any]) -> Block:
     return section("\n".join(lines))
 
 
-def answer_text(a: dict[str, Any]) -> str:
-    """Return the plain-text fallback: verdict, customer, country and model."""
+def answer_text(a: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """Return the plain-text fallback: verdict, customer, model and country."""
+    return escape(" · ".join(_headline(a, names or {})))
+
+
+def _headline(a: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """Return the parts of the card's header: verdict, customer, model, country (display names)."""
     word = VERDICT_LABELS.get(a["verdict"], ("", a["verdict"]))[1]
-    who = a["customer"].get("name") or "an unnamed customer"
     model = a.get("model") or ", ".join(a.get("models") or [])
-    return escape(f"{word}: {who} in {a['country']} using {model}")
+    return [
+        word,
+        a["customer"].get("name") or "Unnamed customer",
+        names.get("model") or model,
+        names.get("country") or a["country"],
+    ]
+
+
+MAX_LINK_LABEL = 28
+MAX_DETAIL = 160
+SHORT_ID = 8
+
+
+def short_id(decision_id: str) -> str:
+    """Return the first characters of a decision id, enough to find it in the audit log."""
+    return decision_id[:SHORT_ID]
+
+
+def link_label(citation: str) -> str:
+    """Return a short label for a citation link ("31 CFR 560 ↗")."""
+    return cut(citation.strip() or "source", MAX_LINK_LABEL) + " ↗"
+
+
+def merge_similar(items: Sequence[str], *, threshold: float = 90.0) -> list[str]:
+    """Drop items that repeat an earlier one almost word for word (conditions of several rules)."""
+    if len(items) < 2:
+        return list(items)
+    from rapidfuzz import fuzz
+
+    kept: list[str] = []
+    for item in items:
+        key = " ".join(item.lower().split())
+        if not any(fuzz.ratio(key, " ".join(k.lower().split())) >= threshold for k in kept):
+            kept.append(item)
+    return kept
+
+
+def _rule_lines(reasons: Sequence[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Return one line per deciding rule and the sources they cite, each source once."""
+    sources: dict[tuple[str, str], int] = {}
+    lines = []
+    for r in reasons:
+        key = (r.get("url") or "", r.get("citation") or "")
+        number = sources.setdefault(key, len(sources) + 1)
+        detail = f" — {escape(cut(r['detail'], MAX_DETAIL))}" if r.get("detail") else ""
+        flag = " · _unverified_" if r.get("unverified") else ""
+        lines.append(
+            f"• *{EFFECT_WORDS.get(r['effect'], r['effect'])}* · {escape(r['title'])}{detail} "
+            f"(`{escape(r['rule'])}`, {_short_dates(r)}) [{number}]{flag}"
+        )
+    cited = [
+        f"[{n}] {_link(url, link_label(citation or url))}" for (url, citation), n in sources.items()
+    ]
+    return lines, cited
 
 
 def render_answer(
-    a: dict[str, Any], *, buttons: bool = True, share: bool = True, shared_by: str | None = None
+    a: dict[str, Any],
+    *,
+    buttons: bool = True,
+    share: bool = True,
+    shared_by: str | None = None,
+    review: int | None = None,
+    names: dict[str, str] | None = None,
 ) -> Payload:
-    """Return the answer card for an answer in its JSON form."""
+    """Return the answer card: what was asked and the verdict first, the detail behind buttons.
+
+    `names` holds display names for the model and country ("Claude Sonnet 4.5", "Singapore");
+    the codes stay in the fields below the header.
+    """
+    names = names or {}
     customer = a["customer"]
-    who = escape(customer.get("name") or "an unnamed customer")
     reg = "registered" if customer.get("registered") else "not registered"
     model = a.get("model") or ", ".join(a.get("models") or [])
+    cid = f"`{escape(customer['id'])}`, " if customer.get("id") else ""
     blocks: list[Block] = [
-        header(f"{verdict_label(a['verdict'])}"),
+        header(
+            f"{VERDICT_LABELS.get(a['verdict'], ('❔', ''))[0]} "
+            + escape(" · ".join(_headline(a, names)))
+        ),
+    ]
+    if shared_by:
+        blocks.append(
+            context(f"{mention(shared_by)} shared this answer to: _{escape(a['question'])}_")
+        )
+    blocks.append(
         {
             "type": "section",
             "fields": [
                 {
                     "type": "mrkdwn",
-                    "text": cut(f"*Customer*\n{who} ({reg}, HQ {customer.get('hq')})", MAX_FIELD),
+                    "text": cut(
+                        f"*Customer*\n{escape(customer.get('name') or 'unnamed')} "
+                        f"({cid}{reg}, HQ {escape(customer.get('hq'))})",
+                        MAX_FIELD,
+                    ),
                 },
-                {"type": "mrkdwn", "text": f"*Country*\n{escape(a['country'])}"},
-                {"type": "mrkdwn", "text": cut(f"*Model*\n{escape(model)}", MAX_FIELD)},
-                {"type": "mrkdwn", "text": f"*Access*\n{escape(a['access'])}"},
-                {"type": "mrkdwn", "text": f"*As of*\n{escape(a['as_of'])}"},
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Country*\n{escape(names.get('country') or a['country'])} "
+                    f"(`{escape(a['country'])}`)",
+                },
+                {
+                    "type": "mrkdwn",
+                    "text": cut(
+                        f"*Model*\n{escape(names.get('model') or model)} (`{escape(model)}`)",
+                        MAX_FIELD,
+                    ),
+                },
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Access · as of*\n{escape(a['access'])} · {escape(a['as_of'])}",
+                },
             ],
-        },
-    ]
+        }
+    )
     if a.get("reason"):
         blocks.append(section(f"*Why:* {escape(a['reason'])}"))
     reasons = a.get("reasons") or []
-    blocks += [render_reason(r) for r in reasons[:MAX_REASONS]]
-    if len(reasons) > MAX_REASONS:
-        blocks.append(context(f"…and {len(reasons) - MAX_REASONS} more rules (Show rules)"))
+    if reasons:
+        lines, cited = _rule_lines(reasons[:MAX_REASONS])
+        shown = len(lines)
+        while shown > 1 and len("\n".join(lines[:shown])) > MAX_SECTION - 60:
+            shown -= 1
+        text = "\n".join(lines[:shown])
+        if len(reasons) > shown:
+            text += f"\n…and {len(reasons) - shown} more rules (Show rules)"
+        blocks.append(section(text))
+        blocks.append(context(" · ".join(cited)))
     for title, key in (
         ("Conditions", "conditions"),
         ("Assumptions", "assumptions"),
         ("Warnings", "warnings"),
     ):
         if a.get(key):
-            blocks.append(list_section(title, a[key]))
-    line = f"Rule-table revision {a['revision']} · decision `{escape(a['decision_id'])}`"
-    if shared_by:
-        line += f" · shared by <@{shared_by}>"
-    blocks.append(context(line))
+            blocks.append(list_section(title, merge_similar(a[key])))
+    blocks.append(
+        context(
+            f"Decision `{escape(short_id(a['decision_id']))}` · rule-table revision {a['revision']}"
+        )
+    )
     if buttons:
         elements = []
         if share:
             elements.append(button("Share in channel", "share_answer", a["decision_id"]))
         elements += [
-            button("Request review", "request_review", a["decision_id"]),
+            button(
+                f"Review #{review} requested" if review else "Request review",
+                "request_review",
+                a["decision_id"],
+            ),
             button("Show rules", "show_rules", a["decision_id"]),
         ]
         blocks.append({"type": "actions", "block_id": "answer_actions", "elements": elements})
     # The actions block must survive `fit`, so fit the rest first.
     tail = blocks[-1:] if buttons else []
     body = fit(blocks[:-1] if buttons else blocks, max_blocks=MAX_BLOCKS - len(tail))
-    return {"text": answer_text(a), "blocks": body + tail}
+    return {"text": answer_text(a, names), "blocks": body + tail}
 
 
 def render_rules_detail(a: dict[str, Any]) -> Payload:
@@ -258,11 +395,11 @@ def render_rules_detail(a: dict[str, Any]) -> Payload:
 
 # ---------------------------------------------------------------- errors and help
 
-HELP = [
+ASK_HELP = [
     (
         "`/clearance QUESTION`",
-        "e.g. `/clearance can Acme GmbH in Germany use Claude Sonnet 4.5?` "
-        "Add `as of 2025-08-01` or `with weights access` if needed. Answers are private.",
+        "Add `as of 2025-08-01` or `with weights access` if needed. Answers are private; "
+        "you can also @mention me or DM me a question.",
     ),
     (
         "`/clearance customer NAME`",
@@ -272,36 +409,62 @@ HELP = [
     ("`/clearance rules [TEXT]`", "search the rules"),
     ("`/clearance rule ID`", "one rule with its citation"),
     ("`/clearance revisions`", "recent changes to the rule table"),
-    ("`/clearance audit [@user | customer]`", "recent decisions (admins)"),
-    ("`/clearance rule add` · `rule edit ID` · `rule retire ID`", "change rules (admins)"),
-    ("`/clearance customer add` · `customer edit NAME`", "change customers (admins)"),
-    (
-        "`/clearance subscribe [SOURCES or TAGS] [daily HH:MM TZ | weekly DAY HH:MM TZ]`",
-        "policy-change digests in this channel (admins); `unsubscribe` to stop",
-    ),
     (
         "`/clearance subscriptions` · `sources` · `changes [since DATE]` · `digest preview`",
         "what is tracked, its health, recent changes, and the next digest here",
     ),
     ("`/clearance help`", "this help"),
 ]
+ADMIN_HELP = [
+    ("`/clearance audit [@user | customer]`", "recent decisions and how reviews ended them"),
+    ("`/clearance rule add` · `rule edit ID` · `rule retire ID`", "change rules"),
+    ("`/clearance customer add` · `customer edit NAME`", "change customers"),
+    (
+        "`/clearance subscribe [SOURCES or TAGS] [daily HH:MM TZ | weekly DAY HH:MM TZ]`",
+        "policy-change digests in this channel; `unsubscribe` to stop",
+    ),
+]
+HELP = ASK_HELP + ADMIN_HELP
+# Clicking one asks it (the `help_example` action); the value is the index.
+EXAMPLES = [
+    "can Acme GmbH in Germany use Claude Sonnet 4.5?",
+    "can someone in Japan use gpt-oss-120b with weights access?",
+    "does Acme GmbH have API access to GPT-4o as of 2025-08-01?",
+]
 
 
-def render_help(note: str | None = None) -> Payload:
-    """Return the help message."""
+def render_help(note: str | None = None, *, admin: bool = False) -> Payload:
+    """Return the help: "Ask" for everyone, "Admin" only for admins, with clickable examples."""
     blocks: list[Block] = [header("Clearance: can customer X in country Y use model Z?")]
     if note:
         blocks.append(section(note))
-    blocks.append(section("\n".join(f"• {cmd}: {what}" for cmd, what in HELP)))
+    blocks.append(section("*Ask*\n" + "\n".join(f"• {cmd}: {what}" for cmd, what in ASK_HELP)))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "help_examples",
+            "elements": [
+                button(f"Try: {example}", "help_example", str(i))
+                for i, example in enumerate(EXAMPLES)
+            ],
+        }
+    )
+    if admin:
+        blocks.append(
+            section("*Admin*\n" + "\n".join(f"• {cmd}: {what}" for cmd, what in ADMIN_HELP))
+        )
     blocks.append(
         context(
             "Verdicts: ⛔ denied > 📄 license required > 🔎 review > "
             "🟡 conditional > ✅ allowed. Every answer cites its rules and is "
-            "written to the audit log. You can also @mention me or DM me a "
-            "question."
+            "written to the audit log."
         )
     )
     return message("Clearance help: /clearance can CUSTOMER in COUNTRY use MODEL?", blocks)
+
+
+MAX_CANDIDATE_BUTTONS = 5
+MAX_MENU_OPTIONS = 100  # Slack's limit for a static_select
 
 
 def render_question_error(
@@ -311,31 +474,37 @@ def render_question_error(
     question: str,
     *,
     phrase: str | None = None,
+    choice: str | None = None,
 ) -> Payload:
-    """Return the parser's message, with candidates as buttons when there are few."""
+    """Return the parser's message with candidates as buttons (up to 5) or a select menu.
+
+    `choice` is the id of the stored question and candidates (`storage.choices`); each button
+    or option carries only "<choice>:<index>", so any question fits Slack's value limit. Without
+    it the candidates are listed as text.
+    """
     blocks: list[Block] = [section(f"I can't answer that yet: {escape(text)}")]
-    if candidates and len(candidates) <= 5:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "candidates",
-                "elements": [
-                    button(
-                        c["label"],
-                        f"pick_candidate_{i}",
-                        json.dumps(
-                            {
-                                "q": question[:1500],
-                                "code": code,
-                                "value": c["value"],
-                                "phrase": (phrase or "")[:200],
-                            }
-                        ),
-                    )
-                    for i, c in enumerate(candidates)
-                ],
-            }
-        )
+    if candidates and choice:
+        if len(candidates) <= MAX_CANDIDATE_BUTTONS:
+            elements = [
+                button(c["label"], f"pick_candidate_{i}", f"{choice}:{i}")
+                for i, c in enumerate(candidates)
+            ]
+        else:
+            elements = [
+                {
+                    "type": "static_select",
+                    "action_id": "pick_candidate_menu",
+                    "placeholder": {"type": "plain_text", "text": "Did you mean…"},
+                    "options": [
+                        {
+                            "text": {"type": "plain_text", "text": cut(c["label"], 75)},
+                            "value": f"{choice}:{i}",
+                        }
+                        for i, c in enumerate(candidates[:MAX_MENU_OPTIONS])
+                    ],
+                }
+            ]
+        blocks.append({"type": "actions", "block_id": "candidates", "elements": elements})
     elif candidates:
         blocks.append(list_section("Did you mean", [c["label"] for c in candidates]))
     blocks.append(context(f"Error code `{code}` · `/clearance help` shows the question forms"))

@@ -21,12 +21,16 @@ from handlers.render.blocks import (
     fit,
     header,
     list_section,
+    mention,
     message,
+    plural,
     render_reason,
     section,
+    slack_date,
     verdict_label,
 )
 from storage.models import Decision, ReviewRequest, Revision
+from storage.reviews import override_verdict
 
 MAX_LIST = 20
 MODAL_TITLE = 24
@@ -81,8 +85,24 @@ def render_customer(p: CustomerProfile) -> Payload:
     return message(f"Customer {escape(c.name)} ({escape(c.hq)})", blocks)
 
 
-def render_rule_list(rules: Sequence[Rule], *, query: str, revision: int) -> Payload:
-    """Return a search result list of rules."""
+def next_button(action_id: str, value: str) -> Block:
+    """Return the actions block with a Next button for a list shown a page at a time."""
+    return {
+        "type": "actions",
+        "block_id": f"{action_id}_pager",
+        "elements": [button("Next", action_id, value)],
+    }
+
+
+def render_rule_list(
+    rules: Sequence[Rule],
+    *,
+    query: str,
+    revision: int,
+    offset: int = 0,
+    pager: str | None = None,
+) -> Payload:
+    """Return a page of rule search results; `pager` is the stored query the Next button carries."""
     title = f"Rules matching '{query}'" if query else "Rules"
     if not rules:
         return message(
@@ -94,13 +114,17 @@ def render_rule_list(rules: Sequence[Rule], *, query: str, revision: int) -> Pay
                 )
             ],
         )
-    items = [f"`{r.id}` · {r.effect.replace('_', ' ')} · {r.title}" for r in rules]
+    page = rules[offset : offset + MAX_LIST]
+    items = [f"`{r.id}` · {r.effect.replace('_', ' ')} · {r.title}" for r in page]
+    shown = f"{offset + 1} to {offset + len(page)} of {len(rules)}"
     blocks = [
         header(cut(title, 150)),
-        list_section(f"{len(rules)} found", items, limit=MAX_LIST),
+        list_section(f"{plural(len(rules), 'rule')} found · {shown}", items, limit=MAX_LIST),
         context(f"Rule-table revision {revision} · `/clearance rule ID` shows one rule"),
     ]
-    return message(f"{len(rules)} rules found", blocks)
+    if pager and offset + MAX_LIST < len(rules):
+        blocks.append(next_button("page_rules", f"{pager}:{offset + MAX_LIST}"))
+    return message(f"{plural(len(rules), 'rule')} found", blocks)
 
 
 def render_rule(rule: Rule, *, revision: int) -> Payload:
@@ -125,62 +149,60 @@ def render_rule(rule: Rule, *, revision: int) -> Payload:
 def render_revisions(revs: Sequence[Revision]) -> Payload:
     """Return recent revisions."""
     items = [
-        f"{r.number} · {r.created_at:%Y-%m-%d %H:%M} UTC · {r.author} · {r.summary}" for r in revs
+        f"{r.number} · {slack_date(r.created_at)} · {mention(r.author)} · {escape(r.summary)}"
+        for r in revs
     ]
     return message(
         "Recent rule-table revisions",
-        [header("Recent revisions"), list_section("Newest first", items, limit=15)],
+        [header("Recent revisions"), list_section("Newest first", items, limit=15, raw=True)],
     )
 
 
-def render_audit(rows: Sequence[Decision], *, scope: str) -> Payload:
-    """Return recent decisions from the audit log."""
-    if not rows:
-        return message("No decisions found.", [section(f"No decisions found for {escape(scope)}.")])
-    items = [
-        f"{r.created_at:%Y-%m-%d %H:%M} · {r.actor} · {r.verdict} · "
-        f"{r.customer_name or 'unnamed'} / {r.country} / {r.model} · rev {r.revision} · {r.id}"
-        for r in rows
-    ]
-    return message(
-        f"Audit log: {len(rows)} decisions",
-        [header("Audit log"), list_section(scope, items, limit=MAX_LIST)],
-    )
-
-
-def render_review_request(
-    review: ReviewRequest, a: dict[str, Any], *, resolved: bool = False
-) -> Payload:
-    """Return the review-channel message for a review request."""
-    question = escape(a["question"])
-    blocks: list[Block] = [
-        header(f"Review requested: {verdict_label(a['verdict'])}"),
-        section(f"<@{review.requested_by}> asked:\n>{question}"),
-        section(
-            f"*Answer:* {verdict_label(a['verdict'])} for "
-            f"{escape(a['customer'].get('name') or 'an unnamed customer')} in "
-            f"{escape(a['country'])} using {escape(a.get('model') or ', '.join(a['models']))}"
-            f"\n*Rules:* {escape(', '.join(r['rule'] for r in a['reasons']) or 'none')}"
-        ),
-        context(f"Decision `{a['decision_id']}` · revision {a['revision']} · review #{review.id}"),
-    ]
-    if resolved:
-        blocks.append(
-            section(
-                f"*Resolved by <@{review.resolved_by}>:* "
-                f"{escape(review.outcome)}\n{escape(review.note or '')}"
+def review_marker(reviews: Sequence[ReviewRequest]) -> str:
+    """Return how a decision's reviews ended, for lists ("✅ Overridden → allowed by @admin")."""
+    for v in reversed(reviews):
+        verdict = override_verdict(v)
+        if verdict:
+            return (
+                f"{verdict_label(verdict).split(' ')[0]} Overridden → {escape(verdict)} by "
+                f"{mention(v.resolved_by)} (review #{v.id})"
             )
+        if v.status == "resolved":
+            return f"{escape(v.outcome)} by {mention(v.resolved_by)} (review #{v.id})"
+    open_ = [v for v in reviews if v.status == "open"]
+    return f"review #{open_[-1].id} open" if open_ else ""
+
+
+def render_audit(
+    rows: Sequence[Decision],
+    *,
+    scope: str,
+    reviews: dict[str, list[ReviewRequest]] | None = None,
+    offset: int = 0,
+    pager: str | None = None,
+    more: bool = False,
+) -> Payload:
+    """Return recent decisions from the audit log, each with how its reviews ended.
+
+    `scope` is mrkdwn (a mention the bot built, or escaped text).
+    """
+    if not rows:
+        return message("No decisions found.", [section(f"No decisions found for {scope}.")])
+    items = []
+    for r in rows:
+        line = (
+            f"{slack_date(r.created_at)} · {mention(r.actor)} · {verdict_label(r.verdict)} · "
+            f"{escape(r.customer_name or 'unnamed')} / {escape(r.country)} / {escape(r.model)}"
+            f" · rev {r.revision} · `{escape(r.id)}`"
         )
-    else:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "review_actions",
-                "elements": [button("Resolve", "resolve_review", str(review.id), style="primary")],
-            }
-        )
-    status = "resolved" if resolved else "requested"
-    return message(f"Review {status}: {question}", blocks)
+        marker = review_marker((reviews or {}).get(r.id, []))
+        items.append(line + (f"\n    ↳ {marker}" if marker else ""))
+    blocks = [header("Audit log"), list_section(scope, items, limit=MAX_LIST, raw=True)]
+    if offset:
+        blocks.append(context(f"Decisions {offset + 1} to {offset + len(rows)}, newest first"))
+    if pager and more:
+        blocks.append(next_button("page_audit", f"{pager}:{offset + len(rows)}"))
+    return message(f"Audit log: {plural(len(rows), 'decision')}", blocks)
 
 
 OUTCOMES = {
@@ -229,11 +251,26 @@ def resolve_modal(review_id: int) -> dict[str, Any]:
     }
 
 
+MAX_INPUT = 3000  # Slack's limit for a plain_text_input's value
+
+
 def edit_modal(
-    *, callback_id: str, title: str, yaml_text: str, hint: str, metadata: dict[str, Any]
+    *,
+    callback_id: str,
+    title: str,
+    yaml_text: str,
+    hint: str,
+    metadata: dict[str, Any],
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """Return an admin modal with a YAML editor and a reason field."""
-    return {
+    """Return an admin modal with a YAML editor and a reason field.
+
+    The text is never cut: what the modal shows is what is saved, so a text over Slack's input
+    limit is refused here and the caller edits the entity in parts or points to the CLI.
+    """
+    if len(yaml_text) > MAX_INPUT:
+        raise ValueError(f"{len(yaml_text)} characters do not fit a Slack text input")
+    view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
         "private_metadata": json.dumps(metadata)[:3000],
@@ -250,8 +287,8 @@ def edit_modal(
                     "type": "plain_text_input",
                     "action_id": "yaml",
                     "multiline": True,
-                    "initial_value": yaml_text[:3000],
-                    "max_length": 3000,
+                    "initial_value": yaml_text,
+                    "max_length": MAX_INPUT,
                 },
             },
             {
@@ -262,6 +299,9 @@ def edit_modal(
             },
         ],
     }
+    if note:
+        view["blocks"].insert(0, context(note))
+    return view
 
 
 def retire_modal(rule: Rule) -> dict[str, Any]:
@@ -298,43 +338,91 @@ def render_change(*, user: str, action: str, revision: Revision, reason: str) ->
         list_section("Changes", changes or ["no changes"], limit=15),
         context(escape(revision.summary)),
     ]
-    return message(f"Revision {revision.number} by {user}: {action}", blocks)
+    return message(f"Revision {revision.number} by {mention(user)}: {escape(action)}", blocks)
 
 
 def render_home(
-    *, revision: int, counts: dict[str, int], recent: Sequence[Decision], open_reviews: int
+    *,
+    revision: int,
+    counts: dict[str, int],
+    recent: Sequence[Decision],
+    open_reviews: int,
+    reviews: dict[str, list[ReviewRequest]] | None = None,
+    admin: list[Block] | None = None,
 ) -> dict[str, Any]:
-    """Return the App Home view for one user."""
+    """Return the App Home view for one user; `admin` holds the admins' sections."""
+    actions = [
+        button("Ask", "home_ask", "ask", style="primary"),
+        button("Help", "home_help", "help"),
+        button(f"My review requests ({open_reviews} open)", "home_reviews", "reviews"),
+    ]
+    if admin is not None:
+        actions.append(button("Subscribe a channel", "home_subscribe", "subscribe"))
     blocks: list[Block] = [
         header("Clearance"),
         section(
             f"Rule table at *revision {revision}* · {counts.get('rules', 0)} rules · "
             f"{counts.get('customers', 0)} customers · {counts.get('models', 0)} models"
         ),
-        {
-            "type": "actions",
-            "block_id": "home_actions",
-            "elements": [
-                button("Help", "home_help", "help"),
-                button(f"My review requests ({open_reviews} open)", "home_reviews", "reviews"),
-            ],
-        },
+        {"type": "actions", "block_id": "home_actions", "elements": actions},
+        *(admin or []),
         {"type": "divider"},
         section(
             "*Your last questions*"
             if recent
-            else "*Your last questions*\nNone yet. Try `/clearance can Acme GmbH in Germany use "
-            "Claude Sonnet 4.5?`"
+            else "*Your last questions*\nNone yet. Press Ask, or try `/clearance can Acme GmbH in "
+            "Germany use Claude Sonnet 4.5?`"
         ),
     ]
     for d in recent[:10]:
-        blocks.append(
-            section(
-                f"{verdict_label(d.verdict)} · {escape(d.question)}\n"
-                f"_{d.created_at:%Y-%m-%d %H:%M} UTC · revision {d.revision}_"
-            )
+        marker = review_marker((reviews or {}).get(d.id, []))
+        block = section(
+            f"{verdict_label(d.verdict)} · {escape(d.question)}\n"
+            f"_{slack_date(d.created_at)} · revision {d.revision}_"
+            + (f"\n↳ {marker}" if marker else "")
         )
+        block["accessory"] = button("Open", "open_decision", d.id)
+        blocks.append(block)
     return {"type": "home", "blocks": fit(blocks, max_blocks=MAX_VIEW_BLOCKS)}
+
+
+def render_admin_home(
+    *,
+    open_reviews: Sequence[ReviewRequest],
+    sources: Sequence[Any],
+    changes: Sequence[Any],
+    subscriptions: Sequence[Any],
+) -> list[Block]:
+    """Return App Home's admin sections: open reviews, source health, changes, subscriptions."""
+    reviews = [
+        f"#{r.id} · {mention(r.requested_by)} · {slack_date(r.requested_at)}"
+        + (f" · claimed by {mention(r.claimed_by)}" if r.claimed_by else " · not claimed")
+        for r in open_reviews
+    ]
+    health = []
+    for s in sources:
+        if s.failures:
+            health.append(
+                f"⚠️ {escape(s.name)}: failing {s.failures} times ({escape(s.last_error)})"
+            )
+        elif s.last_success_at:
+            health.append(f"✅ {escape(s.name)}: ok {slack_date(s.last_success_at)}")
+        else:
+            health.append(f"⏳ {escape(s.name)}: not polled yet")
+    recent = [f"{slack_date(c.detected_at)} · {escape(c.summary)}" for c in changes]
+    subs = [
+        f"<#{escape(s.channel)}> · {escape(s.schedule)}" + (" · *paused*" if s.paused else "")
+        for s in subscriptions
+    ]
+    return [
+        {"type": "divider"},
+        header("Admin"),
+        list_section(f"Open reviews ({len(open_reviews)})", reviews or ["none"], raw=True),
+        list_section(f"Sources ({len(sources)})", health or ["none tracked"], raw=True),
+        list_section("Recent changes", recent or ["none"], raw=True),
+        list_section(f"Subscriptions ({len(subscriptions)})", subs or ["none"], raw=True),
+        context("Screening hits appear here once screening lists are tracked."),
+    ]
 
 
 def info_modal(title: str, payload: Payload) -> dict[str, Any]:

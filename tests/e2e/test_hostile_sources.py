@@ -74,7 +74,7 @@ def test_slack_answers_within_3_s_while_sources_hang_and_bloat(db_url: str, tmp_
                 started = time.monotonic()
                 ack = server.command(QUESTION, user=f"U{answered}")
                 slowest = max(slowest, time.monotonic() - started)
-                assert ack["blocks"][0]["text"]["text"] == "⛔ Denied"
+                assert ack["blocks"][0]["text"]["text"].startswith("⛔ Denied")
                 answered += 1
                 time.sleep(0.2)
             assert slowest < 3.0 and answered >= 10

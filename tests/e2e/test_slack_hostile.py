@@ -144,14 +144,17 @@ def test_a_response_url_off_slack_is_refused_and_never_called(server: Server) ->
     assert status == 400 and "response_url" in str(data["error"])
 
 
-def test_a_value_a_listener_cannot_read_is_400_not_500(server: Server) -> None:
+def test_a_button_value_a_listener_cannot_read_is_answered_not_500(server: Server) -> None:
     payload = block_action_payload(
-        "pick_candidate_0", "not json", response_url=server.slack.response_url("pick")
+        # A button value of the old JSON form that is not JSON (stored choices are plain ids).
+        "pick_candidate_0",
+        "{not json",
+        response_url=server.slack.response_url("pick"),
     )
-    status, data = _send(server, interactive_body(payload))
-    assert status == 400 and data["error_id"]
+    status, _data = _send(server, interactive_body(payload))
+    assert status == 200  # acked first; the value is read after the ack
     told = server.slack.wait_for("response_url:pick")[0].args
-    assert data["error_id"] in json.dumps(told)
+    assert "no longer available" in json.dumps(told)
 
 
 def _half_open(url: str, n: int) -> list[socket.socket]:
@@ -192,7 +195,7 @@ def test_64_slow_clients_held_for_30_s_do_not_delay_signed_commands(server: Serv
             started = time.monotonic()
             ack = server.command(QUESTION, user=f"USLOW{answered}")
             slowest = max(slowest, time.monotonic() - started)
-            assert ack["blocks"][0]["text"]["text"] == "⛔ Denied"
+            assert ack["blocks"][0]["text"]["text"].startswith("⛔ Denied")
             answered += 1
             time.sleep(0.5)
         assert slowest < 3.0 and answered >= 20
@@ -246,4 +249,4 @@ def test_slow_headers_and_bodies_are_cut_off_at_their_deadlines(
     finally:
         for s in (idle, headers, body):
             s.close()
-    assert strict_server.command(QUESTION)["blocks"][0]["text"]["text"] == "⛔ Denied"
+    assert strict_server.command(QUESTION)["blocks"][0]["text"]["text"].startswith("⛔ Denied")

@@ -80,7 +80,7 @@ def test_slash_command_is_answered_in_the_ack(socket_server: Path, slack: FakeSl
     assert time.monotonic() - started < 3
     payload = ack["payload"]
     assert payload["response_type"] == "ephemeral"
-    assert payload["blocks"][0]["text"]["text"] == "⛔ Denied"
+    assert payload["blocks"][0]["text"]["text"].startswith("⛔ Denied · ")
     assert "ofac-iran-place" in json.dumps(payload["blocks"])
 
 

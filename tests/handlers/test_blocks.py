@@ -22,7 +22,8 @@ from handlers.render.blocks import (
     render_rules_detail,
     section,
 )
-from handlers.render.views import render_customer, render_home, render_review_request, resolve_modal
+from handlers.render.reviews import render_review_request
+from handlers.render.views import render_customer, render_home, resolve_modal
 from storage.models import Decision, ReviewRequest
 from tests.support.factories import ask, knowledge
 
@@ -72,23 +73,55 @@ def _answer(**overrides: Any) -> dict[str, Any]:
     return {**base, **overrides}
 
 
-def test_answer_card_has_verdict_fields_citation_revision_and_buttons() -> None:
-    payload = render_answer(_answer())
+def test_answer_card_reads_at_a_glance() -> None:
+    names = {"model": "Claude Sonnet 4.5", "country": "Singapore"}
+    payload = render_answer(_answer(), names=names)
     check_message(payload)
     blocks = payload["blocks"]
-    assert blocks[0]["text"]["text"] == "⛔ Denied"
+    assert blocks[0]["text"]["text"] == "⛔ Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
     fields = " ".join(f["text"] for f in blocks[1]["fields"])
-    for part in ("Nimbus Pte Ltd", "SG", "claude-sonnet-4-5", "api", "2026-11-26"):
+    for part in ("Nimbus Pte Ltd", "`SG`", "Singapore", "`claude-sonnet-4-5`", "api", "2026-11-26"):
         assert part in fields
-    assert "<https://www.anthropic.com/news/x|Anthropic post>" in blocks[2]["text"]["text"]
-    assert "in force 2025-09-05 to open-ended" in blocks[2]["text"]["text"]
+    assert blocks[2]["text"]["text"] == (
+        "• *deny* · Ownership (`anthropic-ownership`, in force since 2025-09-05) [1]"
+    )
+    assert (
+        blocks[3]["elements"][0]["text"]
+        == "[1] <https://www.anthropic.com/news/x|Anthropic post ↗>"
+    )
+    assert "Decision `abc123`" in blocks[-2]["elements"][0]["text"]
     assert "revision 3" in blocks[-2]["elements"][0]["text"]
     assert [e["action_id"] for e in blocks[-1]["elements"]] == [
         "share_answer",
         "request_review",
         "show_rules",
     ]
-    assert payload["text"] == "Denied: Nimbus Pte Ltd in SG using claude-sonnet-4-5"
+    assert payload["text"] == "Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
+
+
+def test_identical_citations_are_shown_once_and_long_ids_shortened() -> None:
+    rule = _answer()["reasons"][0]
+    a = _answer(
+        reasons=[rule, {**rule, "rule": "other", "title": "Other"}],
+        decision_id="0123456789abcdef0123456789abcdef",
+        conditions=["Confirm the customer's owners.", "Confirm the customer's owners"],
+    )
+    blocks = render_answer(a)["blocks"]
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert text.count("Anthropic post ↗") == 1
+    assert "Ownership (`anthropic-ownership`" in text and "Other (`other`" in text
+    assert text.count("[1]") == 3 and "[2]" not in text
+    assert text.count("Confirm the customer") == 1  # near-identical conditions merged
+    assert (
+        "Decision `01234567`" in text and "0123456789abcdef0123456789abcdef" in text
+    )  # in buttons
+
+
+def test_shared_cards_show_the_question_and_who_shared_them() -> None:
+    card = render_answer(_answer(), buttons=False, shared_by="U7")
+    assert "<@U7> shared this answer to: _can Nimbus in SG use Claude_" in json.dumps(
+        card, ensure_ascii=False
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,28 +162,49 @@ def test_very_long_answers_stay_within_limits() -> None:
     check_message(render_rules_detail(a))
 
 
-def test_question_error_offers_candidates_as_buttons() -> None:
+def test_question_error_offers_candidates_as_buttons_with_short_values() -> None:
     payload = render_question_error(
         "unknown_country",
         "I don't know 'Germny'.",
         [{"value": "DE", "label": "Germany (DE)"}],
-        "can X in Germny",
+        "can X in Germny " + "ü" * 1900,
+        choice="abc123",
     )
     check_message(payload)
     button = payload["blocks"][1]["elements"][0]
     assert button["text"]["text"] == "Germany (DE)"
-    assert json.loads(button["value"])["value"] == "DE"
+    assert button["value"] == "abc123:0"  # the question is stored server-side, not in the value
 
 
-def test_many_candidates_are_listed_not_buttons() -> None:
+def test_more_than_five_candidates_get_a_select_menu() -> None:
     cands = [{"value": f"m{i}", "label": f"Model {i}"} for i in range(9)]
+    payload = render_question_error("ambiguous_model", "which?", cands, "q", choice="xyz")
+    check_message(payload)
+    (menu,) = payload["blocks"][1]["elements"]
+    assert menu["type"] == "static_select" and menu["action_id"] == "pick_candidate_menu"
+    assert [o["value"] for o in menu["options"]] == [f"xyz:{i}" for i in range(9)]
+
+
+def test_candidates_without_a_stored_choice_are_listed() -> None:
+    cands = [{"value": f"m{i}", "label": f"Model {i}"} for i in range(3)]
     payload = render_question_error("ambiguous_model", "which?", cands, "q")
     assert all(b["type"] != "actions" for b in payload["blocks"])
     check_message(payload)
 
 
-def test_help_lists_every_subcommand() -> None:
+def test_help_hides_admin_commands_from_non_admins() -> None:
     payload = render_help()
+    check_message(payload)
+    text = json.dumps(payload)
+    assert "*Ask*" in text and "*Admin*" not in text
+    for admin_only in ("clearance audit", "rule add", "customer edit", "subscribe ["):
+        assert admin_only not in text
+    examples = [b for b in payload["blocks"] if b.get("block_id") == "help_examples"]
+    assert examples and all(e["action_id"] == "help_example" for e in examples[0]["elements"])
+
+
+def test_help_lists_every_subcommand() -> None:
+    payload = render_help(admin=True)
     check_message(payload)
     text = json.dumps(payload)
     for sub in (
@@ -206,11 +260,13 @@ def test_review_request_message_and_modal() -> None:
     )
     payload = render_review_request(review, _answer())
     check_message(payload)
-    assert payload["blocks"][-1]["elements"][0]["action_id"] == "resolve_review"
-    review.status, review.resolved_by, review.outcome = "resolved", "UADMIN", "Answer confirmed"
-    resolved = render_review_request(review, _answer(), resolved=True)
+    actions = [b for b in payload["blocks"] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions[0]["elements"]] == ["claim_review", "resolve_review"]
+    review.status, review.resolved_by, review.outcome = "resolved", "UADMIN", "Overridden: allowed"
+    resolved = render_review_request(review, _answer())
     check_message(resolved)
     assert "resolve_review" not in json.dumps(resolved)
+    assert "*✅ Overridden → allowed* by <@UADMIN>" in json.dumps(resolved, ensure_ascii=False)
     View(**resolve_modal(7)).to_dict()
 
 
@@ -256,3 +312,15 @@ def test_fit_keeps_what_fits_and_says_how_many_were_left_out(n: int, size: int, 
         assert len(out) == kept + 1
         assert f"…and {n - kept} more" in json.dumps(out[-1], ensure_ascii=False)
         assert len(json.dumps(out)) <= MAX_MESSAGE_CHARS + 500
+
+
+def test_dates_are_shown_in_each_readers_time_zone() -> None:
+    from datetime import UTC, datetime
+
+    from handlers.render.blocks import slack_date
+
+    when = datetime(2026, 12, 6, 7, 30, tzinfo=UTC)
+    assert slack_date(when) == (
+        f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|2026-12-06 07:30 UTC>"
+    )
+    assert slack_date(when.replace(tzinfo=None)) == slack_date(when)  # stored naive means UTC

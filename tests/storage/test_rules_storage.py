@@ -7,11 +7,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from bot.domain.rules.files import merge, read_file
 from bot.domain.rules.table import RuleTable
@@ -129,12 +127,6 @@ def test_the_shared_generation_crosses_a_fork() -> None:
             os._exit(0)  # never back into pytest
     os.waitpid(pid, 0)
     assert generation.read() == 1
-
-
-def test_migrations_match_the_models(empty_engine: Engine) -> None:
-    with empty_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    assert diff == []
 
 
 def test_migration_0004_fills_name_keys_of_existing_customers(db_url: str) -> None:

@@ -286,6 +286,10 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # OAuth (oauth.v2.access): code -> the workspace it installs into; refresh tokens.
+        self.oauth_codes: dict[str, dict[str, Any]] = {}
+        self.token_lifetime_s: int | None = None  # set: tokens rotate (expires_in, refresh)
+        self.refresh_tokens: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -515,6 +519,8 @@ class FakeSlack:
         impl = _METHODS.get(method)
         if impl is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
+        if method == "oauth.v2.access":  # client credentials, not a token
+            return 200, self._oauth_v2_access(args, headers), {}
         auth = Call(method, args, headers).token
         if not auth:
             return 200, {"ok": False, "error": "not_authed"}, {}
@@ -649,6 +655,75 @@ class FakeSlack:
             }
         )
         return view
+
+    def install_code(
+        self,
+        code: str,
+        team_id: str,
+        *,
+        enterprise_id: str | None = None,
+        user_id: str = "UINSTALLER",
+        org_wide: bool = False,
+    ) -> None:
+        """Make `code` a valid OAuth code installing the app into a workspace (or an org)."""
+        self.oauth_codes[code] = {
+            "team_id": team_id,
+            "enterprise_id": enterprise_id,
+            "user_id": user_id,
+            "org_wide": org_wide,
+        }
+
+    def _oauth_grant(self, grant: Mapping[str, Any]) -> dict[str, Any]:
+        n = next(self._ids)
+        token = f"xoxb-{grant['team_id'] or grant['enterprise_id']}-{n}"
+        enterprise = grant.get("enterprise_id")
+        org_wide = bool(grant.get("org_wide"))
+        answer: dict[str, Any] = {
+            "ok": True,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": BOT_USER_ID,
+            "app_id": APP_ID,
+            "team": None
+            if org_wide
+            else {"id": grant["team_id"], "name": f"Team {grant['team_id']}"},
+            "enterprise": {"id": enterprise, "name": f"Org {enterprise}"} if enterprise else None,
+            "is_enterprise_install": org_wide,
+            "authed_user": {"id": grant["user_id"]},
+        }
+        if self.token_lifetime_s is not None:
+            refresh = f"xoxe-1-{n}"
+            self.refresh_tokens[refresh] = dict(grant)
+            answer["refresh_token"] = refresh
+            answer["expires_in"] = self.token_lifetime_s
+        return answer
+
+    def _oauth_v2_access(self, args: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+        # https://api.slack.com/methods/oauth.v2.access: client_id + client_secret (form or
+        # HTTP Basic), then a code, or grant_type=refresh_token (token rotation; single use).
+        if not (args.get("client_id") and args.get("client_secret")) and not headers.get(
+            "authorization", ""
+        ).lower().startswith("basic "):
+            return {"ok": False, "error": "invalid_client_id"}
+        if args.get("grant_type") == "refresh_token":
+            grant = self.refresh_tokens.pop(str(args.get("refresh_token") or ""), None)
+            if grant is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return self._oauth_grant(grant)
+        grant = self.oauth_codes.pop(str(args.get("code") or ""), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        return self._oauth_grant(grant)
+
+    def _api_chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
+        # https://api.slack.com/methods/chat.unfurl: channel + ts (or unfurl_id + source) and a
+        # JSON map of each shared URL to its attachment or blocks.
+        if not (args.get("channel") and args.get("ts")) and not args.get("unfurl_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(args.get("unfurls"), Mapping):
+            return {"ok": False, "error": "invalid_unfurls_format"}
+        return {"ok": True}
 
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("trigger_id") and not args.get("interactivity_pointer"):
@@ -786,6 +861,8 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.update": FakeSlack._api_chat_update,
     "chat.delete": FakeSlack._api_chat_delete,
     "chat.getPermalink": FakeSlack._api_chat_get_permalink,
+    "chat.unfurl": FakeSlack._api_chat_unfurl,
+    "oauth.v2.access": lambda fake, args: {"ok": False, "error": "invalid_code"},
     "views.open": FakeSlack._api_views_open,
     "views.push": FakeSlack._api_views_push,
     "views.update": FakeSlack._api_views_update,

@@ -19,8 +19,11 @@ from urllib.parse import urlencode
 __all__ = [
     "UNUSED_RESPONSE_URL",
     "block_action_payload",
+    "block_suggestion_payload",
     "event_body",
+    "global_shortcut_payload",
     "interactive_body",
+    "message_shortcut_payload",
     "post",
     "sign",
     "signature",
@@ -295,3 +298,73 @@ def post(
     except urllib.error.HTTPError as err:
         with err:
             return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
+
+
+def global_shortcut_payload(
+    callback_id: str, user_id: str = "U1", *, trigger_id: str = "T.4", team_id: str = TEAM_ID
+) -> dict[str, Any]:
+    """A global shortcut (`type: shortcut`): no channel, no response_url, a trigger_id."""
+    return {
+        "type": "shortcut",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user(user_id, team_id),
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+    }
+
+
+def message_shortcut_payload(
+    callback_id: str,
+    text: str,
+    user_id: str = "U1",
+    response_url: str = UNUSED_RESPONSE_URL,
+    *,
+    channel_id: str = "C1",
+    message_ts: str = "1700000005.000100",
+    author: str = "U2",
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A message shortcut (`type: message_action`) on a message someone posted."""
+    return {
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user(user_id, team_id),
+        "channel": {"id": channel_id, "name": channel_id.lower()},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": "T.5",
+        "message_ts": message_ts,
+        "message": {"type": "message", "user": author, "ts": message_ts, "text": text},
+        "response_url": response_url,
+    }
+
+
+def block_suggestion_payload(
+    action_id: str,
+    value: str,
+    user_id: str = "U1",
+    *,
+    block_id: str = "block",
+    callback_id: str = "",
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """An options request (`type: block_suggestion`) for an external_select in a modal."""
+    return {
+        "type": "block_suggestion",
+        "user": _user(user_id, team_id),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "api_app_id": API_APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": "V1"},
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "view": {"id": "V1", "type": "modal", "callback_id": callback_id, "state": {"values": {}}},
+    }

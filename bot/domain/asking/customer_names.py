@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.domain.asking.places import strip_accents
 from bot.domain.errors import Candidate, QuestionError
@@ -109,5 +110,20 @@ class CustomerIndex:
         # in the database instead, `storage.customers`).
         pool = set(self._keys) if len(self._keys) <= MAX_BUCKET else self.hint_pool(key)
         hits = process.extract(key, pool, scorer=fuzz.WRatio, limit=limit, score_cutoff=88)
-        ids = dict.fromkeys(i for k, _s, _ in hits for i in sorted(self._keys[k]))
+        keys = [k for k, _s, _ in hits] or _typo_of(key, pool)
+        ids = dict.fromkeys(i for k in keys for i in sorted(self._keys[k]))
         return [self.customers[i] for i in ids][:limit]
+
+
+def _typo_of(key: str, pool: set[str]) -> list[str]:
+    """Return names that start with the key give or take a typo ("nimbsu" for "Nimbus Pte Ltd").
+
+    Swapped letters score low with WRatio; the start of a name compared letter by letter
+    (optimal string alignment, where a swap is one edit) catches them.
+    """
+    if len(key) < 4:
+        return []
+    allowed = 1 if len(key) < 8 else 2
+    return sorted(
+        k for k in pool if OSA.distance(key, k[: len(key)], score_cutoff=allowed) <= allowed
+    )

@@ -64,6 +64,8 @@ _FORMS = (
         r"(?:access\s+to|clearance\s+for)\s+(?P<model>.+)$",
         re.I,
     ),
+    # A follow-up in a thread: "what about Nimbus in Singapore with GPT-4o?"
+    re.compile(r"^(?:what|how)\s+about\s+(?P<who>.+?)\s+(?:with|using)\s+(?P<model>.+)$", re.I),
 )
 # "use the Claude Sonnet 4.5 model": the article and the word "model" are not part of the name.
 _MODEL_NOISE = re.compile(r"^(?:the|a|an)\s+|\s+(?:model|models|llm)$", re.I)
