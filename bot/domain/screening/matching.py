@@ -1,0 +1,330 @@
+"""Fuzzy name matching over restricted-party lists: an inverted index and an explainable score.
+
+Candidates come from an inverted index over rare tokens, reached exactly or through
+symmetric-deletion keys (one typo in words of 5+ letters, two in words of 9+), so a query never
+scans every name. Each candidate name is scored in [0, 1]: a weighted Dice coefficient over the
+tokens aligned as a set (word order does not count), where a token weighs its inverse document
+frequency (generic words like "Trading" count less, legal forms very little). The score says which
+alias and which words matched. A country or party-type mismatch lowers the score but never takes
+a hit below the `possible` threshold; a weak alias or a very short name is at most `possible`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from rapidfuzz.distance import Levenshtein
+
+from bot.domain.screening.entries import Entry
+from bot.domain.screening.normalize import LEGAL, STOP, normalize
+
+LEGAL_WEIGHT = 0.15
+STOP_WEIGHT = 0.1
+COUNTRY_PENALTY = 0.08
+TYPE_PENALTY = 0.15
+TYPO_COST = 0.12  # similarity lost per edit in a word
+MIN_SHORT = 4  # names with fewer content letters than this are at most `possible`
+CANDIDATES = 40  # names fully scored per query
+COMMON_SHARE = 0.02  # a token in more than this share of entries never starts a candidate alone
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Scores at or above `match` are matches, at or above `possible` possible matches."""
+
+    match: float = 0.88
+    possible: float = 0.72
+
+    def strength(self, score: float) -> str | None:
+        """'match', 'possible' or None for a score."""
+        if score >= self.match:
+            return "match"
+        if score >= self.possible:
+            return "possible"
+        return None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An entry with the list it belongs to."""
+
+    list_id: str
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class WordMatch:
+    """One query word aligned to one listed word, with its similarity (1.0 exact)."""
+
+    query: str
+    listed: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A scored hit: the entry, the alias that matched, the words, and why the score was lowered."""
+
+    list_id: str
+    entry: Entry
+    matched_name: str
+    alias_kind: str
+    score: float
+    strength: str
+    words: tuple[WordMatch, ...]
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Name:
+    entry_no: int
+    name: str
+    kind: str
+    weak: bool
+    content: tuple[str, ...]
+    legal: frozenset[str]
+
+
+def deletion_keys(token: str) -> set[str]:
+    """Symmetric-deletion keys: the token itself, and forms with 1 (len>=5) or 2 (len>=9) letters dropped."""
+    keys = {token}
+    n = len(token)
+    if n >= 5:
+        keys.update(token[:i] + token[i + 1 :] for i in range(n))
+    if n >= 9:
+        keys.update(
+            "".join(c for k, c in enumerate(token) if k not in (i, j))
+            for i, j in combinations(range(n), 2)
+        )
+    return keys
+
+
+def allowed_edits(a: str, b: str) -> int:
+    """Typos tolerated between two words: none under 5 letters, 1 from 5, 2 from 9."""
+    n = min(len(a), len(b))
+    return 2 if n >= 9 else 1 if n >= 5 else 0
+
+
+def _split(tokens: Iterable[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+    content: dict[str, None] = {}
+    legal: set[str] = set()
+    for t in tokens:
+        if t.startswith(LEGAL):
+            legal.add(t)
+        else:
+            content[t] = None
+    return tuple(content), frozenset(legal)
+
+
+@dataclass
+class ScreeningIndex:
+    """An in-memory index over the names and aliases of every entry of the given lists."""
+
+    listed: Sequence[Listed]
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def __post_init__(self) -> None:
+        self._names: list[_Name] = []
+        df: dict[str, int] = defaultdict(int)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for entry_no, item in enumerate(self.listed):
+            seen: set[str] = set()
+            forms = [(item.entry.name, "name", False)]
+            forms += [(a.name, a.kind, a.weak) for a in item.entry.aliases]
+            for name, kind, weak in forms:
+                content, legal = _split(normalize(name).tokens)
+                if not content:
+                    continue
+                name_no = len(self._names)
+                self._names.append(_Name(entry_no, name, kind, weak, content, legal))
+                for t in content:
+                    postings[t].append(name_no)
+                    if t not in seen:
+                        seen.add(t)
+                        df[t] += 1
+        self._postings = dict(postings)
+        self._df = dict(df)
+        self._n = max(1, len(self.listed))
+        self._max_weight = math.log(1 + self._n)
+        self._weights = {t: math.log(1 + self._n / d) for t, d in self._df.items()}
+        self._common = max(50, int(self._n * COMMON_SHARE))
+        deletions: dict[str, list[str]] = defaultdict(list)
+        for token in self._postings:
+            for key in deletion_keys(token):
+                deletions[key].append(token)
+        self._deletions = dict(deletions)
+
+    @property
+    def size(self) -> int:
+        """Number of names (primary names and aliases) indexed."""
+        return len(self._names)
+
+    def weight(self, token: str) -> float:
+        """How much a token counts: inverse document frequency; legal forms and stop words little."""
+        if token.startswith(LEGAL):
+            return LEGAL_WEIGHT
+        if token in STOP:
+            return STOP_WEIGHT
+        return self._weights.get(token, self._max_weight)
+
+    def _similar(self, token: str) -> dict[str, float]:
+        out = {token: 1.0} if token in self._postings else {}
+        for key in deletion_keys(token):
+            for cand in self._deletions.get(key, ()):
+                if cand in out:
+                    continue
+                limit = allowed_edits(token, cand)
+                if limit == 0:
+                    continue
+                dist = Levenshtein.distance(token, cand, score_cutoff=limit)
+                if dist <= limit:
+                    out[cand] = 1.0 - TYPO_COST * dist
+        return out
+
+    def _candidates(self, content: tuple[str, ...]) -> list[int]:
+        scores: dict[int, float] = defaultdict(float)
+        common: list[tuple[int, str, float]] = []
+        for token in content:
+            if token in STOP:
+                continue
+            weight = self.weight(token)
+            for cand, sim in self._similar(token).items():
+                df = self._df[cand]
+                if df > self._common:
+                    common.append((df, cand, weight * sim))
+                    continue
+                best: dict[int, float] = {}
+                for name_no in self._postings[cand]:
+                    if best.get(name_no, 0.0) < sim:
+                        best[name_no] = sim
+                for name_no, s in best.items():
+                    scores[name_no] += weight * s
+        if not scores and common:
+            # Only generic words: names holding the rarest of them, narrowed by the others.
+            common.sort()
+            pool: set[int] = set(self._postings[common[0][1]])
+            for _df, cand, _w in common[1:]:
+                narrowed = pool.intersection(self._postings[cand])
+                if narrowed:
+                    pool = narrowed
+            for name_no in pool:
+                scores[name_no] = 1.0
+        # A name sharing too little of the query's weight can't reach `possible`.
+        floor = 0.3 * sum(self.weight(t) for t in content)
+        ranked = sorted(
+            ((n, s) for n, s in scores.items() if s >= floor or not common),
+            key=lambda kv: (-kv[1], kv[0]),
+        )
+        return [name_no for name_no, _ in ranked[: CANDIDATES * 4]]
+
+    def _align(
+        self, query: tuple[str, ...], listed: tuple[str, ...]
+    ) -> tuple[float, tuple[WordMatch, ...]]:
+        """Greedy alignment, strongest words first, so word order never changes the result."""
+        remaining = set(listed)
+        matched = 0.0
+        words = []
+        for q in sorted(query, key=lambda t: (-self.weight(t), t)):
+            best: tuple[float, str] | None = None
+            for c in sorted(remaining):
+                if q == c:
+                    best = (1.0, c)
+                    break
+                limit = allowed_edits(q, c)
+                if limit:
+                    dist = Levenshtein.distance(q, c, score_cutoff=limit)
+                    if dist <= limit:
+                        sim = 1.0 - TYPO_COST * dist
+                        if best is None or sim > best[0]:
+                            best = (sim, c)
+            if best is not None:
+                sim, c = best
+                remaining.discard(c)
+                matched += sim * (self.weight(q) + self.weight(c))
+                words.append(WordMatch(q, c, round(sim, 3)))
+        return matched, tuple(words)
+
+    def score_name(
+        self, query: tuple[str, ...], legal: frozenset[str], name: _Name
+    ) -> tuple[float, tuple[WordMatch, ...]]:
+        """Weighted Dice score of a query against one listed name."""
+        matched, words = self._align(query, name.content)
+        total = sum(self.weight(t) for t in query) + sum(self.weight(t) for t in name.content)
+        shared_legal = legal & name.legal
+        matched += 2 * LEGAL_WEIGHT * len(shared_legal)
+        total += LEGAL_WEIGHT * (len(legal) + len(name.legal))
+        return (matched / total if total else 0.0), words
+
+    def screen(
+        self, name: str, *, hq: str | None = None, party_type: str = "org", limit: int = 10
+    ) -> list[Hit]:
+        """Screen one name; return hits at or above `possible`, best first, one per entry."""
+        normal = normalize(name)
+        content, legal = _split(normal.tokens)
+        if not content:
+            return []
+        best: dict[int, Hit] = {}
+        for name_no in self._candidates(content):
+            listed_name = self._names[name_no]
+            raw, words = self.score_name(content, legal, listed_name)
+            hit = self._judge(listed_name, raw, words, hq=hq, party_type=party_type)
+            if hit is None:
+                continue
+            current = best.get(listed_name.entry_no)
+            if current is None or (hit.score, -len(hit.reasons)) > (
+                current.score,
+                -len(current.reasons),
+            ):
+                best[listed_name.entry_no] = hit
+        hits = sorted(best.values(), key=lambda h: (-h.score, h.list_id, h.entry.key))
+        return hits[:limit]
+
+    def _judge(
+        self,
+        listed_name: _Name,
+        raw: float,
+        words: tuple[WordMatch, ...],
+        *,
+        hq: str | None,
+        party_type: str,
+    ) -> Hit | None:
+        possible = self.thresholds.possible
+        if raw < possible:
+            return None
+        item = self.listed[listed_name.entry_no]
+        entry = item.entry
+        score = raw
+        reasons = []
+        if hq and entry.countries and hq.upper()[:2] not in entry.countries:
+            score -= COUNTRY_PENALTY
+            reasons.append(
+                f"listed countries {', '.join(entry.countries)} differ from {hq.upper()}"
+            )
+        listed_type = "org" if entry.type in ("vessel", "aircraft") else entry.type
+        if listed_type != party_type:
+            score -= TYPE_PENALTY
+            reasons.append(f"listed as {entry.type}, screened as {party_type}")
+        score = max(possible, score)  # a mismatch lowers a hit; it never removes it
+        strength = self.thresholds.strength(score) or "possible"
+        if strength == "match" and listed_name.weak:
+            strength = "possible"
+            score = min(score, self.thresholds.match - 0.001)
+            reasons.append("weak alias")
+        if strength == "match" and sum(len(t) for t in listed_name.content) < MIN_SHORT:
+            strength = "possible"
+            score = min(score, self.thresholds.match - 0.001)
+            reasons.append("short name")
+        return Hit(
+            list_id=item.list_id,
+            entry=entry,
+            matched_name=listed_name.name,
+            alias_kind=listed_name.kind,
+            score=round(score, 4),
+            strength=strength,
+            words=words,
+            reasons=tuple(reasons),
+        )
