@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -64,7 +65,7 @@ class Entry:
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def entry_from_json(data: dict[str, Any]) -> Entry:
+def entry_from_json(data: Mapping[str, Any]) -> Entry:
     """Rebuild an entry from `Entry.to_json`."""
     return Entry(
         entry_id=str(data["entry_id"]),
