@@ -471,6 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub)
 
+    from bot.cli.screening import add_parsers as add_screening_parsers
+
+    add_screening_parsers(sub)
+
     p = sub.add_parser("audit", help="recent decisions from the audit log")
     p.add_argument("--actor")
     p.add_argument("--customer")

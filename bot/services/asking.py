@@ -35,6 +35,7 @@ from storage.snapshots import RevisionStamp, SnapshotStore, paused_gc, revision_
 
 if TYPE_CHECKING:
     from bot.services.audit_writer import AuditWriter
+    from bot.services.screening import ScreeningCache
 
 SYSTEM_AUTHOR = "clearance"
 _NEWEST_REVISION_SQL = "SELECT coalesce(max(number), 0) FROM revision"
@@ -155,6 +156,7 @@ class KnowledgeCache:
     _checked: float = 0.0
     _seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    screening: ScreeningCache | None = None  # restricted-party lists; made on first use
 
     def __post_init__(self) -> None:
         if self.snapshots is not None and not self.lazy_customers:
@@ -237,7 +239,17 @@ def answer_question(
     question = with_options(
         parse_question(text, places=kb.places, models=kb.models), as_of=as_of, access=access
     )
-    return decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
+    result = decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
+    return screen_answer_cached(cache, kb, result)
+
+
+def screen_answer_cached(cache: KnowledgeCache, kb: Knowledge, result: Answer) -> Answer:
+    """Screen an answer's customer against the newest list versions (every answer is screened)."""
+    from bot.services.screening import ScreeningCache, default_rules, screen_answer
+
+    if cache.screening is None:
+        cache.screening = ScreeningCache(cache.engine, ttl_s=cache.ttl_s)
+    return screen_answer(result, kb, cache.engine, cache.screening.get(), default_rules())
 
 
 def ask(
