@@ -29,6 +29,15 @@ TYPE_PENALTY = 0.15
 TYPO_COST = 0.12  # similarity lost per edit in a word
 MIN_SHORT = 4  # names with fewer content letters than this are at most `possible`
 CANDIDATES = 40  # names fully scored per query
+GENERIC_SHARE = 0.4  # a generic word weighs at most this share of the rarest word's weight
+# Words common in company names whatever the list's size (a small list can't tell they are).
+GENERIC = frozenset(
+    "technology trading international group holding bank industry service company enterprise "
+    "development investment system solution engineering electronic communication national general "
+    "global import export manufacturing management research institute center science energy "
+    "petroleum oil gas shipping logistics marine capital finance financial consulting construction "
+    "limited state university new united".split()
+)
 COMMON_SHARE = 0.02  # a token in more than this share of entries never starts a candidate alone
 
 
@@ -150,7 +159,11 @@ class ScreeningIndex:
         self._df = dict(df)
         self._n = max(1, len(self.listed))
         self._max_weight = math.log(1 + self._n)
-        self._weights = {t: math.log(1 + self._n / d) for t, d in self._df.items()}
+        generic = GENERIC_SHARE * self._max_weight
+        self._weights = {
+            t: min(math.log(1 + self._n / d), generic) if t in GENERIC else math.log(1 + self._n / d)
+            for t, d in self._df.items()
+        }
         self._common = max(50, int(self._n * COMMON_SHARE))
         deletions: dict[str, list[str]] = defaultdict(list)
         for token in self._postings:
@@ -169,7 +182,9 @@ class ScreeningIndex:
             return LEGAL_WEIGHT
         if token in STOP:
             return STOP_WEIGHT
-        return self._weights.get(token, self._max_weight)
+        if token in self._weights:
+            return self._weights[token]
+        return GENERIC_SHARE * self._max_weight if token in GENERIC else self._max_weight
 
     def _similar(self, token: str) -> dict[str, float]:
         out = {token: 1.0} if token in self._postings else {}
