@@ -184,7 +184,7 @@ def screen_subject(
 ) -> ScreeningOutcome:
     """Screen a customer (registered or just a name) and, when registered, every owner up the chain."""
     if not state.lists or (customer is None and not name):
-        return ScreeningOutcome(state.lists)
+        return ScreeningOutcome(state.lists, unnamed=customer is None and not name)
     root = customer.id if customer is not None else decision_key(None, name or "")
     parties: list[tuple[str, str, str, Customer | None, list[str], str]] = []
     names = {root: customer.name if customer is not None else (name or "")}

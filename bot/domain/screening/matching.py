@@ -32,11 +32,53 @@ CANDIDATES = 40  # names fully scored per query
 GENERIC_SHARE = 0.4  # a generic word weighs at most this share of the rarest word's weight
 # Words common in company names whatever the list's size (a small list can't tell they are).
 GENERIC = frozenset(
-    "technology trading international group holding bank industry service company enterprise "
-    "development investment system solution engineering electronic communication national general "
-    "global import export manufacturing management research institute center science energy "
-    "petroleum oil gas shipping logistics marine capital finance financial consulting construction "
-    "limited state university new united".split()
+    [
+        "technology",
+        "trading",
+        "international",
+        "group",
+        "holding",
+        "bank",
+        "industry",
+        "service",
+        "company",
+        "enterprise",
+        "development",
+        "investment",
+        "system",
+        "solution",
+        "engineering",
+        "electronic",
+        "communication",
+        "national",
+        "general",
+        "global",
+        "import",
+        "export",
+        "manufacturing",
+        "management",
+        "research",
+        "institute",
+        "center",
+        "science",
+        "energy",
+        "petroleum",
+        "oil",
+        "gas",
+        "shipping",
+        "logistics",
+        "marine",
+        "capital",
+        "finance",
+        "financial",
+        "consulting",
+        "construction",
+        "limited",
+        "state",
+        "university",
+        "new",
+        "united",
+    ]
 )
 COMMON_SHARE = 0.02  # a token in more than this share of entries never starts a candidate alone
 
@@ -161,7 +203,9 @@ class ScreeningIndex:
         self._max_weight = math.log(1 + self._n)
         generic = GENERIC_SHARE * self._max_weight
         self._weights = {
-            t: min(math.log(1 + self._n / d), generic) if t in GENERIC else math.log(1 + self._n / d)
+            t: min(math.log(1 + self._n / d), generic)
+            if t in GENERIC
+            else math.log(1 + self._n / d)
             for t, d in self._df.items()
         }
         self._common = max(50, int(self._n * COMMON_SHARE))

@@ -253,10 +253,16 @@ class ScreeningOutcome:
     customer: str | None = None  # the screened customer's party id
     owners: Mapping[str, Sequence[tuple[str, float]]] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
+    unnamed: bool = False  # the question names no customer: there is nobody to screen
+
+    @property
+    def screened(self) -> bool:
+        """Whether a name was screened against at least one list."""
+        return bool(self.lists) and not self.unnamed
 
     def status(self) -> str:
         """not_screened, match, possible, dismissed or clear."""
-        if not self.lists:
+        if not self.screened:
             return "not_screened"
         if any(h.holds for h in self.hits):
             return "match"
@@ -270,6 +276,8 @@ class ScreeningOutcome:
         """One line for plain text and cards."""
         if not self.lists:
             return "Not screened: no restricted-party list is loaded."
+        if self.unnamed:
+            return "Not screened: the question names no customer."
         versions = ", ".join(f"{x.name} (version of {x.version})" for x in self.lists)
         shown = [h for h in self.hits if h.decision != "dismiss"]
         if not shown:
@@ -349,12 +357,11 @@ def apply_screening(
     warnings: list[str] = []
     ownership: list[dict[str, Any]] = []
     who = customer_name or "the customer"
-    if not outcome.lists:
+    if not outcome.screened:
+        why = "no restricted-party list is loaded" if not outcome.lists else "no name was given"
         if verdict == "allowed" and not registered:
             verdict = "conditional"
-            conditions.append(
-                f"Only if {who} is not a restricted party (not screened: no restricted-party list is loaded)."
-            )
+            conditions.append(f"Only if {who} is not a restricted party (not screened: {why}).")
         elif verdict in ("allowed", "conditional"):
             warnings.append(f"{who} was not screened: no restricted-party list is loaded.")
     for rule in rules:
