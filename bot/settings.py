@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     sqlite_audit_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS"
     )
+    # Restricted-party lists (see "Screening" in the README).
+    list_max_bytes: int = Field(200_000_000, alias="CLEARANCE_LIST_MAX_BYTES")
+    list_fetch_timeout_s: float = Field(300.0, alias="CLEARANCE_LIST_FETCH_TIMEOUT_S")
+    list_max_removed: float = Field(0.10, ge=0.0, le=1.0, alias="CLEARANCE_LIST_MAX_REMOVED")
+    screening_url: str | None = Field(None, alias="CLEARANCE_SCREENING_URL")
+    screening_dataset: str = Field("default", alias="CLEARANCE_SCREENING_DATASET")
 
     @field_validator("sqlite_audit_synchronous", mode="before")
     @classmethod

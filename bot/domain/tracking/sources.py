@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.asking.places import PlaceCatalog
+from bot.domain.screening.parsers import LIST_KINDS
 
-KINDS = ("federal_register", "feed", "webpage", "json", "rule_table")
+# Restricted-party list kinds are polled like the others but stored as list versions
+# (bot.services.screening_polls), never as snapshots.
+KINDS = ("federal_register", "feed", "webpage", "json", *LIST_KINDS, "rule_table")
 MAX_DIFF_LINES = 60
 MAX_DIFF_CHARS = 6000
 MAX_ITEMS = 200
