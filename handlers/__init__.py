@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, admin, commands, events, policy
+from handlers import actions, admin, commands, events, policy, screening
 from handlers.deps import Deps
 
 
@@ -15,3 +15,4 @@ def register(app: App, deps: Deps) -> None:
     admin.register(app, deps)
     events.register(app, deps)
     policy.register(app, deps)
+    screening.register(app, deps)

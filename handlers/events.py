@@ -80,9 +80,12 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
         "customers": len(kb.table.customers),
         "models": len(kb.table.models),
     }
-    client.views_publish(
-        user_id=user,
-        view=render_home(
-            revision=kb.revision, counts=counts, recent=recent, open_reviews=open_reviews
-        ),
+    view = render_home(
+        revision=kb.revision, counts=counts, recent=recent, open_reviews=open_reviews
     )
+    if deps.is_admin(user, client):
+        from handlers.render.screening import with_open_hits
+        from storage.screening import open_hits
+
+        view = with_open_hits(view, open_hits(deps.engine))
+    client.views_publish(user_id=user, view=view)

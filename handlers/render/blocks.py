@@ -217,6 +217,10 @@ def render_answer(
     ):
         if a.get(key):
             blocks.append(list_section(title, a[key]))
+    if a.get("screening"):
+        blocks.append(
+            context(cut(f"*Screening:* {escape(a['screening']['summary'])}", MAX_SECTION))
+        )
     line = f"Rule-table revision {a['revision']} · decision `{escape(a['decision_id'])}`"
     if shared_by:
         line += f" · shared by <@{shared_by}>"
@@ -272,6 +276,7 @@ HELP = [
     ("`/clearance rules [TEXT]`", "search the rules"),
     ("`/clearance rule ID`", "one rule with its citation"),
     ("`/clearance revisions`", "recent changes to the rule table"),
+    ("`/clearance screen NAME`", "screen a name against the restricted-party lists"),
     ("`/clearance audit [@user | customer]`", "recent decisions (admins)"),
     ("`/clearance rule add` · `rule edit ID` · `rule retire ID`", "change rules (admins)"),
     ("`/clearance customer add` · `customer edit NAME`", "change customers (admins)"),
