@@ -20,10 +20,12 @@ MAX_NAME = 300
 
 
 def _state(deps: Deps) -> Any:
-    from bot.services.screening import ScreeningCache
+    from bot.services.screening import screening_cache
 
     if deps.cache.screening is None:
-        deps.cache.screening = ScreeningCache(deps.engine, ttl_s=deps.cache.ttl_s)
+        deps.cache.screening = screening_cache(
+            deps.engine, ttl_s=deps.cache.ttl_s, settings=deps.settings
+        )
     return deps.cache.screening.get()
 
 

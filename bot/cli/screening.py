@@ -157,9 +157,9 @@ def cmd_lists_history(args: argparse.Namespace) -> int:
 
 
 def _state(engine: Any) -> Any:
-    from bot.services.screening import ScreeningCache
+    from bot.services.screening import screening_cache
 
-    return ScreeningCache(engine).get()
+    return screening_cache(engine).get()
 
 
 def _print_matches(result: dict[str, Any]) -> None:

@@ -245,10 +245,10 @@ def answer_question(
 
 def screen_answer_cached(cache: KnowledgeCache, kb: Knowledge, result: Answer) -> Answer:
     """Screen an answer's customer against the newest list versions (every answer is screened)."""
-    from bot.services.screening import ScreeningCache, default_rules, screen_answer
+    from bot.services.screening import default_rules, screen_answer, screening_cache
 
     if cache.screening is None:
-        cache.screening = ScreeningCache(cache.engine, ttl_s=cache.ttl_s)
+        cache.screening = screening_cache(cache.engine, ttl_s=cache.ttl_s)
     return screen_answer(result, kb, cache.engine, cache.screening.get(), default_rules())
 
 

@@ -35,6 +35,7 @@ from bot.domain.screening.verdicts import (
     read_screening_rules,
 )
 from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
+from bot.services.yente import YenteClient, kind_of_entry
 from storage.db import session_scope
 from storage.models import ScreeningDecision
 from storage.rules import DEFAULT_PACK
@@ -71,14 +72,25 @@ class ScreeningState:
     lists: tuple[ListInfo, ...]
     kinds: Mapping[str, str]
     index: ScreeningIndex | None
+    remote: YenteClient | None = None  # CLEARANCE_SCREENING_URL: screen with yente instead
 
     def screen(
         self, name: str, *, hq: str | None = None, party_type: str = "org", limit: int = 10
     ) -> list[Hit]:
-        """Screen one name against every loaded list."""
-        if self.index is None or not name.strip():
+        """Screen one name against every loaded list (or the yente service)."""
+        if not name.strip():
+            return []
+        if self.remote is not None:
+            return self.remote.match(name, hq=hq, party_type=party_type, limit=limit)
+        if self.index is None:
             return []
         return self.index.screen(name, hq=hq, party_type=party_type, limit=limit)
+
+    def kind_of(self, hit: Hit) -> str:
+        """The list kind of a hit's list."""
+        if self.remote is not None and hit.list_id == self.remote.list_id:
+            return kind_of_entry(hit.entry)
+        return self.kinds.get(hit.list_id, "")
 
 
 @dataclass
@@ -88,6 +100,7 @@ class ScreeningCache:
     engine: Engine
     ttl_s: float = 0.0
     thresholds: Thresholds = field(default_factory=Thresholds)
+    remote: YenteClient | None = None
     _state: ScreeningState | None = None
     _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,6 +111,13 @@ class ScreeningCache:
 
     def get(self) -> ScreeningState:
         """Return the state for the newest list versions."""
+        if self.remote is not None:
+            if self._state is None:
+                info = ListInfo(
+                    self.remote.list_id, f"yente {self.remote.dataset}", "yente", "live", 0, 0
+                )
+                self._state = ScreeningState({}, (info,), {}, None, self.remote)
+            return self._state
         cached = self._state
         if cached is not None and self.ttl_s and time.monotonic() - self._checked < self.ttl_s:
             return cached
@@ -130,6 +150,18 @@ class ScreeningCache:
             kinds={x.list.id: x.list.kind for x in loaded},
             index=ScreeningIndex(listed, self.thresholds) if listed else None,
         )
+
+
+def screening_cache(engine: Engine, *, ttl_s: float = 0.0, settings: Any = None) -> ScreeningCache:
+    """The screening cache for this process: yente when CLEARANCE_SCREENING_URL is set."""
+    if settings is None:
+        from bot.settings import Settings
+
+        settings = Settings()
+    remote = None
+    if settings.screening_url:
+        remote = YenteClient(settings.screening_url, settings.screening_dataset)
+    return ScreeningCache(engine, ttl_s=ttl_s, remote=remote)
 
 
 def party_type(customer: Customer | None) -> str:
@@ -240,7 +272,7 @@ def screen_subject(
                     role,
                     party,
                     party_name,
-                    state.kinds.get(hit.list_id, ""),
+                    state.kind_of(hit),
                     hit,
                     decided.decision if valid and decided else None,
                     decided.actor if valid and decided else None,
@@ -296,7 +328,7 @@ def screen_json(state: ScreeningState, query: str, *, hq: str | None, kind: str)
         "query": query,
         "normalized": normal_text(query),
         "lists": [x.to_json() for x in state.lists],
-        "matches": [match_json(h, state.kinds.get(h.list_id, "")) for h in hits],
+        "matches": [match_json(h, state.kind_of(h)) for h in hits],
     }
 
 
