@@ -87,8 +87,110 @@ SWAP = {
     "CORP.": "Corporation",
     "JSC": "Joint Stock Company",
 }
-SYLLABLES = ["ka", "ri", "to", "mo", "na", "sa", "le", "vi", "de", "ro", "ba", "zu", "ng", "xi", "an", "hu", "wei", "li", "zhang", "chen", "yu", "ov", "sk", "in", "ar", "ta", "ma", "el", "om", "ur", "es", "al", "ham", "med", "ab", "ra", "ka", "dor", "mi", "ne", "po", "ly", "gor", "vol", "tek", "gaz"]
-CYR = dict(zip("abvgdezijklmnoprstufhc", "абвгдезийклмнопрстуфхц", strict=True))
+SYLLABLES = [
+    "ka",
+    "ri",
+    "to",
+    "mo",
+    "na",
+    "sa",
+    "le",
+    "vi",
+    "de",
+    "ro",
+    "ba",
+    "zu",
+    "ng",
+    "xi",
+    "an",
+    "hu",
+    "wei",
+    "li",
+    "zhang",
+    "chen",
+    "yu",
+    "ov",
+    "sk",
+    "in",
+    "ar",
+    "ta",
+    "ma",
+    "el",
+    "om",
+    "ur",
+    "es",
+    "al",
+    "ham",
+    "med",
+    "ab",
+    "ra",
+    "ka",
+    "dor",
+    "mi",
+    "ne",
+    "po",
+    "ly",
+    "gor",
+    "vol",
+    "tek",
+    "gaz",
+]
+# Latin to Cyrillic as a Russian writer would spell a transliterated name (longest first).
+# ruff: noqa: RUF001
+CYR = {
+    "shch": "щ",
+    "kh": "х",
+    "ts": "ц",
+    "ch": "ч",
+    "sh": "ш",
+    "zh": "ж",
+    "yu": "ю",
+    "ya": "я",
+    "a": "а",
+    "b": "б",
+    "v": "в",
+    "g": "г",
+    "d": "д",
+    "e": "е",
+    "z": "з",
+    "i": "и",
+    "y": "ы",
+    "k": "к",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "p": "п",
+    "r": "р",
+    "s": "с",
+    "t": "т",
+    "u": "у",
+    "f": "ф",
+    "c": "к",
+    "w": "в",
+    "x": "кс",
+    "q": "к",
+    "j": "дж",
+    "h": "х",
+}
+
+
+def to_cyrillic(text: str) -> str:
+    """Spell a Latin name in Cyrillic, longest letter groups first."""
+    out, i, low = [], 0, text.lower()
+    while i < len(low):
+        for size in (4, 2, 1):
+            part = CYR.get(low[i : i + size])
+            if part is not None:
+                out.append(part)
+                i += size
+                break
+        else:
+            out.append(low[i])
+            i += 1
+    return "".join(out)
+
+
 NEGATIVES = [
     "Siemens AG",
     "Toyota Motor Corporation",
@@ -153,7 +255,11 @@ def synthetic_names(n: int, rnd: random.Random) -> list[str]:
 
 
 def typo(word: str, rnd: random.Random) -> str:
-    i = rnd.randrange(1, len(word) - 1)
+    """One deletion, substitution or transposition of letters inside a word."""
+    spots = [i for i in range(1, len(word) - 1) if word[i].isalpha() and word[i + 1].isalpha()]
+    if not spots:
+        return word
+    i = rnd.choice(spots)
     kind = rnd.random()
     if kind < 0.4:
         return word[:i] + word[i + 1 :]
@@ -191,7 +297,7 @@ def labelled_queries(
         if e.aliases:
             out.append(("alias", e.aliases[0].name, e.entry_id))
         if all(c.isalpha() or c == " " for c in e.name) and rnd.random() < 0.3:
-            cyr = "".join(CYR.get(c, c) for c in e.name.lower())
+            cyr = to_cyrillic(e.name)
             if cyr != e.name.lower():
                 out.append(("transliteration", cyr, e.entry_id))
     return out

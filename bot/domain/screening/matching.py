@@ -12,12 +12,14 @@ a hit below the `possible` threshold; a weak alias or a very short name is at mo
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.domain.screening.entries import Entry
 from bot.domain.screening.normalize import LEGAL, STOP, normalize
@@ -29,6 +31,7 @@ TYPE_PENALTY = 0.15
 TYPO_COST = 0.12  # similarity lost per edit in a word
 MIN_SHORT = 4  # names with fewer content letters than this are at most `possible`
 CANDIDATES = 40  # names fully scored per query
+BOUND_MARGIN = 0.02
 GENERIC_SHARE = 0.4  # a generic word weighs at most this share of the rarest word's weight
 # Words common in company names whatever the list's size (a small list can't tell they are).
 GENERIC = frozenset(
@@ -140,6 +143,52 @@ class _Name:
     legal: frozenset[str]
 
 
+_SKELETON_RULES = (
+    ("shch", "sh"),
+    ("sch", "sh"),
+    ("kh", "h"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("ou", "u"),
+    ("x", "ks"),
+    ("c", "k"),
+    ("q", "k"),
+    ("w", "v"),
+    ("y", "i"),
+    ("j", "i"),
+    ("z", "s"),
+)
+_DOUBLED = re.compile(r"(.)\1+")
+SKELETON_COST = 0.06  # a word that differs only in spelling conventions ("Movakhkhed")
+
+
+@lru_cache(maxsize=262144)
+def skeleton(token: str) -> str:
+    """A phonetic key: transliteration spellings folded ("kh" as "h", "x" as "ks"), doubles dropped."""
+    for a, b in _SKELETON_RULES:
+        token = token.replace(a, b)
+    return _DOUBLED.sub(r"\1", token)
+
+
+def similarity(q: str, c: str) -> float | None:
+    """How alike two words are: 1.0 the same, less per typo or spelling difference, None unlike."""
+    if q == c:
+        return 1.0
+    same_sound = skeleton(q) == skeleton(c)
+    if same_sound and min(len(q), len(c)) >= 3:
+        return 1.0 - SKELETON_COST
+    limit = allowed_edits(q, c)
+    if not limit or abs(len(q) - len(c)) > limit:
+        return None
+    dist = OSA.distance(q, c, score_cutoff=limit)
+    if dist <= limit:
+        return 1.0 - TYPO_COST * dist
+    sdist = OSA.distance(skeleton(q), skeleton(c), score_cutoff=limit)
+    if sdist <= limit:
+        return 1.0 - TYPO_COST * sdist - SKELETON_COST
+    return None
+
+
 def deletion_keys(token: str) -> set[str]:
     """Symmetric-deletion keys: the token itself, and forms with 1 (len>=5) or 2 (len>=9) letters dropped."""
     keys = {token}
@@ -209,9 +258,13 @@ class ScreeningIndex:
             for t, d in self._df.items()
         }
         self._common = max(50, int(self._n * COMMON_SHARE))
+        self._name_weight = [
+            sum(self.weight(t) for t in n.content) + LEGAL_WEIGHT * len(n.legal)
+            for n in self._names
+        ]
         deletions: dict[str, list[str]] = defaultdict(list)
         for token in self._postings:
-            for key in deletion_keys(token):
+            for key in deletion_keys(skeleton(token)) | deletion_keys(token):
                 deletions[key].append(token)
         self._deletions = dict(deletions)
 
@@ -232,74 +285,83 @@ class ScreeningIndex:
 
     def _similar(self, token: str) -> dict[str, float]:
         out = {token: 1.0} if token in self._postings else {}
-        for key in deletion_keys(token):
+        for key in deletion_keys(skeleton(token)) | deletion_keys(token):
             for cand in self._deletions.get(key, ()):
-                if cand in out:
-                    continue
-                limit = allowed_edits(token, cand)
-                if limit == 0:
-                    continue
-                dist = Levenshtein.distance(token, cand, score_cutoff=limit)
-                if dist <= limit:
-                    out[cand] = 1.0 - TYPO_COST * dist
+                if cand not in out:
+                    sim = similarity(token, cand)
+                    if sim is not None:
+                        out[cand] = sim
         return out
 
-    def _candidates(self, content: tuple[str, ...]) -> list[int]:
-        scores: dict[int, float] = defaultdict(float)
-        common: list[tuple[int, str, float]] = []
+    def _candidates(self, content: tuple[str, ...], n_legal: int) -> list[int]:
+        """Names that might reach `possible`, best bound first (never a scan of every name).
+
+        Each name's bound adds, per query word, the best similar word it holds (rare words, from
+        the postings) or could hold (generic words, counted for every candidate): an upper bound
+        of the aligned weight, so pruning on it never drops a name that would score.
+        """
+        acc: dict[int, float] = defaultdict(float)
+        optimistic = 0.0
+        common: list[tuple[int, str]] = []
         for token in content:
-            if token in STOP:
-                continue
             weight = self.weight(token)
+            best: dict[int, float] = {}
+            generic = 0.0
             for cand, sim in self._similar(token).items():
-                df = self._df[cand]
-                if df > self._common:
-                    common.append((df, cand, weight * sim))
+                gain = sim * (weight + self.weight(cand))
+                if self._df[cand] > self._common:
+                    common.append((self._df[cand], cand))
+                    generic = max(generic, gain)
                     continue
-                best: dict[int, float] = {}
                 for name_no in self._postings[cand]:
-                    if best.get(name_no, 0.0) < sim:
-                        best[name_no] = sim
-                for name_no, s in best.items():
-                    scores[name_no] += weight * s
-        if not scores and common:
+                    if best.get(name_no, 0.0) < gain:
+                        best[name_no] = gain
+            optimistic += generic
+            for name_no, gain in best.items():
+                acc[name_no] += gain
+        if not acc and common:
             # Only generic words: names holding the rarest of them, narrowed by the others.
             common.sort()
             pool: set[int] = set(self._postings[common[0][1]])
-            for _df, cand, _w in common[1:]:
+            for _df, cand in common[1:]:
                 narrowed = pool.intersection(self._postings[cand])
                 if narrowed:
                     pool = narrowed
-            for name_no in pool:
-                scores[name_no] = 1.0
-        # A name sharing too little of the query's weight can't reach `possible`.
-        floor = 0.3 * sum(self.weight(t) for t in content)
-        ranked = sorted(
-            ((n, s) for n, s in scores.items() if s >= floor or not common),
-            key=lambda kv: (-kv[1], kv[0]),
-        )
-        return [name_no for name_no, _ in ranked[: CANDIDATES * 4]]
+            acc = dict.fromkeys(pool, 0.0)
+        query_weight = sum(self.weight(t) for t in content) + LEGAL_WEIGHT * n_legal
+        floor = self.thresholds.possible - BOUND_MARGIN
+        bounds = []
+        for name_no, gained in acc.items():
+            total = query_weight + self._name_weight[name_no]
+            bound = (gained + optimistic + 2 * LEGAL_WEIGHT * n_legal) / total
+            if bound >= floor:
+                bounds.append((-bound, name_no))
+        bounds.sort()
+        return [name_no for _b, name_no in bounds[:CANDIDATES]]
 
     def _align(
         self, query: tuple[str, ...], listed: tuple[str, ...]
     ) -> tuple[float, tuple[WordMatch, ...]]:
-        """Greedy alignment, strongest words first, so word order never changes the result."""
+        """Exact words first, then typos, strongest words first: word order never counts."""
         remaining = set(listed)
         matched = 0.0
         words = []
+        fuzzy = []
         for q in sorted(query, key=lambda t: (-self.weight(t), t)):
+            if q in remaining:
+                remaining.discard(q)
+                matched += 2 * self.weight(q)
+                words.append(WordMatch(q, q, 1.0))
+            else:
+                fuzzy.append(q)
+        for q in fuzzy:
+            if not remaining:
+                break
             best: tuple[float, str] | None = None
             for c in sorted(remaining):
-                if q == c:
-                    best = (1.0, c)
-                    break
-                limit = allowed_edits(q, c)
-                if limit:
-                    dist = Levenshtein.distance(q, c, score_cutoff=limit)
-                    if dist <= limit:
-                        sim = 1.0 - TYPO_COST * dist
-                        if best is None or sim > best[0]:
-                            best = (sim, c)
+                sim = similarity(q, c)
+                if sim is not None and (best is None or sim > best[0]):
+                    best = (sim, c)
             if best is not None:
                 sim, c = best
                 remaining.discard(c)
@@ -327,7 +389,7 @@ class ScreeningIndex:
         if not content:
             return []
         best: dict[int, Hit] = {}
-        for name_no in self._candidates(content):
+        for name_no in self._candidates(content, len(legal)):
             listed_name = self._names[name_no]
             raw, words = self.score_name(content, legal, listed_name)
             hit = self._judge(listed_name, raw, words, hq=hq, party_type=party_type)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from anyascii import anyascii
+from rapidfuzz.distance import OSA
 
 LEGAL = "~"  # prefix of a legal-form token: such tokens weigh little and never start a candidate
 STOP = frozenset({"the", "of", "and", "for", "de", "la", "el", "al", "des", "du", "di", "y", "e"})
@@ -45,6 +46,7 @@ _LEGAL_FORMS: dict[str, str] = {
     "pte ltd": "ltd",
     "pvt ltd": "ltd",
     "sdn bhd": "ltd",
+    "sa de cv": "sa",
     "l l c": "llc",
     "s a": "sa",
     "s a r l": "sarl",
@@ -170,8 +172,31 @@ _CJK_WORDS: dict[str, str] = {
 }
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 _CJK_WORD = re.compile("|".join(sorted(map(re.escape, _CJK_WORDS), key=len, reverse=True)))
+# Words of legal forms that, outside a whole phrase ("Stock Company Joint"), still say little.
+_LOOSE_LEGAL = frozenset(
+    {
+        "joint",
+        "stock",
+        "liability",
+        "partnership",
+        "obshchestvo",
+        "ogranichennoy",
+        "ogranichennoi",
+        "otvetstvennostyu",
+        "otvetstvennostiu",
+        "aktsionernoe",
+        "publichnoe",
+        "zakrytoe",
+        "otkrytoe",
+    }
+)
 _NOT_WORD = re.compile(r"[^a-z0-9~]+")  # "~" keeps a normalized legal form one
 _MAX_PHRASE = max(len(p.split()) for p in _LEGAL_FORMS)
+_LONG_ABBREVIATIONS = tuple(sorted(k for k in ABBREVIATIONS if len(k) >= 7))
+# Long words of legal forms, so "Copany" or "Limted" is still read as one.
+_LEGAL_VOCAB = tuple(
+    sorted({w for p in _LEGAL_FORMS for w in p.split() if len(w) >= 5} | _LOOSE_LEGAL)
+)
 _PHRASES = {tuple(p.split()): form for p, form in _LEGAL_FORMS.items()}
 
 
@@ -215,6 +240,45 @@ def fold(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
+@lru_cache(maxsize=65536)
+def _legal_spelling(word: str) -> str:
+    """A misspelt legal-form word (one edit, two from 9 letters) as its right spelling."""
+    if len(word) < 5 or word in _LEGAL_FORMS or word in ABBREVIATIONS:
+        return word
+    limit = 2 if len(word) >= 9 else 1
+    for long_form in _LONG_ABBREVIATIONS:  # "Sevices" is "services", read as "service"
+        if (
+            long_form[0] == word[0]
+            and abs(len(long_form) - len(word)) <= limit
+            and OSA.distance(word, long_form, score_cutoff=limit) <= limit
+        ):
+            return ABBREVIATIONS[long_form]
+    for vocab in _LEGAL_VOCAB:
+        if (
+            vocab[0] == word[0]
+            and abs(len(vocab) - len(word)) <= limit
+            and OSA.distance(word, vocab, score_cutoff=limit) <= limit
+        ):
+            return vocab
+    return word
+
+
+def _join_letters(words: list[str]) -> list[str]:
+    """Runs of single letters are one word: "D C H" is "dch", "S A" is "sa"."""
+    out: list[str] = []
+    run: list[str] = []
+    for w in [*words, ""]:
+        if len(w) == 1 and w.isalpha():
+            run.append(w)
+            continue
+        if run:
+            out.extend(["".join(run)] if len(run) > 1 else run)
+            run = []
+        if w:
+            out.append(w)
+    return out
+
+
 def _legal_forms(words: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
@@ -231,7 +295,9 @@ def _legal_forms(words: list[str]) -> list[str]:
                 i += size
                 break
         else:
-            out.append(words[i])
+            word = words[i]
+            loose = word in _LOOSE_LEGAL and len(words) > 1
+            out.append(LEGAL + word if loose else word)
             i += 1
     return out
 
@@ -239,7 +305,7 @@ def _legal_forms(words: list[str]) -> list[str]:
 @lru_cache(maxsize=65536)
 def normalize(name: str) -> NormalName:
     """Normalize a name to canonical tokens (idempotent on its own `text`)."""
-    words = [ABBREVIATIONS.get(w, w) for w in fold(name).split()]
+    words = [_legal_spelling(ABBREVIATIONS.get(w, w)) for w in _join_letters(fold(name).split())]
     tokens = _legal_forms(words)
     return NormalName(name, tuple(tokens))
 
