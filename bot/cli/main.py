@@ -179,8 +179,13 @@ def cmd_rules_import(args: argparse.Namespace) -> int:
 
 
 def cmd_customers_import(args: argparse.Namespace) -> int:
-    """Import customers (upsert by id) as one new revision."""
-    return _import(args, allowed=("customers",))
+    """Import customers (upsert by id) as one new revision, then screen them."""
+    code = _import(args, allowed=("customers",))
+    if code == 0:
+        from bot.cli.screening import screen_after_import
+
+        screen_after_import(args)
+    return code
 
 
 def cmd_rules_export(args: argparse.Namespace) -> int:

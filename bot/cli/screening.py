@@ -253,6 +253,24 @@ def _screen_customers(args: argparse.Namespace) -> int:
     return 0
 
 
+def screen_after_import(args: argparse.Namespace) -> None:
+    """Screen registered customers and their owners after an import (when a list is loaded)."""
+    from bot.services.asking import KnowledgeCache
+    from bot.services.screening import rescreen_customers
+
+    engine = _engine(args)
+    state = _state(engine)
+    if not state.lists:
+        print("Not screened: no restricted-party list is loaded.")
+        return
+    result = rescreen_customers(engine, state, KnowledgeCache(engine).get(), now=_now())
+    open_hits = sum(len(o.hits) for o in result.outcomes.values())
+    print(
+        f"Screened {len(result.outcomes)} customers and their owners: {open_hits} hit(s), "
+        f"{len(result.new)} new. See `clearance screen customers`."
+    )
+
+
 def _decide(args: argparse.Namespace, decision: str, rest: list[str]) -> int:
     from bot.cli.main import _author
     from bot.services.asking import KnowledgeCache

@@ -123,7 +123,8 @@ customers:
   - {id: rt, name: Rosneft Trading SA, hq: CH}
   - {id: zebra, name: Zebra Foods GmbH, hq: DE, owners: [{owner: rt, share: 50}]}
 """)
-    run(loaded, "customers", "import", str(customers))
+    imported = run(loaded, "customers", "import", str(customers)).stdout
+    assert "Screened 2 customers and their owners" in imported  # screened at import
     hits = json.loads(run(loaded, "screen", "customers", "--json").stdout)
     assert {(h["customer"], h["party"], h["entry"]) for h in hits} >= {
         ("rt", "rt", "18299"),
