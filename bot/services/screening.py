@@ -101,7 +101,9 @@ class ScreeningCache:
     ttl_s: float = 0.0
     thresholds: Thresholds = field(default_factory=Thresholds)
     remote: YenteClient | None = None
+    background: bool = False  # rebuild a newer version's index off the request path
     _state: ScreeningState | None = None
+    _building: bool = False
     _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -125,10 +127,32 @@ class ScreeningCache:
         self._checked = time.monotonic()
         if cached is not None and dict(cached.versions) == versions:
             return cached
+        if cached is not None and self.background:
+            # Serving: keep answering from the version in hand (each answer names it) while
+            # the new one is indexed, so no question waits seconds for the rebuild.
+            self._rebuild_in_background(versions)
+            return cached
         with self._lock:
             if self._state is None or dict(self._state.versions) != versions:
                 self._state = self._build()
             return self._state
+
+    def _rebuild_in_background(self, versions: dict[str, int]) -> None:
+        with self._lock:
+            if self._building:
+                return
+            self._building = True
+
+        def rebuild() -> None:
+            try:
+                state = self._build()
+                with self._lock:
+                    self._state = state
+            finally:
+                with self._lock:
+                    self._building = False
+
+        threading.Thread(target=rebuild, name="screening-index", daemon=True).start()
 
     def _build(self) -> ScreeningState:
         loaded = load_current(self.engine)

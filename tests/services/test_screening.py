@@ -243,3 +243,24 @@ def test_rescreen_reports_new_hits_with_flips(empty_engine: Engine, kb: Knowledg
         t.startswith("Nimbus Pte Ltd now possibly matches EL entry 'Nimbus Technologies Pte. Ltd.'")
         for t in texts
     ), texts
+
+
+def test_serving_cache_rebuilds_a_new_version_off_the_request_path(empty_engine: Engine) -> None:
+    import time
+
+    _load(empty_engine)
+    cache = ScreeningCache(empty_engine, background=True)
+    first = cache.get()
+    store_version(
+        empty_engine,
+        "ofac_sdn",
+        ParsedList("ofac_sdn", (*SDN, Entry("9004", "NEW LISTED CO"))),
+        name="OFAC SDN",
+        now=NOW,
+        origin="poll",
+    )
+    assert cache.get() is first  # answered at once from the version in hand
+    deadline = time.monotonic() + 10
+    while cache.get() is first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cache.get().versions["ofac_sdn"] > first.versions["ofac_sdn"]
