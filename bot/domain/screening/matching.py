@@ -32,6 +32,7 @@ TYPO_COST = 0.12  # similarity lost per edit in a word
 MIN_SHORT = 4  # names with fewer content letters than this are at most `possible`
 CANDIDATES = 40  # names fully scored per query
 BOUND_MARGIN = 0.02
+SIMILAR_MEMO = 200_000  # words whose similar indexed words are remembered
 GENERIC_SHARE = 0.4  # a generic word weighs at most this share of the rarest word's weight
 # Words common in company names whatever the list's size (a small list can't tell they are).
 GENERIC = frozenset(
@@ -267,6 +268,7 @@ class ScreeningIndex:
             for key in deletion_keys(skeleton(token)) | deletion_keys(token):
                 deletions[key].append(token)
         self._deletions = dict(deletions)
+        self._similar_memo: dict[str, dict[str, float]] = {}
 
     @property
     def size(self) -> int:
@@ -284,6 +286,16 @@ class ScreeningIndex:
         return GENERIC_SHARE * self._max_weight if token in GENERIC else self._max_weight
 
     def _similar(self, token: str) -> dict[str, float]:
+        """Indexed words like this one (exact, typos, same sound), memoized: names repeat words."""
+        cached = self._similar_memo.get(token)
+        if cached is not None:
+            return cached
+        if len(self._similar_memo) >= SIMILAR_MEMO:
+            self._similar_memo.clear()
+        out = self._similar_memo[token] = self._find_similar(token)
+        return out
+
+    def _find_similar(self, token: str) -> dict[str, float]:
         out = {token: 1.0} if token in self._postings else {}
         for key in deletion_keys(skeleton(token)) | deletion_keys(token):
             for cand in self._deletions.get(key, ()):
