@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import combinations
 
 from rapidfuzz.distance import OSA
 
@@ -190,18 +189,18 @@ def similarity(q: str, c: str) -> float | None:
     return None
 
 
-def deletion_keys(token: str) -> set[str]:
+@lru_cache(maxsize=262144)
+def deletion_keys(token: str) -> frozenset[str]:
     """Symmetric-deletion keys: the token itself, and forms with 1 (len>=5) or 2 (len>=9) letters dropped."""
-    keys = {token}
     n = len(token)
-    if n >= 5:
-        keys.update(token[:i] + token[i + 1 :] for i in range(n))
+    if n < 5:
+        return frozenset((token,))
+    ones = {token[:i] + token[i + 1 :] for i in range(n)}
+    keys = {token, *ones}
     if n >= 9:
-        keys.update(
-            "".join(c for k, c in enumerate(token) if k not in (i, j))
-            for i, j in combinations(range(n), 2)
-        )
-    return keys
+        for d in ones:
+            keys.update(d[:j] + d[j + 1 :] for j in range(len(d)))
+    return frozenset(keys)
 
 
 def allowed_edits(a: str, b: str) -> int:
