@@ -5,6 +5,7 @@ Revises: 0004
 """
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision = "0007"
@@ -20,13 +21,13 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("name", sa.String(), nullable=False),
         sa.Column("source_id", sa.Integer(), sa.ForeignKey("policy_source.id"), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
     op.create_table(
         "list_version",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("list_id", sa.String(64), sa.ForeignKey("screening_list.id"), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("origin", sa.String(16), nullable=False),
         sa.Column("published", sa.String(), nullable=True),
         sa.Column("entries", sa.Integer(), nullable=False),
@@ -59,7 +60,7 @@ def upgrade() -> None:
         sa.Column("decision", sa.String(16), nullable=False),
         sa.Column("actor", sa.String(), nullable=False),
         sa.Column("reason", sa.String(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
     op.create_index("ix_screening_decision_customer_id", "screening_decision", ["customer_id"])
     from storage.db import append_only_sql
@@ -78,9 +79,9 @@ def upgrade() -> None:
         sa.Column("strength", sa.String(16), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("fingerprint", sa.String(32), nullable=False),
-        sa.Column("first_seen", sa.DateTime(), nullable=False),
-        sa.Column("last_seen", sa.DateTime(), nullable=False),
-        sa.Column("removed_at", sa.DateTime(), nullable=True),
+        sa.Column("first_seen", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("last_seen", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("removed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     )
     op.create_index(
         "ux_screening_hit", "screening_hit", ["customer_id", "party_id", "list_id", "entry_key"],
