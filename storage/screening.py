@@ -7,8 +7,11 @@ the diff against the current entries first, so a broken download never replaces 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, update
@@ -32,6 +35,7 @@ from storage.models import (
     ScreeningHit,
     ScreeningList,
 )
+from storage.snapshots import RevisionStamp, SnapshotStore
 
 MAX_CHANGES_KEPT = 500  # per version, in its `changes` column; the entry rows keep everything
 
@@ -363,3 +367,25 @@ def replace_hits(
                 removed.append(row)
         session.commit()
     return new, removed, changed
+
+
+@dataclass(frozen=True)
+class ScreeningSnapshots(SnapshotStore):
+    """The screening index of one database's newest list versions, saved for the next `ask`."""
+
+    @property
+    def path(self) -> Path:
+        """The snapshot file of this database's screening index."""
+        return self.directory / f"screening-{self.database[:32]}.pickle"
+
+
+def screening_stamp(versions: dict[str, int], thresholds: object) -> RevisionStamp:
+    """What a saved index must match: the list versions, thresholds and the screening code."""
+    import bot.domain.screening as package
+
+    digest = hashlib.sha256(
+        json.dumps(versions, sort_keys=True).encode() + repr(thresholds).encode()
+    )
+    for path in sorted(Path(package.__file__).parent.rglob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return RevisionStamp(len(versions), digest.hexdigest())

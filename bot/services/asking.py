@@ -249,6 +249,11 @@ def screen_answer_cached(cache: KnowledgeCache, kb: Knowledge, result: Answer) -
 
     if cache.screening is None:
         cache.screening = screening_cache(cache.engine, ttl_s=cache.ttl_s)
+        if cache.snapshots is not None:  # a one-shot `ask`: load the index an earlier one saved
+            from storage.screening import ScreeningSnapshots
+
+            store = cache.snapshots
+            cache.screening.snapshots = ScreeningSnapshots(store.directory, store.database)
     return screen_answer(result, kb, cache.engine, cache.screening.get(), default_rules())
 
 

@@ -42,10 +42,12 @@ from storage.rules import DEFAULT_PACK
 from storage.screening import (
     HitKey,
     ListGuardError,
+    ScreeningSnapshots,
     StoredVersion,
     load_current,
     newest_versions,
     replace_hits,
+    screening_stamp,
     store_version,
 )
 
@@ -102,6 +104,7 @@ class ScreeningCache:
     thresholds: Thresholds = field(default_factory=Thresholds)
     remote: YenteClient | None = None
     background: bool = False  # rebuild a newer version's index off the request path
+    snapshots: ScreeningSnapshots | None = None  # one-shot commands: the index saved for the next
     _state: ScreeningState | None = None
     _building: bool = False
     _checked: float = 0.0
@@ -134,8 +137,20 @@ class ScreeningCache:
             return cached
         with self._lock:
             if self._state is None or dict(self._state.versions) != versions:
-                self._state = self._build()
+                self._state = self._load_or_build(versions)
             return self._state
+
+    def _load_or_build(self, versions: dict[str, int]) -> ScreeningState:
+        if self.snapshots is None or not versions:
+            return self._build()
+        stamp = screening_stamp(versions, self.thresholds)
+        loaded = self.snapshots.load(stamp, {})
+        if isinstance(loaded, ScreeningState) and dict(loaded.versions) == versions:
+            return loaded
+        state = self._build()
+        if dict(state.versions) == versions:
+            self.snapshots.save(stamp, state, {})
+        return state
 
     def _rebuild_in_background(self, versions: dict[str, int]) -> None:
         with self._lock:

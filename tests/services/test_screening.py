@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -264,3 +265,19 @@ def test_serving_cache_rebuilds_a_new_version_off_the_request_path(empty_engine:
     while cache.get() is first and time.monotonic() < deadline:
         time.sleep(0.05)
     assert cache.get().versions["ofac_sdn"] > first.versions["ofac_sdn"]
+
+
+def test_one_shot_commands_reuse_a_saved_index(empty_engine: Engine, tmp_path: Path) -> None:
+    from storage.screening import ScreeningSnapshots
+    from storage.snapshots import database_key
+
+    _load(empty_engine)
+    store = ScreeningSnapshots(tmp_path, database_key(empty_engine) or "db")
+    first = ScreeningCache(empty_engine, snapshots=store).get()
+    assert store.path.exists()
+    again = ScreeningCache(empty_engine, snapshots=store).get()
+    assert again is not first and again.versions == first.versions
+    assert [h.entry.entry_id for h in again.screen("Quasar Maritime Trading LLC")] == ["9002"]
+    _load(empty_engine, sdn=(*SDN, Entry("9004", "NEW LISTED CO")))
+    newer = ScreeningCache(empty_engine, snapshots=store).get()
+    assert newer.versions != first.versions and newer.screen("New Listed Co")
