@@ -379,13 +379,20 @@ class ScreeningSnapshots(SnapshotStore):
         return self.directory / f"screening-{self.database[:32]}.pickle"
 
 
-def screening_stamp(versions: dict[str, int], thresholds: object) -> RevisionStamp:
-    """What a saved index must match: the list versions, thresholds and the screening code."""
+def screening_stamp(engine: Engine, versions: dict[str, int], thresholds: object) -> RevisionStamp:
+    """What a saved index must match: the list versions (ids, times, counts), thresholds and the
+    screening code; a database rebuilt with other lists under the same ids never matches."""
     import bot.domain.screening as package
 
-    digest = hashlib.sha256(
-        json.dumps(versions, sort_keys=True).encode() + repr(thresholds).encode()
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(ListVersion).where(col(ListVersion.id).in_(sorted(versions.values())))
+        ).all()
+    identity = sorted(
+        (v.list_id, v.id or 0, v.created_at.isoformat(), v.entries, v.added, v.removed, v.changed)
+        for v in rows
     )
+    digest = hashlib.sha256(json.dumps(identity).encode() + repr(thresholds).encode())
     for path in sorted(Path(package.__file__).parent.rglob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return RevisionStamp(len(versions), digest.hexdigest())

@@ -143,7 +143,7 @@ class ScreeningCache:
     def _load_or_build(self, versions: dict[str, int]) -> ScreeningState:
         if self.snapshots is None or not versions:
             return self._build()
-        stamp = screening_stamp(versions, self.thresholds)
+        stamp = screening_stamp(self.engine, versions, self.thresholds)
         loaded = self.snapshots.load(stamp, {})
         if isinstance(loaded, ScreeningState) and dict(loaded.versions) == versions:
             return loaded
