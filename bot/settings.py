@@ -103,6 +103,13 @@ class Settings(BaseSettings):
         secret = self.slack_client_secret.get_secret_value() if self.slack_client_secret else ""
         return bool(self.slack_client_id and secret and not token)
 
+    # Restricted-party lists (see "Screening" in the README).
+    list_max_bytes: int = Field(200_000_000, alias="CLEARANCE_LIST_MAX_BYTES")
+    list_fetch_timeout_s: float = Field(300.0, alias="CLEARANCE_LIST_FETCH_TIMEOUT_S")
+    list_max_removed: float = Field(0.10, ge=0.0, le=1.0, alias="CLEARANCE_LIST_MAX_REMOVED")
+    screening_url: str | None = Field(None, alias="CLEARANCE_SCREENING_URL")
+    screening_dataset: str = Field("default", alias="CLEARANCE_SCREENING_DATASET")
+
     @field_validator("sqlite_audit_synchronous", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, admin, commands, events, paging, policy, review_flow, shortcuts
+from handlers import (
+    actions,
+    admin,
+    commands,
+    events,
+    paging,
+    policy,
+    review_flow,
+    screening,
+    shortcuts,
+)
 from handlers.deps import Deps
 
 
@@ -18,3 +28,4 @@ def register(app: App, deps: Deps) -> None:
     paging.register(app, deps)
     review_flow.register(app, deps)
     shortcuts.register(app, deps)
+    screening.register(app, deps)

@@ -28,7 +28,7 @@ from storage.decisions import list_decisions
 from storage.reviews import reviews_of
 from storage.rules import list_revisions
 
-SUBCOMMANDS = {"help", "customer", "rules", "rule", "revisions", "audit"}
+SUBCOMMANDS = {"help", "customer", "rules", "rule", "revisions", "audit", "screen"}
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{6,})$")
 
 
@@ -95,6 +95,10 @@ def register(app: App, deps: Deps) -> None:
 
 def subcommand(deps: Deps, client: WebClient, word: str, rest: str, user: str) -> Payload:
     """Run a read-only subcommand and return its message."""
+    if word == "screen":
+        from handlers.screening import screen_payload
+
+        return screen_payload(deps, client, rest, user)
     kb = deps.cache.get()
     if word == "customer":
         if not rest:

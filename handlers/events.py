@@ -10,11 +10,13 @@ from slack_sdk import WebClient
 
 from handlers.deps import Deps, answer_payload, guarded
 from handlers.render.blocks import render_help
+from handlers.render.screening import with_open_hits
 from handlers.render.views import render_admin_home, render_home
 from storage.db import session_scope
 from storage.decisions import list_decisions
 from storage.policies import list_changes, list_sources, list_subscriptions
 from storage.reviews import count_open_reviews, open_reviews_of_team, reviews_of
+from storage.screening import open_hits
 
 # The leading @mention(s) address the bot; anything later is part of the question and is
 # escaped when echoed, never stripped silently.
@@ -72,17 +74,17 @@ def _publish_home(deps: Deps, client: WebClient, user: str) -> None:
         "customers": len(kb.table.customers),
         "models": len(kb.table.models),
     }
-    client.views_publish(
-        user_id=user,
-        view=render_home(
-            revision=kb.revision,
-            counts=counts,
-            recent=recent,
-            open_reviews=open_reviews,
-            reviews=reviews,
-            admin=admin,
-        ),
+    view = render_home(
+        revision=kb.revision,
+        counts=counts,
+        recent=recent,
+        open_reviews=open_reviews,
+        reviews=reviews,
+        admin=admin,
     )
+    if admin is not None:
+        view = with_open_hits(view, open_hits(deps.engine))
+    client.views_publish(user_id=user, view=view)
 
 
 def admin_sections(deps: Deps, team: str | None) -> list[dict[str, Any]]:

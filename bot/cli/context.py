@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,3 +39,8 @@ def ready_engine(args: argparse.Namespace) -> Engine:
     engine = open_engine(args)
     initialize(engine, seed_sources=args.settings.seed_sources)
     return engine
+
+
+def author(args: argparse.Namespace) -> str:
+    """Return who a change is recorded as: `--author`, else the operating-system user."""
+    return str(args.author or f"cli:{getpass.getuser()}")

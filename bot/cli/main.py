@@ -7,7 +7,6 @@ cannot be answered as asked (the JSON error names candidates) or bad usage.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -18,7 +17,7 @@ from typing import Any
 
 # Each command imports what it needs when it runs: `clearance ask` is a new process every time,
 # and start-up is most of its cost; `--help` imports neither pydantic nor SQLAlchemy.
-from bot.cli.context import load_settings, open_engine, ready_engine
+from bot.cli.context import author, load_settings, open_engine, ready_engine
 from bot.cli.policy import add_parsers
 from bot.domain.errors import BotError, InvalidFile, QuestionError
 
@@ -30,10 +29,6 @@ EPILOG = """examples:
   clearance rules import --replace my-rules.yaml  # the file becomes the whole rule table
   clearance customers import customers.yaml
 """
-
-
-def _author(args: argparse.Namespace) -> str:
-    return str(args.author or f"cli:{getpass.getuser()}")
 
 
 def _print_json(data: Any) -> None:
@@ -62,7 +57,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         rev = initialize(
             engine,
             pack=pack,
-            author=_author(args),
+            author=author(args),
             empty=args.no_pack,
             seed_sources=settings.seed_sources,
         )
@@ -88,10 +83,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         engine,
         lazy_customers=True,
         snapshots=SnapshotStore.for_engine(engine, args.settings.snapshot_dir()),
+        settings=args.settings,
     )
     try:
         as_of = _as_of_option(args.as_of)
-        answer = ask(engine, cache, text, actor=_author(args), as_of=as_of, access=args.access)
+        answer = ask(engine, cache, text, actor=author(args), as_of=as_of, access=args.access)
     except QuestionError as exc:
         if args.json:
             _print_json(exc.to_dict())
@@ -150,7 +146,7 @@ def _import(args: argparse.Namespace, *, allowed: tuple[str, ...] | None = None)
             session=session,
             path=Path(args.file),
             replace=getattr(args, "replace", False),
-            author=_author(args),
+            author=author(args),
             now=utcnow(),
             allowed=allowed or KINDS,
         )
@@ -165,8 +161,13 @@ def cmd_rules_import(args: argparse.Namespace) -> int:
 
 
 def cmd_customers_import(args: argparse.Namespace) -> int:
-    """Import customers (upsert by id) as one new revision."""
-    return _import(args, allowed=("customers",))
+    """Import customers (upsert by id) as one new revision, then screen them."""
+    code = _import(args, allowed=("customers",))
+    if code == 0:
+        from bot.cli.screening import screen_after_import
+
+        screen_after_import(args)
+    return code
 
 
 def cmd_rules_export(args: argparse.Namespace) -> int:
@@ -468,6 +469,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     add_parsers(sub)
+
+    from bot.cli.screening import add_parsers as add_screening_parsers
+
+    add_screening_parsers(sub)
 
     p = sub.add_parser("audit", help="recent decisions from the audit log")
     p.add_argument("--actor")

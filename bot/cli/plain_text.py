@@ -55,5 +55,7 @@ def format_answer(a: Answer) -> str:
             lines.extend(f"  - {item}" for item in items)
     if a.overridden:
         lines.append("Also matched (less strict): " + ", ".join(r["rule"] for r in a.overridden))
+    if a.screening is not None:
+        lines.append(f"Screening: {a.screening['summary']}")
     lines.append(f"Rule-table revision {a.revision} · decision {a.decision_id}")
     return "\n".join(lines)

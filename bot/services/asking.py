@@ -24,6 +24,7 @@ from bot.domain.rules.table import RuleTable
 from bot.services.change_counter import SharedGeneration
 from bot.services.customer_lookup import StoredCustomerIndex
 from bot.services.rule_changes import import_parsed
+from bot.settings import Settings
 from storage.customers import StoredCustomers
 from storage.db import ensure_schema, read_scalar, session_scope
 from storage.decisions import DecisionInsert, decision_row
@@ -38,6 +39,7 @@ from storage.snapshots import RevisionStamp, SnapshotStore, paused_gc, revision_
 
 if TYPE_CHECKING:
     from bot.services.audit_writer import AuditWriter
+    from bot.services.screening import ScreeningCache
 
 SYSTEM_AUTHOR = "clearance"
 _NEWEST_REVISION_SQL = "SELECT coalesce(max(number), 0) FROM revision"
@@ -160,6 +162,8 @@ class KnowledgeCache:
     _checked: float = 0.0
     _seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    screening: ScreeningCache | None = None  # restricted-party lists; made on first use
+    settings: Settings | None = None  # the process's settings, for the screening backend
 
     def __post_init__(self) -> None:
         if self.snapshots is not None and not self.lazy_customers:
@@ -240,7 +244,22 @@ def answer_question(
     question = with_options(
         parse_question(text, places=kb.places, models=kb.models), as_of=as_of, access=access
     )
-    return decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
+    result = decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
+    return screen_answer_cached(cache, kb, result)
+
+
+def screen_answer_cached(cache: KnowledgeCache, kb: Knowledge, result: Answer) -> Answer:
+    """Screen an answer's customer against the newest list versions (every answer is screened)."""
+    from bot.services.screening import default_rules, screen_answer, screening_cache
+
+    if cache.screening is None:
+        cache.screening = screening_cache(cache.engine, ttl_s=cache.ttl_s, settings=cache.settings)
+        if cache.snapshots is not None:  # a one-shot `ask`: load the index an earlier one saved
+            from storage.screening import ScreeningSnapshots
+
+            store = cache.snapshots
+            cache.screening.snapshots = ScreeningSnapshots(store.directory, store.database)
+    return screen_answer(result, kb, cache.engine, cache.screening.get(), default_rules())
 
 
 def ask(

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.domain.asking.answers import build_knowledge
+from bot.domain.screening.parsers import LIST_KINDS
 from bot.domain.tracking.country_lists import read_country_list
 from bot.domain.tracking.digest import ChangeView, Digest, build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
@@ -40,6 +41,7 @@ from bot.domain.tracking.sources import (
 )
 from bot.services.asking import KnowledgeCache
 from bot.services.fetching import Fetched, fetch
+from bot.services.screening_polls import record_list_poll
 from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import Delivery, PolicyChange, PolicySnapshot, PolicySource, Subscription
@@ -131,12 +133,13 @@ class Jobs:
     def _fetch(self, source: PolicySource | None) -> Fetched:
         if source is None or source.kind == "rule_table":
             return Fetched(304)
+        listed = source.kind in LIST_KINDS  # list files are far larger than policy pages
         return self.fetcher(
             source.url,
             etag=source.etag,
             last_modified=source.last_modified,
-            timeout=self.settings.fetch_timeout_s,
-            max_bytes=self.settings.fetch_max_bytes,
+            timeout=self.settings.list_fetch_timeout_s if listed else self.settings.fetch_timeout_s,
+            max_bytes=self.settings.list_max_bytes if listed else self.settings.fetch_max_bytes,
             allowed=self.settings.fetch_allowed_networks(),
         )
 
@@ -151,6 +154,8 @@ class Jobs:
             self._healthy(source, now=now)
             return None
         assert result.body is not None
+        if source.kind in LIST_KINDS:
+            return record_list_poll(self, source, result, now=now)
         spec = SourceSpec(
             source.kind,
             source.selector,

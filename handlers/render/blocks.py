@@ -349,6 +349,10 @@ def render_answer(
     ):
         if a.get(key):
             blocks.append(list_section(title, merge_similar(a[key])))
+    if a.get("screening"):
+        blocks.append(
+            context(cut(f"*Screening:* {escape(a['screening']['summary'])}", MAX_SECTION))
+        )
     blocks.append(
         context(
             f"Decision `{escape(short_id(a['decision_id']))}` · rule-table revision {a['revision']}"
@@ -409,6 +413,7 @@ ASK_HELP = [
     ("`/clearance rules [TEXT]`", "search the rules"),
     ("`/clearance rule ID`", "one rule with its citation"),
     ("`/clearance revisions`", "recent changes to the rule table"),
+    ("`/clearance screen NAME`", "screen a name against the restricted-party lists"),
     (
         "`/clearance subscriptions` · `sources` · `changes [since DATE]` · `digest preview`",
         "what is tracked, its health, recent changes, and the next digest here",

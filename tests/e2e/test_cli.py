@@ -26,7 +26,9 @@ def run(db_url: str, *args: str, ok: int | None = 0) -> subprocess.CompletedProc
 def test_ask_on_a_new_database_loads_the_default_pack(db_url: str) -> None:
     out = run(db_url, "ask", "--json", "can Acme in Brazil use GPT-4o?").stdout
     answer = json.loads(out)
-    assert answer["verdict"] == "allowed"
+    # No restricted-party list is loaded, so an unregistered customer is never cleared outright.
+    assert answer["verdict"] == "conditional"
+    assert answer["screening"]["status"] == "not_screened"
     assert answer["model"] == "gpt-4o" and answer["country"] == "BR"
     assert answer["revision"] == 1
     assert answer["reasons"][0]["rule"] == "openai-supported-allow"
@@ -42,7 +44,8 @@ def test_ask_on_a_new_database_loads_the_default_pack(db_url: str) -> None:
         ("can someone in China use Claude Sonnet 4.5", "denied", "anthropic-unsupported-deny"),
         ("can a customer in Germany use Llama 3.2 90B Vision", "denied", "llama-3-2-multimodal-eu"),
         ("can someone in Germany use Gemini 2.5 Pro", "review", None),
-        ("can someone in Japan use gpt-oss-120b", "allowed", "open-weights-allow"),
+        # "someone" can't be screened: allowed only on that condition.
+        ("can someone in Japan use gpt-oss-120b", "conditional", "open-weights-allow"),
     ],
 )
 def test_default_pack_answers(db_url: str, question: str, verdict: str, rule: str | None) -> None:

@@ -392,7 +392,8 @@ def test_direct_message_is_answered_in_the_dm(server: Server) -> None:
     }
     assert server.event(event, "EvDM1") == 200
     reply = server.slack.wait_for("chat.postMessage")[0].args
-    assert reply["channel"] == "D1" and "✅ Allowed" in blocks_text(reply)
+    # "someone" can't be screened against restricted-party lists: allowed only on that condition.
+    assert reply["channel"] == "D1" and "🟡 Conditional" in blocks_text(reply)
 
 
 def test_app_home_shows_revision_and_recent_questions(server: Server) -> None:

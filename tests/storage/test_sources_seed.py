@@ -14,7 +14,7 @@ NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
 
 def test_shipped_sources_are_added_once_with_their_groups(engine: Engine) -> None:
-    assert add_default_sources(engine, now=NOW) == 6
+    assert add_default_sources(engine, now=NOW) == 8
     assert add_default_sources(engine, now=NOW) == 0
     with session_scope(engine) as session:
         sources = {s.name: s for s in list_sources(session=session)}
@@ -27,4 +27,10 @@ def test_shipped_sources_are_added_once_with_their_groups(engine: Engine) -> Non
     assert sources["OpenAI supported countries"].country_list_group == "g-openai-supported"
     assert sources["OFAC recent actions"].url == "https://ofac.treasury.gov/recent-actions"
     assert sources["Clearance rule table"].kind == "rule_table"
+    assert sources["US Consolidated Screening List"].kind == "csl"
+    assert sources["US Consolidated Screening List"].url == (
+        "https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.json"
+    )
+    assert sources["OFAC SDN list"].kind == "ofac_sdn"
+    assert sources["OFAC SDN list"].interval_s == 86400
     assert all(s.url.startswith("https://") for s in sources.values() if s.kind != "rule_table")

@@ -122,6 +122,7 @@ class Answer:
     assumptions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reason: str | None = None  # why there is no deciding rule ("no rule covers this")
+    screening: dict[str, Any] | None = None  # restricted-party screening (bot.services.screening)
 
     def rule_ids(self) -> list[str]:
         """Return the ids of the deciding rules."""
@@ -146,6 +147,7 @@ class Answer:
             "warnings": self.warnings,
             "revision": self.revision,
             "decision_id": self.decision_id,
+            **({"screening": self.screening} if self.screening is not None else {}),
         }
 
 

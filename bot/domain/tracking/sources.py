@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from bot.domain.asking.places import PlaceCatalog
+from bot.domain.screening.parsers import LIST_KINDS
 from bot.domain.tracking.country_lists import compare_lists, describe_unresolved, read_country_list
 from bot.domain.tracking.html_limits import (
     DEFAULT_LIMITS,
@@ -31,7 +32,9 @@ from bot.domain.tracking.html_limits import (
     parse_html,
 )
 
-KINDS = ("federal_register", "feed", "webpage", "json", "rule_table")
+# Restricted-party list kinds are polled like the others but stored as list versions
+# (bot.services.screening_polls), never as snapshots.
+KINDS = ("federal_register", "feed", "webpage", "json", *LIST_KINDS, "rule_table")
 MAX_DIFF_LINES = 60
 MAX_DIFF_CHARS = 6000
 MAX_ITEMS = 200

@@ -1,0 +1,542 @@
+"""Screening use cases: the in-process index per list version, screening names and customers,
+applying hits to answers, importing list files, and re-screening on a new list version.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from bot.domain.asking.answers import Answer, Knowledge
+from bot.domain.errors import BotError
+from bot.domain.rules.table import Customer
+from bot.domain.screening.entries import ParsedList
+from bot.domain.screening.matching import Hit, Listed, ScreeningIndex, Thresholds
+from bot.domain.screening.normalize import normal_text
+from bot.domain.screening.parsers import LIST_NAMES, ListFormatError, parse_list
+from bot.domain.screening.verdicts import (
+    ListInfo,
+    PartyHit,
+    ScreeningOutcome,
+    ScreeningRule,
+    apply_screening,
+    list_code,
+    match_json,
+    read_screening_rules,
+)
+from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
+from bot.services.yente import YenteClient, kind_of_entry
+from storage.db import session_scope
+from storage.models import ScreeningDecision
+from storage.rules import DEFAULT_PACK
+from storage.screening import (
+    HitKey,
+    ListGuardError,
+    ScreeningSnapshots,
+    StoredVersion,
+    load_current,
+    newest_versions,
+    replace_hits,
+    screening_stamp,
+    store_version,
+)
+
+SCREENING_PACK = DEFAULT_PACK.parent / "screening.yaml"
+MAX_OWNER_DEPTH = 20  # ownership chains deeper than this are cut (and cycles never loop)
+
+
+def load_rules(path: Path = SCREENING_PACK) -> tuple[ScreeningRule, ...]:
+    """Read the list-membership rules pack."""
+    return read_screening_rules(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> tuple[ScreeningRule, ...]:
+    """The shipped list-membership rules, read once per process."""
+    return load_rules()
+
+
+@dataclass(frozen=True)
+class ScreeningState:
+    """The newest version of every list, indexed: what one screening runs against."""
+
+    versions: Mapping[str, int]
+    lists: tuple[ListInfo, ...]
+    kinds: Mapping[str, str]
+    index: ScreeningIndex | None
+    remote: YenteClient | None = None  # CLEARANCE_SCREENING_URL: screen with yente instead
+
+    def screen(
+        self, name: str, *, hq: str | None = None, party_type: str = "org", limit: int = 10
+    ) -> list[Hit]:
+        """Screen one name against every loaded list (or the yente service)."""
+        if not name.strip():
+            return []
+        if self.remote is not None:
+            return self.remote.match(name, hq=hq, party_type=party_type, limit=limit)
+        if self.index is None:
+            return []
+        return self.index.screen(name, hq=hq, party_type=party_type, limit=limit)
+
+    def kind_of(self, hit: Hit) -> str:
+        """The list kind of a hit's list."""
+        if self.remote is not None and hit.list_id == self.remote.list_id:
+            return kind_of_entry(hit.entry)
+        return self.kinds.get(hit.list_id, "")
+
+
+@dataclass
+class ScreeningCache:
+    """The index for the newest list versions, rebuilt only when a list gets a new version."""
+
+    engine: Engine
+    ttl_s: float = 0.0
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    remote: YenteClient | None = None
+    background: bool = False  # rebuild a newer version's index off the request path
+    snapshots: ScreeningSnapshots | None = None  # one-shot commands: the index saved for the next
+    _state: ScreeningState | None = None
+    _building: bool = False
+    _checked: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def invalidate(self) -> None:
+        """Look up the versions on the next call."""
+        self._checked = 0.0
+
+    def get(self) -> ScreeningState:
+        """Return the state for the newest list versions."""
+        if self.remote is not None:
+            if self._state is None:
+                info = ListInfo(
+                    self.remote.list_id, f"yente {self.remote.dataset}", "yente", "live", 0, 0
+                )
+                self._state = ScreeningState({}, (info,), {}, None, self.remote)
+            return self._state
+        cached = self._state
+        if cached is not None and self.ttl_s and time.monotonic() - self._checked < self.ttl_s:
+            return cached
+        versions = newest_versions(self.engine)
+        self._checked = time.monotonic()
+        if cached is not None and dict(cached.versions) == versions:
+            return cached
+        if cached is not None and self.background:
+            # Serving: keep answering from the version in hand (each answer names it) while
+            # the new one is indexed, so no question waits seconds for the rebuild.
+            self._rebuild_in_background(versions)
+            return cached
+        with self._lock:
+            if self._state is None or dict(self._state.versions) != versions:
+                self._state = self._load_or_build(versions)
+            return self._state
+
+    def _load_or_build(self, versions: dict[str, int]) -> ScreeningState:
+        if self.snapshots is None or not versions:
+            return self._build()
+        stamp = screening_stamp(self.engine, versions, self.thresholds)
+        loaded = self.snapshots.load(stamp, {})
+        if isinstance(loaded, ScreeningState) and dict(loaded.versions) == versions:
+            return loaded
+        state = self._build()
+        if dict(state.versions) == versions:
+            self.snapshots.save(stamp, state, {})
+        return state
+
+    def _rebuild_in_background(self, versions: dict[str, int]) -> None:
+        with self._lock:
+            if self._building:
+                return
+            self._building = True
+
+        def rebuild() -> None:
+            try:
+                state = self._build()
+                with self._lock:
+                    self._state = state
+            finally:
+                with self._lock:
+                    self._building = False
+
+        threading.Thread(target=rebuild, name="screening-index", daemon=True).start()
+
+    def _build(self) -> ScreeningState:
+        loaded = load_current(self.engine)
+        listed = [Listed(x.list.id, e) for x in loaded for e in x.entries]
+        lists = tuple(
+            ListInfo(
+                x.list.id,
+                x.list.name,
+                x.list.kind,
+                x.version.created_at.date().isoformat(),
+                x.version.id or 0,
+                len(x.entries),
+            )
+            for x in loaded
+        )
+        return ScreeningState(
+            versions={x.list.id: x.version.id or 0 for x in loaded},
+            lists=lists,
+            kinds={x.list.id: x.list.kind for x in loaded},
+            index=ScreeningIndex(listed, self.thresholds) if listed else None,
+        )
+
+
+def screening_cache(engine: Engine, *, ttl_s: float = 0.0, settings: Any = None) -> ScreeningCache:
+    """The screening cache for this process: yente when CLEARANCE_SCREENING_URL is set."""
+    if settings is None:
+        from bot.settings import Settings
+
+        settings = Settings()
+    remote = None
+    if settings.screening_url:
+        remote = YenteClient(settings.screening_url, settings.screening_dataset)
+    return ScreeningCache(engine, ttl_s=ttl_s, remote=remote)
+
+
+def party_type(customer: Customer | None) -> str:
+    """Customers are organizations unless tagged `person`."""
+    return "person" if customer is not None and "person" in customer.tags else "org"
+
+
+def decision_key(customer: Customer | None, name: str) -> str:
+    """Whose decisions apply: a registered customer's id, else the normalized name."""
+    return customer.id if customer is not None else normal_text(name)
+
+
+def _decisions(
+    engine: Engine, keys: Iterable[str]
+) -> dict[tuple[str, str, str], ScreeningDecision]:
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(ScreeningDecision)
+            .where(col(ScreeningDecision.customer_id).in_(wanted))
+            .order_by(col(ScreeningDecision.id))
+        ).all()
+    return {(r.customer_id, r.list_id, r.entry_key): r for r in rows}
+
+
+def _screen_party(
+    state: ScreeningState,
+    names: Iterable[str],
+    *,
+    hq: str | None,
+    kind: str,
+) -> list[Hit]:
+    best: dict[tuple[str, str], Hit] = {}
+    for name in names:
+        for hit in state.screen(name, hq=hq, party_type=kind):
+            key = (hit.list_id, hit.entry.key)
+            if key not in best or hit.score > best[key].score:
+                best[key] = hit
+    return sorted(best.values(), key=lambda h: (-h.score, h.list_id, h.entry.key))
+
+
+def screen_subject(
+    engine: Engine,
+    state: ScreeningState,
+    *,
+    customer: Customer | None,
+    name: str | None,
+    hq: str,
+    customers: Mapping[str, Customer] | None = None,
+) -> ScreeningOutcome:
+    """Screen a customer (registered or just a name) and, when registered, every owner up the chain."""
+    if not state.lists or (customer is None and not name):
+        return ScreeningOutcome(state.lists, unnamed=customer is None and not name)
+    root = customer.id if customer is not None else decision_key(None, name or "")
+    parties: list[tuple[str, str, str, Customer | None, list[str], str]] = []
+    names = {root: customer.name if customer is not None else (name or "")}
+    owners: dict[str, list[tuple[str, float]]] = {}
+    if customer is not None:
+        parties.append(
+            (
+                "customer",
+                root,
+                customer.name,
+                customer,
+                [customer.name, *customer.aliases],
+                customer.hq,
+            )
+        )
+        todo, seen = [(customer, 0)], {customer.id}
+        while todo:
+            current, depth = todo.pop()
+            owners[current.id] = [(o.owner, o.share) for o in current.owners]
+            if depth >= MAX_OWNER_DEPTH:
+                continue
+            for o in current.owners:
+                if o.owner in seen:
+                    continue
+                seen.add(o.owner)
+                owner = customers.get(o.owner) if customers is not None else None
+                if owner is not None:
+                    names[o.owner] = owner.name
+                    parties.append(
+                        (
+                            "owner",
+                            o.owner,
+                            owner.name,
+                            owner,
+                            [owner.name, *owner.aliases],
+                            owner.hq,
+                        )
+                    )
+                    todo.append((owner, depth + 1))
+                else:
+                    names[o.owner] = o.owner
+                    parties.append(("owner", o.owner, o.owner, None, [o.owner], hq))
+    else:
+        parties.append(("customer", root, name or "", None, [name or ""], hq))
+    decisions = _decisions(engine, [p[1] for p in parties])
+    hits: list[PartyHit] = []
+    for role, party, party_name, cust, party_names, party_hq in parties:
+        for hit in _screen_party(state, party_names, hq=party_hq, kind=party_type(cust)):
+            decided = decisions.get((party, hit.list_id, hit.entry.key))
+            valid = decided is not None and decided.fingerprint == hit.entry.fingerprint
+            hits.append(
+                PartyHit(
+                    role,
+                    party,
+                    party_name,
+                    state.kind_of(hit),
+                    hit,
+                    decided.decision if valid and decided else None,
+                    decided.actor if valid and decided else None,
+                    decided.reason if valid and decided else None,
+                )
+            )
+    return ScreeningOutcome(state.lists, tuple(hits), root, owners, names)
+
+
+def screen_answer(
+    answer: Answer,
+    kb: Knowledge,
+    engine: Engine,
+    state: ScreeningState,
+    rules: tuple[ScreeningRule, ...],
+) -> Answer:
+    """Screen the answer's customer and fold the result into the answer (verdict, reasons, section)."""
+    info = answer.customer
+    customer = kb.table.customers.get(info["id"]) if info.get("id") else None
+    outcome = screen_subject(
+        engine,
+        state,
+        customer=customer,
+        name=info.get("name"),
+        hq=str(info.get("hq") or answer.country),
+        customers=kb.table.customers,
+    )
+    effect = apply_screening(
+        outcome,
+        rules,
+        verdict=answer.verdict,
+        access=answer.access,
+        as_of=answer.as_of,
+        registered=customer is not None,
+        customer_name=info.get("name"),
+    )
+    if effect.reasons and effect.verdict != answer.verdict:
+        answer.overridden = answer.reasons + answer.overridden
+        answer.reasons = effect.reasons
+    elif effect.reasons:
+        answer.reasons = answer.reasons + effect.reasons
+    answer.verdict = effect.verdict
+    answer.conditions = answer.conditions + effect.conditions
+    answer.warnings = answer.warnings + effect.warnings
+    answer.screening = effect.section
+    return answer
+
+
+def screen_json(state: ScreeningState, query: str, *, hq: str | None, kind: str) -> dict[str, Any]:
+    """`clearance screen --json` for one name."""
+    hits = state.screen(query, hq=hq, party_type=kind)
+    return {
+        "query": query,
+        "normalized": normal_text(query),
+        "lists": [x.to_json() for x in state.lists],
+        "matches": [match_json(h, state.kind_of(h)) for h in hits],
+    }
+
+
+def import_list(
+    engine: Engine,
+    *,
+    kind: str,
+    body: bytes,
+    list_id: str | None = None,
+    alt: bytes | None = None,
+    add: bytes | None = None,
+    now: datetime,
+    origin: str = "import",
+    source_id: int | None = None,
+    name: str | None = None,
+    max_removed_share: float = DEFAULT_MAX_REMOVED_SHARE,
+) -> StoredVersion:
+    """Parse and store a list file with the same guards as a poll; raise `BotError` when refused."""
+    try:
+        parsed: ParsedList = parse_list(kind, body, alt=alt, add=add)
+    except ListFormatError as exc:
+        raise BotError(f"Can't import the {kind} file: {exc}") from exc
+    lid = list_id or kind
+    return store_version(
+        engine,
+        lid,
+        parsed,
+        name=name or LIST_NAMES.get(kind, kind),
+        now=now,
+        origin=origin,
+        source_id=source_id,
+        max_removed_share=max_removed_share,
+    )
+
+
+@dataclass(frozen=True)
+class Rescreen:
+    """What re-screening every registered customer found against the last run."""
+
+    outcomes: dict[str, ScreeningOutcome]
+    new: list[Any]
+    removed: list[Any]
+    changed: list[Any]
+
+
+def rescreen_customers(
+    engine: Engine, state: ScreeningState, kb: Knowledge, *, now: datetime
+) -> Rescreen:
+    """Screen every registered customer and its owners; store the hits; report what changed."""
+    outcomes: dict[str, ScreeningOutcome] = {}
+    found: dict[HitKey, dict[str, Any]] = {}
+    customers = kb.table.customers
+    for cid in sorted(customers):
+        customer = customers[cid]
+        outcome = screen_subject(
+            engine,
+            state,
+            customer=customer,
+            name=customer.name,
+            hq=customer.hq,
+            customers=customers,
+        )
+        outcomes[cid] = outcome
+        for h in outcome.hits:
+            if h.decision == "dismiss":
+                continue
+            found[(cid, h.party, h.hit.list_id, h.hit.entry.key)] = {
+                "entry_name": h.hit.entry.name,
+                "matched_name": h.hit.matched_name,
+                "strength": "confirmed" if h.decision == "confirm" else h.hit.strength,
+                "score": h.hit.score,
+                "fingerprint": h.hit.entry.fingerprint,
+            }
+    new, removed, changed = replace_hits(engine, found, now=now)
+    return Rescreen(outcomes, new, removed, changed)
+
+
+def usage_flips(
+    kb: Knowledge,
+    rules: tuple[ScreeningRule, ...],
+    customer: Customer,
+    before: ScreeningOutcome,
+    after: ScreeningOutcome,
+    *,
+    on: date,
+) -> list[str]:
+    """Recorded usages of a customer whose verdict differs between two screening outcomes."""
+    from bot.domain.rules.evaluator import Subject
+
+    out = []
+    for use in customer.uses:
+        base = kb.engine.evaluate(
+            Subject(customer, customer.hq, use.country, use.model, use.access, customer.name), on
+        ).verdict
+        kw = {"access": use.access, "as_of": on, "registered": True, "customer_name": customer.name}
+        old = apply_screening(before, rules, verdict=base, **kw).verdict  # type: ignore[arg-type]
+        new = apply_screening(after, rules, verdict=base, **kw).verdict  # type: ignore[arg-type]
+        if old != new:
+            out.append(
+                f"{use.model} in {use.country} goes from {old.replace('_', ' ')} to {new.replace('_', ' ')}"
+            )
+    return out
+
+
+def hit_change_texts(
+    kb: Knowledge,
+    rules: tuple[ScreeningRule, ...],
+    result: Rescreen,
+    state: ScreeningState,
+    *,
+    on: date,
+) -> list[str]:
+    """One line per new or removed hit, with the verdict flips a new hit causes."""
+    lines = []
+    for row in result.new:
+        outcome = result.outcomes.get(row.customer_id)
+        customer = kb.table.customers.get(row.customer_id)
+        if outcome is None or customer is None:
+            continue
+        mine = [
+            h
+            for h in outcome.hits
+            if h.party == row.party_id
+            and h.hit.entry.key == row.entry_key
+            and h.hit.list_id == row.list_id
+        ]
+        if not mine:
+            continue
+        h = mine[0]
+        e = h.hit.entry
+        without = ScreeningOutcome(
+            outcome.lists,
+            tuple(x for x in outcome.hits if x is not h),
+            outcome.customer,
+            outcome.owners,
+            outcome.names,
+        )
+        flips = usage_flips(kb, rules, customer, without, outcome, on=on)
+        who = (
+            customer.name
+            if row.party_id == row.customer_id
+            else f"{customer.name} (owner {h.party_name})"
+        )
+        bits = [f"listed {e.start_date}" if e.start_date else "", e.citation or ""]
+        extra = ", ".join(b for b in bits if b)
+        line = (
+            f"{who} now {'matches' if h.hit.strength == 'match' else 'possibly matches'} "
+            f"{list_code(h.kind, e)} entry '{e.name}'{f' ({extra})' if extra else ''}"
+        )
+        if flips:
+            line += ": " + "; ".join(flips)
+        lines.append(line)
+    for row in result.removed:
+        customer = kb.table.customers.get(row.customer_id)
+        name = customer.name if customer is not None else row.customer_id
+        lines.append(f"{name} no longer matches '{row.entry_name}' on {row.list_id}")
+    return lines
+
+
+__all__ = [
+    "SCREENING_PACK",
+    "ListGuardError",
+    "ScreeningCache",
+    "ScreeningState",
+    "hit_change_texts",
+    "import_list",
+    "load_rules",
+    "rescreen_customers",
+    "screen_answer",
+    "screen_json",
+    "screen_subject",
+]

@@ -1,0 +1,104 @@
+"""A poll of a restricted-party list source: store a list version, re-screen, record the change.
+
+A download that fails the guards (empty, truncated, unparseable, or removing more than the allowed
+share of entries) is a failed fetch: the stored version stays, the source's health records the
+error, and admins hear of it after repeated failures, as for any source.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.domain.errors import BotError
+from bot.services.fetching import Fetched
+from bot.services.screening import (
+    ScreeningCache,
+    default_rules,
+    hit_change_texts,
+    import_list,
+    rescreen_customers,
+)
+from storage.db import session_scope
+from storage.models import PolicyChange, PolicySource
+from storage.policies import insert_unique
+
+if TYPE_CHECKING:
+    from bot.services.jobs import Jobs
+
+log = logging.getLogger("clearance.screening")
+MAX_DIFF_LINES = 60
+
+
+def list_id_for(source: PolicySource) -> str:
+    """The list a source feeds: one list per source."""
+    return f"source-{source.id}"
+
+
+def record_list_poll(
+    jobs: Jobs, source: PolicySource, result: Fetched, *, now: datetime
+) -> PolicyChange | None:
+    """Store a polled list file as a new version; on a new version re-screen and record a change."""
+    assert result.body is not None
+    try:
+        stored = import_list(
+            jobs.engine,
+            kind=source.kind,
+            body=result.body,
+            list_id=list_id_for(source),
+            name=source.name,
+            now=now,
+            origin="poll",
+            source_id=source.id,
+            max_removed_share=jobs.settings.list_max_removed,
+        )
+    except BotError as exc:
+        jobs._failed(source, exc.message, now=now)
+        return None
+    with session_scope(jobs.engine) as session:
+        row = session.get(PolicySource, source.id)
+        assert row is not None
+        row.etag, row.last_modified = result.etag, result.last_modified
+        row.last_success_at, row.last_error, row.failures = now, None, 0
+        row.failure_alerted = False
+        session.add(row)
+        session.commit()
+    version = stored.version
+    if version is None:
+        return None
+    state = ScreeningCache(jobs.engine).get()
+    kb = jobs._kb()
+    rescreen = rescreen_customers(jobs.engine, state, kb, now=now)
+    first = version.added == version.entries and not version.removed
+    if first:
+        return None  # the first version is the baseline, not a change
+    texts = hit_change_texts(kb, default_rules(), rescreen, state, on=now.date())
+    lines = [c.describe(source.name) for c in stored.diff.all()[:MAX_DIFF_LINES]]
+    summary = (
+        f"{source.name}: {version.added} added, {version.removed} removed, "
+        f"{version.changed} changed ({version.entries} entries)"
+    )
+    if texts:
+        summary = (
+            f"{texts[0]} ({source.name}: +{version.added} -{version.removed} ~{version.changed})"
+        )
+    return insert_unique(
+        jobs.engine,
+        PolicyChange(
+            dedupe_key=f"list:{list_id_for(source)}:{version.id}",
+            source_id=source.id,
+            detected_at=now,
+            summary=summary,
+            diff="\n".join(lines),
+            link=source.url,
+            severity="high" if texts else source.severity,
+            details={
+                "list": list_id_for(source),
+                "version": version.id,
+                "changes": version.changes[:MAX_DIFF_LINES],
+                "flip_texts": texts,
+                "reasons": ["screening hits changed for registered customers"] if texts else [],
+            },
+        ),
+    )
