@@ -169,6 +169,13 @@ class VendorIn(_Strict):
     hq: str | None = None
 
 
+class GroupVersionIn(_Strict):
+    from_: IsoDate | None = Field(default=None, alias="from")
+    to: IsoDate | None = None
+    members: list[Code]
+    citation: str | None = None
+
+
 class GroupIn(_Strict):
     id: Id
     name: str
@@ -179,6 +186,8 @@ class GroupIn(_Strict):
     effective_to: IsoDate | None = None
     unverified: bool = False
     notes: str | None = None
+    versions: list[GroupVersionIn] = []
+    known_from: IsoDate | None = None
 
 
 class ModelIn(_Strict):
@@ -195,6 +204,8 @@ class ModelIn(_Strict):
     released: IsoDate | None = None
     license: str | None = None
     unverified: bool = False
+    retired: IsoDate | None = None
+    license_url: str | None = None
 
 
 class OwnerIn(_Strict):
