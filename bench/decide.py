@@ -47,6 +47,7 @@ from machine import python_reference_s
 
 from bot.domain.asking.answers import Knowledge, build_knowledge
 from bot.domain.asking.places import PlaceCatalog, build_place_catalog
+from bot.domain.rules.catalog_rules import CLOSED_WEIGHTS
 from bot.domain.rules.evaluator import Engine, Evaluation, Subject
 from bot.domain.rules.table import (
     ControlSpec,
@@ -795,6 +796,14 @@ class CedarTable:
         policies: list[str] = []
         for rule in self.table.rules.values():
             policies.extend(self._translate(rule, groups))
+        # The engine's own rule from the catalog: a closed-weight model's weights are denied.
+        policies.append(
+            _policy(
+                CLOSED_WEIGHTS,
+                "deny",
+                ["resource.open_weights == false", 'context.access == "weights"'],
+            )
+        )
         self.text = "\n".join(policies)
         self.count = len(policies)
         for lic in self.table.licenses.values():

@@ -13,7 +13,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Engine
 from sqlmodel import col, or_, select
 
-from bot.domain.asking.customer_names import customer_key
+from bot.domain.asking.customer_names import customer_key, skeleton_key
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.rules.table import Customer
 from storage.db import session_scope
@@ -124,5 +124,8 @@ class StoredCustomerIndex:
             for n in (c.id, c.name, *c.aliases):
                 keys.setdefault(customer_key(n), i)
         hits = process.extract(key, list(keys), scorer=fuzz.WRatio, limit=limit, score_cutoff=88)
-        found = dict.fromkeys(keys[k] for k, _s, _ in hits)
+        # Lookalikes (the same confusables skeleton) first, then near misses.
+        wanted = skeleton_key(name)
+        alike = [i for k, i in keys.items() if skeleton_key(k) == wanted]
+        found = dict.fromkeys([*alike, *(keys[k] for k, _s, _ in hits)])
         return [self._customers[i] for i in found][:limit]

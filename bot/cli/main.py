@@ -105,7 +105,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     )
     try:
         as_of = _as_of_option(args.as_of)
-        answer = ask(engine, cache, text, actor=_author(args), as_of=as_of, access=args.access)
+        answer = ask(
+            engine,
+            cache,
+            text,
+            actor=_author(args),
+            as_of=as_of,
+            access=args.access,
+            hq=args.hq,
+        )
     except QuestionError as exc:
         if args.json:
             _print_json(exc.to_dict())
@@ -149,14 +157,23 @@ def cmd_rules_validate(args: argparse.Namespace) -> int:
     check_merged(merged, parsed, build_place_catalog())
     counts = ", ".join(f"{len(v)} {k}" for k, v in parsed.sections.items() if v)
     print(f"{args.file}: OK ({counts or 'empty'})")
+    _print_advisories(merged)
     return 0
+
+
+def _print_advisories(table: Any) -> None:
+    """Print the table's advisories as warnings on stderr (they never fail a command)."""
+    from bot.domain.rules.advisories import table_advisories
+
+    for warning in table_advisories(table):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _import(args: argparse.Namespace, *, allowed: tuple[str, ...] | None = None) -> int:
     from bot.domain.rules.table import KINDS
     from bot.services.asking import utcnow
     from storage.db import session_scope
-    from storage.rules import import_file
+    from storage.rules import import_file, load_table
 
     engine = _ready_engine(args)
     with session_scope(engine) as session:
@@ -169,7 +186,9 @@ def _import(args: argparse.Namespace, *, allowed: tuple[str, ...] | None = None)
             allowed=allowed or KINDS,
         )
         session.commit()
+        table = load_table(session=session, revision=rev.number)
     print(f"Revision {rev.number}: {rev.summary}")
+    _print_advisories(table)
     return 0
 
 
@@ -399,6 +418,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--access",
         choices=["api", "weights", "hosted"],
         help="how the model is accessed (default api)",
+    )
+    p.add_argument(
+        "--hq",
+        help="where the customer is headquartered (a country name or code); the place in the "
+        "question is then only where the model is used",
     )
     p.set_defaults(func=cmd_ask)
 

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.domain.asking.answers import describe_hq
+
 Block = dict[str, Any]
 Payload = dict[str, Any]
 
@@ -195,7 +197,7 @@ def render_answer(
             "fields": [
                 {
                     "type": "mrkdwn",
-                    "text": cut(f"*Customer*\n{who} ({reg}, HQ {customer.get('hq')})", MAX_FIELD),
+                    "text": cut(f"*Customer*\n{who} ({reg}, {describe_hq(customer)})", MAX_FIELD),
                 },
                 {"type": "mrkdwn", "text": f"*Country*\n{escape(a['country'])}"},
                 {"type": "mrkdwn", "text": cut(f"*Model*\n{escape(model)}", MAX_FIELD)},

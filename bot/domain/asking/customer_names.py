@@ -1,4 +1,4 @@
-"""Customer lookup by name or alias, ignoring case and punctuation."""
+"""Customer lookup by name or alias, ignoring case, punctuation and invisible characters."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
+from bot.domain.asking.lookalikes import skeleton, strip_format
 from bot.domain.asking.places import strip_accents
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.rules.table import Customer
@@ -18,9 +19,21 @@ MAX_POOL = 1000  # names a hint scores (one fuzzy comparison each) once the rare
 
 
 def customer_key(name: str) -> str:
-    """Fold case, accents and punctuation: "ACME, GmbH." and "acme gmbh" are the same key."""
-    folded = strip_accents(name).lower()
+    """Fold case, accents and punctuation: "ACME, GmbH." and "acme gmbh" are the same key.
+
+    NFKC first, and format characters (zero-width, soft hyphen, bidi controls) dropped, so a
+    name with an invisible character in it is the same key as the name without.
+    """
+    folded = strip_accents(strip_format(name)).lower()
     return " ".join(_NON_ALNUM.sub(" ", folded).split())
+
+
+def skeleton_key(name: str) -> str:
+    """Fold a name like `customer_key` after mapping lookalikes to their prototype, no spaces.
+
+    Spaces go too: a zero-width space where a space was ("Dragon<ZWSP>Holdings") looks alike.
+    """
+    return customer_key(skeleton(name).lower()).replace(" ", "")
 
 
 class CustomerFinder(Protocol):
@@ -40,6 +53,7 @@ class CustomerIndex:
     customers: dict[str, Customer]
     _keys: dict[str, set[str]] = field(default_factory=dict, repr=False)
     _buckets: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _skeletons: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for c in self.customers.values():
@@ -100,9 +114,22 @@ class CustomerIndex:
             pool |= new
         return pool
 
+    def lookalikes(self, name: str) -> list[Customer]:
+        """Return the customers whose name or alias has the same confusables skeleton."""
+        if not self._skeletons:
+            skeletons: dict[str, set[str]] = {}
+            for c in self.customers.values():
+                for n in (c.id, c.name, *c.aliases):
+                    skeletons.setdefault(skeleton_key(n), set()).add(c.id)
+            self._skeletons = skeletons  # published whole, like the word index
+        return [self.customers[i] for i in sorted(self._skeletons.get(skeleton_key(name), ()))]
+
     def similar(self, name: str, limit: int = 3) -> list[Customer]:
-        """Return registered customers whose names look like this one (for a hint)."""
+        """Return registered customers whose names look like this one: lookalikes first."""
         key = customer_key(name)
+        alike = self.lookalikes(name)
+        if alike:
+            return alike[:limit]
         if len(key) < 3:
             return []
         # A long list is indexed by word on the first hint (one-shot commands look customers up

@@ -282,10 +282,16 @@ def test_name_matching_ignores_case_and_punctuation(kb: Knowledge) -> None:
     assert a.customer["id"] == "nimbus" and a.verdict == "denied"
 
 
-def test_near_miss_names_warn_about_registered_customers(kb: Knowledge) -> None:
-    a = ask(kb, "can Nimbus Pte in Singapore use Acme 1")
-    assert a.customer["registered"] is False
-    assert any("Nimbus Pte Ltd" in w for w in a.warnings)
+def test_near_miss_of_a_stricter_registered_customer_asks_back(kb: Knowledge) -> None:
+    """Nimbus Pte Ltd is majority-owned from China: the looser unregistered reading is refused."""
+    from bot.domain.errors import QuestionError
+
+    with pytest.raises(QuestionError) as exc:
+        ask(kb, "can Nimbus Pte in Singapore use Acme 1")
+    assert exc.value.code == "ambiguous_customer" and exc.value.phrase == "Nimbus Pte"
+    assert [c.value for c in exc.value.candidates] == ["Nimbus Pte Ltd", "unregistered Nimbus Pte"]
+    a = ask(kb, "can unregistered Nimbus Pte in Singapore use Acme 1")
+    assert a.customer["registered"] is False and a.verdict == "conditional"
 
 
 def test_ambiguous_model_with_same_verdict_answers_for_all(kb: Knowledge) -> None:

@@ -290,8 +290,8 @@ def naive(table: RuleTable, s: Subject, on: date) -> tuple[Any, ...]:
             if s.hq is None and s.customer is None and (hq_tested or c.controlled_from):
                 pending.append((r.id, effect))  # the headquarters was not stated
                 continue
-            hq = s.customer.hq if s.customer is not None else s.hq
-            assert hq is not None
+            # Known here whenever a condition reads it (an unknown one was pending above).
+            hq = (s.customer.hq if s.customer is not None else s.hq) or ""
             if hq_tested and not inside(c.hq_in, c.hq_not_in, hq, table, on):
                 continue
             if c.tags:
