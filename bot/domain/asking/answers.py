@@ -37,7 +37,9 @@ class Knowledge:
     customers: CustomerFinder
     engine: Engine
     # Rule id -> its cited form: an answer at 10,000 rules lists ~40 matches, each cited.
-    _citations: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    _citations: dict[tuple[str, str, str], dict[str, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def revision(self) -> int:
@@ -46,9 +48,12 @@ class Knowledge:
 
     def reason(self, match: Match) -> dict[str, Any]:
         """Return a match as answers list it: the rule's citation, its license and detail."""
-        cited = self._citations.get(match.rule.id)
+        # By id, effect and citation: a rule read before its list is known gives review, and
+        # the catalog's closed-weights rule cites each model.
+        key = (match.rule.id, match.rule.effect, match.rule.citation)
+        cited = self._citations.get(key)
         if cited is None:
-            cited = self._citations[match.rule.id] = rule_citation(match.rule)
+            cited = self._citations[key] = rule_citation(match.rule)
         data = dict(cited)  # each answer owns its dicts: callers may add to them
         if match.license is not None:
             lic = match.license

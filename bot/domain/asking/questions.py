@@ -349,6 +349,7 @@ def _split_who(who: str, places: PlaceCatalog) -> tuple[str | None, str | None, 
 
 def _stated_hq(who: str, places: PlaceCatalog) -> tuple[str | None, str | None]:
     """Split "Acme (US)" or "Acme, a US company" into the name and the stated headquarters."""
+    who = who.rstrip(", ")
     paren = _trailing_parenthesis(who)
     if paren and paren[0]:
         phrase = _LEADING_PREPOSITION.sub("", paren[1])

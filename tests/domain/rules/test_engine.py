@@ -149,7 +149,12 @@ CASES = [
     # access
     ("can Solo GmbH in Singapore use Zeta 2", D, "allowed", ["zeta-allow"]),
     # The catalog says Zeta 2 is closed-weight: the engine denies its weights by itself too.
-    ("can Solo GmbH in Singapore use Zeta 2 with weights access", D, "denied", ["closed-weights", "weights-deny"]),
+    (
+        "can Solo GmbH in Singapore use Zeta 2 with weights access",
+        D,
+        "denied",
+        ["closed-weights", "weights-deny"],
+    ),
     # unregistered: stricter undecidable rules make allowed conditional
     ("can Newco GmbH in Germany use Acme 1", D, "conditional", ["allies-allow"]),
     ("can someone in Germany use Acme Open", D, "conditional", ["allies-allow", "open-allow"]),
