@@ -240,11 +240,26 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
         _print_json({"revision": table.revision, "rules": [r.to_dict() for r in rules]})
         return 0
     for r in rules:
-        dates = f"{r.effective_from or '…'}..{r.effective_to or '…'}"
-        flag = " (unverified)" if r.unverified else ""
-        print(f"{r.id:40} {r.effect:17} {dates:23} {r.title}{flag}")
+        print(f"{r.id:40} {r.effect:17} {_rule_dates(r):27} {_rule_title(r)}")
     print(f"{len(rules)} rules at revision {table.revision}")
     return 0
+
+
+def _rule_dates(rule: Any) -> str:
+    """Say when a rule is in force in words: "always", "from D", "until D", "D to D"."""
+    start, end = rule.effective_from, rule.effective_to
+    if start and end:
+        return f"{start} to {end}"
+    if start:
+        return f"from {start}"
+    return f"until {end}" if end else "always"
+
+
+def _rule_title(rule: Any) -> str:
+    """Return the title, flagged once when the rule rests on unverified facts."""
+    if not rule.unverified or "unverified" in rule.title.lower():
+        return str(rule.title)
+    return f"{rule.title} (unverified)"
 
 
 def cmd_rules_show(args: argparse.Namespace) -> int:
