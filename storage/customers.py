@@ -13,7 +13,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Engine
 from sqlmodel import col, or_, select
 
-from bot.domain.asking.customer_names import customer_key, skeleton_key
+from bot.domain.asking.customer_names import customer_key, skeleton_key, skeleton_words
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.rules.table import Customer
 from storage.db import session_scope
@@ -111,7 +111,9 @@ class StoredCustomerIndex:
     def similar(self, name: str, limit: int = 3) -> list[Customer]:
         """Return registered customers whose names look like this one (for a hint)."""
         key = customer_key(name)
-        words = [w for w in key.split() if len(w) >= 3]
+        # The words as written and as their lookalike prototypes (a Cyrillic a in "Dragon").
+        words = list(dict.fromkeys(w for k in (key, skeleton_words(name)) for w in k.split()))
+        words = [w for w in words if len(w) >= 3]
         if not words:
             return []
         ids = self._ids(

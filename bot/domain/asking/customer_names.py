@@ -28,12 +28,17 @@ def customer_key(name: str) -> str:
     return " ".join(_NON_ALNUM.sub(" ", folded).split())
 
 
+def skeleton_words(name: str) -> str:
+    """Fold a name like `customer_key` after mapping lookalikes to their prototype."""
+    return customer_key(skeleton(name).lower())
+
+
 def skeleton_key(name: str) -> str:
     """Fold a name like `customer_key` after mapping lookalikes to their prototype, no spaces.
 
     Spaces go too: a zero-width space where a space was ("Dragon<ZWSP>Holdings") looks alike.
     """
-    return customer_key(skeleton(name).lower()).replace(" ", "")
+    return skeleton_words(name).replace(" ", "")
 
 
 class CustomerFinder(Protocol):
