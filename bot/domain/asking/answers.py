@@ -15,6 +15,7 @@ from bot.domain.asking.customer_names import CustomerFinder, CustomerIndex
 from bot.domain.asking.places import PlaceCatalog, build_place_catalog
 from bot.domain.asking.questions import Question
 from bot.domain.errors import Candidate, QuestionError
+from bot.domain.rules.dated_groups import groups_read, rule_refs
 from bot.domain.rules.evaluator import (
     VERDICT_OF,
     VERDICT_RANK,
@@ -365,6 +366,27 @@ def _check_released(kb: Knowledge, model: str, as_of: date) -> None:
         )
 
 
+def past_date_warnings(kb: Knowledge, a: Answer, today: date) -> list[str]:
+    """Say which lists a past date was answered with as they stand now (no dated version)."""
+    if a.as_of >= today:
+        return []
+    names: dict[str, None] = {}
+    for r in a.reasons:
+        rule = kb.table.rules.get(r["rule"])
+        if rule is None:
+            continue
+        for gid in groups_read(rule_refs(rule), kb.table):
+            group = kb.table.groups.get(gid)
+            if group is not None and not any(v.in_force(a.as_of) for v in group.versions):
+                names[group.name] = None
+    if not names:
+        return []
+    return [
+        f"Answered for {a.as_of.isoformat()} with these lists as the table holds them now, "
+        f"without an earlier dated version: {', '.join(names)}."
+    ]
+
+
 def _model_warnings(kb: Knowledge, model: str, as_of: date) -> list[str]:
     info = kb.table.models.get(model)
     if info is not None and info.retired is not None and as_of > info.retired:
@@ -422,6 +444,7 @@ def answer(q: Question, kb: Knowledge, *, today: date, decision_id: str) -> Answ
         _check_released(kb, q.model, as_of)
         single = _build(q, kb, who, q.model, as_of, decision_id)[0]
         single.warnings += _model_warnings(kb, q.model, as_of)
+        single.warnings += past_date_warnings(kb, single, today)
         _refuse_looser_reading(q, kb, who, single, [q.model], as_of)
         return single
     released = [
@@ -463,6 +486,7 @@ def answer(q: Question, kb: Knowledge, *, today: date, decision_id: str) -> Answ
         return first
     first.model = None
     first.reasons = list(seen.values())
+    first.warnings += past_date_warnings(kb, first, today)
     first.conditions = sorted({c for a, _ in results for c in a.conditions})
     first.warnings = sorted({w for a, _ in results for w in a.warnings})
     first.assumptions.append(

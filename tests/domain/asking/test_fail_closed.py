@@ -279,3 +279,14 @@ def test_each_open_weight_model_cites_its_own_licence(
 def test_everyday_place_names_in_answers(kb: Knowledge) -> None:
     a = ask(kb, "can Acme in the Netherlands use Claude Sonnet 4.5")
     assert any("the Netherlands (NL)" in x for x in a.assumptions)
+
+
+def test_a_past_date_says_which_lists_it_read_as_they_are_now(kb: Knowledge) -> None:
+    a = ask(kb, "can Acme GmbH in Germany use Claude Sonnet 4.5", as_of=date(2025, 10, 1))
+    assert a.verdict == "allowed"
+    assert any(
+        "Answered for 2025-10-01" in w and "Anthropic supported regions" in w for w in a.warnings
+    )
+    assert not any(
+        "Answered for" in w for w in ask(kb, "can Acme GmbH in Germany use gpt-5").warnings
+    )
