@@ -258,7 +258,6 @@ EVERYDAY_NAMES = {
     "PS": "Palestine",
     "CD": "DR Congo",
     "CG": "the Republic of the Congo",
-    "VA": "the Holy See",
     "AE": "the United Arab Emirates",
     "PH": "the Philippines",
     "FM": "Micronesia",
