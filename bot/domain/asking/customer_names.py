@@ -132,7 +132,9 @@ class CustomerIndex:
     def similar(self, name: str, limit: int = 3) -> list[Customer]:
         """Return registered customers whose names look like this one: lookalikes first."""
         key = customer_key(name)
-        alike = self.lookalikes(name)
+        # Only a name with characters outside ASCII can hide a lookalike the fuzzy match below
+        # misses; the skeleton index is built for the first such name.
+        alike = [] if name.isascii() else self.lookalikes(name)
         if alike:
             return alike[:limit]
         if len(key) < 3:
