@@ -205,7 +205,6 @@ class ModelIn(_Strict):
     license: str | None = None
     unverified: bool = False
     retired: IsoDate | None = None
-    license_url: str | None = None
 
 
 class OwnerIn(_Strict):

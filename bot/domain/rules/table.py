@@ -178,7 +178,6 @@ class ModelInfo:
     license: str | None = None
     unverified: bool = False
     retired: date | None = None
-    license_url: str | None = None
 
     def identifiers(self) -> tuple[str, ...]:
         """Return every string this model may be called by."""
@@ -202,7 +201,6 @@ class ModelInfo:
                 "license": self.license,
                 "unverified": self.unverified,
                 "retired": _iso(self.retired),
-                "license_url": self.license_url,
             }
         )
 
@@ -224,7 +222,6 @@ class ModelInfo:
             d.get("license"),
             bool(d.get("unverified")),
             _opt_date(d.get("retired")),
-            d.get("license_url"),
         )
 
 
