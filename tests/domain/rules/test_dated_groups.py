@@ -72,3 +72,19 @@ def test_bad_versions_are_refused(versions: str, message: str) -> None:
     with pytest.raises(InvalidFile) as exc:
         table_from_yaml(text)
     assert message in str(exc.value)
+
+
+def test_a_retired_model_is_answered_with_a_warning() -> None:
+    kb = knowledge(
+        """
+models:
+  - {id: old-1, name: Old 1, vendor: acme, family: old, released: 2024-01-01, retired: 2025-01-31}
+rules:
+  - {id: old-allow, effect: allow, title: Old anywhere, models: {ids: [old-1]}, access: [api],
+     citation: c, url: "https://example.org/o"}
+"""
+    )
+    before = ask(kb, "can Globex in Germany use Old 1 as of 2025-01-31")
+    after = ask(kb, "can Globex in Germany use Old 1 as of 2025-02-01")
+    assert not any("retired" in w for w in before.warnings)
+    assert "Old 1 was retired on 2025-01-31." in after.warnings
