@@ -47,6 +47,7 @@ from machine import python_reference_s
 
 from bot.domain.asking.answers import Knowledge, build_knowledge
 from bot.domain.asking.places import PlaceCatalog, build_place_catalog
+from bot.domain.rules.catalog_rules import CLOSED_WEIGHTS
 from bot.domain.rules.evaluator import Engine, Evaluation, Subject
 from bot.domain.rules.table import (
     ControlSpec,
@@ -628,7 +629,9 @@ def _licensed_case(
     high = min(d for d in (rule.effective_to, lic.valid_to, date(2026, 12, 31)) if d)
     as_of = low + timedelta(days=rng.randint(0, max(0, (high - low).days)))
     access = pick(rng, rule.access) if rule.access else "api"
-    return table.customers[lic.customer], pick(rng, models), pick(rng, codes), access, as_of
+    model = pick(rng, models)
+    as_of = max(as_of, table.models[model].released or as_of)  # not before the release
+    return table.customers[lic.customer], model, pick(rng, codes), access, as_of
 
 
 def make_queries(
@@ -644,7 +647,9 @@ def make_queries(
         kind = "registered" if r < 0.85 else ("anonymous" if r < 0.93 else "unregistered")
         model = pick(rng, models)
         access = pick(rng, ("api", "weights", "hosted"), (80, 10, 10))
-        as_of = date(2022, 1, 1) + timedelta(days=rng.randint(0, 1800))
+        # On or after the model's release: an earlier date is the error `not_released`.
+        first = max(date(2022, 1, 1), table.models[model].released or date.min)
+        as_of = first + timedelta(days=rng.randint(0, max(0, (date(2026, 12, 6) - first).days)))
         country = pick(rng, world.places, world.asked_weights)
         customer: Customer | None = None
         name: str | None = None
@@ -795,6 +800,14 @@ class CedarTable:
         policies: list[str] = []
         for rule in self.table.rules.values():
             policies.extend(self._translate(rule, groups))
+        # The engine's own rule from the catalog: a closed-weight model's weights are denied.
+        policies.append(
+            _policy(
+                CLOSED_WEIGHTS,
+                "deny",
+                ["resource.open_weights == false", 'context.access == "weights"'],
+            )
+        )
         self.text = "\n".join(policies)
         self.count = len(policies)
         for lic in self.table.licenses.values():

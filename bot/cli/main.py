@@ -87,7 +87,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     )
     try:
         as_of = _as_of_option(args.as_of)
-        answer = ask(engine, cache, text, actor=author(args), as_of=as_of, access=args.access)
+        answer = ask(
+            engine,
+            cache,
+            text,
+            actor=author(args),
+            as_of=as_of,
+            access=args.access,
+            hq=args.hq,
+        )
     except QuestionError as exc:
         if args.json:
             _print_json(exc.to_dict())
@@ -131,7 +139,16 @@ def cmd_rules_validate(args: argparse.Namespace) -> int:
     check_merged(merged, parsed, build_place_catalog())
     counts = ", ".join(f"{len(v)} {k}" for k, v in parsed.sections.items() if v)
     print(f"{args.file}: OK ({counts or 'empty'})")
+    _print_advisories(merged)
     return 0
+
+
+def _print_advisories(table: Any) -> None:
+    """Print the table's advisories as warnings on stderr (they never fail a command)."""
+    from bot.domain.rules.advisories import table_advisories
+
+    for warning in table_advisories(table):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _import(args: argparse.Namespace, *, allowed: tuple[str, ...] | None = None) -> int:
@@ -139,6 +156,7 @@ def _import(args: argparse.Namespace, *, allowed: tuple[str, ...] | None = None)
     from bot.services.asking import utcnow
     from bot.services.rule_changes import import_file
     from storage.db import session_scope
+    from storage.rules import load_table
 
     engine = ready_engine(args)
     with session_scope(engine) as session:
@@ -151,7 +169,9 @@ def _import(args: argparse.Namespace, *, allowed: tuple[str, ...] | None = None)
             allowed=allowed or KINDS,
         )
         session.commit()
+        table = load_table(session=session, revision=rev.number)
     print(f"Revision {rev.number}: {rev.summary}")
+    _print_advisories(table)
     return 0
 
 
@@ -208,11 +228,26 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
         _print_json({"revision": table.revision, "rules": [r.to_dict() for r in rules]})
         return 0
     for r in rules:
-        dates = f"{r.effective_from or '…'}..{r.effective_to or '…'}"
-        flag = " (unverified)" if r.unverified else ""
-        print(f"{r.id:40} {r.effect:17} {dates:23} {r.title}{flag}")
+        print(f"{r.id:40} {r.effect:17} {_rule_dates(r):27} {_rule_title(r)}")
     print(f"{len(rules)} rules at revision {table.revision}")
     return 0
+
+
+def _rule_dates(rule: Any) -> str:
+    """Say when a rule is in force in words: "always", "from D", "until D", "D to D"."""
+    start, end = rule.effective_from, rule.effective_to
+    if start and end:
+        return f"{start} to {end}"
+    if start:
+        return f"from {start}"
+    return f"until {end}" if end else "always"
+
+
+def _rule_title(rule: Any) -> str:
+    """Return the title, flagged once when the rule rests on unverified facts."""
+    if not rule.unverified or "unverified" in rule.title.lower():
+        return str(rule.title)
+    return f"{rule.title} (unverified)"
 
 
 def cmd_rules_show(args: argparse.Namespace) -> int:
@@ -400,6 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--access",
         choices=["api", "weights", "hosted"],
         help="how the model is accessed (default api)",
+    )
+    p.add_argument(
+        "--hq",
+        help="where the customer is headquartered (a country name or code); the place in the "
+        "question is then only where the model is used",
     )
     p.set_defaults(func=cmd_ask)
 

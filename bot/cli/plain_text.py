@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.asking.answers import Answer
+from bot.domain.asking.answers import Answer, describe_hq
 
 VERDICT_WORDS = {
     "allowed": "ALLOWED",
@@ -29,20 +29,30 @@ def format_answer(a: Answer) -> str:
     model = a.model or ", ".join(a.models)
     lines = [
         f"{VERDICT_WORDS.get(a.verdict, a.verdict)}",
-        f"  customer: {who} ({reg}, HQ {a.customer.get('hq')})",
+        f"  customer: {who} ({reg}, {describe_hq(a.customer)})",
         f"  place: {a.country}   model: {model}   access: {a.access}   as of: {a.as_of}",
     ]
     if a.reason:
         lines.append(f"  reason: {a.reason}")
     if a.reasons:
         lines.append("Decided by:")
+    cited: set[tuple[str, str]] = set()
     for r in a.reasons:
         lines.append(f"  - [{r['effect']}] {r['rule']}: {r['title']}")
         if r.get("license"):
             lines.append(f"    covered by license {r['license']['id']}")
         if r.get("detail"):
             lines.append(f"    {r['detail']}")
-        lines.append(f"    {r['citation']} <{r['url']}> ({_dates(r)})")
+        if r.get("explanation"):
+            lines.append(f"    {r['explanation']}")
+        source = (r.get("citation") or "", r.get("url") or "")
+        # Rules from one source share a citation: show it once, then refer to it.
+        if source in cited:
+            lines.append(f"    source: as above ({_dates(r)})")
+        else:
+            cited.add(source)
+            link = f" <{source[1]}>" if source[1] else ""
+            lines.append(f"    {source[0]}{link} ({_dates(r)})")
         if r.get("unverified"):
             lines.append("    (unverified source)")
     for title, items in (

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.asking.answers import Answer, Knowledge, build_knowledge
 from bot.domain.asking.answers import answer as decide
 from bot.domain.asking.places import build_place_catalog
-from bot.domain.asking.questions import parse_question, with_options
+from bot.domain.asking.questions import parse_question, resolve_place, with_options
 from bot.domain.rules.table import RuleTable
 from bot.services.change_counter import SharedGeneration
 from bot.services.customer_lookup import StoredCustomerIndex
@@ -238,11 +238,15 @@ def answer_question(
     now: datetime,
     as_of: date | None = None,
     access: str | None = None,
+    hq: str | None = None,
 ) -> Answer:
     """Parse and decide a question (no audit write); raise `QuestionError` if unanswerable."""
     kb = cache.get()
     question = with_options(
-        parse_question(text, places=kb.places, models=kb.models), as_of=as_of, access=access
+        parse_question(text, places=kb.places, models=kb.models),
+        as_of=as_of,
+        access=access,
+        hq=resolve_place(hq, kb.places) if hq is not None else None,
     )
     result = decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
     return screen_answer_cached(cache, kb, result)
@@ -272,10 +276,11 @@ def ask(
     as_of: date | None = None,
     access: str | None = None,
     audit: AuditWriter | None = None,
+    hq: str | None = None,
 ) -> Answer:
     """Parse, decide and audit one question; raise `QuestionError` when it can't be answered."""
     now = now or utcnow()
-    result = answer_question(cache, text, now=now, as_of=as_of, access=access)
+    result = answer_question(cache, text, now=now, as_of=as_of, access=access, hq=hq)
     if audit is not None:
         audit.write(result, actor=actor, now=now)
         return result

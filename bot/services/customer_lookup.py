@@ -8,7 +8,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Engine
 
-from bot.domain.asking.customer_names import customer_key
+from bot.domain.asking.customer_names import customer_key, skeleton_key, skeleton_words
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.rules.table import Customer
 from storage.customers import StoredCustomers, ids_with_name_fragments, ids_with_name_key
@@ -38,7 +38,12 @@ class StoredCustomerIndex:
     def similar(self, name: str, limit: int = 3) -> list[Customer]:
         """Return registered customers whose names look like this one (for a hint)."""
         key = customer_key(name)
-        words = [w for w in key.split() if len(w) >= 3]
+        # A name with letters outside ASCII may be a lookalike (a Cyrillic a in "Dragon"): its
+        # words are looked up as their prototypes too. ASCII names skip the confusables table,
+        # which a one-shot `clearance ask` would otherwise read on every unregistered name.
+        lookalike = not name.isascii()
+        written = (key, skeleton_words(name)) if lookalike else (key,)
+        words = [w for w in dict.fromkeys(w for k in written for w in k.split()) if len(w) >= 3]
         if not words:
             return []
         ids = ids_with_name_fragments(self._engine, self._revision, [w[:3] for w in words])
@@ -49,5 +54,8 @@ class StoredCustomerIndex:
             for n in (c.id, c.name, *c.aliases):
                 keys.setdefault(customer_key(n), i)
         hits = process.extract(key, list(keys), scorer=fuzz.WRatio, limit=limit, score_cutoff=88)
-        found = dict.fromkeys(keys[k] for k, _s, _ in hits)
+        # Lookalikes (the same confusables skeleton) first, then near misses.
+        wanted = skeleton_key(name) if lookalike else None
+        alike = [i for k, i in keys.items() if wanted is not None and skeleton_key(k) == wanted]
+        found = dict.fromkeys([*alike, *(keys[k] for k, _s, _ in hits)])
         return [self._customers[i] for i in found][:limit]

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.domain.asking.answers import describe_hq
+
 Block = dict[str, Any]
 Payload = dict[str, Any]
 
@@ -306,7 +308,7 @@ def render_answer(
                     "type": "mrkdwn",
                     "text": cut(
                         f"*Customer*\n{escape(customer.get('name') or 'unnamed')} "
-                        f"({cid}{reg}, HQ {escape(customer.get('hq'))})",
+                        f"({cid}{reg}, {escape(describe_hq(customer))})",
                         MAX_FIELD,
                     ),
                 },

@@ -62,7 +62,7 @@ customers:
   - {id: nimbus, name: Nimbus Pte Ltd, hq: SG, owners: [{owner: dragon, share: 60}]}
 """)
     run(db_url, "customers", "import", str(customers))
-    q = "can Nimbus Pte Ltd in Singapore use Claude Sonnet 4.5"
+    q = "can Nimbus Pte Ltd in Singapore use Claude Opus 4.1"  # released before 2025-09-04
     after = json.loads(run(db_url, "ask", "--json", q).stdout)
     before = json.loads(run(db_url, "ask", "--json", "--as-of", "2025-09-04", q).stdout)
     assert after["verdict"] == "denied" and "anthropic-ownership" in [

@@ -221,7 +221,8 @@ def test_affiliates_rule_dates(
     _load(empty_engine, csl=(CSL[0],))
     a = ask(
         kb,
-        f"can Tethys Robotics Pte Ltd use acme-1 in Singapore with {access} access?",
+        # An open-weight model: a closed one's weights are denied whatever the lists say.
+        f"can Tethys Robotics Pte Ltd use acme-open in Singapore with {access} access?",
         today=today,
     )
     a = screen_answer(a, kb, empty_engine, ScreeningCache(empty_engine).get(), default_rules())

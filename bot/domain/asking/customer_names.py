@@ -1,4 +1,4 @@
-"""Customer lookup by name or alias, ignoring case and punctuation."""
+"""Customer lookup by name or alias, ignoring case, punctuation and invisible characters."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Protocol
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.domain.asking.lookalikes import skeleton, strip_format
 from bot.domain.asking.places import strip_accents
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.rules.table import Customer
@@ -19,9 +20,26 @@ MAX_POOL = 1000  # names a hint scores (one fuzzy comparison each) once the rare
 
 
 def customer_key(name: str) -> str:
-    """Fold case, accents and punctuation: "ACME, GmbH." and "acme gmbh" are the same key."""
-    folded = strip_accents(name).lower()
+    """Fold case, accents and punctuation: "ACME, GmbH." and "acme gmbh" are the same key.
+
+    NFKC first, and format characters (zero-width, soft hyphen, bidi controls) dropped, so a
+    name with an invisible character in it is the same key as the name without.
+    """
+    folded = strip_accents(strip_format(name)).lower()
     return " ".join(_NON_ALNUM.sub(" ", folded).split())
+
+
+def skeleton_words(name: str) -> str:
+    """Fold a name like `customer_key` after mapping lookalikes to their prototype."""
+    return customer_key(skeleton(name).lower())
+
+
+def skeleton_key(name: str) -> str:
+    """Fold a name like `customer_key` after mapping lookalikes to their prototype, no spaces.
+
+    Spaces go too: a zero-width space where a space was ("Dragon<ZWSP>Holdings") looks alike.
+    """
+    return skeleton_words(name).replace(" ", "")
 
 
 class CustomerFinder(Protocol):
@@ -41,6 +59,7 @@ class CustomerIndex:
     customers: dict[str, Customer]
     _keys: dict[str, set[str]] = field(default_factory=dict, repr=False)
     _buckets: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _skeletons: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for c in self.customers.values():
@@ -101,9 +120,24 @@ class CustomerIndex:
             pool |= new
         return pool
 
+    def lookalikes(self, name: str) -> list[Customer]:
+        """Return the customers whose name or alias has the same confusables skeleton."""
+        if not self._skeletons:
+            skeletons: dict[str, set[str]] = {}
+            for c in self.customers.values():
+                for n in (c.id, c.name, *c.aliases):
+                    skeletons.setdefault(skeleton_key(n), set()).add(c.id)
+            self._skeletons = skeletons  # published whole, like the word index
+        return [self.customers[i] for i in sorted(self._skeletons.get(skeleton_key(name), ()))]
+
     def similar(self, name: str, limit: int = 3) -> list[Customer]:
-        """Return registered customers whose names look like this one (for a hint)."""
+        """Return registered customers whose names look like this one: lookalikes first."""
         key = customer_key(name)
+        # Only a name with characters outside ASCII can hide a lookalike the fuzzy match below
+        # misses; the skeleton index is built for the first such name.
+        alike = [] if name.isascii() else self.lookalikes(name)
+        if alike:
+            return alike[:limit]
         if len(key) < 3:
             return []
         # A long list is indexed by word on the first hint (one-shot commands look customers up

@@ -190,12 +190,12 @@ class PlaceCatalog:
         return place.parent if place else None
 
     def label(self, code: str) -> str:
-        """Return a human label such as "Crimea (UA-43)"."""
+        """Return a human label such as "Crimea (UA-43)" or "the Netherlands (NL)"."""
         place = self.places.get(code)
         if place is None:
             return code
         name = place.aliases[0] if place.kind == "subdivision" and place.aliases else place.name
-        return f"{name} ({code})"
+        return f"{EVERYDAY_NAMES.get(code, name)} ({code})"
 
     def resolve(self, text: str) -> PlaceMatch:
         """Resolve a phrase to one place code, or return candidates without guessing."""
@@ -243,6 +243,42 @@ class PlaceCatalog:
         self.places[code] = place
         self._index(place)
         return place
+
+
+# The names people use, where the ISO short name reads like an index entry ("Congo, The
+# Democratic Republic of the") or needs its article ("the Netherlands"). Labels only.
+EVERYDAY_NAMES = {
+    "RU": "Russia",
+    "NL": "the Netherlands",
+    "GB": "the United Kingdom",
+    "US": "the United States",
+    "PS": "Palestine",
+    "CD": "DR Congo",
+    "CG": "the Republic of the Congo",
+    "AE": "the United Arab Emirates",
+    "PH": "the Philippines",
+    "FM": "Micronesia",
+    "BN": "Brunei",
+    "BS": "the Bahamas",
+    "GM": "the Gambia",
+    "DO": "the Dominican Republic",
+    "CF": "the Central African Republic",
+    "VG": "the British Virgin Islands",
+    "VI": "the US Virgin Islands",
+    "KY": "the Cayman Islands",
+    "CZ": "Czechia",
+    "MH": "the Marshall Islands",
+    "SB": "the Solomon Islands",
+    "KM": "the Comoros",
+    "MV": "the Maldives",
+    "SC": "the Seychelles",
+    "TC": "the Turks and Caicos Islands",
+    "FO": "the Faroe Islands",
+    "AX": "the Åland Islands",
+    "IO": "the British Indian Ocean Territory",
+    "UM": "the US Minor Outlying Islands",
+    "MP": "the Northern Mariana Islands",
+}
 
 
 def _subdivision(code: str) -> Any:

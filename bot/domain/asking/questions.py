@@ -3,7 +3,8 @@
 Accepted forms (case, extra spaces, curly quotes and a trailing "?" are ignored):
 - "can [customer] X in|from|based in Y use Z", "can X (Y) use Z", "is X in Y allowed to use Z",
   "may X from Y use Z", "can a customer in Y use Z", "can X use Z in Y", "does X have access to Z";
-- `customer="X" country=Y model=Z [access=weights] [as_of=YYYY-MM-DD]` (quote values with spaces);
+- `customer="X" country=Y model=Z [access=weights] [as_of=YYYY-MM-DD] [hq=H] [registered=no]`
+  (quote values with spaces);
 - "as of YYYY-MM-DD" anywhere; "with weights access", "via API", "with hosted deployment" after
   the model (or at the very start), so that a customer called "API Access Ltd" keeps its name.
 
@@ -11,6 +12,11 @@ The place is the phrase after the last "in/from/based in" that resolves to a pla
 names may contain "in" and country names ("Made in Chelsea Ltd in the United Kingdom"); in
 "can X use Z in Y" all of X is the name. A quoted name ("'Made in Italy' in France") is taken as
 written. Anything unresolved raises `QuestionError` with candidates; nothing is silently corrected.
+
+Headquarters: "X in|from|based in Y", "X (Y)" and `customer=X country=Y` place the customer in Y,
+which is then both the place of use and the headquarters (`hq_reading` "placed"). When the
+question places the use on its own ("can X use Z in Y", or `hq=` is given), the headquarters is
+what it states ("X (US)", "X, a US company", `hq=US`: "stated"), or unknown.
 """
 
 from __future__ import annotations
@@ -50,7 +56,58 @@ _ACCESS = re.compile(
 )
 _ACCESS_WORDS = {"api": "api", "weights": "weights", "hosted": "hosted"}
 _KV = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
-_KV_FIELDS = {"customer", "country", "place", "model", "access", "as_of", "date"}
+_KV_FIELDS = {
+    "customer",
+    "country",
+    "place",
+    "model",
+    "access",
+    "as_of",
+    "date",
+    "hq",
+    "registered",
+}
+# "Acme, a US company": the headquarters stated beside the name.
+_STATED_HQ = re.compile(
+    r"^(?P<name>.+?),\s*(?:(?:an?|the)\s+(?P<adj>.+?)\s+(?:company|firm|business|corporation|"
+    r"entity|startup|group|customer|client|subsidiary|bank|organi[sz]ation)|(?:based|located|"
+    r"headquartered|incorporated)\s+in\s+(?P<place>.+?))$",
+    re.I,
+)
+_UNREGISTERED = re.compile(r"^unregistered\s+(?:customer\s+)?(?=\S)", re.I)
+# Adjectives people write for a country ("a German company"); names and codes resolve as places.
+DEMONYMS = {
+    "american": "US",
+    "british": "GB",
+    "german": "DE",
+    "french": "FR",
+    "chinese": "CN",
+    "russian": "RU",
+    "indian": "IN",
+    "japanese": "JP",
+    "korean": "KR",
+    "south korean": "KR",
+    "italian": "IT",
+    "spanish": "ES",
+    "dutch": "NL",
+    "swiss": "CH",
+    "canadian": "CA",
+    "brazilian": "BR",
+    "singaporean": "SG",
+    "iranian": "IR",
+    "emirati": "AE",
+    "saudi": "SA",
+    "norwegian": "NO",
+    "swedish": "SE",
+    "polish": "PL",
+    "irish": "IE",
+    "belarusian": "BY",
+    "ukrainian": "UA",
+    "cuban": "CU",
+    "syrian": "SY",
+    "venezuelan": "VE",
+    "north korean": "KP",
+}
 _FORMS = (
     # `who` is greedy so that a name may contain "use"; _VERB_LEAD then drops "be allowed to".
     re.compile(r"^(?:can|could|may|might|will|would)\s+(?P<who>.+)\s+use\s+(?P<model>.+)$", re.I),
@@ -135,6 +192,11 @@ class Question:
     # "Kosovo" of "can Acme in Kosovo use ...": a phrase after "in"/"from" that is no known
     # place, so it was read as part of the customer's name (said when the place is missing).
     unplaced: str | None = None
+    # The headquarters the question gives: "placed" (the customer was put in `country`),
+    # "stated" (said on its own: "X (US) use Z in DE", hq=US, --hq) or "" (not said: unknown).
+    hq: str | None = None
+    hq_reading: str = ""
+    unregistered: bool = False  # "unregistered X" / registered=no: not a registered customer
 
 
 def clean_text(raw: str) -> str:
@@ -287,6 +349,25 @@ def _split_who(who: str, places: PlaceCatalog) -> tuple[str | None, str | None, 
     return _strip_name(who), None, unplaced
 
 
+def _stated_hq(who: str, places: PlaceCatalog) -> tuple[str | None, str | None]:
+    """Split "Acme (US)" or "Acme, a US company" into the name and the stated headquarters."""
+    who = who.rstrip(", ")
+    paren = _trailing_parenthesis(who)
+    if paren and paren[0]:
+        phrase = _LEADING_PREPOSITION.sub("", paren[1])
+        if _is_place(phrase, places):
+            return _strip_name(paren[0]), resolve_place(phrase, places)
+    m = _STATED_HQ.match(who)
+    if m:
+        phrase = (m["adj"] or m["place"] or "").strip()
+        code = DEMONYMS.get(phrase.lower())
+        if code is None and _is_place(phrase, places):
+            code = resolve_place(phrase, places)
+        if code is not None:
+            return _strip_name(m["name"]), code
+    return _name_only(who), None
+
+
 def _split_model_place(
     phrase: str, places: PlaceCatalog, models: ModelCatalog
 ) -> tuple[str, str | None]:
@@ -379,12 +460,17 @@ def parse_question(raw: str, *, places: PlaceCatalog, models: ModelCatalog) -> Q
     model_phrase, country = _split_model_place(model_phrase.strip().strip("\"'"), places, models)
     model_phrase = _MODEL_NOISE.sub("", model_phrase.strip().strip("\"'")).strip("\"'")
     who = _VERB_LEAD.sub("", m["who"].strip())
+    unregistered = bool(_UNREGISTERED.match(who))
+    who = _UNREGISTERED.sub("", who)
     unplaced = None
+    hq: str | None = None
     if country is None:
         customer, country, unplaced = _split_who(who, places)
+        hq = country  # "X in Y": the asker placed the customer in Y
     else:
-        # "can X use Z in Y": the last place phrase is the place, all of X is the name.
-        customer = _name_only(who)
+        # "can X use Z in Y": the last place phrase is the place of use; the headquarters is
+        # what X says ("Acme (US)", "Acme, a US company") or unknown.
+        customer, hq = _stated_hq(who, places)
     model, candidates = resolve_model(model_phrase, models)
     return Question(
         raw,
@@ -397,13 +483,32 @@ def parse_question(raw: str, *, places: PlaceCatalog, models: ModelCatalog) -> Q
         candidates,
         access_stated=bool(tail_access or lead_access or verb_access),
         unplaced=unplaced,
+        hq=hq,
+        hq_reading=("placed" if hq == country else "stated") if hq is not None else "",
+        unregistered=unregistered,
     )
 
 
 def with_options(
-    question: Question, *, as_of: date | None = None, access: str | None = None
+    question: Question,
+    *,
+    as_of: date | None = None,
+    access: str | None = None,
+    hq: str | None = None,
 ) -> Question:
-    """Apply a command's --as-of and --access options; raise if the question says otherwise."""
+    """Apply a command's --as-of, --access and --hq; raise if the question says otherwise."""
+    if hq is not None and hq != question.hq:
+        if question.hq_reading == "stated":
+            raise QuestionError(
+                "bad_hq",
+                f"The question says headquartered in {question.hq} and --hq says {hq}: "
+                "give the headquarters once.",
+                (
+                    Candidate(question.hq or "", f"{question.hq} (in the question)"),
+                    Candidate(hq, f"{hq} (--hq)"),
+                ),
+            )
+        question = replace(question, hq=hq, hq_reading="stated")
     if as_of is not None and as_of != question.as_of:
         if question.as_of is not None:
             stated = question.as_of.isoformat()
@@ -451,6 +556,14 @@ def _parse_structured(
     model, candidates = resolve_model(pairs["model"], models)
     # A customer= value is explicit: "Customer Connect Ltd" keeps its first word.
     customer = pairs.get("customer", "").strip() or None
+    # With hq= the country is the place of use only; without it the customer was put there.
+    hq = resolve_place(pairs["hq"], places) if pairs.get("hq") else None
+    reading = "stated" if hq is not None else ""
+    if hq is None and country is not None:
+        hq, reading = country, "placed"
+    registered = pairs.get("registered", "").lower()
+    if registered not in ("", "no", "yes"):
+        raise QuestionError("unparsed", f"registered must be yes or no, not '{registered}'.")
     return Question(
         raw,
         customer,
@@ -461,4 +574,7 @@ def _parse_structured(
         pairs["model"],
         candidates,
         access_stated="access" in pairs,
+        hq=hq,
+        hq_reading=reading,
+        unregistered=registered == "no",
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from bot.domain.asking.catalog import model_key
 from bot.domain.asking.places import PlaceCatalog
@@ -151,6 +152,43 @@ def _selector_problems(
                 None,
             )
         )
+    return out
+
+
+def _group_versions(table: RuleTable, places: PlaceCatalog) -> list[Problem]:
+    """Report bad members, backwards dates and overlaps in groups' dated versions."""
+    out: list[Problem] = []
+    for g in table.groups.values():
+        spans: list[tuple[int, tuple[date, date]]] = []
+        for v, version in enumerate(g.versions):
+            where = f"versions[{v}]"
+            out += [
+                Problem("groups", g.id, f"{where}.members[{i}]", m, ref)
+                for i, m, ref in _check_refs(version.members, table, places)
+            ]
+            if version.start and version.end and version.end < version.start:
+                out.append(
+                    Problem(
+                        "groups",
+                        g.id,
+                        f"{where}.to",
+                        _never_in_force(version.start, version.end, "from", "version never holds"),
+                    )
+                )
+                continue
+            lo, hi = version.start or date.min, version.end or date.max
+            for other, (olo, ohi) in spans:
+                if lo <= ohi and olo <= hi:
+                    out.append(
+                        Problem(
+                            "groups",
+                            g.id,
+                            where,
+                            f"overlaps versions[{other}]: on any date at most one version may "
+                            "hold; end one before the next begins",
+                        )
+                    )
+            spans.append((v, (lo, hi)))
     return out
 
 
@@ -412,6 +450,7 @@ def validate_table(table: RuleTable, places: PlaceCatalog) -> list[Problem]:
                     ),
                 )
             )
+    out += _group_versions(table, places)
     out += _group_cycles(table)
     for m in table.models.values():
         # Vendors are optional; once a table declares them, every model must name one of them.

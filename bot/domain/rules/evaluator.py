@@ -8,7 +8,11 @@ The contract (issue #2, section 4):
   `license_required` rule counts as allow when a valid license covers it; nothing matching is
   `review`;
 - a rule that cannot be decided for an unregistered customer (tags, ownership unknown) and would be
-  stricter turns `allowed` into `conditional`.
+  stricter turns `allowed` into `conditional`; so does one that tests a headquarters the question
+  did not state (`Subject.hq` None);
+- the weights of a model the catalog marks closed are denied (a rule built from the catalog);
+- a rule reads each group as it was on the as-of date (`versions`), and before a group's
+  `known_from` the rules that read it give at most `review` (see `dated_groups`).
 
 `Engine` compiles a `RuleTable` once (group expansion, then one bit-set `ModelIndex` per model,
 see `bot.domain.rules.index`) so that a decision only visits the rules that match.
@@ -17,12 +21,14 @@ see `bot.domain.rules.index`) so that a decision only visits the rules that matc
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from typing import NamedTuple
 
 from bot.domain.asking.places import PlaceCatalog
+from bot.domain.rules.catalog_rules import catalog_rules
+from bot.domain.rules.dated_groups import Window, rule_windows, unknown_note
 from bot.domain.rules.index import ModelIndex
 from bot.domain.rules.table import (
     ControlSpec,
@@ -41,6 +47,14 @@ VERDICT_OF: dict[str, str] = {
     "review": "review",
     "license_required": "license_required",
     "deny": "denied",
+}
+# How strict each verdict is: a stricter rule or an unknown fact may only move a verdict up.
+VERDICT_RANK: dict[str, int] = {
+    "allowed": 0,
+    "conditional": 1,
+    "review": 2,
+    "license_required": 3,
+    "denied": 4,
 }
 NO_RULE = "no rule covers this"
 _EPSILON = 1e-9
@@ -93,6 +107,12 @@ class CompiledRule:
     tags: frozenset[str] | None
     control: Control | None
     access: frozenset[str] | None
+    # A rule compiled for one window of dated groups (`dated_groups`), or built from the
+    # catalog: its own dates and the match it gives when it holds.
+    windowed: bool = False
+    start: date | None = None
+    end: date | None = None
+    match: Match | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +120,9 @@ class Subject:
     """Who uses which model where, as resolved from a question."""
 
     customer: Customer | None  # None: not registered
-    hq: str  # registered: the customer's; unregistered: assumed to be the asked country
+    # Registered: the customer's. Unregistered: the place the question put the customer in, the
+    # headquarters it stated, or None when it did not say (then every rule on it is unknown).
+    hq: str | None
     country: str
     model: str
     access: str = "api"
@@ -124,6 +146,10 @@ class Pending(NamedTuple):
 
     rule: Rule
     condition: str
+    # "hq" when the only unknown fact is where the customer is headquartered; `places` then
+    # names the places the rule tests, so answers can list every such rule in one condition.
+    fact: str = ""
+    places: str = ""
 
 
 class Evaluation:
@@ -179,8 +205,11 @@ class Evaluation:
         )
 
 
-def expand_places(refs: Iterable[str], table: RuleTable) -> frozenset[str]:
-    """Expand codes and `group:ID` references into place codes (groups may nest)."""
+def expand_places(refs: Iterable[str], table: RuleTable, on: date | None = None) -> frozenset[str]:
+    """Expand codes and `group:ID` references into place codes (groups may nest).
+
+    With `on`, a group with dated versions gives the members of the version in force that day.
+    """
     out: set[str] = set()
     seen: set[str] = set()
     stack = list(refs)
@@ -193,7 +222,7 @@ def expand_places(refs: Iterable[str], table: RuleTable) -> frozenset[str]:
             seen.add(gid)
             group = table.groups.get(gid)
             if group is not None:
-                stack.extend(group.members)
+                stack.extend(group.members if on is None else group.members_on(on))
         else:
             out.add(ref.upper())
     return frozenset(out)
@@ -211,10 +240,10 @@ def _expand(refs: tuple[str, ...], table: RuleTable, cache: _Expanded | None) ->
     return hit
 
 
-def group_holes(refs: Iterable[str], table: RuleTable) -> frozenset[str]:
+def group_holes(refs: Iterable[str], table: RuleTable, on: date | None = None) -> frozenset[str]:
     """Return the places the referenced groups leave out with `except` that nothing else in
     `refs` brings back: no reference names the place, and every reference that reaches its
-    country leaves it out too."""
+    country leaves it out too. With `on`, dated groups are read as they stood that day."""
 
     def combine(parts: list[tuple[set[str], set[str]]]) -> tuple[set[str], set[str]]:
         codes = set().union(*(c for c, _ in parts)) if parts else set()
@@ -232,7 +261,8 @@ def group_holes(refs: Iterable[str], table: RuleTable) -> frozenset[str]:
         group = table.groups.get(gid)
         if group is None or gid in seen:
             return set(), set()
-        codes, holes = combine([cover(m, seen | {gid}) for m in group.members])
+        members = group.members if on is None else group.members_on(on)
+        codes, holes = combine([cover(m, seen | {gid}) for m in members])
         own = {x.upper() for x in group.except_}
         return codes - own, holes | own
 
@@ -255,8 +285,72 @@ def _place_set(
     return PlaceSet(include, (exclude - left_out) | left_in, left_out - left_in)
 
 
-def compile_rule(rule: Rule, table: RuleTable, cache: _Expanded | None = None) -> CompiledRule:
+def _reads_unknown(refs: tuple[str, ...], table: RuleTable, unknown: frozenset[str]) -> bool:
+    from bot.domain.rules.dated_groups import groups_read
+
+    return bool(unknown.intersection(groups_read(list(refs), table)))
+
+
+def _window_place_set(spec: PlaceSpec | None, table: RuleTable, window: Window) -> PlaceSet | None:
+    """Expand a place condition as the groups stood in the window.
+
+    A list not known in the window could hold any place: an `in` that reads one holds
+    everywhere, and a `not_in` that reads one excludes nothing of its own.
+    """
+    if spec is None:
+        return None
+    unknown = window.unknown
+    include = None
+    if spec.in_ is not None and not _reads_unknown(spec.in_, table, unknown):
+        include = expand_places(spec.in_, table, window.on)
+    kept = tuple(r for r in spec.not_in if not _reads_unknown((r,), table, unknown))
+    exclude = expand_places(kept, table, window.on)
+    if not any(g.except_ for g in table.groups.values()):
+        return PlaceSet(include, exclude)
+    # As in `_place_set`: what a group leaves out with `except` holds in every window.
+    left_in = group_holes(spec.in_ or (), table, window.on) if include is not None else frozenset()
+    left_out = group_holes(kept, table, window.on)
+    return PlaceSet(include, (exclude - left_out) | left_in, left_out - left_in)
+
+
+def compile_windows(
+    rule: Rule, table: RuleTable, cache: _Expanded | None = None
+) -> list[CompiledRule]:
+    """Compile a rule, once per window of the dated groups it reads (once if it reads none)."""
+    windows = rule_windows(rule, table)
+    if windows is None:
+        return [compile_rule(rule, table, cache)]
+    out = []
+    for w in windows:
+        derived = rule
+        note = None
+        if w.unknown:
+            # The list the rule rests on is not known on these dates: at most review.
+            derived = replace(rule, effect="review") if rule.effect != "review" else rule
+            note = unknown_note(w.unknown, table)
+        cr = compile_rule(derived, table, None, window=w)
+        out.append(
+            replace(
+                cr,
+                windowed=True,
+                start=w.start,
+                end=w.end,
+                match=Match(derived, derived.effect, None, note),
+            )
+        )
+    return out
+
+
+def compile_rule(
+    rule: Rule,
+    table: RuleTable,
+    cache: _Expanded | None = None,
+    *,
+    window: Window | None = None,
+) -> CompiledRule:
     """Expand a rule's references against the table (`cache` shares expansions across rules)."""
+    if window is not None:
+        return _compile_in_window(rule, table, window)
     hq = tags = control = None
     if rule.customer is not None:
         c = rule.customer
@@ -272,6 +366,29 @@ def compile_rule(rule: Rule, table: RuleTable, cache: _Expanded | None = None) -
         rule,
         EFFECT_RANK[rule.effect],
         _place_set(rule.places, table, cache),
+        hq,
+        tags,
+        control,
+        frozenset(rule.access) if rule.access is not None else None,
+    )
+
+
+def _compile_in_window(rule: Rule, table: RuleTable, window: Window) -> CompiledRule:
+    hq = tags = control = None
+    if rule.customer is not None:
+        c = rule.customer
+        if c.hq_in is not None or c.hq_not_in:
+            hq = _window_place_set(PlaceSpec(c.hq_in, c.hq_not_in), table, window)
+        tags = frozenset(c.tags) if c.tags else None
+        if c.controlled_from is not None:
+            cf = c.controlled_from
+            pset = _window_place_set(cf.places, table, window)
+            assert pset is not None
+            control = Control(pset, cf.threshold, cf.inclusive, cf)
+    return CompiledRule(
+        rule,
+        EFFECT_RANK[rule.effect],
+        _window_place_set(rule.places, table, window),
         hq,
         tags,
         control,
@@ -303,9 +420,21 @@ class Engine:
 
     def __post_init__(self) -> None:
         expanded: _Expanded = {}
-        compiled = [compile_rule(rule, self.table, expanded) for rule in self.table.rules.values()]
+        if any(g.is_dated() for g in self.table.groups.values()):
+            compiled = [
+                cr
+                for rule in self.table.rules.values()
+                for cr in compile_windows(rule, self.table, expanded)
+            ]
+        else:  # no dated group: every rule compiles once, as it always did
+            compiled = [
+                compile_rule(rule, self.table, expanded) for rule in self.table.rules.values()
+            ]
+        for rule in catalog_rules(self.table):
+            cr = compile_rule(rule, self.table, expanded)
+            compiled.append(replace(cr, match=Match(rule, rule.effect)))
         # Strictest first, then by id: the order the answer lists rules in, and the bit order.
-        compiled.sort(key=lambda cr: (-cr.rank, cr.rule.id))
+        compiled.sort(key=_rule_order)
         per_model: dict[str, list[CompiledRule]] = {}
         models_of: dict[ModelSelector | None, list[str]] = {}
         subs_of: dict[frozenset[str], list[tuple[str, str]]] = {}
@@ -332,7 +461,9 @@ class Engine:
                         self.subdivisions_named.setdefault(parent, set()).add(code)
         self._rules_of = per_model
         # One plain Match per rule, shared by every answer that lists the rule unchanged.
-        self._plain = {cr.rule.id: Match(cr.rule, cr.rule.effect) for cr in compiled}
+        self._plain = {
+            cr.rule.id: Match(cr.rule, cr.rule.effect) for cr in compiled if cr.match is None
+        }
         for lic in self.table.licenses.values():
             self._licensed[lic.customer] = self._licensed.get(lic.customer, frozenset()).union(
                 lic.rules
@@ -360,7 +491,7 @@ class Engine:
                 return None
             # Two threads may both build it; the indexes are equal, so no lock is needed.
             index = self._by_model[model] = ModelIndex(
-                rules, [self._plain[cr.rule.id] for cr in rules]
+                rules, [cr.match or self._plain[cr.rule.id] for cr in rules]
             )
         return index
 
@@ -430,6 +561,8 @@ class Engine:
 
         None when the headquarters alone settles it (an ownership rule whose places hold it).
         """
+        if s.hq is None:
+            return self._unknown_hq_condition(cr, s)
         texts = self._unknown_texts.get(cr.rule.id)
         if texts is None:
             # Per rule, without the name: answers for unknown customers ask about the same rules.
@@ -451,7 +584,36 @@ class Engine:
         who = s.name or "the customer"
         if tags is None:
             return None if owned is None else who + owned
-        return who + tags if owned is None else f"{who}{tags}; {who}{owned}"
+        # The rule needs both facts, so either one being false keeps it away.
+        return who + tags if owned is None else f"{who}{tags} or{owned}"
+
+    def _hq_places(self, cr: CompiledRule) -> str:
+        """Name the headquarters a rule tests ("EU member states", "outside ...")."""
+        c = cr.rule.customer
+        assert c is not None
+        return self.describe_places(PlaceSpec(c.hq_in, c.hq_not_in))
+
+    def _unknown_hq_condition(self, cr: CompiledRule, s: Subject) -> str:
+        """Say what a customer whose headquarters is unknown must be for the rule to stay away."""
+        parts = []
+        if cr.hq is not None:
+            parts.append(f" is not headquartered in {self._hq_places(cr)}")
+        if cr.tags is not None:
+            parts.append(f" is not tagged {' or '.join(sorted(cr.tags))}")
+        ctl = cr.control
+        if ctl is not None:
+            parts.append(
+                f" is neither headquartered in nor {ctl.spec.describe()} owned from "
+                f"{self.describe_places(ctl.spec.places)}"
+            )
+        return (s.name or "the customer") + " or".join(parts)
+
+    def _pending_of(self, cr: CompiledRule, s: Subject, hq_parent: str | None) -> Pending:
+        condition = self._unknown_condition(cr, s, hq_parent)
+        assert condition is not None  # only rules that test unknown facts are pending
+        if s.hq is None and cr.hq is not None and cr.tags is None and cr.control is None:
+            return Pending(cr.rule, condition, "hq", self._hq_places(cr))
+        return Pending(cr.rule, condition)
 
     def describe_places(self, spec: PlaceSpec) -> str:
         """Name a place condition for people, using group names ("outside Supported regions")."""
@@ -479,17 +641,25 @@ class Engine:
         if index is None:
             return decide_verdict([], [])
         parent = self.catalog.parent_of(subject.country)
-        hq_parent = parent if subject.hq == subject.country else self.catalog.parent_of(subject.hq)
+        customer = subject.customer
+        hq = subject.hq if customer is None else customer.hq
         mask = (
             index.places.holding(subject.country, parent)
-            & index.hq.holding(subject.hq, hq_parent)
             & index.with_access(subject.access)
             & index.in_force(as_of)
         )
-        if not mask:
-            return decide_verdict([], [])
-        customer = subject.customer
         unsure = 0  # rules that hold if an unregistered customer's tags or owners are as stated
+        if hq is None:
+            # Headquarters not stated: every rule that tests it (or ownership, which it settles
+            # in part) could hold. They are pending, like unknown tags and owners.
+            hq_parent = None
+            unsure = mask & (index.hq_bound | index.controlled)
+            mask &= ~unsure
+        else:
+            hq_parent = parent if hq == subject.country else self.catalog.parent_of(hq)
+            mask &= index.hq.holding(hq, hq_parent)
+        if not mask:
+            return decide_verdict([], self._pending(index, unsure, subject, hq_parent))
         tested = mask & index.dependent
         if tested:
             if customer is None:
@@ -499,17 +669,15 @@ class Engine:
                 known = (
                     tested
                     & index.untagged
-                    & self._controlled_mask(
-                        index, tested & index.controlled, None, subject.hq, hq_parent
-                    )
+                    & self._controlled_mask(index, tested & index.controlled, None, hq, hq_parent)
                 )
-                unsure = tested & ~known
+                unsure |= tested & ~known
                 mask = (mask & ~index.dependent) | known
             else:
                 # Tags first: ownership (database lookups in the CLI) only for rules still in.
                 mask &= index.tagged_any(customer.tags)
                 mask &= self._controlled_mask(
-                    index, mask & index.controlled, customer.id, subject.hq, hq_parent
+                    index, mask & index.controlled, customer.id, hq, hq_parent
                 )
         if not mask:
             return decide_verdict([], self._pending(index, unsure, subject, hq_parent))
@@ -540,13 +708,7 @@ class Engine:
         self, index: ModelIndex, mask: int, subject: Subject, hq_parent: str | None
     ) -> list[Pending]:
         """Return the rules of the mask as pending conditions on an unregistered customer."""
-        out = []
-        for k in index.indices(mask) if mask else ():
-            cr = index.rules[k]
-            condition = self._unknown_condition(cr, subject, hq_parent)
-            assert condition is not None  # the mask holds only rules that test unknown facts
-            out.append(Pending(cr.rule, condition))
-        return out
+        return [self._pending_of(index.rules[k], subject, hq_parent) for k in index.indices(mask)]
 
     def _matches(
         self,
@@ -566,9 +728,10 @@ class Engine:
             for i, k in enumerate(ks):
                 cr = index.rules[k]
                 if cr.control is not None:
-                    matches[i] = Match(
-                        cr.rule, cr.rule.effect, None, self._detail(cr, subject, hq_parent)
-                    )
+                    detail = self._detail(cr, subject, hq_parent)
+                    if cr.match is not None and cr.match.detail:
+                        detail = "; ".join(d for d in (cr.match.detail, detail) if d)
+                    matches[i] = Match(cr.rule, cr.rule.effect, None, detail)
         if licensed:
             stricter = (mask & ~index.rank_bits.get(0, 0)).bit_count()
             matches[stricter:] = sorted([*matches[stricter:], *licensed], key=_rule_id)
@@ -593,6 +756,8 @@ class Engine:
             lic = self._license_for(cr.rule, subject, as_of)
             if lic is not None:
                 detail = self._detail(cr, subject, hq_parent) if cr.control is not None else None
+                if cr.match is not None and cr.match.detail:
+                    detail = "; ".join(d for d in (cr.match.detail, detail) if d)
                 licensed.append(Match(cr.rule, "allow", lic, detail))
                 mask &= ~index.bit(k)
         return mask, tuple(licensed)
@@ -602,7 +767,7 @@ class Engine:
         index: ModelIndex,
         tested: int,
         customer_id: str | None,
-        hq: str,
+        hq: str | None,
         hq_parent: str | None,
     ) -> int:
         """Return the rules whose ownership condition holds for the customer.
@@ -612,7 +777,7 @@ class Engine:
         out = index.uncontrolled
         for control, bits in index.controls.items():
             if bits & tested and (
-                control.places.contains(hq, hq_parent)
+                (hq is not None and control.places.contains(hq, hq_parent))
                 or (customer_id is not None and self.controlled(customer_id, control))
             ):
                 out |= bits
@@ -622,8 +787,12 @@ class Engine:
         """Explain why a matched ownership rule applies (headquarters or the owners' shares)."""
         assert cr.control is not None
         who = s.customer.name if s.customer else (s.name or "the customer")
-        if cr.control.places.contains(s.hq, hq_parent):
-            return f"{who} is headquartered in {s.hq}"
+        hq = s.customer.hq if s.customer else s.hq
+        if hq is not None and cr.control.places.contains(hq, hq_parent):
+            if s.customer is None:
+                # Unregistered: the headquarters comes from the question, not from a record.
+                return f"{who} is taken to be headquartered in {self.catalog.label(hq)}"
+            return f"{who} is headquartered in {self.catalog.label(hq)}"
         if s.customer is None:
             return None
         return self.control_path(s.customer.id, cr.control)
@@ -631,6 +800,11 @@ class Engine:
 
 def _rule_id(m: Match) -> str:
     return m.rule.id
+
+
+def _rule_order(cr: CompiledRule) -> tuple[int, str, int]:
+    """Strictest first, then by id, then a dated rule's windows in time order."""
+    return (-cr.rank, cr.rule.id, cr.start.toordinal() if cr.start is not None else 0)
 
 
 def _conclude(

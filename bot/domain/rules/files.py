@@ -169,6 +169,13 @@ class VendorIn(_Strict):
     hq: str | None = None
 
 
+class GroupVersionIn(_Strict):
+    from_: IsoDate | None = Field(default=None, alias="from")
+    to: IsoDate | None = None
+    members: list[Code]
+    citation: str | None = None
+
+
 class GroupIn(_Strict):
     id: Id
     name: str
@@ -180,6 +187,8 @@ class GroupIn(_Strict):
     unverified: bool = False
     notes: str | None = None
     except_: list[Code] = Field(default_factory=list, alias="except")
+    versions: list[GroupVersionIn] = []
+    known_from: IsoDate | None = None
 
 
 class ModelIn(_Strict):
@@ -196,6 +205,7 @@ class ModelIn(_Strict):
     released: IsoDate | None = None
     license: str | None = None
     unverified: bool = False
+    retired: IsoDate | None = None
 
 
 class OwnerIn(_Strict):

@@ -85,6 +85,8 @@ class ModelIndex:
     licensable: int = 0  # license_required rules, which a license can turn into allow
     rank_bits: dict[int, int] = field(default_factory=dict)  # effect rank -> its rules
     position: dict[str, int] = field(default_factory=dict)  # rule id -> k
+    hq_bound: int = 0  # rules that test the customer's headquarters
+    rule_bits: dict[str, int] = field(default_factory=dict)  # rule id -> its bits (all windows)
     _held: dict[str, int] = field(default_factory=dict)  # customer id -> its licensed rules
     _segments: list[int] | None = None  # in force per interval of `bounds`, see `in_force`
 
@@ -94,6 +96,9 @@ class ModelIndex:
         for k, cr in enumerate(self.rules):
             bit = self.bit(k)
             self.position[cr.rule.id] = k
+            self.rule_bits[cr.rule.id] = self.rule_bits.get(cr.rule.id, 0) | bit
+            if cr.hq is not None:
+                self.hq_bound |= bit
             self.rank_bits[cr.rank] = self.rank_bits.get(cr.rank, 0) | bit
             self.places.add(cr.places, bit)
             self.hq.add(cr.hq, bit)
@@ -102,14 +107,18 @@ class ModelIndex:
             else:
                 _or_into(self.access, cr.access, bit)
             rule = cr.rule
-            if rule.effective_from is None and rule.effective_to is None:
+            # A rule compiled per window of dated groups is in force within its window only.
+            start, end = (
+                (cr.start, cr.end) if cr.windowed else (rule.effective_from, rule.effective_to)
+            )
+            if start is None and end is None:
                 self.undated |= bit
             else:
-                self.dated.append((rule.effective_from, rule.effective_to, bit))
-                if rule.effective_from is not None:
-                    cuts.add(rule.effective_from.toordinal())
-                if rule.effective_to is not None:
-                    cuts.add(rule.effective_to.toordinal() + 1)
+                self.dated.append((start, end, bit))
+                if start is not None:
+                    cuts.add(start.toordinal())
+                if end is not None:
+                    cuts.add(end.toordinal() + 1)
             if cr.tags is None:
                 self.untagged |= bit
             else:
@@ -189,9 +198,7 @@ class ModelIndex:
         if hit is None:
             hit = 0
             for rule_id in rule_ids:
-                k = self.position.get(rule_id)
-                if k is not None:
-                    hit |= self.bit(k)
+                hit |= self.rule_bits.get(rule_id, 0)
             hit = self._held[customer_id] = hit & self.licensable
         return hit
 

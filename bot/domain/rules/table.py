@@ -58,8 +58,48 @@ class Vendor:
 
 
 @dataclass(frozen=True)
+class GroupVersion:
+    """The members a group had from one date to another (both inclusive; None = open)."""
+
+    start: date | None
+    end: date | None
+    members: tuple[str, ...]
+    citation: str | None = None
+
+    def in_force(self, on: date) -> bool:
+        """Return whether this version is the group's contents on the date."""
+        return (self.start is None or self.start <= on) and (self.end is None or on <= self.end)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form."""
+        return _drop_empty(
+            {
+                "from": _iso(self.start),
+                "to": _iso(self.end),
+                "members": list(self.members),
+                "citation": self.citation,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GroupVersion:
+        """Build from the file form."""
+        return cls(
+            _opt_date(d.get("from")),
+            _opt_date(d.get("to")),
+            _tuple(d.get("members")),
+            d.get("citation"),
+        )
+
+
+@dataclass(frozen=True)
 class Group:
-    """A named set of places (codes or `group:ID` references) with its source and dates."""
+    """A named set of places (codes or `group:ID` references) with its source and dates.
+
+    `versions` hold dated member lists: on a date one of them covers, rules read its members
+    instead of `members`. Before `known_from` the group's contents are not known, and rules that
+    read it can at most give `review`.
+    """
 
     id: str
     name: str
@@ -72,6 +112,19 @@ class Group:
     notes: str | None = None
     # Places inside the members that the group leaves out ("Ukraine except Crimea"): file `except`.
     except_: tuple[str, ...] = ()
+    versions: tuple[GroupVersion, ...] = ()
+    known_from: date | None = None
+
+    def members_on(self, on: date) -> tuple[str, ...]:
+        """Return the members in force on the date: its version's, else `members`."""
+        for version in self.versions:
+            if version.in_force(on):
+                return version.members
+        return self.members
+
+    def is_dated(self) -> bool:
+        """Return whether what the group holds depends on the date."""
+        return bool(self.versions) or self.known_from is not None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form."""
@@ -87,6 +140,8 @@ class Group:
                 "effective_to": _iso(self.effective_to),
                 "unverified": self.unverified,
                 "notes": self.notes,
+                "versions": [v.to_dict() for v in self.versions],
+                "known_from": _iso(self.known_from),
             }
         )
 
@@ -104,6 +159,8 @@ class Group:
             bool(d.get("unverified")),
             d.get("notes"),
             _tuple(d.get("except")),
+            tuple(GroupVersion.from_dict(v) for v in d.get("versions") or ()),
+            _opt_date(d.get("known_from")),
         )
 
 
@@ -124,6 +181,7 @@ class ModelInfo:
     released: date | None = None
     license: str | None = None
     unverified: bool = False
+    retired: date | None = None
 
     def identifiers(self) -> tuple[str, ...]:
         """Return every string this model may be called by."""
@@ -146,6 +204,7 @@ class ModelInfo:
                 "released": _iso(self.released),
                 "license": self.license,
                 "unverified": self.unverified,
+                "retired": _iso(self.retired),
             }
         )
 
@@ -166,6 +225,7 @@ class ModelInfo:
             _opt_date(d.get("released")),
             d.get("license"),
             bool(d.get("unverified")),
+            _opt_date(d.get("retired")),
         )
 
 

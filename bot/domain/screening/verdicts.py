@@ -16,11 +16,11 @@ from datetime import date
 from typing import Any
 
 from bot.domain.errors import BotError
+from bot.domain.rules.evaluator import VERDICT_RANK
 from bot.domain.screening.entries import Entry
 from bot.domain.screening.matching import Hit
 from bot.domain.screening.ownership import blocked_by_ownership
 
-VERDICT_RANK = {"allowed": 0, "conditional": 1, "review": 2, "license_required": 3, "denied": 4}
 VERDICT_OF = {
     "allow": "allowed",
     "review": "review",

@@ -203,7 +203,11 @@ def test_subdivisions(places: PlaceCatalog, code: str, parent: str, label: str) 
     ("code", "label"),
     [
         ("DE", "Germany (DE)"),
-        ("GB", "United Kingdom (GB)"),
+        ("GB", "the United Kingdom (GB)"),
+        ("NL", "the Netherlands (NL)"),
+        ("PS", "Palestine (PS)"),
+        ("CD", "DR Congo (CD)"),
+        ("RU", "Russia (RU)"),
         ("TW", "Taiwan (TW)"),
         ("KR", "South Korea (KR)"),
         ("XX", "XX"),

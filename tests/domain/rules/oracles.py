@@ -5,16 +5,9 @@ The property tests compare the engine's indexed decisions with these.
 
 from __future__ import annotations
 
-from bot.domain.rules.evaluator import CompiledRule, Engine, Subject
+from bot.domain.rules.evaluator import VERDICT_RANK, CompiledRule, Engine, Subject
 
-# How strict each verdict is: adding a deny rule may only move a verdict up this scale.
-VERDICT_RANK: dict[str, int] = {
-    "allowed": 0,
-    "conditional": 1,
-    "review": 2,
-    "license_required": 3,
-    "denied": 4,
-}
+__all__ = ["VERDICT_RANK", "candidates", "rule_holds"]
 
 
 def candidates(engine: Engine, model: str, country: str) -> list[CompiledRule]:
@@ -34,7 +27,9 @@ def rule_holds(
         return False, None, None
     if cr.places is not None and not cr.places.contains(s.country, parent):
         return False, None, None
-    if cr.hq is not None and not cr.hq.contains(s.hq, hq_parent):
+    if s.hq is None and s.customer is None and (cr.hq is not None or cr.control is not None):
+        return True, engine._unknown_condition(cr, s, hq_parent), None
+    if cr.hq is not None and s.hq is not None and not cr.hq.contains(s.hq, hq_parent):
         return False, None, None
     if cr.tags is None and cr.control is None:
         return True, None, None
@@ -48,7 +43,7 @@ def rule_holds(
     ctl = cr.control
     if (
         ctl is not None
-        and not ctl.places.contains(s.hq, hq_parent)
+        and not ctl.places.contains(s.customer.hq, hq_parent)
         and not engine.controlled(s.customer.id, ctl)
     ):
         return False, None, None

@@ -148,7 +148,13 @@ CASES = [
     ("can Solo GmbH in Japan use Acme 1", D, "review", []),
     # access
     ("can Solo GmbH in Singapore use Zeta 2", D, "allowed", ["zeta-allow"]),
-    ("can Solo GmbH in Singapore use Zeta 2 with weights access", D, "denied", ["weights-deny"]),
+    # The catalog says Zeta 2 is closed-weight: the engine denies its weights by itself too.
+    (
+        "can Solo GmbH in Singapore use Zeta 2 with weights access",
+        D,
+        "denied",
+        ["closed-weights", "weights-deny"],
+    ),
     # unregistered: stricter undecidable rules make allowed conditional
     ("can Newco GmbH in Germany use Acme 1", D, "conditional", ["allies-allow"]),
     ("can someone in Germany use Acme Open", D, "conditional", ["allies-allow", "open-allow"]),
@@ -281,10 +287,16 @@ def test_name_matching_ignores_case_and_punctuation(kb: Knowledge) -> None:
     assert a.customer["id"] == "nimbus" and a.verdict == "denied"
 
 
-def test_near_miss_names_warn_about_registered_customers(kb: Knowledge) -> None:
-    a = ask(kb, "can Nimbus Pte in Singapore use Acme 1")
-    assert a.customer["registered"] is False
-    assert any("Nimbus Pte Ltd" in w for w in a.warnings)
+def test_near_miss_of_a_stricter_registered_customer_asks_back(kb: Knowledge) -> None:
+    """Nimbus Pte Ltd is majority-owned from China: the looser unregistered reading is refused."""
+    from bot.domain.errors import QuestionError
+
+    with pytest.raises(QuestionError) as exc:
+        ask(kb, "can Nimbus Pte in Singapore use Acme 1")
+    assert exc.value.code == "ambiguous_customer" and exc.value.phrase == "Nimbus Pte"
+    assert [c.value for c in exc.value.candidates] == ["Nimbus Pte Ltd", "unregistered Nimbus Pte"]
+    a = ask(kb, "can unregistered Nimbus Pte in Singapore use Acme 1")
+    assert a.customer["registered"] is False and a.verdict == "conditional"
 
 
 def test_ambiguous_model_with_same_verdict_answers_for_all(kb: Knowledge) -> None:

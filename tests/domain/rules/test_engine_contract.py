@@ -3,8 +3,10 @@
 `naive` below shares no code with `bot.domain.rules.evaluator`: it expands groups, tests places, ownership and
 licences itself, rule by rule. Hypothesis draws wide tables (nested and cyclic groups,
 subdivisions, unknown places, in + not_in, tags, ownership chains with unregistered owners,
-licences with scopes, dates up to 9999-12-31) and asks about every date where something starts
-or ends, so the engine's index, caches and lazy lists are all exercised.
+licences with scopes, dates up to 9999-12-31, a group with dated versions and a `known_from`)
+and asks about every date where something starts or ends, so the engine's index, caches and lazy
+lists are all exercised. Unregistered customers may have no stated headquarters, and closed-weight
+models are asked about for their weights.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.domain.rules.table import (
     Customer,
     CustomerSpec,
     Group,
+    GroupVersion,
     License,
     ModelInfo,
     ModelSelector,
@@ -119,7 +122,18 @@ def tables(draw: st.DrawFn) -> RuleTable:
             "G2",
             tuple(draw(st.lists(st.sampled_from([*PLACES, "group:g1", "group:g3"]), max_size=3))),
         ),
-        "g3": Group("g3", "G3", tuple(draw(st.lists(st.sampled_from(PLACES), max_size=3)))),
+        "g3": Group(
+            "g3",
+            "G3",
+            tuple(draw(st.lists(st.sampled_from(PLACES), max_size=3))),
+            versions=tuple(
+                GroupVersion(start, end, tuple(draw(st.lists(st.sampled_from(PLACES), max_size=3))))
+                for start, end in draw(
+                    st.sampled_from([(), ((None, DAYS[1]),), ((DAYS[0], DAYS[1]), (DAYS[2], None))])
+                )
+            ),
+            known_from=draw(st.sampled_from([None, DAYS[0], DAYS[2]])),
+        ),
     }
     customers: dict[str, Customer] = {}
     for k in range(draw(st.integers(1, 5))):
@@ -164,14 +178,15 @@ def subjects(draw: st.DrawFn, table: RuleTable) -> Subject:
     if draw(st.booleans()):
         customer = table.customers[draw(st.sampled_from(sorted(table.customers)))]
         return Subject(customer, customer.hq, country, model, access)
-    hq = country if draw(st.booleans()) else draw(st.sampled_from(PLACES))
+    hq = country if draw(st.booleans()) else draw(st.sampled_from([*PLACES, None]))
     return Subject(None, hq, country, model, access, draw(st.sampled_from([None, "Foo"])))
 
 
 # ------------------------------------------------------------ the contract, read literally
 
 
-def expand(refs: tuple[str, ...], table: RuleTable) -> set[str]:
+def expand(refs: tuple[str, ...], table: RuleTable, on: date = date.max) -> set[str]:
+    """The places a list names on a date: each group as its version in force then has it."""
     out: set[str] = set()
     seen: set[str] = set()
     stack = list(refs)
@@ -181,30 +196,63 @@ def expand(refs: tuple[str, ...], table: RuleTable) -> set[str]:
             if ref not in seen:
                 seen.add(ref)
                 group = table.groups.get(ref[len("group:") :])
-                stack.extend(group.members if group else ())
+                if group is not None:
+                    version = next((v for v in group.versions if v.in_force(on)), None)
+                    stack.extend(version.members if version else group.members)
         else:
             out.add(ref.upper())
     return out
 
 
+def unknown_on(refs: tuple[str, ...], table: RuleTable, on: date) -> bool:
+    """Whether a list reads, at any depth and in any version, a group not known on the date."""
+    seen: set[str] = set()
+    stack = [r for r in refs if r.startswith("group:")]
+    while stack:
+        ref = stack.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        group = table.groups.get(ref[len("group:") :])
+        if group is None:
+            continue
+        if group.known_from is not None and on < group.known_from:
+            return True
+        for m in [*group.members, *(m for v in group.versions for m in v.members)]:
+            if m.startswith("group:"):
+                stack.append(m)
+    return False
+
+
 def inside(
-    spec_in: tuple[str, ...] | None, spec_out: tuple[str, ...], code: str, table: RuleTable
+    spec_in: tuple[str, ...] | None,
+    spec_out: tuple[str, ...],
+    code: str,
+    table: RuleTable,
+    on: date = date.max,
 ) -> bool:
-    """A country listed covers its subdivisions; a subdivision covers only itself."""
+    """A country listed covers its subdivisions; a subdivision covers only itself.
+
+    A list not known on the date could hold the place: an `in` reading one holds, and each
+    `not_in` entry reading one excludes nothing.
+    """
     covering = {code} | ({p} if (p := CATALOG.parent_of(code)) else set())
-    if covering & expand(spec_out, table):
+    kept = tuple(r for r in spec_out if not unknown_on((r,), table, on))
+    if covering & expand(kept, table, on):
         return False
-    return spec_in is None or bool(covering & expand(spec_in, table))
+    if spec_in is None or unknown_on(spec_in, table, on):
+        return True
+    return bool(covering & expand(spec_in, table, on))
 
 
-def controlled(table: RuleTable, cid: str, spec: ControlSpec) -> bool:
+def controlled(table: RuleTable, cid: str, spec: ControlSpec, on: date) -> bool:
     customer = table.customers[cid]
-    if inside(spec.places.in_, spec.places.not_in, customer.hq, table):
+    if inside(spec.places.in_, spec.places.not_in, customer.hq, table, on):
         return True
     share = sum(
         o.share
         for o in customer.owners
-        if o.owner in table.customers and controlled(table, o.owner, spec)
+        if o.owner in table.customers and controlled(table, o.owner, spec, on)
     )
     return share >= spec.threshold - 1e-9 if spec.inclusive else share > spec.threshold + 1e-9
 
@@ -212,20 +260,39 @@ def controlled(table: RuleTable, cid: str, spec: ControlSpec) -> bool:
 def naive(table: RuleTable, s: Subject, on: date) -> tuple[Any, ...]:
     model = table.models.get(s.model)
     matches: list[tuple[str, str, str | None]] = []
-    pending: list[Rule] = []
+    pending: list[tuple[str, str]] = []
+    if model is not None and not model.open_weights and s.access == "weights":
+        matches.append(("closed-weights", "deny", None))  # the catalog's own rule
     for r in table.rules.values() if model else ():
         if (r.models is not None and not r.models.matches(model)) or not r.in_force(on):  # type: ignore[arg-type]
             continue
         if r.access is not None and s.access not in r.access:
             continue
-        if r.places is not None and not inside(r.places.in_, r.places.not_in, s.country, table):
+        effect = r.effect
+        if any(
+            unknown_on(refs, table, on)
+            for refs in (
+                (r.places.in_ or ()) + r.places.not_in if r.places else (),
+                (r.customer.hq_in or ()) + r.customer.hq_not_in if r.customer else (),
+                (r.customer.controlled_from.places.in_ or ())
+                + r.customer.controlled_from.places.not_in
+                if r.customer and r.customer.controlled_from
+                else (),
+            )
+        ):
+            effect = "review"  # a list it reads is not known on that date: at most review
+        if r.places is not None and not inside(r.places.in_, r.places.not_in, s.country, table, on):
             continue
         unknown = False
         c = r.customer
         if c is not None:
-            if (c.hq_in is not None or c.hq_not_in) and not inside(
-                c.hq_in, c.hq_not_in, s.hq, table
-            ):
+            hq_tested = c.hq_in is not None or bool(c.hq_not_in)
+            if s.hq is None and s.customer is None and (hq_tested or c.controlled_from):
+                pending.append((r.id, effect))  # the headquarters was not stated
+                continue
+            # Known here whenever a condition reads it (an unknown one was pending above).
+            hq = (s.customer.hq if s.customer is not None else s.hq) or ""
+            if hq_tested and not inside(c.hq_in, c.hq_not_in, hq, table, on):
                 continue
             if c.tags:
                 if s.customer is None:
@@ -233,16 +300,16 @@ def naive(table: RuleTable, s: Subject, on: date) -> tuple[Any, ...]:
                 elif not set(c.tags) & set(s.customer.tags):
                     continue
             cf = c.controlled_from
-            if cf is not None and not inside(cf.places.in_, cf.places.not_in, s.hq, table):
+            if cf is not None and not inside(cf.places.in_, cf.places.not_in, hq, table, on):
                 if s.customer is None:
                     unknown = True
-                elif not controlled(table, s.customer.id, cf):
+                elif not controlled(table, s.customer.id, cf, on):
                     continue
         if unknown:
-            pending.append(r)
+            pending.append((r.id, effect))
             continue
         lic = None
-        if r.effect == "license_required" and s.customer is not None:
+        if effect == "license_required" and s.customer is not None:
             lic = next(
                 (
                     L.id
@@ -251,16 +318,16 @@ def naive(table: RuleTable, s: Subject, on: date) -> tuple[Any, ...]:
                     and r.id in L.rules
                     and L.valid_on(on)
                     and (L.models is None or L.models.matches(model))  # type: ignore[arg-type]
-                    and (L.places is None or inside(L.places, (), s.country, table))
+                    and (L.places is None or inside(L.places, (), s.country, table, on))
                 ),
                 None,
             )
-        matches.append((r.id, "allow" if lic else r.effect, lic))
+        matches.append((r.id, "allow" if lic else effect, lic))
     matches.sort(key=lambda m: (-EFFECT_RANK[m[1]], m[0]))
     if not matches:
-        return ("review", (), (), tuple(sorted(p.id for p in pending)))
+        return ("review", (), (), tuple(sorted(p[0] for p in pending)))
     top = EFFECT_RANK[matches[0][1]]
-    stricter = tuple(sorted(p.id for p in pending if EFFECT_RANK[p.effect] > top))
+    stricter = tuple(sorted(p[0] for p in pending if EFFECT_RANK[p[1]] > top))
     verdict = {
         "allow": "allowed",
         "review": "review",

@@ -36,7 +36,9 @@ def dated_rules(draw: st.DrawFn) -> list[Rule]:
 def test_in_force_masks_hold_exactly_the_rules_in_force(
     rules: list[Rule], asked: list[date]
 ) -> None:
-    table = RuleTable(models={"m": ModelInfo("m", "M", "v", "f")}, rules={r.id: r for r in rules})
+    # An open-weight model: a closed one would also carry the catalog's closed-weights rule.
+    model = ModelInfo("m", "M", "v", "f", open_weights=True)
+    table = RuleTable(models={"m": model}, rules={r.id: r for r in rules})
     index = Engine(table, build_place_catalog(set())).index_of("m")
     assert index is not None
     # Each rule's first and last day and the days around them, in any order: one index must

@@ -64,9 +64,9 @@ def test_custom_keywords_with_punctuation(
         (
             ["AE"],
             "Exports to the Emirates",
-            "names United Arab Emirates (AE), where customers operate",
+            "names the United Arab Emirates (AE), where customers operate",
         ),
-        (["US"], "a U.S. person", "names United States (US), where customers operate"),
+        (["US"], "a U.S. person", "names the United States (US), where customers operate"),
         (["UA-43"], "sanctions on Crimea", "names Crimea (UA-43), where customers operate"),
         (["OM"], "Oman joins", "names Oman (OM), where customers operate"),
         # not by substrings or short codes
