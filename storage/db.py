@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0004"  # the newest migration; `ensure_schema` upgrades when the database is older
+SCHEMA_HEAD = "0006"  # the newest migration; `ensure_schema` upgrades when the database is older
 DEFAULT_URL = "sqlite:///clearance.db"
 
 

@@ -318,11 +318,15 @@ def cmd_revisions_show(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """Show recent decisions from the audit log."""
+    """Show recent decisions from the audit log (or, with `verify`, check its hash chains)."""
     from storage.db import session_scope
     from storage.decisions import list_decisions
 
     engine = _ready_engine(args)
+    if args.what == "verify":
+        from bot.cli.audit import cmd_audit_verify
+
+        return cmd_audit_verify(args, engine)
     with session_scope(engine) as session:
         rows = list_decisions(
             session=session, actor=args.actor, customer=args.customer, limit=args.limit
@@ -471,7 +475,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub)
 
-    p = sub.add_parser("audit", help="recent decisions from the audit log")
+    p = sub.add_parser(
+        "audit", help="recent decisions from the audit log; `audit verify` checks its hash chains"
+    )
+    p.add_argument(
+        "what", nargs="?", choices=["verify"], help="verify: check the audit hash chains"
+    )
     p.add_argument("--actor")
     p.add_argument("--customer")
     p.add_argument("--limit", type=int, default=20)
