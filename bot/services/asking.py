@@ -28,6 +28,7 @@ from storage.rules import (
     current_revision,
     import_parsed,
     load_table,
+    lock_rule_table,
     seed_places,
     write_revision,
 )
@@ -69,6 +70,7 @@ def initialize(
         rev: int = conn.execute(_NEWEST_REVISION).scalar() or 0
     if rev == 0:
         with session_scope(engine) as session:
+            lock_rule_table(session=session)  # two first commands at once load the pack once
             rev = current_revision(session=session)
             if rev == 0:
                 seed_places(session=session)

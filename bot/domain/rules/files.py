@@ -24,6 +24,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.domain.asking.places import PlaceCatalog
 from bot.domain.errors import FileError, InvalidFile
 from bot.domain.rules.checks import validate_table
+from bot.domain.rules.name_clashes import name_clash_problems
+from bot.domain.rules.provenance import source_problems
 from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, RuleTable
 
 # ---------------------------------------------------------------- YAML with line numbers
@@ -267,6 +269,7 @@ class RuleIn(_Strict):
     url: str = ""
     explanation: str = ""
     unverified: bool = False
+    everywhere: bool = False
 
 
 class LicenseIn(_Strict):
@@ -515,6 +518,10 @@ def _check_item(
         return
     section[eid] = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
     parsed.lines[(kind, eid)] = item
+    for where, message in source_problems(kind, section[eid]):
+        parsed.errors.append(
+            FileError(name, _line_of(item, (where,), line), f"{kind}[{eid}].{where}", message)
+        )
     if replaced:
         parsed.replaced[(kind, eid)] = replaced
 
@@ -691,7 +698,7 @@ def _top_field(dotted: str) -> str:
 def check_merged(merged: RuleTable, parsed: ParsedFile, places: PlaceCatalog) -> None:
     """Raise `InvalidFile` with the file's own errors and the merged table's problems."""
     errors = list(parsed.errors)
-    for p in validate_table(merged, places):
+    for p in [*validate_table(merged, places), *name_clash_problems(merged)]:
         # An entity that failed the schema already has its error; what follows from it is noise.
         if (p.kind, p.id) in parsed.invalid or (p.ref is not None and p.ref in parsed.invalid):
             continue
@@ -738,7 +745,7 @@ CSV_LIST_FIELDS = {
     "customer.tags",
     "access",
 }
-CSV_BOOL_FIELDS = {"models.open_weights", "unverified"}
+CSV_BOOL_FIELDS = {"models.open_weights", "unverified", "everywhere"}
 CSV_FIELDS = (
     "id",
     "effect",
@@ -760,6 +767,7 @@ CSV_FIELDS = (
     "url",
     "explanation",
     "unverified",
+    "everywhere",
 )
 CSV_REQUIRED = ("id", "effect", "title")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
