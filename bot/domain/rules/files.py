@@ -24,6 +24,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.domain.asking.places import PlaceCatalog
 from bot.domain.errors import FileError, InvalidFile
 from bot.domain.rules.checks import validate_table
+from bot.domain.rules.limits import (
+    DEFAULT_MAX_FILE_BYTES,
+    check_document,
+    check_text_size,
+    read_limited,
+    cut,
+    shown,
+)
 from bot.domain.rules.name_clashes import name_clash_problems
 from bot.domain.rules.provenance import source_problems
 from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, RuleTable
@@ -51,8 +59,12 @@ def _line_dict(line: int) -> LineDict:
     return out
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with line numbers, duplicate-key errors, YAML 1.2 booleans and no timestamps."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader with line numbers, duplicate-key errors, YAML 1.2 booleans and no timestamps.
+
+    On libyaml's parser where PyYAML has it: parsing is then several times faster, and libyaml
+    refuses nesting beyond 1,000 levels by itself.
+    """
 
     # (line, key, the mapping, line of the first occurrence)
     duplicates: list[tuple[int, str, LineDict, int]]
@@ -149,11 +161,15 @@ def _iso_date(value: Any) -> Any:
         return value
     text = value.strip() if isinstance(value, str) else None
     if text is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise ValueError(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2025-01-31")
+        raise ValueError(
+            f"'{cut(str(value))}' is not a date; write it as YYYY-MM-DD, e.g. 2025-01-31"
+        )
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"'{value}' is not a real date ({exc}); write it as YYYY-MM-DD") from None
+        raise ValueError(
+            f"'{cut(str(value))}' is not a real date ({exc}); write it as YYYY-MM-DD"
+        ) from None
 
 
 Code = Annotated[str, Field(min_length=1, max_length=200)]
@@ -378,25 +394,25 @@ def _message(kind: str, loc: tuple[Any, ...], err: Any) -> str:
         return f"required field '{leaf}' is missing; add `{leaf}: ...` to this entry"
     if kind_of == "literal_error" and leaf == "effect":
         return (
-            f"unknown effect '{value}'{_did_you_mean(str(value), EFFECTS)}; "
+            f"unknown effect '{cut(str(value))}'{_did_you_mean(str(value)[:200], EFFECTS)}; "
             "use allow, review, license_required or deny"
         )
     if kind_of == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return f"'{value}' is not allowed here; use {expected}"
+        return f"'{cut(str(value))}' is not allowed here; use {expected}"
     if kind_of == "list_type":
-        return f"must be a list such as [a, b], not {value!r}; write [{value}] for one item"
+        return f"must be a list such as [a, b], not {shown(value)}; write [{cut(str(value))}] for one item"
     if kind_of in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a mapping (key: value lines), not {value!r}"
+        return f"must be a mapping (key: value lines), not {shown(value)}"
     if kind_of == "string_type":
-        return f"must be text, not {value!r}; put it in quotes"
+        return f"must be text, not {shown(value)}; put it in quotes"
     if kind_of in ("bool_type", "bool_parsing"):
-        return f"must be true or false, not {value!r}"
+        return f"must be true or false, not {shown(value)}"
     if kind_of in ("float_type", "float_parsing"):
-        return f"must be a number such as 50, not {value!r}"
+        return f"must be a number such as 50, not {shown(value)}"
     if kind_of == "string_pattern_mismatch":
         return (
-            f"'{value}' is not a valid id; use letters, digits and _ . : @ - "
+            f"'{cut(str(value))}' is not a valid id; use letters, digits and _ . : @ - "
             "(no spaces), starting with a letter or digit"
         )
     if kind_of == "string_too_short":
@@ -404,7 +420,7 @@ def _message(kind: str, loc: tuple[Any, ...], err: Any) -> str:
     if kind_of == "too_short":
         return "must not be empty; name at least one"
     msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
+    return cut(msg.removeprefix("Value error, "), 300)
 
 
 def _pydantic_errors(
@@ -491,7 +507,7 @@ def _check_item(
                 name,
                 line,
                 f"{kind}[{index}]",
-                f"must be a mapping with id: ... and the {kind} fields, not {item!r}",
+                f"must be a mapping with id: ... and the {kind} fields, not {shown(item)}",
             )
         )
         return
@@ -542,13 +558,40 @@ def _key_paths(data: Any, prefix: str, out: dict[int, str]) -> None:
 def _type_word(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
-    return "text" if isinstance(value, str) else repr(value)
+    return "text" if isinstance(value, str) else shown(value)
 
 
-def _syntax_error(name: str, exc: yaml.YAMLError) -> FileError:
+def _load_yaml(text: str, name: str) -> tuple[Any, list[tuple[int, str, LineDict, int]]]:
+    """Compose the document, check its size and depth, then build it; every error is located."""
+    loader = _Loader(text)
+    loader.duplicates = []
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            check_document(node, name)
+        data = None if node is None else loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise InvalidFile([_syntax_error(name, exc, text)]) from None
+    except InvalidFile:
+        raise
+    except Exception as exc:
+        # What the parser lets through unchecked (a number of 5,000 digits, text that is not
+        # Unicode): still one located line, never a traceback.
+        raise InvalidFile(
+            [FileError(name, 1, "yaml", f"cannot read the YAML: {cut(str(exc))}")]
+        ) from None
+    finally:
+        loader.dispose()
+    return data, loader.duplicates
+
+
+def _syntax_error(name: str, exc: yaml.YAMLError, text: str = "") -> FileError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark else 1
-    problem = getattr(exc, "problem", None) or str(exc)
+    position = getattr(exc, "position", None)  # a reader error: an unacceptable character
+    if mark is None and isinstance(position, int):
+        line = text.encode("utf-8", errors="surrogatepass")[:position].count(b"\n") + 1
+    problem = cut(getattr(exc, "problem", None) or str(exc), 200)
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     if context and context_mark is not None and context_mark.line + 1 != line:
@@ -573,25 +616,24 @@ def _check_version(parsed: ParsedFile, data: LineDict) -> None:
                 parsed.name,
                 data.lines["version"],
                 "version",
-                f"unsupported version {version!r}; this Clearance reads "
+                f"unsupported version {shown(version)}; this Clearance reads "
                 "version 1 files, so write `version: 1`",
             )
         )
 
 
 def parse_text(
-    text: str, name: str, *, allowed: tuple[str, ...] = KINDS, defer: bool = False
+    text: str,
+    name: str,
+    *,
+    allowed: tuple[str, ...] = KINDS,
+    defer: bool = False,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> ParsedFile:
     """Parse and schema-check a version-1 file; raise `InvalidFile` unless `defer`."""
     # With `defer` only a syntax error raises; the rest wait in `errors` for `check_merged`.
-    loader = _Loader(text)
-    loader.duplicates = []
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise InvalidFile([_syntax_error(name, exc)]) from None
-    finally:
-        loader.dispose()
+    check_text_size(text, name, max_bytes=max_bytes)
+    data, duplicates = _load_yaml(text, name)
     parsed = ParsedFile(name)
     if not isinstance(data, LineDict):
         raise InvalidFile(
@@ -607,7 +649,7 @@ def parse_text(
         )
     paths: dict[int, str] = {}
     _key_paths(data, "", paths)
-    for line, key, mapping, first in loader.duplicates:
+    for line, key, mapping, first in duplicates:
         where = paths.get(id(mapping), "")
         parsed.errors.append(
             FileError(
@@ -656,13 +698,11 @@ def parse_text(
     return parsed
 
 
-def read_file(path: Path, *, allowed: tuple[str, ...] = KINDS) -> ParsedFile:
+def read_file(
+    path: Path, *, allowed: tuple[str, ...] = KINDS, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> ParsedFile:
     """Read a file (YAML, or CSV of flat rules); schema errors wait for `check_merged`."""
-    try:
-        # utf-8-sig: spreadsheets often save CSV with a byte-order mark before the header.
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidFile([FileError(str(path), 1, "file", f"cannot read: {exc}")]) from None
+    text = read_limited(path, max_bytes=max_bytes)
     if path.suffix.lower() == ".csv":
         if "rules" not in allowed:
             raise InvalidFile(
@@ -673,7 +713,7 @@ def read_file(path: Path, *, allowed: tuple[str, ...] = KINDS) -> ParsedFile:
                 ]
             )
         return parse_csv(text, str(path), defer=True)
-    return parse_text(text, str(path), allowed=allowed, defer=True)
+    return parse_text(text, str(path), allowed=allowed, defer=True, max_bytes=max_bytes)
 
 
 # ---------------------------------------------------------------- merging and checking
