@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from machine import python_reference_s  # noqa: E402
+from machine import python_reference_s
 
 GOAL_S, GOAL_MB = 5.0, 300.0
 COUNTRIES = ["DE", "FR", "IT", "ES", "NL", "BR", "JP", "SG", "IN", "CA", "AU", "MX", "ZA", "KR"]
@@ -79,7 +79,7 @@ def yaml_load_s(path: Path, loader_name: str) -> float | None:
         return None
     text = path.read_text(encoding="utf-8")
     start = time.perf_counter()
-    yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader, named by the caller)
+    yaml.load(text, Loader=loader)
     return time.perf_counter() - start
 
 
@@ -97,33 +97,42 @@ def main() -> int:
         size_mb = path.stat().st_size / 1e6
         env = {**os.environ, "CLEARANCE_SEED_SOURCES": "false", "CLEARANCE_CACHE_DIR": "off"}
         db = ["--db", f"sqlite:///{folder / 'bench.db'}"]
-        subprocess.run([sys.executable, "-m", "bot", *db, "init"], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "bot", *db, "init"], env=env, check=True, capture_output=True
+        )
         wall, peak_mb, code, err = run_measured(
             [sys.executable, "-m", "bot", *db, "rules", "validate", str(path)], env
         )
         pure = yaml_load_s(path, "SafeLoader")
         libyaml = yaml_load_s(path, "CSafeLoader")
-    print(f"{count} rules, {size_mb:.1f} MB: validate {wall:.2f} s, peak {peak_mb:.0f} MB, "
-          f"exit {code}")
-    print(f"PyYAML load: SafeLoader {pure:.2f} s" + (
-        f", CSafeLoader {libyaml:.2f} s" if libyaml is not None else ""))
+    print(
+        f"{count} rules, {size_mb:.1f} MB: validate {wall:.2f} s, peak {peak_mb:.0f} MB, "
+        f"exit {code}"
+    )
+    print(
+        f"PyYAML load: SafeLoader {pure:.2f} s"
+        + (f", CSafeLoader {libyaml:.2f} s" if libyaml is not None else "")
+    )
     if code != 0:
         print(err, file=sys.stderr)
     goals = {"validate_s": wall <= GOAL_S, "peak_mb": peak_mb <= GOAL_MB, "exit_0": code == 0}
     for name, ok in goals.items():
         print(f"{'PASS' if ok else 'FAIL'} {name}")
-    print(json.dumps({
-        "rules": count,
-        "file_mb": round(size_mb, 2),
-        "validate_s": round(wall, 3),
-        "peak_rss_mb": round(peak_mb, 1),
-        "exit_code": code,
-        "pyyaml_safe_load_s": round(pure, 3) if pure is not None else None,
-        "pyyaml_csafe_load_s": round(libyaml, 3) if libyaml is not None else None,
-        "python_reference_s": python_reference_s(),
-        "goals": {"validate_s": GOAL_S, "peak_rss_mb": GOAL_MB},
-    }))
+    print(
+        json.dumps(
+            {
+                "rules": count,
+                "file_mb": round(size_mb, 2),
+                "validate_s": round(wall, 3),
+                "peak_rss_mb": round(peak_mb, 1),
+                "exit_code": code,
+                "pyyaml_safe_load_s": round(pure, 3) if pure is not None else None,
+                "pyyaml_csafe_load_s": round(libyaml, 3) if libyaml is not None else None,
+                "python_reference_s": python_reference_s(),
+                "goals": {"validate_s": GOAL_S, "peak_rss_mb": GOAL_MB},
+            }
+        )
+    )
     return 0 if all(goals.values()) else 1
 
 

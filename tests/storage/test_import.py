@@ -124,7 +124,9 @@ def test_failed_import_changes_nothing(
 
 def test_failed_csv_import_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     before = snapshot(engine)
-    path = write(tmp_path, "rules.csv", "id,effect,title,places.in\nok,review,T,CU\nbad,review,T,XX\n")
+    path = write(
+        tmp_path, "rules.csv", "id,effect,title,places.in\nok,review,T,CU\nbad,review,T,XX\n"
+    )
     with pytest.raises(InvalidFile) as exc:
         do_import(engine, path)
     assert [(e.line, e.field) for e in exc.value.errors] == [(3, "rules[bad].places.in[0]")]

@@ -28,8 +28,8 @@ from bot.domain.rules.limits import (
     DEFAULT_MAX_FILE_BYTES,
     check_document,
     check_text_size,
-    read_limited,
     cut,
+    read_limited,
     shown,
 )
 from bot.domain.rules.name_clashes import name_clash_problems
