@@ -193,12 +193,19 @@ def cmd_rules_export(args: argparse.Namespace) -> int:
     engine = _ready_engine(args)
     with session_scope(engine) as session:
         table = load_table(session=session, revision=args.revision)
-    text = f"# Clearance rule table, revision {table.revision}\n" + yaml.safe_dump(
-        table.to_dict(), sort_keys=False, allow_unicode=True, width=100
-    )
+    if args.file and Path(args.file).suffix.lower() == ".csv":
+        from bot.domain.rules.csv_rules import rules_to_csv
+        from bot.domain.rules.files import CSV_FIELDS
+
+        text = rules_to_csv(table, CSV_FIELDS)
+    else:
+        text = f"# Clearance rule table, revision {table.revision}\n" + yaml.safe_dump(
+            table.to_dict(), sort_keys=False, allow_unicode=True, width=100
+        )
     if args.file:
         Path(args.file).write_text(text, encoding="utf-8")
-        print(f"Wrote revision {table.revision} to {args.file}")
+        what = "the rules of revision" if args.file.lower().endswith(".csv") else "revision"
+        print(f"Wrote {what} {table.revision} to {args.file}")
     else:
         sys.stdout.write(text)
     return 0
@@ -361,6 +368,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def revision_number(text: str) -> int:
+    """Parse a revision number: 1 or more (argparse turns the error into a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be 1 or more, not {value}; see `clearance revisions list`"
+        )
+    return value
+
+
+def positive_limit(text: str) -> int:
+    """Parse a row limit from 1 to 10,000."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 10000, not {value}")
+    return value
+
+
 def worker_count(text: str) -> int:
     """Parse a whole number from 1 to 64 (argparse turns the ValueError into a usage error)."""
     value = int(text)
@@ -416,9 +447,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="make the file the whole rule table (places stay built in)",
     )
     p.set_defaults(func=cmd_rules_import)
-    p = rsub.add_parser("export", help="write the rule table as YAML")
+    p = rsub.add_parser(
+        "export", help="write the rule table as YAML (or, to a .csv file, its rules as CSV)"
+    )
     p.add_argument("file", nargs="?")
-    p.add_argument("--revision", type=int, help="export an earlier revision")
+    p.add_argument(
+        "--revision", type=revision_number, help="export an earlier revision (1 or more)"
+    )
     p.set_defaults(func=cmd_rules_export)
     p = rsub.add_parser("validate", help="check a file without changing anything")
     p.add_argument("file")
@@ -446,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     revs = sub.add_parser("revisions", help="the rule table's history")
     vsub = revs.add_subparsers(dest="revisions_command", required=True, metavar="ACTION")
     p = vsub.add_parser("list", help="list recent revisions")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=positive_limit, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_revisions_list)
     p = vsub.add_parser("show", help="show what one revision changed")
@@ -483,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--actor")
     p.add_argument("--customer")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=positive_limit, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_audit)
     return parser

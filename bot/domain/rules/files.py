@@ -24,8 +24,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.domain.asking.places import PlaceCatalog
 from bot.domain.errors import FileError, InvalidFile
 from bot.domain.rules.checks import validate_table
+from bot.domain.rules.csv_rules import CONTROL_FIELDS, CONTROL_LIST_FIELDS, unguard_cell
 from bot.domain.rules.limits import (
     DEFAULT_MAX_FILE_BYTES,
+    MAX_DEPTH,
     check_document,
     check_text_size,
     cut,
@@ -68,6 +70,8 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 
     # (line, key, the mapping, line of the first occurrence)
     duplicates: list[tuple[int, str, LineDict, int]]
+    depth: int = 0
+    file_name: str = ""
 
 
 # YAML 1.1 reads NO (Norway), yes, on and off as booleans; only true/false are booleans here.
@@ -86,11 +90,38 @@ _Loader.add_implicit_resolver(
 )
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _value(loader: _Loader, node: yaml.Node) -> Any:
+    """Build one value; plain text directly (most of a file, and the generic path costs)."""
+    if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
+        return node.value
+    return loader.construct_object(node, deep=True)
+
+
+def _nest(loader: _Loader, node: yaml.Node) -> None:
+    """Count one more level of nesting; refuse a document nested deeper than a rule file is."""
+    loader.depth += 1
+    if loader.depth > MAX_DEPTH:
+        raise InvalidFile(
+            [
+                FileError(
+                    loader.file_name,
+                    node.start_mark.line + 1,
+                    "yaml",
+                    f"nested more than {MAX_DEPTH} levels deep; a rule file needs about 6",
+                )
+            ]
+        )
+
+
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    _nest(loader, node)
     loader.flatten_mapping(node)
     out = _line_dict(node.start_mark.line + 1)
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = _value(loader, key_node)
         if isinstance(key, list | dict):
             raise yaml.constructor.ConstructorError(
                 "while reading a mapping",
@@ -103,15 +134,18 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         line = key_node.start_mark.line + 1
         if key in out:
             loader.duplicates.append((line, key, out, out.lines[key]))
-        out[key] = loader.construct_object(value_node, deep=True)
+        out[key] = _value(loader, value_node)
         out.lines.setdefault(key, line)
+    loader.depth -= 1
     return out
 
 
 def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
-    out = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    _nest(loader, node)
+    out = LineList(_value(loader, child) for child in node.value)
     out.line = node.start_mark.line + 1
     out.lines = [child.start_mark.line + 1 for child in node.value]
+    loader.depth -= 1
     return out
 
 
@@ -564,10 +598,12 @@ def _type_word(value: Any) -> str:
 def _load_yaml(text: str, name: str) -> tuple[Any, list[tuple[int, str, LineDict, int]]]:
     """Compose the document, check its size and depth, then build it; every error is located."""
     loader = _Loader(text)
-    loader.duplicates = []
+    loader.duplicates, loader.file_name = [], name
     try:
         node = loader.get_single_node()
-        if node is not None:
+        if node is not None and "&" in text:
+            # Only anchors let a document expand beyond its size; without them the size cap
+            # bounds it, and nesting is counted as it is built.
             check_document(node, name)
         data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
@@ -648,7 +684,8 @@ def parse_text(
             ]
         )
     paths: dict[int, str] = {}
-    _key_paths(data, "", paths)
+    if duplicates:  # the paths name where a duplicate key is; a walk of the whole file
+        _key_paths(data, "", paths)
     for line, key, mapping, first in duplicates:
         where = paths.get(id(mapping), "")
         parsed.errors.append(
@@ -808,7 +845,9 @@ CSV_FIELDS = (
     "explanation",
     "unverified",
     "everywhere",
+    *CONTROL_FIELDS,
 )
+CSV_LIST_FIELDS |= CONTROL_LIST_FIELDS
 CSV_REQUIRED = ("id", "effect", "title")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
@@ -863,8 +902,11 @@ def _csv_item(
     row = dict(zip(header, cells, strict=False))
     label = row.get("id", "").strip() or str(index)
     for column, raw in zip(header, cells, strict=False):
-        value = raw.strip()
+        value, formula = unguard_cell(raw.strip())
         if not value:
+            continue
+        if formula is not None:
+            errors.append(FileError(name, line, f"rules[{label}].{column or '?'}", formula))
             continue
         if not column:
             errors.append(

@@ -8,8 +8,8 @@ never allow (or deny) everything by accident.
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 CONDITION_FIELDS = ("models", "places", "customer", "access")
 DECIDING = ("allow", "deny")
@@ -19,22 +19,21 @@ def _article(effect: str) -> str:
     return f"an {effect}" if effect[:1] in "aeiou" else f"a {effect}"
 
 
+_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(?:[/?#]\S*)?", re.IGNORECASE)
+
+
 def url_problem(url: Any) -> str | None:
     """Return what is wrong with a source URL, or None for an absolute http(s) URL."""
     text = url.strip() if isinstance(url, str) else ""
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        shown = text if len(text) <= 80 else text[:77] + "..."
-        return (
-            f"'{shown}' is not a web address; write the source's http:// or https:// URL, "
-            "e.g. https://www.federalregister.gov/d/2025-00636"
-        )
-    if any(ch.isspace() for ch in text):
+    if _HTTP_URL.fullmatch(text):
+        return None
+    if text.lower().startswith(("http://", "https://")) and any(ch.isspace() for ch in text):
         return "a URL has no spaces; copy the address from the browser"
-    return None
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    return (
+        f"'{shown}' is not a web address; write the source's http:// or https:// URL, "
+        "e.g. https://www.federalregister.gov/d/2025-00636"
+    )
 
 
 def rule_problems(body: dict[str, Any]) -> list[tuple[str, str]]:
