@@ -16,10 +16,12 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.app import create_app
+from bot.domain.errors import BotError
 from bot.services.asking import initialize
 from bot.services.change_counter import SharedGeneration
 from bot.settings import Settings
 from storage.db import create_db_engine, session_scope
+from storage.health import check_writable, quick_check
 from storage.rules import current_revision
 
 log = logging.getLogger("clearance.serve")
@@ -44,6 +46,9 @@ def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIAp
             try:
                 with session_scope(engine) as session:
                     revision = current_revision(session=session)
+                check_writable(
+                    engine
+                )  # answers are audited: a database that takes no writes is down
             except Exception:
                 log.exception("health check: database unavailable")
                 return reply(start, "503 Service Unavailable", {"ok": False})
@@ -64,11 +69,23 @@ def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIAp
     return wsgi
 
 
+def refuse_damaged(engine: Engine) -> None:
+    """Refuse to serve from a SQLite file that `PRAGMA quick_check` finds damaged."""
+    problem = quick_check(engine)
+    if problem is not None:
+        raise BotError(
+            f"The SQLite database is damaged ({problem}). Restore it from a backup, or "
+            "recover what is readable with `sqlite3 FILE .recover`; Clearance will not serve "
+            "answers from it."
+        )
+
+
 def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> None:
     """Run the bot until interrupted."""
     socket_mode = settings.socket_mode() and not http
     settings.require_slack(socket_mode=socket_mode)
     engine = create_db_engine(settings.database_url)
+    refuse_damaged(engine)
     # Once, before any worker starts: replicas racing to migrate or seed one new database fail.
     revision = initialize(engine, seed_sources=settings.seed_sources)
     if not socket_mode:

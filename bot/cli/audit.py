@@ -7,9 +7,11 @@ import json
 import sys
 from typing import Any
 
+EXIT_TAMPERED = 4  # the audit log does not verify
+
 
 def cmd_audit_verify(args: argparse.Namespace, engine: Any) -> int:
-    """Verify every audit chain; exit 1 and name the first broken link if one does not hold."""
+    """Verify every audit chain; exit 4 and name the first broken link if one does not hold."""
     from storage.audit_chain import verify_chains
 
     with engine.connect() as conn:
@@ -28,7 +30,7 @@ def cmd_audit_verify(args: argparse.Namespace, engine: Any) -> int:
             ],
         }
         print(json.dumps(out))
-        return 1 if broken else 0
+        return EXIT_TAMPERED if broken else 0
     for r in reports:
         if r.broken is None:
             print(f"{r.table}: {r.rows} rows, chain intact")
@@ -40,5 +42,5 @@ def cmd_audit_verify(args: argparse.Namespace, engine: Any) -> int:
             "taken before the first broken row, and find out who had write access.",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_TAMPERED
     return 0

@@ -1,7 +1,9 @@
 """The `clearance` command line: ask questions and manage the rule table.
 
 Exit codes: 0 success, 1 a bad file or a failed command (nothing applied), 2 a question that
-cannot be answered as asked (the JSON error names candidates) or bad usage.
+cannot be answered as asked (the JSON error names candidates) or bad usage, 3 the database could
+not be reached, read or written, 4 `audit verify` found the audit log changed, 141 the reader of
+the output went away.
 """
 
 from __future__ import annotations
@@ -42,8 +44,18 @@ def _print_json(data: Any) -> None:
 def _engine(args: argparse.Namespace) -> Any:
     from storage.db import create_db_engine
 
-    url = args.db or Settings().database_url
-    return create_db_engine(url)
+    settings = Settings()
+    url = args.db or settings.database_url
+    try:
+        return create_db_engine(
+            url,
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
+        )
+    except ValueError as exc:  # a URL that parses but cannot be used (a port that is no number)
+        from sqlalchemy.exc import ArgumentError
+
+        raise ArgumentError(str(exc)) from None
 
 
 def _ready_engine(args: argparse.Namespace) -> Any:
@@ -56,6 +68,22 @@ def _ready_engine(args: argparse.Namespace) -> Any:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Create the database and load the default rule pack (or --pack FILE, or none)."""
+    from bot.cli.init_check import check_pack, remove_new_sqlite_file, sqlite_file_is_new
+
+    # A pack is checked before anything is created: a failed init leaves nothing behind.
+    if args.pack is not None:
+        check_pack(Path(args.pack), max_bytes=Settings().max_file_bytes)
+    url = args.db or Settings().database_url
+    new_file = sqlite_file_is_new(url)
+    try:
+        return _init(args)
+    except BaseException:
+        if new_file:
+            remove_new_sqlite_file(url)
+        raise
+
+
+def _init(args: argparse.Namespace) -> int:
     from bot.services.asking import initialize
 
     engine = _engine(args)
@@ -543,10 +571,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        # The reader went away (`clearance rules list | head`): stop quietly, as Unix tools do.
-        # What was done is done (an answer is audited before it is printed). Python flushes
-        # stdout again at exit, so point it at /dev/null first (the Python docs' recipe).
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped that way
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            return _broken_pipe()
+        if _is_database_error(exc):
+            return _database_failed(exc, args)
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        return _database_failed(exc, args)
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """Return whether an error came from the database or its driver."""
+    module = type(exc).__module__
+    return module.startswith(("sqlalchemy", "sqlite3", "psycopg", "_sqlite3"))
+
+
+def _database_failed(exc: BaseException, args: argparse.Namespace) -> int:
+    from bot.cli.db_errors import EXIT_DATABASE, describe
+
+    url = args.db or os.environ.get("CLEARANCE_DATABASE_URL") or "sqlite:///clearance.db"
+    print(f"error: {describe(exc, url)}", file=sys.stderr)
+    return EXIT_DATABASE
+
+
+def _broken_pipe() -> int:
+    """Stop quietly when the reader went away (`clearance rules list | head`), as Unix tools do."""
+    # What was done is done (an answer is audited before it is printed). Python flushes
+    # stdout again at exit, so point it at /dev/null first (the Python docs' recipe).
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped that way
