@@ -327,6 +327,8 @@ def cmd_revisions_list(args: argparse.Namespace) -> int:
         return 0
     for r in revs:
         print(f"{r.number:5}  {r.created_at:%Y-%m-%d %H:%M}  {r.author:20} {r.summary}")
+    if not revs:
+        print("no rows")
     return 0
 
 
@@ -375,6 +377,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{r.created_at:%Y-%m-%d %H:%M} {r.actor:16} {r.verdict:16} {who} / {r.country} / "
             f"{r.model} (rev {r.revision}, {r.id})"
         )
+    if not rows:
+        print("no rows")
     return 0
 
 
@@ -566,7 +570,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(exc.errors)} error(s); nothing was changed.", file=sys.stderr)
         return 1
     except BotError as exc:
-        print(exc.message, file=sys.stderr)
+        from bot.cli.cli_input import unslack
+
+        print(unslack(exc.message), file=sys.stderr)
         return 1
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
