@@ -49,13 +49,13 @@ def read_limited(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise refuse(f"cannot read: {exc.strerror or exc}; check the path") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise refuse(
+            "not a regular file (a directory, pipe or device); give the path of a YAML or CSV file"
+        )
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise refuse(
-                "not a regular file (a directory, pipe or device); give the path of a "
-                "YAML or CSV file"
-            )
         if info.st_size > max_bytes:
             raise refuse(_too_big(info.st_size, max_bytes))
         data = handle.read(max_bytes + 1)
