@@ -150,6 +150,9 @@ def upgrade_schema(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # A migration may rewrite large tables: the per-statement timeout is for answers.
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 

@@ -70,7 +70,8 @@ def test_audit_tables_refuse_update_delete_and_truncate(engine: Engine, table: s
     assert "append-only" in _refused(engine, f"DELETE FROM {table}")
     if engine.dialect.name == "postgresql":
         assert "append-only" in _refused(engine, f"TRUNCATE {table} CASCADE")
-    assert verify_chain(engine.connect(), table).broken is None
+    with engine.connect() as conn:
+        assert verify_chain(conn, table).broken is None
 
 
 @pytest.mark.parametrize("table", VERSIONED)
