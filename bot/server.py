@@ -71,7 +71,12 @@ def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIAp
 
 def refuse_damaged(engine: Engine) -> None:
     """Refuse to serve from a SQLite file that `PRAGMA quick_check` finds damaged."""
-    problem = quick_check(engine)
+    from sqlalchemy.exc import DatabaseError
+
+    try:
+        problem = quick_check(engine)
+    except DatabaseError as exc:  # too damaged for the check itself to run
+        problem = str(exc.orig)
     if problem is not None:
         raise BotError(
             f"The SQLite database is damaged ({problem}). Restore it from a backup, or "
