@@ -905,9 +905,8 @@ def _csv_item(
         value, formula = unguard_cell(raw.strip())
         if not value:
             continue
-        if formula is not None:
+        if formula is not None:  # refused, but read on: the row's other errors are reported too
             errors.append(FileError(name, line, f"rules[{label}].{column or '?'}", formula))
-            continue
         if not column:
             errors.append(
                 FileError(
