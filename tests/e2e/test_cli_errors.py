@@ -141,6 +141,7 @@ def test_a_failed_init_leaves_nothing(tmp_path: Path) -> None:
 def test_export_revision_0_and_negative_limits_are_usage_errors(db_url: str) -> None:
     for args, phrase in (
         (("rules", "export", "--revision", "0"), "must be 1 or more"),
+        (("rules", "export", "--revision", "-1"), "must be 1 or more"),
         (("audit", "--limit", "-5"), "must be from 1 to 10000"),
         (("revisions", "list", "--limit", "0"), "must be from 1 to 10000"),
     ):
