@@ -34,17 +34,13 @@ EFFECTS = ["allow", "deny", "review", "review"]
 
 
 def rule_text(i: int, rng: random.Random) -> str:
-    """Return one rule in block style (about 120 bytes)."""
+    """Return one rule, one line in flow style (about 120 bytes)."""
     effect = rng.choice(EFFECTS)
     places = ", ".join(rng.sample(COUNTRIES, rng.randint(1, 3)))
     return (
-        f"  - id: b{i:05d}\n"
-        f"    effect: {effect}\n"
-        f"    title: Rule {i}\n"
-        f"    models: {{vendors: [{rng.choice(VENDORS)}]}}\n"
-        f"    places: {{in: [{places}]}}\n"
-        f"    citation: C{i}\n"
-        f"    url: https://e.org/{i}\n"
+        f"  - {{id: b{i:05d}, effect: {effect}, title: Rule {i}, "
+        f"models: {{vendors: [{rng.choice(VENDORS)}]}}, places: {{in: [{places}]}}, "
+        f"citation: C{i}, url: 'https://e.org/{i}'}}\n"
     )
 
 
