@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from bot.domain.errors import BotError
 
 _MENTION = re.compile(r"<[#@!]([A-Za-z0-9_]+)(?:\|([^>]*))?>")
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
 NO_ROWS = "no rows"
 
 
