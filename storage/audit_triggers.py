@@ -1,7 +1,7 @@
 """Database triggers that keep the audit tables append-only, whatever code or person writes.
 
 - Audit logs (decisions, admin actions, revisions): no UPDATE, DELETE or TRUNCATE, and on SQLite
-  no row without its place in the hash chain (PostgreSQL declares those columns NOT NULL).
+  no row without its place in the hash chain (on PostgreSQL a CHECK constraint, migration 0006).
 - Versioned rule-table rows: written once; the only change allowed is closing a current row
   (`rev_to` from NULL to a revision). No DELETE or TRUNCATE.
 - Review requests: an open request may be resolved once; a resolved one is never changed, and

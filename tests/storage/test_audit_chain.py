@@ -204,3 +204,12 @@ def test_cli_audit_verify_exits_4_and_names_the_row(engine: Engine, db_url: str)
     assert bad.returncode == 4
     assert f"decision row 2 (id {second})" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_row_written_around_the_chain_is_refused(engine: Engine) -> None:
+    message = _refused(
+        engine,
+        "INSERT INTO admin_action (created_at, user_id, action, allowed) "
+        "VALUES ('2026-11-26 12:00:00', 'U1', 'rule add', true)",
+    )
+    assert "chain" in message

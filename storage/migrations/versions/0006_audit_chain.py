@@ -58,9 +58,11 @@ def upgrade() -> None:
         op.add_column(table, sa.Column("row_hash", sa.String(length=64), nullable=True))
         op.create_index(f"ix_{table}_chain_seq", table, ["chain_seq"], unique=True)
         _chain_existing(table)
-        if dialect == "postgresql":
-            for column in ("chain_seq", "prev_hash", "row_hash"):
-                op.alter_column(table, column, nullable=False)
+        if dialect == "postgresql":  # SQLite has an INSERT trigger for this (audit_triggers)
+            op.execute(
+                f"ALTER TABLE {table} ADD CONSTRAINT {table}_chained CHECK (chain_seq IS NOT "
+                "NULL AND prev_hash IS NOT NULL AND row_hash IS NOT NULL)"
+            )
     for statement in create_sql(dialect):
         op.execute(statement)
 
@@ -73,6 +75,8 @@ def downgrade() -> None:
     for statement in drop_sql(dialect):
         op.execute(statement)
     for table in AUDIT_LOGS:
+        if dialect == "postgresql":
+            op.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_chained")
         op.drop_index(f"ix_{table}_chain_seq", table_name=table)
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_column("row_hash")
