@@ -45,14 +45,16 @@ from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, RuleTable
 class LineDict(dict[str, Any]):
     """A mapping that remembers the line of each key."""
 
-    line: int = 0
+    __slots__ = ("line", "lines")  # no instance dict: a large file holds a million of these
+    line: int
     lines: dict[str, int]
 
 
 class LineList(list[Any]):
     """A sequence that remembers the line of each item."""
 
-    line: int = 0
+    __slots__ = ("line", "lines")
+    line: int
     lines: list[int]
 
 
