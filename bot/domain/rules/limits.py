@@ -1,10 +1,10 @@
 """Limits on what a rule file may cost: its size, its kind, its values, their nesting, and aliases.
 
-A file is read only when it is a regular file no larger than the size cap; its YAML document is
-composed by libyaml and then measured as it would be once every alias is expanded, before any
-Python object is built from it, so a few hundred bytes of nested aliases (a "billion laughs")
-fail at once with a FILE:LINE message instead of filling memory. Values quoted in messages are
-cut to about 80 characters.
+A file is read only when it is a regular file no larger than the size cap. A YAML document with
+anchors is composed by libyaml and then measured as it would be once every alias is expanded,
+before any Python object is built from it, so a few hundred bytes of nested aliases (a "billion
+laughs") fail at once with a FILE:LINE message instead of filling memory; without anchors the
+size cap bounds it. Values quoted in messages are cut to about 80 characters.
 """
 
 from __future__ import annotations
