@@ -16,6 +16,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy.engine import Engine
 
 from bot.app import create_app
+from bot.domain.errors import BotError
 from bot.front import Page, Reply, SlackFront
 from bot.http_worker import worker_class
 from bot.services.asking import initialize
@@ -24,6 +25,7 @@ from bot.services.metrics import metrics_app
 from bot.services.readiness import readiness
 from bot.settings import Settings
 from storage.db import create_db_engine, session_scope
+from storage.health import check_writable, quick_check
 from storage.rules import current_revision
 
 log = logging.getLogger("clearance.serve")
@@ -40,6 +42,7 @@ def health_reply(engine: Engine, mode: str) -> tuple[int, dict[str, str], bytes]
     try:
         with session_scope(engine) as session:
             revision = current_revision(session=session)
+        check_writable(engine)  # answers are audited: a database that takes no writes is down
     except Exception:
         log.exception("health check: database unavailable")
         return 503, {"content-type": "application/json"}, b'{"ok": false}'
@@ -141,11 +144,28 @@ def build_front(settings: Settings, *, shared: SharedGeneration | None = None) -
     )
 
 
+def refuse_damaged(engine: Engine) -> None:
+    """Refuse to serve from a SQLite file that `PRAGMA quick_check` finds damaged."""
+    from sqlalchemy.exc import DatabaseError
+
+    try:
+        problem = quick_check(engine)
+    except DatabaseError as exc:  # too damaged for the check itself to run
+        problem = str(exc.orig)
+    if problem is not None:
+        raise BotError(
+            f"The SQLite database is damaged ({problem}). Restore it from a backup, or "
+            "recover what is readable with `sqlite3 FILE .recover`; Clearance will not serve "
+            "answers from it."
+        )
+
+
 def serve(settings: Settings, *, http: bool, host: str, port: int | None) -> None:
     """Run the bot until interrupted."""
     socket_mode = settings.socket_mode() and not http
     settings.require_slack(socket_mode=socket_mode)
     engine = create_db_engine(settings.database_url)
+    refuse_damaged(engine)
     # Once, before any worker starts: replicas racing to migrate or seed one new database fail.
     revision = initialize(engine, seed_sources=settings.seed_sources)
     if not socket_mode:

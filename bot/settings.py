@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     delivery_tick_s: float = Field(5.0, alias="CLEARANCE_DELIVERY_TICK_S")
     delivery_lease_s: float = Field(120.0, alias="CLEARANCE_DELIVERY_LEASE_S")
     cache_dir: str | None = Field(None, alias="CLEARANCE_CACHE_DIR")
+    max_file_bytes: int = Field(20_000_000, ge=1, alias="CLEARANCE_MAX_FILE_BYTES")
+    db_connect_timeout_s: float = Field(10.0, gt=0, alias="CLEARANCE_DB_CONNECT_TIMEOUT_S")
+    db_statement_timeout_s: float = Field(30.0, gt=0, alias="CLEARANCE_DB_STATEMENT_TIMEOUT_S")
     web_workers: int | None = Field(None, ge=1, le=64, alias="CLEARANCE_WEB_WORKERS")
     web_threads: int = Field(8, ge=1, le=256, alias="CLEARANCE_WEB_THREADS")
     sqlite_audit_synchronous: Literal["NORMAL", "FULL"] = Field(

@@ -256,6 +256,12 @@ def register(app: App, deps: Deps) -> None:
                 response_action="errors",
                 errors={"note_block": "Only compliance admins can resolve reviews."},
             )
+            target = str(view.get("private_metadata") or "")[:200] or None
+            deps.later(
+                lambda: deps.record_admin_action(
+                    user_id=user, action="resolve review", target=target, allowed=False
+                )
+            )
             return
         values = view["state"]["values"]
         outcome = values["outcome_block"]["outcome"]["selected_option"]["value"]

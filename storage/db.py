@@ -51,8 +51,31 @@ def dump_json(value: Any) -> str:
         return json.dumps(value)
 
 
-def create_db_engine(url: str = DEFAULT_URL) -> Engine:
-    """Create an engine for SQLite (the default) or PostgreSQL."""
+CONNECT_TIMEOUT_S = 10.0
+STATEMENT_TIMEOUT_S = 30.0
+
+
+def with_statement_timeout(url: str, seconds: float) -> str:
+    """Add a server-side statement timeout to a PostgreSQL URL's options (unless it has one)."""
+    parsed = make_url(url)
+    options = str(parsed.query.get("options") or "")
+    if "statement_timeout" in options:
+        return url
+    options = f"{options} -c statement_timeout={int(seconds * 1000)}".strip()
+    return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
+def create_db_engine(
+    url: str = DEFAULT_URL,
+    *,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    statement_timeout_s: float = STATEMENT_TIMEOUT_S,
+) -> Engine:
+    """Create an engine for SQLite (the default) or PostgreSQL.
+
+    On PostgreSQL a connection attempt gives up after `connect_timeout_s` (a server that accepts
+    and never answers must not hang a command) and a statement after `statement_timeout_s`.
+    """
     url = normalize_url(url)
     # Read with the standard library: orjson would read integers over 64 bits as floats.
     codec: dict[str, Any] = {"json_serializer": dump_json, "json_deserializer": json.loads}
@@ -60,7 +83,12 @@ def create_db_engine(url: str = DEFAULT_URL) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **codec)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **codec)
+    return create_engine(
+        with_statement_timeout(url, statement_timeout_s),
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": max(1, round(connect_timeout_s))},
+        **codec,
+    )
 
 
 def read_scalar(engine: Engine, sql: str) -> Any:
@@ -141,6 +169,9 @@ def upgrade_schema(engine: Engine) -> None:
 
     config = _alembic_config()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # A migration may rewrite large tables: the per-statement timeout is for answers.
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 

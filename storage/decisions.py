@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import Session, col, or_, select
 
 from bot.domain.asking.answers import Answer
+from storage.audit_chain import chain_rows
 from storage.models import Decision
 from storage.workspaces import NONE, Workspace
 
@@ -76,7 +77,8 @@ class DecisionInsert:
         return tuple(v for _, v in values) if self._positional else dict(values)
 
     def execute(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """Insert the rows in the connection's transaction; the caller commits."""
+        """Chain and insert the rows in the connection's transaction; the caller commits."""
+        chain_rows(conn, "decision", rows)
         conn.exec_driver_sql(self.sql, [self.params(r) for r in rows])
 
     @classmethod

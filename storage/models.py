@@ -3,8 +3,8 @@
 Rule-table entities are versioned rows: a row holds one entity's file-form `body` and the revisions
 it was current for (`rev_from` inclusive, `rev_to` exclusive, NULL while current). A change closes
 the old row and inserts a new one, so the table at any revision can be rebuilt and every answer's
-revision can be audited. The decision log is append-only; the migration adds triggers that refuse
-UPDATE and DELETE on it.
+revision can be audited. The audit tables are append-only and hash-chained; the migrations add
+triggers that refuse UPDATE, DELETE and TRUNCATE on them and any rewrite of a versioned row.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ class Revision(SQLModel, table=True):
     summary: str
     source: str | None = None
     changes: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    # The audit hash chain (storage/audit_chain.py): position, previous row's hash, own hash.
+    chain_seq: int | None = Field(default=None, unique=True, index=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    row_hash: str | None = Field(default=None, max_length=64)
 
 
 class _Versioned(SQLModel):
@@ -125,6 +129,10 @@ class Decision(SQLModel, table=True):
     answer: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     team_id: str | None = Field(default=None, index=True, max_length=20)
     enterprise_id: str | None = Field(default=None, max_length=20)
+    # The audit hash chain (storage/audit_chain.py): position, previous row's hash, own hash.
+    chain_seq: int | None = Field(default=None, unique=True, index=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    row_hash: str | None = Field(default=None, max_length=64)
 
 
 class AdminAction(SQLModel, table=True):
@@ -141,6 +149,10 @@ class AdminAction(SQLModel, table=True):
     reason: str | None = None
     team_id: str | None = Field(default=None, index=True, max_length=20)
     enterprise_id: str | None = Field(default=None, max_length=20)
+    # The audit hash chain (storage/audit_chain.py): position, previous row's hash, own hash.
+    chain_seq: int | None = Field(default=None, unique=True, index=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    row_hash: str | None = Field(default=None, max_length=64)
 
 
 class ReviewRequest(SQLModel, table=True):
@@ -372,3 +384,6 @@ class ScreeningHit(SQLModel, table=True):
     first_seen: datetime
     last_seen: datetime
     removed_at: datetime | None = None
+
+
+import storage.audit_chain  # noqa: E402,F401  (chains audit rows as the ORM flushes them)

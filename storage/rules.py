@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from bot.domain.asking.customer_names import customer_key
 from bot.domain.errors import NotFound
 from bot.domain.rules.table import KINDS, Customer, RuleTable
+from storage.audit_chain import lock_chain
 from storage.models import ROW_TYPES, CustomerRow, Place, Revision
 
 if TYPE_CHECKING:
@@ -29,6 +30,16 @@ def name_keys(customer: Customer) -> str:
     """Return the searchable name keys of a customer: "|key1|key2|"."""
     keys = dict.fromkeys(customer_key(n) for n in (customer.id, customer.name, *customer.aliases))
     return "|" + "|".join(k for k in keys if k) + "|"
+
+
+def lock_rule_table(*, session: Session) -> None:
+    """Hold the rule table's write lock until the session's transaction ends.
+
+    Concurrent imports then apply one after the other, each to the table the one before wrote,
+    instead of claiming the same next revision number (an advisory lock on PostgreSQL, the
+    database's write lock, `BEGIN IMMEDIATE`, on SQLite).
+    """
+    lock_chain(session.connection(), "revision")
 
 
 def current_revision(*, session: Session) -> int:
@@ -122,6 +133,7 @@ def write_revision(
     source: str | None = None,
 ) -> Revision:
     """Record `new` as the next revision: close changed rows, insert new ones."""
+    lock_rule_table(session=session)
     changes = diff_tables(old, new)
     number = current_revision(session=session) + 1
     text = summarize(changes) if summary is None else f"{summary} ({summarize(changes)})"

@@ -26,10 +26,20 @@ def load_settings(args: argparse.Namespace) -> Settings:
 
 
 def open_engine(args: argparse.Namespace) -> Engine:
-    """Return an engine on the database the settings name."""
+    """Return an engine on the database the settings name, with connect and statement timeouts."""
     from storage.db import create_db_engine
 
-    return create_db_engine(args.settings.database_url)
+    settings = args.settings
+    try:
+        return create_db_engine(
+            settings.database_url,
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
+        )
+    except ValueError as exc:  # a URL that parses but cannot be used (a port that is no number)
+        from sqlalchemy.exc import ArgumentError
+
+        raise ArgumentError(str(exc)) from None
 
 
 def ready_engine(args: argparse.Namespace) -> Engine:

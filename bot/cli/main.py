@@ -1,7 +1,9 @@
 """The `clearance` command line: ask questions and manage the rule table.
 
 Exit codes: 0 success, 1 a bad file or a failed command (nothing applied), 2 a question that
-cannot be answered as asked (the JSON error names candidates) or bad usage.
+cannot be answered as asked (the JSON error names candidates) or bad usage, 3 the database could
+not be reached, read or written, 4 `audit verify` found the audit log changed, 141 the reader of
+the output went away.
 """
 
 from __future__ import annotations
@@ -37,6 +39,22 @@ def _print_json(data: Any) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Create the database and load the default rule pack (or --pack FILE, or none)."""
+    from bot.cli.init_check import check_pack, remove_new_sqlite_file, sqlite_file_is_new
+
+    # A pack is checked before anything is created: a failed init leaves nothing behind.
+    if args.pack is not None:
+        check_pack(Path(args.pack), max_bytes=args.settings.max_file_bytes)
+    url = args.settings.database_url
+    new_file = sqlite_file_is_new(url)
+    try:
+        return _init(args)
+    except BaseException:
+        if new_file:
+            remove_new_sqlite_file(url)
+        raise
+
+
+def _init(args: argparse.Namespace) -> int:
     from bot.services.asking import initialize
 
     engine = open_engine(args)
@@ -200,12 +218,19 @@ def cmd_rules_export(args: argparse.Namespace) -> int:
     engine = ready_engine(args)
     with session_scope(engine) as session:
         table = load_table(session=session, revision=args.revision)
-    text = f"# Clearance rule table, revision {table.revision}\n" + yaml.safe_dump(
-        table.to_dict(), sort_keys=False, allow_unicode=True, width=100
-    )
+    if args.file and Path(args.file).suffix.lower() == ".csv":
+        from bot.domain.rules.csv_rules import rules_to_csv
+        from bot.domain.rules.files import CSV_FIELDS
+
+        text = rules_to_csv(table, CSV_FIELDS)
+    else:
+        text = f"# Clearance rule table, revision {table.revision}\n" + yaml.safe_dump(
+            table.to_dict(), sort_keys=False, allow_unicode=True, width=100
+        )
     if args.file:
         Path(args.file).write_text(text, encoding="utf-8")
-        print(f"Wrote revision {table.revision} to {args.file}")
+        what = "the rules of revision" if args.file.lower().endswith(".csv") else "revision"
+        print(f"Wrote {what} {table.revision} to {args.file}")
     else:
         sys.stdout.write(text)
     return 0
@@ -314,6 +339,8 @@ def cmd_revisions_list(args: argparse.Namespace) -> int:
         return 0
     for r in revs:
         print(f"{r.number:5}  {r.created_at:%Y-%m-%d %H:%M}  {r.author:20} {r.summary}")
+    if not revs:
+        print("no rows")
     return 0
 
 
@@ -340,12 +367,16 @@ def cmd_revisions_show(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """Show recent decisions from the audit log."""
+    """Show recent decisions from the audit log (or, with `verify`, check its hash chains)."""
     from storage.db import session_scope
     from storage.decisions import list_decisions
     from storage.reviews import override_verdict, review_json, reviews_of
 
     engine = ready_engine(args)
+    if args.what == "verify":
+        from bot.cli.audit import cmd_audit_verify
+
+        return cmd_audit_verify(args, engine)
     with session_scope(engine) as session:
         rows = list_decisions(
             session=session, actor=args.actor, customer=args.customer, limit=args.limit
@@ -371,6 +402,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{r.created_at:%Y-%m-%d %H:%M} {r.actor:16} {r.verdict:16} {who} / {r.country} / "
             f"{r.model} (rev {r.revision}, {r.id}){marker}"
         )
+    if not rows:
+        print("no rows")
     return 0
 
 
@@ -391,6 +424,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"web_workers": args.workers})
     serve(settings, http=args.http, host=args.host, port=args.port)
     return 0
+
+
+def revision_number(text: str) -> int:
+    """Parse a revision number: 1 or more (argparse turns the error into a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be 1 or more, not {value}; see `clearance revisions list`"
+        )
+    return value
+
+
+def positive_limit(text: str) -> int:
+    """Parse a row limit from 1 to 10,000."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 10000, not {value}")
+    return value
 
 
 def worker_count(text: str) -> int:
@@ -453,9 +510,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="make the file the whole rule table (places stay built in)",
     )
     p.set_defaults(func=cmd_rules_import)
-    p = rsub.add_parser("export", help="write the rule table as YAML")
+    p = rsub.add_parser(
+        "export", help="write the rule table as YAML (or, to a .csv file, its rules as CSV)"
+    )
     p.add_argument("file", nargs="?")
-    p.add_argument("--revision", type=int, help="export an earlier revision")
+    p.add_argument(
+        "--revision", type=revision_number, help="export an earlier revision (1 or more)"
+    )
     p.set_defaults(func=cmd_rules_export)
     p = rsub.add_parser("validate", help="check a file without changing anything")
     p.add_argument("file")
@@ -483,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     revs = sub.add_parser("revisions", help="the rule table's history")
     vsub = revs.add_subparsers(dest="revisions_command", required=True, metavar="ACTION")
     p = vsub.add_parser("list", help="list recent revisions")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=positive_limit, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_revisions_list)
     p = vsub.add_parser("show", help="show what one revision changed")
@@ -514,10 +575,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_screening_parsers(sub)
 
-    p = sub.add_parser("audit", help="recent decisions from the audit log")
+    p = sub.add_parser(
+        "audit", help="recent decisions from the audit log; `audit verify` checks its hash chains"
+    )
+    p.add_argument(
+        "what", nargs="?", choices=["verify"], help="verify: check the audit hash chains"
+    )
     p.add_argument("--actor")
     p.add_argument("--customer")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=positive_limit, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_audit)
     return parser
@@ -538,15 +604,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(exc.errors)} error(s); nothing was changed.", file=sys.stderr)
         return 1
     except BotError as exc:
-        print(exc.message, file=sys.stderr)
+        from bot.cli.cli_input import unslack
+
+        print(unslack(exc.message), file=sys.stderr)
         return 1
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        # The reader went away (`clearance rules list | head`): stop quietly, as Unix tools do.
-        # What was done is done (an answer is audited before it is printed). Python flushes
-        # stdout again at exit, so point it at /dev/null first (the Python docs' recipe).
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped that way
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            return _broken_pipe()
+        if _is_database_error(exc):
+            return _database_failed(exc, args)
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        return _database_failed(exc, args)
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """Return whether an error came from the database or its driver."""
+    module = type(exc).__module__
+    return module.startswith(("sqlalchemy", "sqlite3", "psycopg", "_sqlite3"))
+
+
+def _database_failed(exc: BaseException, args: argparse.Namespace) -> int:
+    from bot.cli.db_errors import EXIT_DATABASE, describe
+
+    url = args.db or os.environ.get("CLEARANCE_DATABASE_URL") or "sqlite:///clearance.db"
+    print(f"error: {describe(exc, url)}", file=sys.stderr)
+    return EXIT_DATABASE
+
+
+def _broken_pipe() -> int:
+    """Stop quietly when the reader went away (`clearance rules list | head`), as Unix tools do."""
+    # What was done is done (an answer is audited before it is printed). Python flushes
+    # stdout again at exit, so point it at /dev/null first (the Python docs' recipe).
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped that way

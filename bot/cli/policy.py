@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+import sys
+from datetime import datetime
 from typing import Any
 
+from bot.cli.cli_input import NO_ROWS, channel_id, listed, since_date
 from bot.cli.context import ready_engine
 from bot.domain.errors import BotError
 
@@ -126,7 +128,25 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
             else f"ok {s['last_success_at'] or '(not polled yet)'}"
         )
         print(f"{s['id']:4} {s['name'][:34]:34} {s['kind']:16} {health}")
+    if not rows:
+        print(NO_ROWS)
     return 0
+
+
+def failed_sources(engine: Any, ids: list[int], *, since: datetime) -> list[tuple[str, str]]:
+    """Return (name, error) of the given sources whose poll at or after `since` failed."""
+    from storage.db import session_scope
+    from storage.policies import list_sources
+
+    with session_scope(engine) as session:
+        return [
+            (s.name, s.last_error or "unknown error")
+            for s in list_sources(session=session)
+            if s.id in ids
+            and s.failures
+            and s.last_polled_at is not None
+            and s.last_polled_at >= since
+        ]
 
 
 def cmd_sources_poll(args: argparse.Namespace) -> int:
@@ -143,14 +163,18 @@ def cmd_sources_poll(args: argparse.Namespace) -> int:
                 for s in list_sources(session=session)
                 if s.kind != "rule_table" and s.id is not None
             ]
-    changes = jobs.poll(now=_now(), ids=ids, force=True)
+    started = _now()
+    changes = jobs.poll(now=started, ids=ids, force=True)
+    failed = failed_sources(jobs.engine, ids, since=started)
     if args.json:
         print(json.dumps([_change_json(c) for c in changes]))
     else:
         for c in changes:
             print(f"[{c.severity}] change {c.id}: {c.summary}")
-        print(f"{len(changes)} change(s) from {len(ids)} source(s).")
-    return 0
+        print(f"{len(changes)} change(s) from {len(ids)} source(s); {len(failed)} failed.")
+    for name, error in failed:
+        print(f"source {name} failed: {error}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_sources_remove(args: argparse.Namespace) -> int:
@@ -183,6 +207,7 @@ def cmd_subscriptions_add(args: argparse.Namespace) -> int:
     from storage.db import session_scope
     from storage.policies import resolve_sources, subscribe
 
+    channel_id(args.channel)
     jobs = _jobs(args)
     refs = [r for r in (args.sources or "").split(",") if r] + [
         t for t in (args.tags or "").split(",") if t
@@ -201,7 +226,7 @@ def cmd_subscriptions_add(args: argparse.Namespace) -> int:
         )
         session.commit()
         print(
-            f"{sub.channel}: sources {sub.source_ids or 'all'}, tags {sub.tags or '-'}, "
+            f"{sub.channel}: sources {listed(sub.source_ids, 'all')}, tags {listed(sub.tags)}, "
             f"{sub.schedule}"
         )
     return 0
@@ -231,12 +256,14 @@ def cmd_subscriptions_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows))
         return 0
-    for r in rows:
-        state = f"PAUSED ({r['paused_reason']})" if r["paused"] else "active"
+    for sub in subs:
+        state = f"PAUSED ({sub.paused_reason})" if sub.paused else "active"
         print(
-            f"{r['channel']:12} {r['schedule']:32} sources {r['sources'] or 'all'} "
-            f"tags {r['tags'] or '-'} {state}"
+            f"{sub.channel:12} {sub.schedule:32} sources {listed(sub.source_ids, 'all')} "
+            f"tags {listed(sub.tags)} {state}"
         )
+    if not rows:
+        print(NO_ROWS)
     return 0
 
 
@@ -300,7 +327,7 @@ def cmd_changes_list(args: argparse.Namespace) -> int:
     from storage.db import session_scope
     from storage.policies import list_changes
 
-    since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
+    since = since_date(args.since)
     jobs = _jobs(args)
     with session_scope(jobs.engine) as session:
         rows = [
@@ -311,6 +338,8 @@ def cmd_changes_list(args: argparse.Namespace) -> int:
         return 0
     for c in rows:
         print(f"{c['detected_at'][:16]} [{c['severity']}] #{c['id']} {c['summary']}")
+    if not rows:
+        print(NO_ROWS)
     return 0
 
 
@@ -381,7 +410,7 @@ def add_parsers(sub: Any) -> None:
     ch = sub.add_parser("changes", help="detected policy changes")
     csub = ch.add_subparsers(dest="changes_command", required=True, metavar="ACTION")
     p = csub.add_parser("list", help="list changes")
-    p.add_argument("--since", help="YYYY-MM-DD")
+    p.add_argument("--since", help="YYYY-MM-DD (as `/clearance changes since` in Slack)")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_changes_list)

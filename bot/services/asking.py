@@ -32,6 +32,7 @@ from storage.rules import (
     DEFAULT_PACK,
     current_revision,
     load_table,
+    lock_rule_table,
     seed_places,
     write_revision,
 )
@@ -74,6 +75,7 @@ def initialize(
         rev: int = conn.execute(_NEWEST_REVISION).scalar() or 0
     if rev == 0:
         with session_scope(engine) as session:
+            lock_rule_table(session=session)  # two first commands at once load the pack once
             rev = current_revision(session=session)
             if rev == 0:
                 seed_places(session=session, places=build_place_catalog())

@@ -17,7 +17,7 @@ from bot.domain.errors import BotError, FileError, InvalidFile, NotFound
 from bot.domain.rules.checks import validate_table
 from bot.domain.rules.table import KINDS
 from storage.models import Revision
-from storage.rules import load_table, write_revision
+from storage.rules import load_table, lock_rule_table, write_revision
 
 if TYPE_CHECKING:
     from bot.domain.rules.files import ParsedFile
@@ -38,6 +38,7 @@ def import_parsed(
     """Check a parsed file against the current table and apply it as one revision."""
     from bot.domain.rules.files import check_merged, merge
 
+    lock_rule_table(session=session)  # before reading: the import applies to the newest table
     current = load_table(session=session)
     merged = merge(current, parsed, replace=replace)
     check_merged(merged, parsed, build_place_catalog())
@@ -148,6 +149,7 @@ def retire_rule(
     *, session: Session, rule_id: str, author: str, now: datetime, reason: str
 ) -> Revision:
     """End a rule yesterday (UTC) so it stops applying today but still answers for the past."""
+    lock_rule_table(session=session)
     current = load_table(session=session)
     rule = current.rules.get(rule_id)
     if rule is None:

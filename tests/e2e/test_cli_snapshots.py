@@ -45,7 +45,8 @@ def _snapshots(directory: Path) -> list[Path]:
 
 
 def _comparable(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in row.items() if k not in ("id", "created_at")}
+    chain = ("chain_seq", "prev_hash", "row_hash")  # each row's place in the audit chain
+    out = {k: v for k, v in row.items() if k not in ("id", "created_at", *chain)}
     out["answer"] = {k: v for k, v in row["answer"].items() if k != "decision_id"}
     return out
 

@@ -239,6 +239,7 @@ def test_admin_adds_a_rule_through_the_modal(server: Server, module_db_url: str)
         {
             "yaml_block": {
                 "yaml": "id: test-gemini\neffect: allow\ntitle: t\nmodels: {ids: [gemini-9]}\n"
+                "citation: Google terms\nurl: https://ai.google.dev/terms\n"
             },
             "reason_block": {"reason": "pilot"},
         },
@@ -524,3 +525,33 @@ def test_a_handler_crash_gives_an_error_id_not_a_stack_trace(
     error_id = message["text"].split("`")[1]
     log = server.log.read_text(errors="replace")
     assert f"error {error_id}" in log and "Traceback" in log.split(f"error {error_id}")[1]
+
+
+def test_a_non_admins_resolve_submission_is_refused_and_recorded(
+    server: Server, module_db_url: str
+) -> None:
+    refused = server.submit(
+        "resolve_review",
+        {
+            "outcome_block": {"outcome": {"selected_option": {"value": "confirmed"}}},
+            "note_block": {"note": {"value": "looks fine to me"}},
+        },
+        user="URESOLVER",
+        metadata=json.dumps({"review": 1}),
+    )
+    assert refused["errors"]["note_block"] == "Only compliance admins can resolve reviews."
+    engine = create_db_engine(module_db_url)
+    try:
+        deadline = time.monotonic() + 10
+        rows: list[AdminAction] = []
+        while time.monotonic() < deadline and not rows:
+            with session_scope(engine) as session:
+                rows = list(
+                    session.exec(select(AdminAction).where(AdminAction.user_id == "URESOLVER"))
+                )
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    assert [(r.action, r.allowed, r.target) for r in rows] == [
+        ("resolve review", False, '{"review": 1}')
+    ]

@@ -128,11 +128,16 @@ def test_the_prepared_insert_stores_what_the_core_insert_stores(engine: Engine) 
     answer = answer_question(KnowledgeCache(engine), QUESTIONS[0], now=NOW)
     fast = decision_row(answer, actor="U1", now=NOW)
     core = {**fast, "id": fast["id"] + "-core"}
+    from storage.audit_chain import chain_rows
+
     with engine.begin() as conn:
         DecisionInsert(engine.dialect).execute(conn, [fast])
+        chain_rows(conn, "decision", [core])
         conn.execute(DECISION_INSERT, [core])
     with session_scope(engine) as session:
         a, b = session.get(Decision, fast["id"]), session.get(Decision, core["id"])
         assert a is not None and b is not None
-        assert a.model_dump(exclude={"id"}) == b.model_dump(exclude={"id"})
+        chain = {"id", "chain_seq", "prev_hash", "row_hash"}
+        assert a.model_dump(exclude=chain) == b.model_dump(exclude=chain)
+        assert b.prev_hash == a.row_hash
         assert a.answer == answer.to_dict() and a.created_at == b.created_at

@@ -125,7 +125,9 @@ def test_failed_import_changes_nothing(
 
 def test_failed_csv_import_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     before = snapshot(engine)
-    path = write(tmp_path, "rules.csv", "id,effect,title,places.in\nok,deny,T,CU\nbad,deny,T,XX\n")
+    path = write(
+        tmp_path, "rules.csv", "id,effect,title,places.in\nok,review,T,CU\nbad,review,T,XX\n"
+    )
     with pytest.raises(InvalidFile) as exc:
         do_import(engine, path)
     assert [(e.line, e.field) for e in exc.value.errors] == [(3, "rules[bad].places.in[0]")]
@@ -160,6 +162,8 @@ GOOD = doc("""
         effect: deny
         title: Cuba, retitled
         places: {in: [CU]}
+        citation: 31 CFR 515
+        url: https://www.ecfr.gov/current/title-31/part-515
       - {id: new-rule, effect: review, title: New, places: {in: ["NO"]}}
     """)
 
@@ -213,7 +217,7 @@ REPLACEMENT = doc("""
     groups:
       - {id: g, name: G, members: [DE, FR]}
     rules:
-      - {id: only-rule, effect: allow, title: Only, places: {in: [group:g]}}
+      - {id: only-rule, effect: allow, title: Only, places: {in: [group:g]}, citation: C, url: "https://example.org/c"}
     """)
 
 
@@ -242,7 +246,7 @@ def test_every_earlier_revision_can_be_rebuilt(engine: Engine, tmp_path: Path) -
             doc("""
         version: 1
         rules:
-          - {id: only-rule, effect: deny, title: Now deny, places: {in: [group:g]}}
+          - {id: only-rule, effect: deny, title: Now deny, places: {in: [group:g]}, citation: C, url: "https://example.org/c"}
         """),
         ),
     )
@@ -301,11 +305,13 @@ def test_a_rule_edit_that_would_orphan_a_license_is_refused(engine: Engine, tmp_
         doc("""
         version: 1
         rules:
-          - {id: unrelated, effect: deny, title: T, places: {in: [CU]}}
+          - {id: unrelated, effect: deny, title: T, places: {in: [CU]}, citation: C, url: "https://example.org/c"}
           - id: needs-license
             effect: deny
             title: T
             places: {in: [BR]}
+            citation: C
+            url: https://example.org/c
         """),
     )
     with pytest.raises(InvalidFile) as exc:
@@ -337,10 +343,10 @@ MULTI = doc("""
     rules:
       - id: a
         efect: deny
-        effect: deny
+        effect: review
         title: T
         places: {in: [Atlantis]}
-      - {id: b, effect: forbid, title: T}
+      - {id: b, effect: forbid, title: T, everywhere: true}
     """)
 
 

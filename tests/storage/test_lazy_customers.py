@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from bot.domain.errors import QuestionError
 from bot.domain.rules.files import parse_text
 from bot.services.asking import KnowledgeCache, answer_question
-from bot.services.rule_changes import import_parsed
 from storage.db import session_scope
+from tests.support.factories import import_legacy
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 CUSTOMERS = """version: 1
@@ -56,7 +56,7 @@ def _outcome(cache: KnowledgeCache, question: str) -> object:
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_on_demand_customers_answer_like_loaded_ones(engine: Engine, question: str) -> None:
     with session_scope(engine) as session:
-        import_parsed(
+        import_legacy(
             session=session,
             parsed=parse_text(CUSTOMERS, "c.yaml"),
             replace=False,
@@ -70,7 +70,7 @@ def test_on_demand_customers_answer_like_loaded_ones(engine: Engine, question: s
 
 def test_on_demand_lookup_fetches_only_what_it_needs(engine: Engine) -> None:
     with session_scope(engine) as session:
-        import_parsed(
+        import_legacy(
             session=session,
             parsed=parse_text(CUSTOMERS, "c.yaml"),
             replace=False,

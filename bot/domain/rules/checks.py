@@ -100,13 +100,14 @@ def _selector_problems(
     sel: ModelSelector, table: RuleTable, what: str
 ) -> list[tuple[str, str, tuple[str, str] | None]]:
     out: list[tuple[str, str, tuple[str, str] | None]] = []
-    families = {m.family for m in table.models.values()}
-    tags = {t for m in table.models.values() for t in m.tags}
-    names = _model_ids(table)
+    # Built only when a selector names families or tags, or an unknown id: a large table checks
+    # tens of thousands of rules against the same models.
+    families = {m.family for m in table.models.values()} if sel.families else set()
+    tags = {t for m in table.models.values() for t in m.tags} if sel.tags else set()
     for i, mid in enumerate(sel.ids):
         if mid in table.models:
             continue
-        known = names.get(mid.lower())
+        known = _model_ids(table).get(mid.lower())
         hint = (
             f" ('{mid}' is a name of model '{known}'; use the id)"
             if known

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from bot.domain.asking.places import PlaceCatalog
 from bot.domain.rules.catalog_rules import catalog_rules
-from bot.domain.rules.dated_groups import Window, rule_windows, unknown_note
+from bot.domain.rules.dated_groups import Window, groups_read, rule_windows, unknown_note
 from bot.domain.rules.index import ModelIndex
 from bot.domain.rules.table import (
     ControlSpec,
@@ -286,7 +286,6 @@ def _place_set(
 
 
 def _reads_unknown(refs: tuple[str, ...], table: RuleTable, unknown: frozenset[str]) -> bool:
-    from bot.domain.rules.dated_groups import groups_read
 
     return bool(unknown.intersection(groups_read(list(refs), table)))
 
@@ -550,11 +549,27 @@ class Engine:
             if lic.models is not None and not lic.models.matches(model):
                 continue
             if lic.places is not None:
-                allowed = self._license_places[lic.id]
+                allowed = self._license_places_on(lic, as_of)
+                if allowed is None:
+                    continue  # a list it names is not known on that date: it covers nothing sure
                 if subject.country not in allowed and (parent is None or parent not in allowed):
                     continue
             return lic
         return None
+
+    def _license_places_on(self, lic: License, on: date) -> frozenset[str] | None:
+        """Return where a licence applies on a date, or None when a group it reads is unknown."""
+        assert lic.places is not None
+        dated = [
+            g
+            for gid in groups_read(list(lic.places), self.table)
+            if (g := self.table.groups.get(gid))
+        ]
+        if not any(g.is_dated() for g in dated):
+            return self._license_places[lic.id]
+        if any(g.known_from is not None and on < g.known_from for g in dated):
+            return None
+        return expand_places(lic.places, self.table, on)
 
     def _unknown_condition(self, cr: CompiledRule, s: Subject, hq_parent: str | None) -> str | None:
         """Say what an unregistered customer would have to be for the rule to hold, if unknown.

@@ -20,10 +20,23 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from yaml.composer import Composer
 
 from bot.domain.asking.places import PlaceCatalog
 from bot.domain.errors import FileError, InvalidFile
 from bot.domain.rules.checks import validate_table
+from bot.domain.rules.csv_rules import CONTROL_FIELDS, CONTROL_LIST_FIELDS, unguard_cell
+from bot.domain.rules.limits import (
+    DEFAULT_MAX_FILE_BYTES,
+    MAX_DEPTH,
+    check_document,
+    check_text_size,
+    cut,
+    read_limited,
+    shown,
+)
+from bot.domain.rules.name_clashes import name_clash_problems
+from bot.domain.rules.provenance import source_problems
 from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, RuleTable
 
 # ---------------------------------------------------------------- YAML with line numbers
@@ -32,14 +45,16 @@ from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, RuleTable
 class LineDict(dict[str, Any]):
     """A mapping that remembers the line of each key."""
 
-    line: int = 0
+    __slots__ = ("line", "lines")  # no instance dict: a large file holds a million of these
+    line: int
     lines: dict[str, int]
 
 
 class LineList(list[Any]):
     """A sequence that remembers the line of each item."""
 
-    line: int = 0
+    __slots__ = ("line", "lines")
+    line: int
     lines: list[int]
 
 
@@ -49,11 +64,17 @@ def _line_dict(line: int) -> LineDict:
     return out
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with line numbers, duplicate-key errors, YAML 1.2 booleans and no timestamps."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader with line numbers, duplicate-key errors, YAML 1.2 booleans and no timestamps.
+
+    On libyaml's parser where PyYAML has it: parsing is then several times faster, and libyaml
+    refuses nesting beyond 1,000 levels by itself.
+    """
 
     # (line, key, the mapping, line of the first occurrence)
     duplicates: list[tuple[int, str, LineDict, int]]
+    depth: int = 0
+    file_name: str = ""
 
 
 # YAML 1.1 reads NO (Norway), yes, on and off as booleans; only true/false are booleans here.
@@ -72,11 +93,38 @@ _Loader.add_implicit_resolver(
 )
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _value(loader: _Loader, node: yaml.Node) -> Any:
+    """Build one value; plain text directly (most of a file, and the generic path costs)."""
+    if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
+        return node.value
+    return loader.construct_object(node, deep=True)
+
+
+def _nest(loader: _Loader, node: yaml.Node) -> None:
+    """Count one more level of nesting; refuse a document nested deeper than a rule file is."""
+    loader.depth += 1
+    if loader.depth > MAX_DEPTH:
+        raise InvalidFile(
+            [
+                FileError(
+                    loader.file_name,
+                    node.start_mark.line + 1,
+                    "yaml",
+                    f"nested more than {MAX_DEPTH} levels deep; a rule file needs about 6",
+                )
+            ]
+        )
+
+
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    _nest(loader, node)
     loader.flatten_mapping(node)
     out = _line_dict(node.start_mark.line + 1)
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = _value(loader, key_node)
         if isinstance(key, list | dict):
             raise yaml.constructor.ConstructorError(
                 "while reading a mapping",
@@ -89,15 +137,18 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         line = key_node.start_mark.line + 1
         if key in out:
             loader.duplicates.append((line, key, out, out.lines[key]))
-        out[key] = loader.construct_object(value_node, deep=True)
+        out[key] = _value(loader, value_node)
         out.lines.setdefault(key, line)
+    loader.depth -= 1
     return out
 
 
 def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
-    out = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    _nest(loader, node)
+    out = LineList(_value(loader, child) for child in node.value)
     out.line = node.start_mark.line + 1
     out.lines = [child.start_mark.line + 1 for child in node.value]
+    loader.depth -= 1
     return out
 
 
@@ -147,11 +198,15 @@ def _iso_date(value: Any) -> Any:
         return value
     text = value.strip() if isinstance(value, str) else None
     if text is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise ValueError(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2025-01-31")
+        raise ValueError(
+            f"'{cut(str(value))}' is not a date; write it as YYYY-MM-DD, e.g. 2025-01-31"
+        )
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"'{value}' is not a real date ({exc}); write it as YYYY-MM-DD") from None
+        raise ValueError(
+            f"'{cut(str(value))}' is not a real date ({exc}); write it as YYYY-MM-DD"
+        ) from None
 
 
 Code = Annotated[str, Field(min_length=1, max_length=200)]
@@ -278,6 +333,7 @@ class RuleIn(_Strict):
     url: str = ""
     explanation: str = ""
     unverified: bool = False
+    everywhere: bool = False
 
 
 class LicenseIn(_Strict):
@@ -386,25 +442,25 @@ def _message(kind: str, loc: tuple[Any, ...], err: Any) -> str:
         return f"required field '{leaf}' is missing; add `{leaf}: ...` to this entry"
     if kind_of == "literal_error" and leaf == "effect":
         return (
-            f"unknown effect '{value}'{_did_you_mean(str(value), EFFECTS)}; "
+            f"unknown effect '{cut(str(value))}'{_did_you_mean(str(value)[:200], EFFECTS)}; "
             "use allow, review, license_required or deny"
         )
     if kind_of == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return f"'{value}' is not allowed here; use {expected}"
+        return f"'{cut(str(value))}' is not allowed here; use {expected}"
     if kind_of == "list_type":
-        return f"must be a list such as [a, b], not {value!r}; write [{value}] for one item"
+        return f"must be a list such as [a, b], not {shown(value)}; write [{cut(str(value))}] for one item"
     if kind_of in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a mapping (key: value lines), not {value!r}"
+        return f"must be a mapping (key: value lines), not {shown(value)}"
     if kind_of == "string_type":
-        return f"must be text, not {value!r}; put it in quotes"
+        return f"must be text, not {shown(value)}; put it in quotes"
     if kind_of in ("bool_type", "bool_parsing"):
-        return f"must be true or false, not {value!r}"
+        return f"must be true or false, not {shown(value)}"
     if kind_of in ("float_type", "float_parsing"):
-        return f"must be a number such as 50, not {value!r}"
+        return f"must be a number such as 50, not {shown(value)}"
     if kind_of == "string_pattern_mismatch":
         return (
-            f"'{value}' is not a valid id; use letters, digits and _ . : @ - "
+            f"'{cut(str(value))}' is not a valid id; use letters, digits and _ . : @ - "
             "(no spaces), starting with a letter or digit"
         )
     if kind_of == "string_too_short":
@@ -412,7 +468,7 @@ def _message(kind: str, loc: tuple[Any, ...], err: Any) -> str:
     if kind_of == "too_short":
         return "must not be empty; name at least one"
     msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
+    return cut(msg.removeprefix("Value error, "), 300)
 
 
 def _pydantic_errors(
@@ -499,7 +555,7 @@ def _check_item(
                 name,
                 line,
                 f"{kind}[{index}]",
-                f"must be a mapping with id: ... and the {kind} fields, not {item!r}",
+                f"must be a mapping with id: ... and the {kind} fields, not {shown(item)}",
             )
         )
         return
@@ -526,6 +582,10 @@ def _check_item(
         return
     section[eid] = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
     parsed.lines[(kind, eid)] = item
+    for where, message in source_problems(kind, section[eid]):
+        parsed.errors.append(
+            FileError(name, _line_of(item, (where,), line), f"{kind}[{eid}].{where}", message)
+        )
     if replaced:
         parsed.replaced[(kind, eid)] = replaced
 
@@ -546,13 +606,153 @@ def _key_paths(data: Any, prefix: str, out: dict[int, str]) -> None:
 def _type_word(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
-    return "text" if isinstance(value, str) else repr(value)
+    return "text" if isinstance(value, str) else shown(value)
 
 
-def _syntax_error(name: str, exc: yaml.YAMLError) -> FileError:
+class _StreamLoader(Composer, _Loader):
+    """Builds each entry of a top-level list as soon as it is parsed, then lets its nodes go.
+
+    Composing the whole document first holds a node and two marks for every value of the file
+    at once (about 13 KB a rule); entry by entry the file costs little more than its data.
+    """
+
+    def __init__(self, stream: str) -> None:
+        _Loader.__init__(self, stream)  # type: ignore[call-arg]  # libyaml's parser takes it
+        Composer.__init__(self)
+        self.composing = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Compose one node; refuse nesting deeper than a rule file's before recursion does."""
+        self.composing += 1
+        try:
+            if self.composing > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise InvalidFile(
+                    [
+                        FileError(
+                            self.file_name,
+                            _mark_line(mark),
+                            "yaml",
+                            f"nested more than {MAX_DEPTH} levels deep; a rule file needs about 6",
+                        )
+                    ]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.composing -= 1
+
+
+class _Unusual(Exception):
+    """A document shape the streaming loader leaves to the whole-document one."""
+
+
+_PLAIN_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+def _mark_line(mark: Any) -> int:
+    return int(mark.line) + 1 if mark is not None else 1
+
+
+def _compose(loader: _StreamLoader) -> yaml.Node:
+    node = loader.compose_node(None, None)
+    if not isinstance(node, yaml.Node):
+        raise _Unusual
+    return node
+
+
+def _stream_document(loader: _StreamLoader) -> LineDict | None:
+    """Build a version-1 file (a mapping of sections) entry by entry."""
+    loader.get_event()  # the stream starts
+    if loader.check_event(yaml.StreamEndEvent):
+        return None
+    loader.get_event()  # the document starts
+    start = loader.get_event()
+    if not isinstance(start, yaml.MappingStartEvent) or start.tag not in _PLAIN_TAGS:
+        raise _Unusual
+    out = _line_dict(_mark_line(start.start_mark))
+    while not loader.check_event(yaml.MappingEndEvent):
+        key_node = _compose(loader)
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+            raise _Unusual
+        key = _value(loader, key_node)
+        key = key if isinstance(key, str) else str(key)
+        line = key_node.start_mark.line + 1
+        if key in out:
+            loader.duplicates.append((line, key, out, out.lines[key]))
+        event = loader.peek_event()
+        if isinstance(event, yaml.SequenceStartEvent) and event.tag in _PLAIN_TAGS:
+            loader.get_event()
+            items = LineList()
+            items.line, items.lines = _mark_line(event.start_mark), []
+            loader.depth = 2  # inside the document's mapping and this list
+            while not loader.check_event(yaml.SequenceEndEvent):
+                node = _compose(loader)
+                items.append(_value(loader, node))
+                items.lines.append(node.start_mark.line + 1)
+                loader.constructed_objects = {}  # its nodes may go now
+            loader.get_event()
+            out[key] = items
+        else:
+            loader.depth = 1
+            out[key] = _value(loader, _compose(loader))
+            loader.constructed_objects = {}
+        out.lines.setdefault(key, line)
+    loader.get_event()  # the mapping ends
+    loader.get_event()  # the document ends
+    if not loader.check_event(yaml.StreamEndEvent):
+        raise _Unusual  # more than one document: the whole-document loader says so
+    return out
+
+
+def _load_yaml(text: str, name: str) -> tuple[Any, list[tuple[int, str, LineDict, int]]]:
+    """Compose the document, check its size and depth, then build it; every error is located."""
+    if "&" not in text:
+        # Without anchors nothing expands beyond the file's size: build entry by entry.
+        streaming = _StreamLoader(text)
+        streaming.duplicates, streaming.file_name = [], name
+        try:
+            return _stream_document(streaming), streaming.duplicates
+        except _Unusual:
+            pass
+        except yaml.YAMLError as exc:
+            raise InvalidFile([_syntax_error(name, exc, text)]) from None
+        except InvalidFile:
+            raise
+        except Exception as exc:
+            raise InvalidFile(
+                [FileError(name, 1, "yaml", f"cannot read the YAML: {cut(str(exc))}")]
+            ) from None
+        finally:
+            streaming.dispose()
+    loader = _Loader(text)
+    loader.duplicates, loader.file_name = [], name
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            check_document(node, name)
+        data = None if node is None else loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise InvalidFile([_syntax_error(name, exc, text)]) from None
+    except InvalidFile:
+        raise
+    except Exception as exc:
+        # What the parser lets through unchecked (a number of 5,000 digits, text that is not
+        # Unicode): still one located line, never a traceback.
+        raise InvalidFile(
+            [FileError(name, 1, "yaml", f"cannot read the YAML: {cut(str(exc))}")]
+        ) from None
+    finally:
+        loader.dispose()
+    return data, loader.duplicates
+
+
+def _syntax_error(name: str, exc: yaml.YAMLError, text: str = "") -> FileError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark else 1
-    problem = getattr(exc, "problem", None) or str(exc)
+    position = getattr(exc, "position", None)  # a reader error: an unacceptable character
+    if mark is None and isinstance(position, int):
+        line = text.encode("utf-8", errors="surrogatepass")[:position].count(b"\n") + 1
+    problem = cut(getattr(exc, "problem", None) or str(exc), 200)
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     if context and context_mark is not None and context_mark.line + 1 != line:
@@ -577,25 +777,24 @@ def _check_version(parsed: ParsedFile, data: LineDict) -> None:
                 parsed.name,
                 data.lines["version"],
                 "version",
-                f"unsupported version {version!r}; this Clearance reads "
+                f"unsupported version {shown(version)}; this Clearance reads "
                 "version 1 files, so write `version: 1`",
             )
         )
 
 
 def parse_text(
-    text: str, name: str, *, allowed: tuple[str, ...] = KINDS, defer: bool = False
+    text: str,
+    name: str,
+    *,
+    allowed: tuple[str, ...] = KINDS,
+    defer: bool = False,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> ParsedFile:
     """Parse and schema-check a version-1 file; raise `InvalidFile` unless `defer`."""
     # With `defer` only a syntax error raises; the rest wait in `errors` for `check_merged`.
-    loader = _Loader(text)
-    loader.duplicates = []
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise InvalidFile([_syntax_error(name, exc)]) from None
-    finally:
-        loader.dispose()
+    check_text_size(text, name, max_bytes=max_bytes)
+    data, duplicates = _load_yaml(text, name)
     parsed = ParsedFile(name)
     if not isinstance(data, LineDict):
         raise InvalidFile(
@@ -610,8 +809,9 @@ def parse_text(
             ]
         )
     paths: dict[int, str] = {}
-    _key_paths(data, "", paths)
-    for line, key, mapping, first in loader.duplicates:
+    if duplicates:  # the paths name where a duplicate key is; a walk of the whole file
+        _key_paths(data, "", paths)
+    for line, key, mapping, first in duplicates:
         where = paths.get(id(mapping), "")
         parsed.errors.append(
             FileError(
@@ -660,13 +860,11 @@ def parse_text(
     return parsed
 
 
-def read_file(path: Path, *, allowed: tuple[str, ...] = KINDS) -> ParsedFile:
+def read_file(
+    path: Path, *, allowed: tuple[str, ...] = KINDS, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> ParsedFile:
     """Read a file (YAML, or CSV of flat rules); schema errors wait for `check_merged`."""
-    try:
-        # utf-8-sig: spreadsheets often save CSV with a byte-order mark before the header.
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidFile([FileError(str(path), 1, "file", f"cannot read: {exc}")]) from None
+    text = read_limited(path, max_bytes=max_bytes)
     if path.suffix.lower() == ".csv":
         if "rules" not in allowed:
             raise InvalidFile(
@@ -677,7 +875,7 @@ def read_file(path: Path, *, allowed: tuple[str, ...] = KINDS) -> ParsedFile:
                 ]
             )
         return parse_csv(text, str(path), defer=True)
-    return parse_text(text, str(path), allowed=allowed, defer=True)
+    return parse_text(text, str(path), allowed=allowed, defer=True, max_bytes=max_bytes)
 
 
 # ---------------------------------------------------------------- merging and checking
@@ -702,7 +900,7 @@ def _top_field(dotted: str) -> str:
 def check_merged(merged: RuleTable, parsed: ParsedFile, places: PlaceCatalog) -> None:
     """Raise `InvalidFile` with the file's own errors and the merged table's problems."""
     errors = list(parsed.errors)
-    for p in validate_table(merged, places):
+    for p in [*validate_table(merged, places), *name_clash_problems(merged)]:
         # An entity that failed the schema already has its error; what follows from it is noise.
         if (p.kind, p.id) in parsed.invalid or (p.ref is not None and p.ref in parsed.invalid):
             continue
@@ -749,7 +947,7 @@ CSV_LIST_FIELDS = {
     "customer.tags",
     "access",
 }
-CSV_BOOL_FIELDS = {"models.open_weights", "unverified"}
+CSV_BOOL_FIELDS = {"models.open_weights", "unverified", "everywhere"}
 CSV_FIELDS = (
     "id",
     "effect",
@@ -771,7 +969,10 @@ CSV_FIELDS = (
     "url",
     "explanation",
     "unverified",
+    "everywhere",
+    *CONTROL_FIELDS,
 )
+CSV_LIST_FIELDS |= CONTROL_LIST_FIELDS
 CSV_REQUIRED = ("id", "effect", "title")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
@@ -826,9 +1027,11 @@ def _csv_item(
     row = dict(zip(header, cells, strict=False))
     label = row.get("id", "").strip() or str(index)
     for column, raw in zip(header, cells, strict=False):
-        value = raw.strip()
+        value, formula = unguard_cell(raw.strip())
         if not value:
             continue
+        if formula is not None:  # refused, but read on: the row's other errors are reported too
+            errors.append(FileError(name, line, f"rules[{label}].{column or '?'}", formula))
         if not column:
             errors.append(
                 FileError(

@@ -457,6 +457,7 @@ class Rule:
     url: str = ""
     explanation: str = ""
     unverified: bool = False
+    everywhere: bool = False  # said explicitly: the rule has no conditions on purpose
 
     def in_force(self, on: date) -> bool:
         """Return whether the rule applies on this date (both ends inclusive)."""
@@ -484,6 +485,7 @@ class Rule:
                     "url": self.url,
                     "explanation": self.explanation,
                     "unverified": self.unverified,
+                    "everywhere": self.everywhere,
                 }
             )
         )
@@ -506,6 +508,7 @@ class Rule:
             str(d.get("url") or ""),
             str(d.get("explanation") or ""),
             bool(d.get("unverified")),
+            everywhere=bool(d.get("everywhere")),
         )
 
 

@@ -318,7 +318,14 @@ def naive(table: RuleTable, s: Subject, on: date) -> tuple[Any, ...]:
                     and r.id in L.rules
                     and L.valid_on(on)
                     and (L.models is None or L.models.matches(model))  # type: ignore[arg-type]
-                    and (L.places is None or inside(L.places, (), s.country, table, on))
+                    # A licence naming a list not known on the date covers nothing for sure.
+                    and (
+                        L.places is None
+                        or (
+                            not unknown_on(L.places, table, on)
+                            and inside(L.places, (), s.country, table, on)
+                        )
+                    )
                 ),
                 None,
             )

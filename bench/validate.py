@@ -1,0 +1,136 @@
+"""How fast and in how much memory `clearance rules validate` checks a large rule file.
+
+Writes a seeded file of N rules (default 50,000, about 6 MB) that select models, places and
+customers of the default pack, initialises a fresh SQLite database, then runs
+`clearance rules validate FILE` as its own process and takes its wall time and peak resident
+memory (from `wait4`). Beside it, PyYAML's own time to load the same file (pure-Python SafeLoader
+and, when PyYAML has libyaml, CSafeLoader), which is the floor any YAML checker stands on.
+
+    python bench/validate.py            # 50,000 rules; goals: <= 5 s and <= 300 MB
+    python bench/validate.py --quick    # 5,000 rules
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from machine import python_reference_s
+
+GOAL_S, GOAL_MB = 5.0, 300.0
+COUNTRIES = ["DE", "FR", "IT", "ES", "NL", "BR", "JP", "SG", "IN", "CA", "AU", "MX", "ZA", "KR"]
+VENDORS = ["anthropic", "openai", "google", "meta"]
+EFFECTS = ["allow", "deny", "review", "review"]
+
+
+def rule_text(i: int, rng: random.Random) -> str:
+    """Return one rule, one line in flow style (about 120 bytes)."""
+    effect = rng.choice(EFFECTS)
+    places = ", ".join(rng.sample(COUNTRIES, rng.randint(1, 3)))
+    return (
+        f"  - {{id: b{i:05d}, effect: {effect}, title: Rule {i}, "
+        f"models: {{vendors: [{rng.choice(VENDORS)}]}}, places: {{in: [{places}]}}, "
+        f"citation: C{i}, url: 'https://e.org/{i}'}}\n"
+    )
+
+
+def write_file(path: Path, count: int) -> None:
+    """Write the seeded rule file."""
+    rng = random.Random(15)
+    with path.open("w", encoding="utf-8") as out:
+        out.write("version: 1\nrules:\n")
+        for i in range(count):
+            out.write(rule_text(i, rng))
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Run a command; return its wall seconds, peak RSS in MB, exit code and stderr tail."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stdout:
+        proc.stdout.read()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode, err[-400:]
+
+
+def yaml_load_s(path: Path, loader_name: str) -> float | None:
+    """Time PyYAML loading the file with one of its loaders (None when it is not built)."""
+    import yaml
+
+    loader = getattr(yaml, loader_name, None)
+    if loader is None:
+        return None
+    text = path.read_text(encoding="utf-8")
+    start = time.perf_counter()
+    yaml.load(text, Loader=loader)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    """Run the benchmark and print the goals and one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", type=int, default=50_000)
+    parser.add_argument("--quick", action="store_true", help="5,000 rules")
+    args = parser.parse_args()
+    count = 5_000 if args.quick else args.rules
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = folder / "rules.yaml"
+        write_file(path, count)
+        size_mb = path.stat().st_size / 1e6
+        env = {**os.environ, "CLEARANCE_SEED_SOURCES": "false", "CLEARANCE_CACHE_DIR": "off"}
+        db = ["--db", f"sqlite:///{folder / 'bench.db'}"]
+        subprocess.run(
+            [sys.executable, "-m", "bot", *db, "init"], env=env, check=True, capture_output=True
+        )
+        wall, peak_mb, code, err = run_measured(
+            [sys.executable, "-m", "bot", *db, "rules", "validate", str(path)], env
+        )
+        pure = yaml_load_s(path, "SafeLoader")
+        libyaml = yaml_load_s(path, "CSafeLoader")
+    print(
+        f"{count} rules, {size_mb:.1f} MB: validate {wall:.2f} s, peak {peak_mb:.0f} MB, "
+        f"exit {code}"
+    )
+    print(
+        f"PyYAML load: SafeLoader {pure:.2f} s"
+        + (f", CSafeLoader {libyaml:.2f} s" if libyaml is not None else "")
+    )
+    if code != 0:
+        print(err, file=sys.stderr)
+    goals = {"validate_s": wall <= GOAL_S, "peak_mb": peak_mb <= GOAL_MB, "exit_0": code == 0}
+    for name, ok in goals.items():
+        print(f"{'PASS' if ok else 'FAIL'} {name}")
+    print(
+        json.dumps(
+            {
+                "rules": count,
+                "file_mb": round(size_mb, 2),
+                "validate_s": round(wall, 3),
+                "peak_rss_mb": round(peak_mb, 1),
+                "exit_code": code,
+                "pyyaml_safe_load_s": round(pure, 3) if pure is not None else None,
+                "pyyaml_csafe_load_s": round(libyaml, 3) if libyaml is not None else None,
+                "python_reference_s": python_reference_s(),
+                "goals": {"validate_s": GOAL_S, "peak_rss_mb": GOAL_MB},
+            }
+        )
+    )
+    return 0 if all(goals.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
