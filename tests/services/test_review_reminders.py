@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 
 from bot.services.review_reminders import ReviewReminders
 from storage.db import session_scope
-from storage.models import Decision, ReviewRequest
+from storage.decisions import DecisionInsert
+from storage.models import ReviewRequest
 from tests.support.slack_fake import FakeSlack
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -24,21 +25,33 @@ def slack() -> Iterator[FakeSlack]:
 
 
 def _review(engine: Engine, *, status: str = "open", ts: str | None = "1.2") -> int:
-    with session_scope(engine) as session:
-        decision_id = f"d{status}{ts}"
-        session.add(
-            Decision(
-                id=decision_id,
-                created_at=T0,
-                actor="U1",
-                question="q",
-                country="SG",
-                access="api",
-                as_of="2026-12-01",
-                verdict="denied",
-                revision=1,
-            )
+    decision_id = f"d{status}{ts}"
+    with engine.begin() as conn:  # the audit log is written through its hash chain
+        DecisionInsert.of(engine).execute(
+            conn,
+            [
+                {
+                    "id": decision_id,
+                    "created_at": T0,
+                    "actor": "U1",
+                    "question": "q",
+                    "customer_id": None,
+                    "customer_name": None,
+                    "country": "SG",
+                    "model": None,
+                    "access": "api",
+                    "as_of": "2026-12-01",
+                    "verdict": "denied",
+                    "rule_ids": [],
+                    "inputs": {},
+                    "revision": 1,
+                    "answer": None,
+                    "team_id": None,
+                    "enterprise_id": None,
+                }
+            ],
         )
+    with session_scope(engine) as session:
         review = ReviewRequest(
             decision_id=decision_id,
             requested_by="U1",
