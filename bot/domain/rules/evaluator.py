@@ -286,7 +286,6 @@ def _place_set(
 
 
 def _reads_unknown(refs: tuple[str, ...], table: RuleTable, unknown: frozenset[str]) -> bool:
-
     return bool(unknown.intersection(groups_read(list(refs), table)))
 
 
@@ -347,47 +346,31 @@ def compile_rule(
     *,
     window: Window | None = None,
 ) -> CompiledRule:
-    """Expand a rule's references against the table (`cache` shares expansions across rules)."""
-    if window is not None:
-        return _compile_in_window(rule, table, window)
+    """Expand a rule's references against the table (`cache` shares expansions across rules).
+
+    With `window`, dated groups are read as they stood in it (see `compile_windows`).
+    """
+
+    def places(spec: PlaceSpec | None) -> PlaceSet | None:
+        if window is not None:
+            return _window_place_set(spec, table, window)
+        return _place_set(spec, table, cache)
+
     hq = tags = control = None
     if rule.customer is not None:
         c = rule.customer
         if c.hq_in is not None or c.hq_not_in:
-            hq = _place_set(PlaceSpec(c.hq_in, c.hq_not_in), table, cache)
+            hq = places(PlaceSpec(c.hq_in, c.hq_not_in))
         tags = frozenset(c.tags) if c.tags else None
         if c.controlled_from is not None:
             cf = c.controlled_from
-            pset = _place_set(cf.places, table, cache)
+            pset = places(cf.places)
             assert pset is not None
             control = Control(pset, cf.threshold, cf.inclusive, cf)
     return CompiledRule(
         rule,
         EFFECT_RANK[rule.effect],
-        _place_set(rule.places, table, cache),
-        hq,
-        tags,
-        control,
-        frozenset(rule.access) if rule.access is not None else None,
-    )
-
-
-def _compile_in_window(rule: Rule, table: RuleTable, window: Window) -> CompiledRule:
-    hq = tags = control = None
-    if rule.customer is not None:
-        c = rule.customer
-        if c.hq_in is not None or c.hq_not_in:
-            hq = _window_place_set(PlaceSpec(c.hq_in, c.hq_not_in), table, window)
-        tags = frozenset(c.tags) if c.tags else None
-        if c.controlled_from is not None:
-            cf = c.controlled_from
-            pset = _window_place_set(cf.places, table, window)
-            assert pset is not None
-            control = Control(pset, cf.threshold, cf.inclusive, cf)
-    return CompiledRule(
-        rule,
-        EFFECT_RANK[rule.effect],
-        _window_place_set(rule.places, table, window),
+        places(rule.places),
         hq,
         tags,
         control,
