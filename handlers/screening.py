@@ -102,6 +102,13 @@ def register(app: App, deps: Deps) -> None:
                 response_action="errors",
                 errors={"why_block": "Only compliance admins can decide on hits."},
             )
+            # Every refused admin action is audited, with what it tried to decide.
+            target = str(view.get("private_metadata") or "")[:200] or None
+            deps.later(
+                lambda: deps.record_admin_action(
+                    user_id=user, action="screening decision", target=target, allowed=False
+                )
+            )
             return
         meta = json.loads(view["private_metadata"])
         why = (view["state"]["values"]["why_block"]["why"].get("value") or "").strip()

@@ -96,6 +96,13 @@ def test_dismiss_with_reason_is_audited_and_updates_the_message(
         "screen_decision", {"why_block": {"why": "  "}}, metadata=modal["private_metadata"]
     )
     assert empty["response_action"] == "errors"
+    refused = server.submit(
+        "screen_decision",
+        {"why_block": {"why": "not mine to decide"}},
+        user="UOTHER",
+        metadata=modal["private_metadata"],
+    )
+    assert refused["response_action"] == "errors"
     assert (
         server.submit(
             "screen_decision",
@@ -116,6 +123,10 @@ def test_dismiss_with_reason_is_audited_and_updates_the_message(
             select(AdminAction).where(col(AdminAction.action) == "screen dismiss")
         ).all()
         assert [(a.user_id, a.allowed) for a in actions] == [("UOTHER", False), (ADMIN, True)]
+        refusals = session.exec(
+            select(AdminAction).where(col(AdminAction.action) == "screening decision")
+        ).all()
+        assert [(a.user_id, a.allowed) for a in refusals] == [("UOTHER", False)]
     engine.dispose()
 
 
