@@ -125,6 +125,25 @@ def claim_source(engine: Engine, source_id: int, *, now: datetime, force: bool =
         return bool(getattr(result, "rowcount", 0))
 
 
+def mark_fetched(
+    *,
+    session: Session,
+    source_id: int | None,
+    etag: str | None,
+    last_modified: str | None,
+    now: datetime,
+) -> PolicySource:
+    """Record a successful fetch: the validators for the next conditional GET, health reset."""
+    row = None if source_id is None else session.get(PolicySource, source_id)
+    if row is None:
+        raise NotFound(f"No source {source_id}.")
+    row.etag, row.last_modified = etag, last_modified
+    row.last_success_at, row.last_error, row.failures = now, None, 0
+    row.failure_alerted = False
+    session.add(row)
+    return row
+
+
 def due_sources(*, session: Session, now: datetime) -> list[int]:
     """Return the ids of sources due for a poll."""
     return [

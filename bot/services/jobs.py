@@ -51,6 +51,7 @@ from storage.policies import (
     due_sources,
     get_state,
     insert_unique,
+    mark_fetched,
     set_state,
     subscribed,
 )
@@ -209,11 +210,13 @@ class Jobs:
             self._failed(source, f"not a change: {problem}", now=now)
             return None
         with session_scope(self.engine) as session:
-            row = session.get(PolicySource, source.id)
-            assert row is not None
-            row.etag, row.last_modified = result.etag, result.last_modified
-            row.last_success_at, row.last_error, row.failures = now, None, 0
-            row.failure_alerted = False
+            row = mark_fetched(
+                session=session,
+                source_id=source.id,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                now=now,
+            )
             content = {**snapshot.to_dict(), "shape": shape.to_dict()}
             if snapshot.items:
                 content["seen"] = _seen(previous, snapshot)

@@ -22,7 +22,7 @@ from bot.services.screening import (
 )
 from storage.db import session_scope
 from storage.models import PolicyChange, PolicySource
-from storage.policies import insert_unique
+from storage.policies import insert_unique, mark_fetched
 
 if TYPE_CHECKING:
     from bot.services.jobs import Jobs
@@ -57,12 +57,13 @@ def record_list_poll(
         jobs._failed(source, exc.message, now=now)
         return None
     with session_scope(jobs.engine) as session:
-        row = session.get(PolicySource, source.id)
-        assert row is not None
-        row.etag, row.last_modified = result.etag, result.last_modified
-        row.last_success_at, row.last_error, row.failures = now, None, 0
-        row.failure_alerted = False
-        session.add(row)
+        mark_fetched(
+            session=session,
+            source_id=source.id,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            now=now,
+        )
         session.commit()
     version = stored.version
     if version is None:
