@@ -39,7 +39,7 @@ from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 from bot.domain.screening.entries import Entry  # noqa: E402
 from bot.domain.screening.matching import Listed, ScreeningIndex  # noqa: E402
-from bot.domain.screening.parsers import parse_list  # noqa: E402
+from bot.domain.tracking.kinds import parse_list  # noqa: E402
 
 SDN = ROOT.parent / "shared" / "reference" / "screening" / "ofac-sdn-2024-04-15.csv"
 GOALS = {"p99_ms": 2.0, "recall": 0.98, "negative_match": 0, "negative_possible_share": 0.03}

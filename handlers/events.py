@@ -14,7 +14,7 @@ from handlers.render.screening import with_open_hits
 from handlers.render.views import render_admin_home, render_home
 from storage.db import session_scope
 from storage.decisions import list_decisions
-from storage.policies import list_changes, list_sources, list_subscriptions
+from storage.policies import list_changes, list_subscriptions, polled_sources
 from storage.reviews import count_open_reviews, open_reviews_of_team, reviews_of
 from storage.screening import open_hits
 
@@ -91,7 +91,7 @@ def admin_sections(deps: Deps, team: str | None) -> list[dict[str, Any]]:
     """Return App Home's sections for admins: open reviews, source health, changes, channels."""
     with session_scope(deps.engine) as session:
         open_reviews = open_reviews_of_team(session=session, team=team, limit=10)
-        sources = [s for s in list_sources(session=session) if s.kind != "rule_table"]
+        sources = polled_sources(session=session)
         changes = list_changes(session=session, limit=5)
         subscriptions = list_subscriptions(session=session, team=team)
     return render_admin_home(

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.domain.errors import BotError
 from bot.domain.tracking.digest import build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
+from bot.domain.tracking.kinds import is_polled
 from bot.services.group_updates import apply_group_update, plan_group_update
 from bot.services.jobs import Jobs
 from bot.services.workspace import current_workspace
@@ -195,7 +196,7 @@ def render_sources(sources: list[PolicySource]) -> Payload:
     """Return the sources with their health."""
     items = []
     for s in sources:
-        if s.kind == "rule_table":
+        if not is_polled(s.kind):
             health = "internal"
         elif s.failures:
             health = f"⚠️ failing x{s.failures}: {s.last_error}"

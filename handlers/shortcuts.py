@@ -26,7 +26,7 @@ from handlers.render.ask import (
 from handlers.render.blocks import render_answer, render_notice
 from storage.db import session_scope
 from storage.models import Decision
-from storage.policies import list_sources
+from storage.policies import polled_sources
 
 log = logging.getLogger("clearance.shortcuts")
 ASK_SHORTCUT = "ask_clearance"
@@ -146,7 +146,7 @@ def register(app: App, deps: Deps) -> None:
 def subscribe_view(deps: Deps, channel: str | None) -> dict[str, Any]:
     """Return the subscribe modal with the tracked sources and their tags."""
     with session_scope(deps.engine) as session:
-        sources = [s for s in list_sources(session=session) if s.kind != "rule_table"]
+        sources = polled_sources(session=session)
     tags = sorted({t for s in sources for t in s.tags})
     return subscribe_modal(
         channel=channel, sources=[(str(s.id), s.name) for s in sources], tags=tags

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.domain.errors import BotError, NotFound
-from bot.domain.tracking.sources import KINDS
+from bot.domain.tracking.kinds import INTERNAL_KIND_NAMES, POLLED_KIND_NAMES, check_source
 from storage.db import session_scope
 from storage.models import AppState, Delivery, PolicyChange, PolicySource, Subscription
 from storage.workspaces import NONE, Workspace
@@ -53,17 +53,21 @@ def add_source(
     known_groups: set[str] | None = None,
 ) -> PolicySource:
     """Add a source; its first fetch becomes the baseline, not a change."""
-    if kind not in KINDS:
-        raise BotError(f"Unknown kind '{kind}'. Use one of: {', '.join(KINDS)}.")
-    if kind != "rule_table" and not url.startswith(("http://", "https://")):
-        raise BotError(f"The URL must start with http:// or https:// (got '{url}').")
+    check_source(
+        name=name,
+        kind=kind,
+        url=url,
+        selector=selector,
+        country_list=country_list_group is not None,
+    )
     if severity not in ("normal", "high"):
         raise BotError("Severity is 'normal' or 'high'.")
-    if country_list_group is not None:
-        if kind not in ("webpage", "json"):
-            raise BotError("Only webpage and json sources can be country lists.")
-        if known_groups is not None and country_list_group not in known_groups:
-            raise BotError(f"Unknown group '{country_list_group}' for --country-list.")
+    if (
+        country_list_group is not None
+        and known_groups is not None
+        and country_list_group not in known_groups
+    ):
+        raise BotError(f"Unknown group '{country_list_group}' for --country-list.")
     for pattern in ignore or ():
         try:
             re.compile(pattern)
@@ -104,6 +108,19 @@ def find_source(*, session: Session, ref: str) -> PolicySource:
 def list_sources(*, session: Session) -> list[PolicySource]:
     """Return every source."""
     return list(session.exec(select(PolicySource).order_by(col(PolicySource.id))))
+
+
+def polled_sources(*, session: Session) -> list[PolicySource]:
+    """Return every source the scheduler fetches (all but the rule table's own)."""
+    query = select(PolicySource).where(col(PolicySource.kind).in_(POLLED_KIND_NAMES))
+    return list(session.exec(query.order_by(col(PolicySource.id))))
+
+
+def rule_table_source_id(*, session: Session) -> int | None:
+    """Return the id of the source the rule table's own revisions are recorded against."""
+    return session.exec(
+        select(PolicySource.id).where(col(PolicySource.kind).in_(INTERNAL_KIND_NAMES))
+    ).first()
 
 
 def claim_source(engine: Engine, source_id: int, *, now: datetime, force: bool = False) -> bool:
@@ -150,7 +167,7 @@ def due_sources(*, session: Session, now: datetime) -> list[int]:
         s
         for s in session.exec(
             select(PolicySource.id).where(
-                PolicySource.next_poll_at <= now, PolicySource.kind != "rule_table"
+                PolicySource.next_poll_at <= now, col(PolicySource.kind).in_(POLLED_KIND_NAMES)
             )
         )
         if s is not None

@@ -11,6 +11,7 @@ from typing import Any
 from bot.cli.cli_input import NO_ROWS, channel_id, listed, since_date
 from bot.cli.context import ready_engine
 from bot.domain.errors import BotError
+from bot.domain.tracking.kinds import KIND_NAMES, KINDS, is_polled
 
 
 def _jobs(args: argparse.Namespace, *, slack: bool = False) -> Any:
@@ -78,7 +79,7 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     from storage.rules import load_table
 
     jobs = _jobs(args)
-    if args.kind != "rule_table":
+    if is_polled(args.kind):
         from bot.services.fetch_guard import check_url
 
         # The same addresses every fetch refuses: a source on this machine or its network.
@@ -155,14 +156,10 @@ def cmd_sources_poll(args: argparse.Namespace) -> int:
     ids = [int(i) for i in args.ids] if args.ids else None
     if ids is None:
         from storage.db import session_scope
-        from storage.policies import list_sources
+        from storage.policies import polled_sources
 
         with session_scope(jobs.engine) as session:
-            ids = [
-                s.id
-                for s in list_sources(session=session)
-                if s.kind != "rule_table" and s.id is not None
-            ]
+            ids = [s.id for s in polled_sources(session=session) if s.id is not None]
     started = _now()
     changes = jobs.poll(now=started, ids=ids, force=True)
     failed = failed_sources(jobs.engine, ids, since=started)
@@ -343,19 +340,18 @@ def cmd_changes_list(args: argparse.Namespace) -> int:
     return 0
 
 
+SELECTOR_HELP = "; ".join(f"{k.selector.what} ({k.name})" for k in KINDS if k.selector)
+
+
 def add_parsers(sub: Any) -> None:
     """Add the policy-tracking commands to the main parser."""
     src = sub.add_parser("sources", help="tracked policy sources")
     ssub = src.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
     p = ssub.add_parser("add", help="add a source (its first poll is the baseline)")
     p.add_argument("--name", required=True)
-    p.add_argument(
-        "--kind",
-        required=True,
-        choices=["federal_register", "feed", "webpage", "json", "rule_table"],
-    )
+    p.add_argument("--kind", required=True, choices=KIND_NAMES)
     p.add_argument("--url", required=True)
-    p.add_argument("--selector", help="CSS selector (webpage) or dotted path (json)")
+    p.add_argument("--selector", help=SELECTOR_HELP)
     p.add_argument("--every", default="6h", help="poll interval, e.g. 30m, 6h, 1d")
     p.add_argument("--tags", help="comma-separated tags")
     p.add_argument("--severity", default="normal", choices=["normal", "high"])

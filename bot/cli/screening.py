@@ -304,13 +304,13 @@ def _decide(args: argparse.Namespace, decision: str, rest: list[str]) -> int:
 
 def add_parsers(sub: Any) -> None:
     """Register `lists` and `screen` on the main parser."""
-    from bot.domain.screening.parsers import LIST_KINDS
     from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
+    from bot.domain.tracking.kinds import LIST_KIND_NAMES
 
     lists = sub.add_parser("lists", help="restricted-party lists: import and inspect versions")
     lsub = lists.add_subparsers(dest="lists_command", required=True)
     p = lsub.add_parser("import", help="import a list file (same guards as a poll)")
-    p.add_argument("--kind", required=True, choices=LIST_KINDS)
+    p.add_argument("--kind", required=True, choices=LIST_KIND_NAMES)
     p.add_argument("--alt", help="OFAC alt.csv (with --kind ofac_sdn and sdn.csv)")
     p.add_argument("--add", help="OFAC add.csv (with --kind ofac_sdn and sdn.csv)")
     p.add_argument("--list", help="list id (default: the kind)")

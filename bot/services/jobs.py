@@ -23,22 +23,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.domain.asking.answers import build_knowledge
-from bot.domain.screening.parsers import LIST_KINDS
 from bot.domain.tracking.country_lists import read_country_list
 from bot.domain.tracking.digest import ChangeView, Digest, build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
 from bot.domain.tracking.html_limits import ParseLimits
 from bot.domain.tracking.impact import flips_between, flips_on, rules_changing_on
+from bot.domain.tracking.kinds import is_polled, kind_named
 from bot.domain.tracking.severity import assess, assess_country_list, customer_countries
 from bot.domain.tracking.shape import Shape, page_problem, shape_problem
-from bot.domain.tracking.sources import (
-    Item,
-    Snapshot,
-    SourceError,
-    SourceSpec,
-    diff_snapshots,
-    extract,
-)
+from bot.domain.tracking.snapshots import Item, Snapshot, SourceError, SourceSpec
+from bot.domain.tracking.sources import diff_snapshots, extract
 from bot.services.asking import KnowledgeCache
 from bot.services.fetching import Fetched, fetch
 from bot.services.screening_polls import record_list_poll
@@ -52,6 +46,7 @@ from storage.policies import (
     get_state,
     insert_unique,
     mark_fetched,
+    rule_table_source_id,
     set_state,
     subscribed,
 )
@@ -132,9 +127,9 @@ class Jobs:
         return changes
 
     def _fetch(self, source: PolicySource | None) -> Fetched:
-        if source is None or source.kind == "rule_table":
+        if source is None or not is_polled(source.kind):
             return Fetched(304)
-        listed = source.kind in LIST_KINDS  # list files are far larger than policy pages
+        listed = kind_named(source.kind).size == "list"
         return self.fetcher(
             source.url,
             etag=source.etag,
@@ -155,7 +150,8 @@ class Jobs:
             self._healthy(source, now=now)
             return None
         assert result.body is not None
-        if source.kind in LIST_KINDS:
+        kind = kind_named(source.kind)
+        if kind.restricted_party_list:
             return record_list_poll(self, source, result, now=now)
         spec = SourceSpec(
             source.kind,
@@ -164,7 +160,7 @@ class Jobs:
             source.country_list_group is not None,
             source.url,
         )
-        problem = page_problem(result.body, html_page=source.kind == "webpage")
+        problem = page_problem(result.body, html_page=kind.html)
         if problem is not None:
             self._failed(source, f"not a change: {problem}", now=now)
             return None
@@ -256,8 +252,8 @@ class Jobs:
         link: str | None = source.url
         if len(difference.items) == 1:
             link = difference.items[0].link
-        elif source.kind == "federal_register":
-            link = None  # the source URL is the API's JSON: each document carries its own link
+        elif kind.own_links:
+            link = None  # the source URL is an API's: each item carries its own link
         details = {**difference.to_dict(), "reasons": list(severity.reasons)}
         if difference.full_diff:
             details["full_diff"] = difference.full_diff[:MAX_FULL_DIFF_CHARS]
@@ -332,9 +328,7 @@ class Jobs:
                 set_state(session=session, key="impact:revision", value=str(newest))
                 session.commit()
                 return []
-            source_id = session.exec(
-                select(PolicySource.id).where(PolicySource.kind == "rule_table")
-            ).first()
+            source_id = rule_table_source_id(session=session)
         out = []
         for rev in range(int(mark) + 1, newest + 1):
             with session_scope(self.engine) as session:
@@ -374,9 +368,7 @@ class Jobs:
         today = now.date()
         with session_scope(self.engine) as session:
             mark = get_state(session=session, key="impact:day")
-            source_id = session.exec(
-                select(PolicySource.id).where(PolicySource.kind == "rule_table")
-            ).first()
+            source_id = rule_table_source_id(session=session)
         start = date.fromisoformat(mark) + timedelta(days=1) if mark else today
         start = max(start, today - timedelta(days=31))
         kb = self._kb()
@@ -731,7 +723,7 @@ def shape_of(spec: SourceSpec, snapshot: Snapshot, places: Any) -> Shape:
     if spec.country_list:
         listing = read_country_list(snapshot.text, places)
         return Shape(len(snapshot.text), len(listing.entries), None, spec.selector, listing.intro)
-    items = len(snapshot.items) if spec.kind in ("federal_register", "feed") else None
+    items = len(snapshot.items) if kind_named(spec.kind).items is not None else None
     intro = "\n".join(snapshot.text.splitlines()[:2])[:300]
     return Shape(len(snapshot.text), None, items, spec.selector, intro)
 

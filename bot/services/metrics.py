@@ -34,7 +34,8 @@ from sqlmodel import col, select
 
 from bot.services.metrics_dir import ENV
 from storage.db import session_scope
-from storage.models import Delivery, PolicySource
+from storage.models import Delivery
+from storage.policies import polled_sources
 
 QUESTIONS = Counter("clearance_questions", "Questions answered, by verdict", ["verdict"])
 ACK_SECONDS = Histogram(
@@ -112,7 +113,7 @@ class DatabaseCollector(Collector):
         """Yield the gauges; none when the database cannot be read (the scrape still works)."""
         try:
             with session_scope(self.engine) as session:
-                sources = list(session.exec(select(PolicySource)))
+                sources = polled_sources(session=session)
                 depth = session.exec(
                     select(Delivery.status, func.count())
                     .where(col(Delivery.status) == "pending")
@@ -131,8 +132,6 @@ class DatabaseCollector(Collector):
             labels=["source"],
         )
         for s in sources:
-            if s.kind == "rule_table":
-                continue
             failures.add_metric([s.name], s.failures)
             if s.last_success_at is not None:
                 success.add_metric([s.name], s.last_success_at.timestamp())

@@ -23,7 +23,7 @@ from bot.domain.rules.table import Customer
 from bot.domain.screening.entries import ParsedList
 from bot.domain.screening.matching import Hit, Listed, ScreeningIndex, Thresholds
 from bot.domain.screening.normalize import normal_text
-from bot.domain.screening.parsers import LIST_NAMES, ListFormatError, parse_list
+from bot.domain.screening.parsers.common import ListFormatError
 from bot.domain.screening.verdicts import (
     ListInfo,
     PartyHit,
@@ -35,6 +35,7 @@ from bot.domain.screening.verdicts import (
     read_screening_rules,
 )
 from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
+from bot.domain.tracking.kinds import kind_named, parse_list
 from bot.services.yente import YenteClient, kind_of_entry
 from storage.db import session_scope
 from storage.models import ScreeningDecision
@@ -395,7 +396,7 @@ def import_list(
         engine,
         lid,
         parsed,
-        name=name or LIST_NAMES.get(kind, kind),
+        name=name or kind_named(kind).label,
         now=now,
         origin=origin,
         source_id=source_id,

@@ -17,11 +17,11 @@ from bot.domain.errors import BotError
 from bot.domain.screening.entries import Alias, Entry
 from bot.domain.screening.matching import Hit, Thresholds, WordMatch
 from bot.domain.screening.normalize import normal_text
+from bot.domain.tracking.kinds import OPENSANCTIONS, list_kind_of_dataset
 
 MAX_RESPONSE_BYTES = 5_000_000
 SCHEMAS = {"org": "Company", "person": "Person"}
 TYPES = {"Person": "person", "Vessel": "vessel", "Airplane": "aircraft"}
-DATASET_KINDS = {"us_ofac_sdn": "ofac_sdn", "us_trade_csl": "csl"}
 
 
 @dataclass
@@ -96,7 +96,7 @@ class YenteClient:
                 entry_id=str(r.get("id")),
                 name=caption,
                 type=TYPES.get(str(r.get("schema")), "org"),
-                source=next((d for d in datasets if d in DATASET_KINDS), ""),
+                source=next((d for d in datasets if list_kind_of_dataset(d)), ""),
                 aliases=tuple(Alias(str(a)) for a in props.get("alias") or []),
                 programs=tuple(str(p) for p in props.get("program") or props.get("topics") or []),
                 countries=tuple(str(c).upper() for c in props.get("country") or []),
@@ -121,4 +121,4 @@ class YenteClient:
 
 def kind_of_entry(entry: Entry) -> str:
     """The list kind a yente hit counts as for screening rules (OFAC SDN or OpenSanctions)."""
-    return DATASET_KINDS.get(entry.source, "opensanctions")
+    return list_kind_of_dataset(entry.source) or OPENSANCTIONS.name

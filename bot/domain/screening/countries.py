@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-import pycountry
-
 # Names lists use that pycountry does not know as such.
 _NAMES = {
     "russia": "RU",
@@ -55,6 +53,10 @@ def country_code(name: str | None) -> str | None:
     known = _NAMES.get(text.lower())
     if known:
         return known
+    # Imported on the first name a list file needs: the command line reads the source-kind
+    # registry, which names the list parsers, on every start, and most commands parse no list.
+    import pycountry
+
     try:
         return str(pycountry.countries.lookup(text).alpha_2)
     except LookupError:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.domain.screening.entries import Alias, Entry
 from bot.domain.screening.matching import Listed, ScreeningIndex
 from bot.domain.screening.normalize import normal_text, normalize
-from bot.domain.screening.parsers import parse_list
+from bot.domain.tracking.kinds import parse_list
 from tests.domain.screening.conftest import fixture_bytes
 
 # The full SDN file is session-scoped in conftest; pytest finds it by name.

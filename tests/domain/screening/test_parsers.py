@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.screening.parsers import ListFormatError, parse_list
+from bot.domain.screening.parsers.common import ListFormatError
+from bot.domain.tracking.kinds import parse_list
 from tests.domain.screening.conftest import fixture_bytes
 
 

@@ -15,7 +15,8 @@ from bot.domain.tracking.country_lists import (
     describe_unresolved,
     read_country_list,
 )
-from bot.domain.tracking.sources import SourceSpec, diff_snapshots, extract
+from bot.domain.tracking.snapshots import SourceSpec
+from bot.domain.tracking.sources import diff_snapshots, extract
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "policy_pages"
 REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "regimes.yaml"

@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.tracking.html_limits import ParseLimits
-from bot.domain.tracking.sources import SourceError, SourceSpec, extract, html_text
+from bot.domain.tracking.pages import html_text
+from bot.domain.tracking.snapshots import SourceError, SourceSpec
+from bot.domain.tracking.sources import extract
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title>
 <item><guid>secret-1</guid><title>Read from this machine</title></item></channel></rss>"""

@@ -8,16 +8,8 @@ from typing import Any
 import pytest
 
 from bot.domain.asking.places import PlaceCatalog, build_place_catalog
-from bot.domain.tracking.sources import (
-    MAX_DIFF_CHARS,
-    MAX_DIFF_LINES,
-    Item,
-    Snapshot,
-    SourceError,
-    SourceSpec,
-    diff_snapshots,
-    extract,
-)
+from bot.domain.tracking.snapshots import Item, Snapshot, SourceError, SourceSpec
+from bot.domain.tracking.sources import MAX_DIFF_CHARS, MAX_DIFF_LINES, diff_snapshots, extract
 
 
 @pytest.fixture(scope="module")
@@ -350,6 +342,12 @@ DOC = {
         ("data.ok", ["true"]),
         ("data.empty[*]", []),
         ("data.countries[0]", ['{"code": "DE", "name": "Germany", "tags": ["eu"]}']),
+        # JMESPath beyond dotted paths: filters, flattening, functions, multi-selects.
+        ("data.countries[?code=='SG'].name", ["Singapore"]),
+        ("data.countries[?code=='FR'].name", []),  # a filter that keeps nothing is empty
+        ("data.countries[].tags[]", ["eu"]),
+        ("length(data.countries)", ["2"]),
+        ("data.countries[*].[code, name]", ["DE", "Germany", "SG", "Singapore"]),
     ],
 )
 def test_json_selectors(selector: str, lines: list[str]) -> None:
@@ -369,16 +367,17 @@ def test_json_top_level_list_and_no_selector() -> None:
         (
             "data.regions[*].name",
             json.dumps(DOC).encode(),
-            "the JSON selector 'data.regions[*].name' matches nothing: no 'regions[*]' after 'data'",
+            "'data.regions[*].name' matches nothing",
         ),
         (
             "data.countries[*].label",
             json.dumps(DOC).encode(),
-            "matches nothing: no 'label' after 'data.countries[*]'",
+            "matches nothing in any of the 2 elements it goes through",
         ),
-        ("data.countries[5]", json.dumps(DOC).encode(), "matches nothing: no 'countries[5]'"),
+        ("data.countries[5]", json.dumps(DOC).encode(), "matches nothing"),
         ("data.updated[*]", json.dumps(DOC).encode(), "matches nothing"),
-        ("data.countries[x]", json.dumps(DOC).encode(), "can't read the JSON selector part"),
+        ("data.countries[x]", json.dumps(DOC).encode(), "is not a valid JMESPath expression"),
+        ("length(data.count)", json.dumps(DOC).encode(), "failed: "),
         ("data", b"{not json", "not JSON"),
     ],
 )
@@ -389,8 +388,12 @@ def test_json_errors(selector: str, body: bytes, message: str) -> None:
 
 
 def test_unknown_kind() -> None:
-    with pytest.raises(SourceError, match="unknown source kind 'pdf'"):
+    with pytest.raises(
+        SourceError, match=r"Unknown source kind 'pdf'\. Use one of: federal_register"
+    ):
         extract(SourceSpec("pdf"), b"")
+    with pytest.raises(SourceError, match="a rule_table source is not read as a snapshot"):
+        extract(SourceSpec("rule_table"), b"")
 
 
 # ------------------------------------------------------------------ diffs
