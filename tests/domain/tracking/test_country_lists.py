@@ -181,7 +181,8 @@ def test_any_list_of_iso_names_reads_back_exactly(chosen: list[object]) -> None:
     expected = {p.code for p in chosen}  # type: ignore[attr-defined]
     readable = {c for c in expected if PLACES.places[c].name.lower() not in ("congo",)}
     assert cl.members == readable
-    assert len(cl.entries) == len(names)
+    # Text naming no readable place is no list at all (the shape check then fails the fetch).
+    assert len(cl.entries) == (len(names) if readable else 0)
 
 
 def test_unreadable_entries_at_the_ends_are_kept(places: PlaceCatalog) -> None:
