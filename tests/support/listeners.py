@@ -113,12 +113,12 @@ class FakeClient:
         return [kwargs for name, kwargs in self.calls if name == method]
 
 
-def make_deps(engine: Engine, **settings: Any) -> Deps:
+def make_deps(engine: Engine, *, cache: KnowledgeCache | None = None, **settings: Any) -> Deps:
     """Return real listener dependencies on a database, with UADMIN as the one admin."""
     return Deps(
         settings=Settings(CLEARANCE_ADMINS=ADMIN, **settings),
         engine=engine,
-        cache=KnowledgeCache(engine),
+        cache=cache or KnowledgeCache(engine),
         clock=lambda: NOW,
     )
 
