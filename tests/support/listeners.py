@@ -8,6 +8,7 @@ own code (deps, services, storage) is real; `settle` waits for the work listener
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -69,8 +70,14 @@ class Listeners:
         return self._keep("event", key)
 
     def __call__(self, kind: str, key: str) -> Listener:
-        """Return the listener registered for this kind and id."""
-        return self.registered[(kind, key)]
+        """Return the listener for this kind and id; like Bolt, it gets only the arguments it names."""
+        listener = self.registered[(kind, key)]
+        wanted = set(inspect.signature(listener).parameters)
+
+        def call(**available: Any) -> None:
+            listener(**{k: v for k, v in available.items() if k in wanted})
+
+        return call
 
 
 @dataclass
