@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 import handlers
 from bot.services.asking import ask
 from handlers.deps import Deps, answer_payload
-from tests.handlers.conftest import add_customers, refusals
+from tests.handlers.conftest import refusals
 from tests.support.listeners import (
     ADMIN,
     NOW,
@@ -64,7 +64,6 @@ def click(
 @pytest.fixture
 def reviewed(engine: Engine) -> Iterator[tuple[Deps, Listeners]]:
     """Listeners whose review requests go to a review channel."""
-    add_customers(engine)
     deps = make_deps(engine, CLEARANCE_REVIEW_CHANNEL=REVIEWS)
     app = Listeners()
     handlers.register(app, deps)  # type: ignore[arg-type]

@@ -16,7 +16,6 @@ from bot.services.asking import KnowledgeCache
 from handlers.deps import Deps
 from storage.db import session_scope
 from storage.models import Decision
-from tests.handlers.conftest import add_customers
 from tests.support.listeners import (
     ADMIN,
     USER,
@@ -131,7 +130,6 @@ def test_a_customer_is_found_with_the_knowledge_caches_name_index(
 
 def test_customers_fetched_on_demand_are_found_by_name(engine: Engine, client: FakeClient) -> None:
     # This knowledge never holds every customer: only its own index finds one by name.
-    add_customers(engine)
     deps = make_deps(engine, cache=KnowledgeCache(engine, lazy_customers=True))
     app = Listeners()
     handlers.register(app, deps)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 import handlers
 from bot.services.asking import ask
 from handlers.deps import Deps
-from tests.handlers.conftest import add_customers, refusals
+from tests.handlers.conftest import refusals
 from tests.support.listeners import (
     ADMIN,
     CHANNEL,
@@ -183,7 +183,6 @@ def test_an_answer_opens_for_its_asker_and_admins(
 
 
 def test_clearance_links_unfurl_to_their_cards(engine: Engine, client: FakeClient) -> None:
-    add_customers(engine)
     deps = make_deps(engine, CLEARANCE_PUBLIC_URL="https://clearance.example.com")
     app = Listeners()
     handlers.register(app, deps)  # type: ignore[arg-type]
