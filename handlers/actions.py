@@ -18,10 +18,10 @@ from handlers.render.blocks import (
     Payload,
     escape,
     render_answer,
-    render_help,
     render_notice,
     render_rules_detail,
 )
+from handlers.render.help import EXAMPLES
 from handlers.render.reviews import outcome_line, render_review_request
 from handlers.render.views import (
     OUTCOMES,
@@ -29,6 +29,7 @@ from handlers.render.views import (
     render_reviews,
     resolve_modal,
 )
+from handlers.subcommands import help_message
 from storage.choices import load_choice
 from storage.db import session_scope
 from storage.models import Decision, ReviewRequest
@@ -312,7 +313,7 @@ def register(app: App, deps: Deps) -> None:
         deps.later(
             lambda: client.views_open(
                 trigger_id=body["trigger_id"],
-                view=info_modal("Clearance help", render_help(admin=deps.is_admin(user, client))),
+                view=info_modal("Clearance help", help_message(admin=deps.is_admin(user, client))),
             )
         )
 
@@ -321,8 +322,6 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        from handlers.render.blocks import EXAMPLES
-
         index = int(action["value"]) if str(action.get("value", "")).isdigit() else -1
         user = body["user"]["id"]
 

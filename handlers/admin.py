@@ -7,14 +7,13 @@ import logging
 from typing import Any
 
 import yaml
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.domain.asking.customer_names import CustomerIndex
 from bot.domain.errors import BotError, FileError, InvalidFile
+from bot.services.customer_lookup import registered_customer
 from bot.services.rule_changes import import_entity_text, retire_rule
 from handlers.deps import Deps, failure_payload
-from handlers.render.blocks import escape, render_notice
 from handlers.render.views import (
     MAX_INPUT,
     REASON_BLOCK,
@@ -27,7 +26,6 @@ from storage.db import session_scope
 from storage.models import Revision
 
 log = logging.getLogger("clearance.admin")
-ACTIONS = {"rule": {"add", "edit", "retire"}, "customer": {"add", "edit"}}
 KINDS = {"rule": "rules", "customer": "customers"}
 
 RULE_TEMPLATE = """id: my-rule
@@ -71,35 +69,12 @@ TOO_LARGE = (
 
 
 def open_editor(
-    deps: Deps,
-    client: WebClient,
-    respond: Respond,
-    *,
-    kind: str,
-    text: str,
-    user: str,
-    trigger_id: str,
+    deps: Deps, client: WebClient, *, kind: str, action: str, target: str, trigger_id: str
 ) -> None:
-    """Open the modal for `rule add|edit|retire` or `customer add|edit` (admins only)."""
-    action, _, target = text.partition(" ")
-    action, target = action.lower(), target.strip()
-    name = f"{kind} {action}"
-    if not deps.is_admin(user, client):
-        deps.record_admin_action(user_id=user, action=name, target=target or None, allowed=False)
-        respond(
-            **render_notice(
-                "Sorry, only compliance admins can change rules and customers. "
-                "Your request was noted in the audit log."
-            ),
-            response_type="ephemeral",
-        )
-        return
-    try:
-        view = _editor_view(deps, kind=kind, action=action, target=target)
-    except BotError as exc:
-        respond(**render_notice(escape(exc.message)), response_type="ephemeral")
-        return
-    client.views_open(trigger_id=trigger_id, view=view)
+    """Open the modal for `rule add|edit|retire` or `customer add|edit` (the caller checks admin)."""
+    client.views_open(
+        trigger_id=trigger_id, view=_editor_view(deps, kind=kind, action=action, target=target)
+    )
 
 
 def _editor_view(deps: Deps, *, kind: str, action: str, target: str) -> dict[str, Any]:
@@ -124,7 +99,7 @@ def _editor_view(deps: Deps, *, kind: str, action: str, target: str) -> dict[str
             return retire_modal(rule)
         entity: Any = rule
     else:
-        entity = kb.table.customers.get(target) or CustomerIndex(kb.table.customers).find(target)
+        entity = registered_customer(kb, target)
         if entity is None:
             raise BotError(f"No registered customer called '{target}'.")
     text = _dump(entity)

@@ -9,9 +9,9 @@ from slack_bolt import App, Say
 from slack_sdk import WebClient
 
 from handlers.deps import Deps, answer_payload, guarded
-from handlers.render.blocks import render_help
 from handlers.render.screening import with_open_hits
 from handlers.render.views import render_admin_home, render_home
+from handlers.subcommands import help_message
 from storage.db import session_scope
 from storage.decisions import list_decisions
 from storage.policies import list_changes, list_subscriptions, polled_sources
@@ -31,7 +31,7 @@ def question_of(text: str) -> str:
 def _reply(deps: Deps, text: str, user: str) -> dict[str, Any]:
     question = question_of(text)
     if not question or question.lower() in ("help", "hi", "hello"):
-        return render_help()
+        return help_message(admin=False)
     # Public replies keep Request review and Show rules, but sharing is moot there.
     return guarded(lambda: answer_payload(deps, question, actor=user, share=False))
 

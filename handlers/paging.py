@@ -8,8 +8,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
-from handlers.commands import audit_page, rules_page
 from handlers.deps import Deps, guarded
+from handlers.lookups import audit_page, rules_page
 from handlers.render.blocks import Payload, render_notice
 from storage.choices import load_choice
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.domain.asking.places import normalize_place
 from bot.domain.errors import BotError
-from handlers import policy
+from handlers import tracking
 from handlers.deps import Deps, answer_payload, display_names, guarded
 from handlers.events import question_of
 from handlers.render.ask import (
@@ -24,6 +24,7 @@ from handlers.render.ask import (
     subscribe_modal,
 )
 from handlers.render.blocks import render_answer, render_notice
+from handlers.subcommands import BY_NAME, Invocation, refusal
 from storage.db import session_scope
 from storage.models import Decision
 from storage.policies import polled_sources
@@ -104,13 +105,16 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         user = body["user"]["id"]
         channel, rest = subscribe_arguments(view["state"]["values"])
+        refused = refusal(
+            BY_NAME["subscribe"], Invocation(deps, client, user=user, channel=channel)
+        )
+        if refused is not None:
+            ack(response_action="errors", errors={"channel_block": refused["text"]})
+            return
         try:
-            payload = policy.subcommand(deps, client, "subscribe", rest, user=user, channel=channel)
+            payload = tracking.subscribe_channel(deps, rest, user=user, channel=channel)
         except BotError as exc:
             ack(response_action="errors", errors={"schedule_block": exc.message[:1900]})
-            return
-        if "only compliance admins" in payload["text"]:
-            ack(response_action="errors", errors={"channel_block": payload["text"]})
             return
         ack()
         deps.later(lambda: client.chat_postMessage(channel=user, **payload))

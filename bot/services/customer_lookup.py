@@ -1,6 +1,7 @@
-"""Find a registered customer by name in the database, as `CustomerIndex` does in memory.
+"""Find a registered customer by name: in the knowledge's index, or in the database.
 
-A one-shot `clearance ask` over 100,000 customers loads only the ones it needs.
+`StoredCustomerIndex` does in SQL what `CustomerIndex` does in memory, so a one-shot
+`clearance ask` over 100,000 customers loads only the ones it needs.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Engine
 
+from bot.domain.asking.answers import Knowledge
 from bot.domain.asking.customer_names import customer_key, skeleton_key, skeleton_words
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.rules.table import Customer
@@ -59,3 +61,12 @@ class StoredCustomerIndex:
         alike = [i for k, i in keys.items() if wanted is not None and skeleton_key(k) == wanted]
         found = dict.fromkeys([*alike, *(keys[k] for k, _s, _ in hits)])
         return [self._customers[i] for i in found][:limit]
+
+
+def registered_customer(kb: Knowledge, name: str) -> Customer | None:
+    """Return the customer with this id, name or alias, by the knowledge's own name index.
+
+    The index is built once per revision with the knowledge; building one per lookup costs a
+    pass over every customer.
+    """
+    return kb.table.customers.get(name) or kb.customers.find(name)

@@ -399,76 +399,7 @@ def render_rules_detail(a: dict[str, Any]) -> Payload:
     return message(f"Rules behind decision {a['decision_id']}", blocks, more="rules")
 
 
-# ---------------------------------------------------------------- errors and help
-
-ASK_HELP = [
-    (
-        "`/clearance QUESTION`",
-        "Add `as of 2025-08-01` or `with weights access` if needed. Answers are private; "
-        "you can also @mention me or DM me a question.",
-    ),
-    (
-        "`/clearance customer NAME`",
-        "profile, ownership chain, control result and current "
-        "verdicts for the customer's recorded usage",
-    ),
-    ("`/clearance rules [TEXT]`", "search the rules"),
-    ("`/clearance rule ID`", "one rule with its citation"),
-    ("`/clearance revisions`", "recent changes to the rule table"),
-    ("`/clearance screen NAME`", "screen a name against the restricted-party lists"),
-    (
-        "`/clearance subscriptions` · `sources` · `changes [since DATE]` · `digest preview`",
-        "what is tracked, its health, recent changes, and the next digest here",
-    ),
-    ("`/clearance help`", "this help"),
-]
-ADMIN_HELP = [
-    ("`/clearance audit [@user | customer]`", "recent decisions and how reviews ended them"),
-    ("`/clearance rule add` · `rule edit ID` · `rule retire ID`", "change rules"),
-    ("`/clearance customer add` · `customer edit NAME`", "change customers"),
-    (
-        "`/clearance subscribe [SOURCES or TAGS] [daily HH:MM TZ | weekly DAY HH:MM TZ]`",
-        "policy-change digests in this channel; `unsubscribe` to stop",
-    ),
-]
-HELP = ASK_HELP + ADMIN_HELP
-# Clicking one asks it (the `help_example` action); the value is the index.
-EXAMPLES = [
-    "can Acme GmbH in Germany use Claude Sonnet 4.5?",
-    "can someone in Japan use gpt-oss-120b with weights access?",
-    "does Acme GmbH have API access to GPT-4o as of 2025-08-01?",
-]
-
-
-def render_help(note: str | None = None, *, admin: bool = False) -> Payload:
-    """Return the help: "Ask" for everyone, "Admin" only for admins, with clickable examples."""
-    blocks: list[Block] = [header("Clearance: can customer X in country Y use model Z?")]
-    if note:
-        blocks.append(section(note))
-    blocks.append(section("*Ask*\n" + "\n".join(f"• {cmd}: {what}" for cmd, what in ASK_HELP)))
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": "help_examples",
-            "elements": [
-                button(f"Try: {example}", "help_example", str(i))
-                for i, example in enumerate(EXAMPLES)
-            ],
-        }
-    )
-    if admin:
-        blocks.append(
-            section("*Admin*\n" + "\n".join(f"• {cmd}: {what}" for cmd, what in ADMIN_HELP))
-        )
-    blocks.append(
-        context(
-            "Verdicts: ⛔ denied > 📄 license required > 🔎 review > "
-            "🟡 conditional > ✅ allowed. Every answer cites its rules and is "
-            "written to the audit log."
-        )
-    )
-    return message("Clearance help: /clearance can CUSTOMER in COUNTRY use MODEL?", blocks)
-
+# ---------------------------------------------------------------- errors
 
 MAX_CANDIDATE_BUTTONS = 5
 MAX_MENU_OPTIONS = 100  # Slack's limit for a static_select

@@ -17,7 +17,6 @@ from handlers.render.blocks import (
     escape,
     fit,
     render_answer,
-    render_help,
     render_question_error,
     render_rules_detail,
     section,
@@ -190,37 +189,6 @@ def test_candidates_without_a_stored_choice_are_listed() -> None:
     payload = render_question_error("ambiguous_model", "which?", cands, "q")
     assert all(b["type"] != "actions" for b in payload["blocks"])
     check_message(payload)
-
-
-def test_help_hides_admin_commands_from_non_admins() -> None:
-    payload = render_help()
-    check_message(payload)
-    text = json.dumps(payload)
-    assert "*Ask*" in text and "*Admin*" not in text
-    for admin_only in ("clearance audit", "rule add", "customer edit", "subscribe ["):
-        assert admin_only not in text
-    examples = [b for b in payload["blocks"] if b.get("block_id") == "help_examples"]
-    assert examples and all(e["action_id"] == "help_example" for e in examples[0]["elements"])
-
-
-def test_help_lists_every_subcommand() -> None:
-    payload = render_help(admin=True)
-    check_message(payload)
-    text = json.dumps(payload)
-    for sub in (
-        "help",
-        "customer NAME",
-        "rules [TEXT]",
-        "rule ID",
-        "revisions",
-        "audit",
-        "rule add",
-        "rule edit",
-        "rule retire",
-        "customer add",
-        "customer edit",
-    ):
-        assert sub in text
 
 
 def test_customer_profile_shows_chain_control_and_usage() -> None:
