@@ -345,7 +345,6 @@ def screen_answer(
         verdict=answer.verdict,
         access=answer.access,
         as_of=answer.as_of,
-        registered=customer is not None,
         customer_name=info.get("name"),
     )
     if effect.reasons and effect.verdict != answer.verdict:
@@ -462,7 +461,7 @@ def usage_flips(
         base = kb.engine.evaluate(
             Subject(customer, customer.hq, use.country, use.model, use.access, customer.name), on
         ).verdict
-        kw = {"access": use.access, "as_of": on, "registered": True, "customer_name": customer.name}
+        kw = {"access": use.access, "as_of": on, "customer_name": customer.name}
         old = apply_screening(before, rules, verdict=base, **kw).verdict  # type: ignore[arg-type]
         new = apply_screening(after, rules, verdict=base, **kw).verdict  # type: ignore[arg-type]
         if old != new:

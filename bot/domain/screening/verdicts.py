@@ -4,8 +4,8 @@ A screening rule names list codes (`SDN`, `EL`, `FSE`… from the CSL's sources,
 file, `EU`, `UK`, `UN`, `OS` for the other kinds), optionally programs, whom it looks at (the
 customer, or its owners through aggregate ownership) and the access kinds it covers. A hit holds
 when an admin confirmed it or it scored `match` and was not dismissed; an open `possible` hit makes
-the answer at least `review`. With no list loaded nothing is screened, and an unregistered
-customer's `allowed` becomes `conditional`.
+the answer at least `review`. With no list loaded nothing is screened, and any customer's
+`allowed` becomes `conditional`.
 """
 
 from __future__ import annotations
@@ -348,7 +348,6 @@ def apply_screening(
     verdict: str,
     access: str,
     as_of: date,
-    registered: bool,
     customer_name: str | None,
 ) -> ScreeningEffect:
     """Combine a rule-table verdict with screening: strictest wins; possible hits cap at review."""
@@ -359,11 +358,10 @@ def apply_screening(
     who = customer_name or "the customer"
     if not outcome.screened:
         why = "no restricted-party list is loaded" if not outcome.lists else "no name was given"
-        if verdict == "allowed" and not registered:
+        # List status is never assumed in the customer's favour, registered or not.
+        if verdict in ("allowed", "conditional"):
             verdict = "conditional"
             conditions.append(f"Only if {who} is not a restricted party (not screened: {why}).")
-        elif verdict in ("allowed", "conditional"):
-            warnings.append(f"{who} was not screened: no restricted-party list is loaded.")
     for rule in rules:
         if not rule.in_force(as_of) or access not in rule.access:
             continue
