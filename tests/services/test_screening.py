@@ -99,9 +99,9 @@ def test_no_list_loaded_says_not_screened_and_never_clears(
     registered = _ask(empty_engine, kb, "can Lowly Partners AG use acme-1 in Switzerland?")
     # A registered customer's list status is no more known than an unregistered one's.
     assert registered.verdict == "conditional"
-    assert any(
-        "Lowly Partners AG is not a restricted party" in c for c in registered.conditions
-    ), registered.conditions
+    assert any("Lowly Partners AG is not a restricted party" in c for c in registered.conditions), (
+        registered.conditions
+    )
 
 
 def test_clear_answer_names_the_lists_and_versions(empty_engine: Engine, kb: Knowledge) -> None:
