@@ -204,8 +204,11 @@ def screening_cache(engine: Engine, *, ttl_s: float = 0.0, settings: Any = None)
 
 
 def party_type(customer: Customer | None) -> str:
-    """Customers are organizations unless tagged `person`."""
-    return "person" if customer is not None and "person" in customer.tags else "org"
+    """A customer's `type`: organizations unless `type: person`."""
+    if customer is None:
+        return "org"
+    # Before `type` was a field, people were tagged `person`; stored revisions keep that tag.
+    return "person" if customer.type == "person" or "person" in customer.tags else "org"
 
 
 def decision_key(customer: Customer | None, name: str) -> str:

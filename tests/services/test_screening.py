@@ -34,6 +34,8 @@ customers:
   - {id: phoenix, name: Phoenix Avionics Corp, hq: CN}
   - {id: lowly, name: Lowly Partners AG, hq: CH, owners: [{owner: dragon, share: 49.9}]}
   - {id: tethys, name: Tethys Robotics Pte Ltd, hq: SG, owners: [{owner: phoenix, share: 60}]}
+  - {id: ivanov, name: Sergei Petrovich Ivanov, type: person, hq: RU}
+  - {id: ivanov-org, name: Ivanov Sergei Petrovich, hq: RU}
 rules:
   - {id: acme-allow, effect: allow, title: Acme everywhere, models: {vendors: [acme]},
      citation: test, url: "https://example.com/acme"}
@@ -102,6 +104,18 @@ def test_no_list_loaded_says_not_screened_and_never_clears(
     assert any("Lowly Partners AG is not a restricted party" in c for c in registered.conditions), (
         registered.conditions
     )
+
+
+def test_a_person_customer_is_screened_as_a_person(empty_engine: Engine, kb: Knowledge) -> None:
+    person = Entry("P1", "IVANOV, Sergei Petrovich", type="person", countries=("RU",))
+    _load(empty_engine, sdn=(*SDN, person))
+    a = _ask(empty_engine, kb, "can ivanov use acme-1 in Russia?")
+    assert (a.verdict, a.rule_ids()) == ("denied", ["scr-sdn"])
+    assert a.screening is not None and a.screening["matches"][0]["strength"] == "match"
+    # The same name registered as an organization (the default) is only a possible match.
+    org = _ask(empty_engine, kb, "can ivanov-org use acme-1 in Russia?")
+    assert org.verdict == "review"
+    assert org.screening is not None and org.screening["matches"][0]["strength"] == "possible"
 
 
 def test_clear_answer_names_the_lists_and_versions(empty_engine: Engine, kb: Knowledge) -> None:

@@ -281,6 +281,24 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
         [(6, "rules[a].models.vendors[0]", "unknown vendor 'nobody'")],
     ),
     (
+        "unknown customer type",
+        """
+        version: 1
+        customers:
+          - id: ivanov
+            name: Sergei Ivanov
+            type: persn
+            hq: RU
+        """,
+        [
+            (
+                5,
+                "customers[ivanov].type",
+                "unknown type 'persn' (did you mean 'person'?); use org or person",
+            )
+        ],
+    ),
+    (
         "unknown customer in a license",
         licensed("""
         licenses:
@@ -1014,6 +1032,7 @@ models:
   - {id: acme-2, name: Acme 2, vendor: acme, family: acme}
 customers:
   - {id: parent, name: Parent, hq: CN}
+  - {id: ivanov, name: Sergei Ivanov, type: person, hq: RU}
   - id: child
     name: Child GmbH
     aliases: [Child]
@@ -1075,6 +1094,7 @@ def test_export_then_import_gives_an_equal_table(source: str) -> None:
         cf = table.rules["r-full"].customer.controlled_from
         assert cf is not None and cf.inclusive and cf.threshold == 25
         assert table.customers["child"].owners[0].share == 50.5
+        assert (table.customers["ivanov"].type, table.customers["child"].type) == ("person", "org")
         assert table.licenses["lic"].valid_to is not None
 
 

@@ -37,7 +37,7 @@ from bot.domain.rules.limits import (
 )
 from bot.domain.rules.name_clashes import name_clash_problems
 from bot.domain.rules.provenance import source_problems
-from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, RuleTable
+from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, PARTY_TYPES, RuleTable
 
 # ---------------------------------------------------------------- YAML with line numbers
 
@@ -277,6 +277,7 @@ class UsageIn(_Strict):
 class CustomerIn(_Strict):
     id: Id
     name: str
+    type: Literal["org", "person"] = "org"
     hq: str
     aliases: list[str] = []
     tags: list[str] = []
@@ -444,6 +445,11 @@ def _message(kind: str, loc: tuple[Any, ...], err: Any) -> str:
         return (
             f"unknown effect '{cut(str(value))}'{_did_you_mean(str(value)[:200], EFFECTS)}; "
             "use allow, review, license_required or deny"
+        )
+    if kind_of == "literal_error" and kind == "customers" and leaf == "type":
+        return (
+            f"unknown type '{cut(str(value))}'{_did_you_mean(str(value)[:200], PARTY_TYPES)}; "
+            "use org or person"
         )
     if kind_of == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")

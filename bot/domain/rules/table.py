@@ -14,6 +14,8 @@ from typing import Any, Literal
 Effect = Literal["allow", "review", "license_required", "deny"]
 EFFECTS: tuple[Effect, ...] = ("allow", "review", "license_required", "deny")
 ACCESS_KINDS = ("api", "weights", "hosted")
+PartyType = Literal["org", "person"]
+PARTY_TYPES: tuple[PartyType, ...] = ("org", "person")
 KINDS = ("vendors", "groups", "models", "customers", "rules", "licenses")
 
 
@@ -257,6 +259,7 @@ class Customer:
     tags: tuple[str, ...] = ()
     owners: tuple[Owner, ...] = ()
     uses: tuple[Usage, ...] = ()
+    type: PartyType = "org"  # screening tells people from organizations
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form."""
@@ -264,6 +267,7 @@ class Customer:
             {
                 "id": self.id,
                 "name": self.name,
+                "type": None if self.type == "org" else self.type,
                 "aliases": list(self.aliases),
                 "hq": self.hq,
                 "tags": list(self.tags),
@@ -295,6 +299,7 @@ class Customer:
                 Usage(str(u["model"]), str(u["country"]).upper(), str(u.get("access") or "api"))
                 for u in d.get("uses") or ()
             ),
+            "person" if d.get("type") == "person" else "org",
         )
 
 
