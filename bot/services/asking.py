@@ -17,13 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.domain.asking.answers import Answer, Knowledge, build_knowledge
-from bot.domain.asking.answers import answer as decide
 from bot.domain.asking.places import build_place_catalog
-from bot.domain.asking.questions import parse_question, resolve_place, with_options
+from bot.domain.asking.questions import Question, parse_question, resolve_place, with_options
 from bot.domain.rules.table import RuleTable
 from bot.services.change_counter import SharedGeneration
 from bot.services.customer_lookup import StoredCustomerIndex
 from bot.services.rule_changes import import_parsed
+from bot.services.screening import answer_screened, screening_cache
 from bot.settings import Settings
 from storage.customers import StoredCustomers
 from storage.db import ensure_schema, read_scalar, session_scope
@@ -36,6 +36,7 @@ from storage.rules import (
     seed_places,
     write_revision,
 )
+from storage.screening import ScreeningSnapshots
 from storage.snapshots import RevisionStamp, SnapshotStore, paused_gc, revision_stamp
 
 if TYPE_CHECKING:
@@ -250,22 +251,20 @@ def answer_question(
         access=access,
         hq=resolve_place(hq, kb.places) if hq is not None else None,
     )
-    result = decide(question, kb, today=now.date(), decision_id=uuid.uuid4().hex)
-    return screen_answer_cached(cache, kb, result)
+    return screen_and_decide(cache, kb, question, today=now.date(), decision_id=uuid.uuid4().hex)
 
 
-def screen_answer_cached(cache: KnowledgeCache, kb: Knowledge, result: Answer) -> Answer:
-    """Screen an answer's customer against the newest list versions (every answer is screened)."""
-    from bot.services.screening import default_rules, screen_answer, screening_cache
-
+def screen_and_decide(
+    cache: KnowledgeCache, kb: Knowledge, question: Question, *, today: date, decision_id: str
+) -> Answer:
+    """Screen the question's customer against the newest list versions, then decide it."""
     if cache.screening is None:
         cache.screening = screening_cache(cache.engine, ttl_s=cache.ttl_s, settings=cache.settings)
         if cache.snapshots is not None:  # a one-shot `ask`: load the index an earlier one saved
-            from storage.screening import ScreeningSnapshots
-
             store = cache.snapshots
             cache.screening.snapshots = ScreeningSnapshots(store.directory, store.database)
-    return screen_answer(result, kb, cache.engine, cache.screening.get(), default_rules())
+    state = cache.screening.get()
+    return answer_screened(question, kb, cache.engine, state, today=today, decision_id=decision_id)
 
 
 def ask(

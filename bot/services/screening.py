@@ -9,17 +9,18 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from bot.domain.asking.answers import Answer, Knowledge
+from bot.domain.asking.answers import Answer, Knowledge, party_of
+from bot.domain.asking.answers import answer as decide
+from bot.domain.asking.questions import Question
 from bot.domain.errors import BotError
-from bot.domain.rules.table import Customer
+from bot.domain.rules.evaluator import Subject
+from bot.domain.rules.table import Customer, Usage
+from bot.domain.screening.effects import apply_screening, list_facts
 from bot.domain.screening.entries import ParsedList
 from bot.domain.screening.matching import Hit, Listed, ScreeningIndex, Thresholds
 from bot.domain.screening.normalize import normal_text
@@ -28,18 +29,14 @@ from bot.domain.screening.verdicts import (
     ListInfo,
     PartyHit,
     ScreeningOutcome,
-    ScreeningRule,
-    apply_screening,
     list_code,
     match_json,
-    read_screening_rules,
 )
 from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
 from bot.domain.tracking.kinds import kind_named, parse_list
 from bot.services.yente import YenteClient, kind_of_entry
 from storage.db import session_scope
 from storage.models import ScreeningDecision
-from storage.rules import DEFAULT_PACK
 from storage.screening import (
     HitKey,
     ListGuardError,
@@ -52,19 +49,7 @@ from storage.screening import (
     store_version,
 )
 
-SCREENING_PACK = DEFAULT_PACK.parent / "screening.yaml"
 MAX_OWNER_DEPTH = 20  # ownership chains deeper than this are cut (and cycles never loop)
-
-
-def load_rules(path: Path = SCREENING_PACK) -> tuple[ScreeningRule, ...]:
-    """Read the list-membership rules pack."""
-    return read_screening_rules(yaml.safe_load(path.read_text(encoding="utf-8")))
-
-
-@lru_cache(maxsize=1)
-def default_rules() -> tuple[ScreeningRule, ...]:
-    """The shipped list-membership rules, read once per process."""
-    return load_rules()
 
 
 @dataclass(frozen=True)
@@ -205,8 +190,11 @@ def screening_cache(engine: Engine, *, ttl_s: float = 0.0, settings: Any = None)
 
 
 def party_type(customer: Customer | None) -> str:
-    """Customers are organizations unless tagged `person`."""
-    return "person" if customer is not None and "person" in customer.tags else "org"
+    """A customer's `type`: organizations unless `type: person`."""
+    if customer is None:
+        return "org"
+    # Before `type` was a field, people were tagged `person`; stored revisions keep that tag.
+    return "person" if customer.type == "person" or "person" in customer.tags else "org"
 
 
 def decision_key(customer: Customer | None, name: str) -> str:
@@ -322,38 +310,35 @@ def screen_subject(
     return ScreeningOutcome(state.lists, tuple(hits), root, owners, names)
 
 
-def screen_answer(
-    answer: Answer,
+def answer_screened(
+    question: Question,
     kb: Knowledge,
     engine: Engine,
     state: ScreeningState,
-    rules: tuple[ScreeningRule, ...],
+    *,
+    today: date,
+    decision_id: str,
 ) -> Answer:
-    """Screen the answer's customer and fold the result into the answer (verdict, reasons, section)."""
-    info = answer.customer
-    customer = kb.table.customers.get(info["id"]) if info.get("id") else None
+    """Screen whom the question asks about, then decide it with the hits as facts for the rules."""
+    customer, name, hq = party_of(question, kb)
     outcome = screen_subject(
-        engine,
-        state,
-        customer=customer,
-        name=info.get("name"),
-        hq=str(info.get("hq") or answer.country),
-        customers=kb.table.customers,
+        engine, state, customer=customer, name=name, hq=hq, customers=kb.table.customers
+    )
+    answer = decide(
+        question,
+        kb,
+        today=today,
+        decision_id=decision_id,
+        listing=list_facts(outcome, name),
     )
     effect = apply_screening(
         outcome,
-        rules,
+        kb.table.rules.values(),
         verdict=answer.verdict,
         access=answer.access,
         as_of=answer.as_of,
-        registered=customer is not None,
-        customer_name=info.get("name"),
+        customer_name=name,
     )
-    if effect.reasons and effect.verdict != answer.verdict:
-        answer.overridden = answer.reasons + answer.overridden
-        answer.reasons = effect.reasons
-    elif effect.reasons:
-        answer.reasons = answer.reasons + effect.reasons
     answer.verdict = effect.verdict
     answer.conditions = answer.conditions + effect.conditions
     answer.warnings = answer.warnings + effect.warnings
@@ -446,9 +431,32 @@ def rescreen_customers(
     return Rescreen(outcomes, new, removed, changed)
 
 
+def usage_verdict(
+    kb: Knowledge, customer: Customer, use: Usage, outcome: ScreeningOutcome, *, on: date
+) -> str:
+    """The verdict for one recorded usage of a customer, screened as `outcome` says."""
+    subject = Subject(
+        customer,
+        customer.hq,
+        use.country,
+        use.model,
+        use.access,
+        customer.name,
+        list_facts(outcome, customer.name),
+    )
+    base = kb.engine.evaluate(subject, on).verdict
+    return apply_screening(
+        outcome,
+        kb.table.rules.values(),
+        verdict=base,
+        access=use.access,
+        as_of=on,
+        customer_name=customer.name,
+    ).verdict
+
+
 def usage_flips(
     kb: Knowledge,
-    rules: tuple[ScreeningRule, ...],
     customer: Customer,
     before: ScreeningOutcome,
     after: ScreeningOutcome,
@@ -456,16 +464,10 @@ def usage_flips(
     on: date,
 ) -> list[str]:
     """Recorded usages of a customer whose verdict differs between two screening outcomes."""
-    from bot.domain.rules.evaluator import Subject
-
     out = []
     for use in customer.uses:
-        base = kb.engine.evaluate(
-            Subject(customer, customer.hq, use.country, use.model, use.access, customer.name), on
-        ).verdict
-        kw = {"access": use.access, "as_of": on, "registered": True, "customer_name": customer.name}
-        old = apply_screening(before, rules, verdict=base, **kw).verdict  # type: ignore[arg-type]
-        new = apply_screening(after, rules, verdict=base, **kw).verdict  # type: ignore[arg-type]
+        old = usage_verdict(kb, customer, use, before, on=on)
+        new = usage_verdict(kb, customer, use, after, on=on)
         if old != new:
             out.append(
                 f"{use.model} in {use.country} goes from {old.replace('_', ' ')} to {new.replace('_', ' ')}"
@@ -475,7 +477,6 @@ def usage_flips(
 
 def hit_change_texts(
     kb: Knowledge,
-    rules: tuple[ScreeningRule, ...],
     result: Rescreen,
     state: ScreeningState,
     *,
@@ -506,7 +507,7 @@ def hit_change_texts(
             outcome.owners,
             outcome.names,
         )
-        flips = usage_flips(kb, rules, customer, without, outcome, on=on)
+        flips = usage_flips(kb, customer, without, outcome, on=on)
         who = (
             customer.name
             if row.party_id == row.customer_id
@@ -529,15 +530,13 @@ def hit_change_texts(
 
 
 __all__ = [
-    "SCREENING_PACK",
     "ListGuardError",
     "ScreeningCache",
     "ScreeningState",
+    "answer_screened",
     "hit_change_texts",
     "import_list",
-    "load_rules",
     "rescreen_customers",
-    "screen_answer",
     "screen_json",
     "screen_subject",
 ]

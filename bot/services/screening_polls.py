@@ -15,7 +15,6 @@ from bot.domain.errors import BotError
 from bot.services.fetching import Fetched
 from bot.services.screening import (
     ScreeningCache,
-    default_rules,
     hit_change_texts,
     import_list,
     rescreen_customers,
@@ -74,7 +73,7 @@ def record_list_poll(
     first = version.added == version.entries and not version.removed
     if first:
         return None  # the first version is the baseline, not a change
-    texts = hit_change_texts(kb, default_rules(), rescreen, state, on=now.date())
+    texts = hit_change_texts(kb, rescreen, state, on=now.date())
     lines = [c.describe(source.name) for c in stored.diff.all()[:MAX_DIFF_LINES]]
     summary = (
         f"{source.name}: {version.added} added, {version.removed} removed, "

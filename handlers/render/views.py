@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from bot.domain.asking.profiles import CustomerProfile
+from bot.domain.rules.provenance import CONDITION_FIELDS
 from bot.domain.rules.table import Rule
 from handlers.render.blocks import (
     MAX_VIEW_BLOCKS,
@@ -130,7 +131,7 @@ def render_rule_list(
 def render_rule(rule: Rule, *, revision: int) -> Payload:
     """Return one rule with its citation, conditions and explanation."""
     data = rule.to_dict()
-    conditions = {k: data[k] for k in ("models", "places", "customer", "access") if k in data}
+    conditions = {k: data[k] for k in CONDITION_FIELDS if k in data}
     blocks: list[Block] = [
         header(f"Rule {rule.id}"),
         render_reason({**data, "rule": rule.id}),

@@ -135,6 +135,11 @@ customers:
     )
     assert answer["verdict"] == "denied"
     assert "scr-sdn-50-percent" in [r["rule"] for r in answer["reasons"]]
+    # The list-membership rules are rules of the table like any other.
+    listed = run(loaded, "rules", "list").stdout
+    assert any(line.startswith("scr-sdn-50-percent ") for line in listed.splitlines())
+    shown = run(loaded, "rules", "show", "scr-sdn-50-percent").stdout
+    assert "listed:" in shown and "party: owners" in shown
 
 
 def test_import_guards(loaded: str, tmp_path: Path) -> None:

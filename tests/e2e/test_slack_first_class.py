@@ -617,7 +617,10 @@ def test_check_with_clearance_reads_a_message_privately(server: Server) -> None:
     interact(server, payload)
     answer = server.slack.wait_for("response_url:check")[0].args
     assert answer["response_type"] == "ephemeral"
-    assert answer["blocks"][0]["text"]["text"].startswith("✅ Allowed · Nimbus Pte Ltd · GPT-4o")
+    # No restricted-party list is loaded: allowed only if Nimbus is not a restricted party.
+    assert answer["blocks"][0]["text"]["text"].startswith(
+        "🟡 Conditional · Nimbus Pte Ltd · GPT-4o"
+    )
 
 
 def test_app_home_for_admins_and_open_buttons(server: Server) -> None:

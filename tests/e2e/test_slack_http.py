@@ -299,7 +299,8 @@ def test_admin_edits_a_customer(server: Server) -> None:
     # eight land on the one that made the edit).
     for _ in range(8):
         ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5")
-        assert ack["blocks"][0]["text"]["text"].startswith("✅ Allowed · ")
+        # No restricted-party list is loaded: allowed only if Nimbus is not a restricted party.
+        assert ack["blocks"][0]["text"]["text"].startswith("🟡 Conditional · ")
 
 
 def test_non_admin_edits_are_refused_and_audited(server: Server, module_db_url: str) -> None:

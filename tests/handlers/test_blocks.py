@@ -22,9 +22,9 @@ from handlers.render.blocks import (
     section,
 )
 from handlers.render.reviews import render_review_request
-from handlers.render.views import render_customer, render_home, resolve_modal
+from handlers.render.views import render_customer, render_home, render_rule, resolve_modal
 from storage.models import Decision, ReviewRequest
-from tests.support.factories import ask, knowledge
+from tests.support.factories import ask, knowledge, with_listed_rules
 
 
 def check_message(payload: dict[str, Any], *, max_blocks: int = MAX_BLOCKS) -> None:
@@ -292,3 +292,9 @@ def test_dates_are_shown_in_each_readers_time_zone() -> None:
         f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|2026-12-06 07:30 UTC>"
     )
     assert slack_date(when.replace(tzinfo=None)) == slack_date(when)  # stored naive means UTC
+
+
+def test_a_list_membership_rule_shows_its_condition() -> None:
+    kb = knowledge(with_listed_rules("rules: []\n"))
+    text = json.dumps(render_rule(kb.table.rules["scr-sdn-50-percent"], revision=3))
+    assert "listed:" in text and "party: owners" in text

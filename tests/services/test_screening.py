@@ -11,17 +11,17 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.domain.asking.answers import Answer, Knowledge
+from bot.domain.asking.questions import parse_question
 from bot.domain.screening.entries import Entry, ParsedList
 from bot.services.screening import (
     ScreeningCache,
-    default_rules,
+    answer_screened,
     hit_change_texts,
     rescreen_customers,
-    screen_answer,
 )
 from storage.db import session_scope
 from storage.screening import find_entry, record_decision, store_version
-from tests.support.factories import ask, knowledge
+from tests.support.factories import knowledge, with_listed_rules
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 TABLE = """
@@ -34,6 +34,8 @@ customers:
   - {id: phoenix, name: Phoenix Avionics Corp, hq: CN}
   - {id: lowly, name: Lowly Partners AG, hq: CH, owners: [{owner: dragon, share: 49.9}]}
   - {id: tethys, name: Tethys Robotics Pte Ltd, hq: SG, owners: [{owner: phoenix, share: 60}]}
+  - {id: ivanov, name: Sergei Petrovich Ivanov, type: person, hq: RU}
+  - {id: ivanov-org, name: Ivanov Sergei Petrovich, hq: RU}
 rules:
   - {id: acme-allow, effect: allow, title: Acme everywhere, models: {vendors: [acme]},
      citation: test, url: "https://example.com/acme"}
@@ -64,7 +66,7 @@ CSL = (
 
 @pytest.fixture
 def kb() -> Knowledge:
-    return knowledge(TABLE)
+    return knowledge(with_listed_rules(TABLE))
 
 
 def _load(engine: Engine, sdn: tuple[Entry, ...] = SDN, csl: tuple[Entry, ...] = CSL) -> None:
@@ -85,8 +87,9 @@ def _load(engine: Engine, sdn: tuple[Entry, ...] = SDN, csl: tuple[Entry, ...] =
 def _ask(
     engine: Engine, kb: Knowledge, question: str, *, today: date = date(2026, 12, 5)
 ) -> Answer:
-    a = ask(kb, question, today=today)
-    return screen_answer(a, kb, engine, ScreeningCache(engine).get(), default_rules())
+    q = parse_question(question, places=kb.places, models=kb.models)
+    state = ScreeningCache(engine).get()
+    return answer_screened(q, kb, engine, state, today=today, decision_id="test")
 
 
 def test_no_list_loaded_says_not_screened_and_never_clears(
@@ -97,7 +100,23 @@ def test_no_list_loaded_says_not_screened_and_never_clears(
     assert any("not a restricted party" in c for c in a.conditions)
     assert a.screening is not None and a.screening["status"] == "not_screened"
     registered = _ask(empty_engine, kb, "can Lowly Partners AG use acme-1 in Switzerland?")
-    assert registered.verdict == "allowed" and any("not screened" in w for w in registered.warnings)
+    # A registered customer's list status is no more known than an unregistered one's.
+    assert registered.verdict == "conditional"
+    assert any("Lowly Partners AG is not a restricted party" in c for c in registered.conditions), (
+        registered.conditions
+    )
+
+
+def test_a_person_customer_is_screened_as_a_person(empty_engine: Engine, kb: Knowledge) -> None:
+    person = Entry("P1", "IVANOV, Sergei Petrovich", type="person", countries=("RU",))
+    _load(empty_engine, sdn=(*SDN, person))
+    a = _ask(empty_engine, kb, "can ivanov use acme-1 in Russia?")
+    assert (a.verdict, a.rule_ids()) == ("denied", ["scr-sdn"])
+    assert a.screening is not None and a.screening["matches"][0]["strength"] == "match"
+    # The same name registered as an organization (the default) is only a possible match.
+    org = _ask(empty_engine, kb, "can ivanov-org use acme-1 in Russia?")
+    assert org.verdict == "review"
+    assert org.screening is not None and org.screening["matches"][0]["strength"] == "possible"
 
 
 def test_clear_answer_names_the_lists_and_versions(empty_engine: Engine, kb: Knowledge) -> None:
@@ -119,6 +138,29 @@ def test_match_denies_with_the_entry_cited(empty_engine: Engine, kb: Knowledge) 
     assert a.screening is not None and a.screening["status"] == "match"
     m = a.screening["matches"][0]
     assert (m["entry_id"], m["strength"], m["list"]) == ("9002", "match", "ofac_sdn")
+
+
+def test_the_deciding_rule_is_cited_from_the_rule_table(
+    empty_engine: Engine, kb: Knowledge
+) -> None:
+    _load(empty_engine)
+    a = _ask(empty_engine, kb, "can Quasar Maritime Trading LLC in Germany use acme-1?")
+    rule = kb.table.rules["scr-sdn"]
+    assert rule.listed is not None and rule.listed.lists == ("SDN",)
+    (reason,) = a.reasons
+    assert (reason["citation"], reason["url"]) == (rule.citation, rule.url)
+    assert "Reference confidence: confirmed." in reason["explanation"]
+    assert [r["rule"] for r in a.overridden] == ["acme-allow"]
+
+
+def test_a_hit_on_a_list_no_rule_names_is_never_cleared(empty_engine: Engine) -> None:
+    # A table without list-membership rules (one from before they were rules) still never
+    # answers `allowed` for a party that matches a list.
+    _load(empty_engine)
+    bare = knowledge(TABLE)
+    a = _ask(empty_engine, bare, "can Quasar Maritime Trading LLC in Germany use acme-1?")
+    assert a.verdict == "review"
+    assert any("no rule of the table names the SDN list" in w for w in a.warnings), a.warnings
 
 
 def test_possible_match_is_at_most_review_and_asks_for_a_decision(
@@ -219,13 +261,13 @@ def test_affiliates_rule_dates(
     empty_engine: Engine, kb: Knowledge, today: date, access: str, verdict: str
 ) -> None:
     _load(empty_engine, csl=(CSL[0],))
-    a = ask(
+    a = _ask(
+        empty_engine,
         kb,
         # An open-weight model: a closed one's weights are denied whatever the lists say.
         f"can Tethys Robotics Pte Ltd use acme-open in Singapore with {access} access?",
         today=today,
     )
-    a = screen_answer(a, kb, empty_engine, ScreeningCache(empty_engine).get(), default_rules())
     assert a.verdict == verdict
 
 
@@ -240,7 +282,7 @@ def test_rescreen_reports_new_hits_with_flips(empty_engine: Engine, kb: Knowledg
     _load(empty_engine, csl=CSL)
     state = ScreeningCache(empty_engine).get()
     second = rescreen_customers(empty_engine, state, kb, now=NOW)
-    texts = hit_change_texts(kb, default_rules(), second, state, on=NOW.date())
+    texts = hit_change_texts(kb, second, state, on=NOW.date())
     assert any(
         t.startswith("Nimbus Pte Ltd now possibly matches EL entry 'Nimbus Technologies Pte. Ltd.'")
         for t in texts

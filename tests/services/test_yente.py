@@ -11,11 +11,12 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy.engine import Engine
 from werkzeug import Request, Response
 
+from bot.domain.asking.questions import parse_question
 from bot.domain.errors import BotError
-from bot.services.screening import default_rules, screen_answer, screen_json, screening_cache
+from bot.services.screening import answer_screened, screen_json, screening_cache
 from bot.services.yente import YenteClient
 from bot.settings import Settings
-from tests.support.factories import ask, knowledge
+from tests.support.factories import knowledge, with_listed_rules
 
 RESULT = {
     "id": "NK-rosneft-trading",
@@ -99,10 +100,14 @@ def test_answers_use_yente_when_configured(empty_engine: Engine, httpserver: HTT
     settings = Settings(CLEARANCE_SCREENING_URL=httpserver.url_for("/"))
     cache = screening_cache(empty_engine, settings=settings)
     kb = knowledge(
-        "rules:\n  - {id: acme-allow, effect: allow, title: t, citation: c, url: 'https://example.com'}\n"
+        with_listed_rules(
+            "rules:\n  - {id: acme-allow, effect: allow, title: t, citation: c, url: 'https://example.com'}\n"
+        )
     )
-    a = ask(kb, "can Rosneft Trading in Germany use acme-1?", today=date(2026, 12, 5))
-    a = screen_answer(a, kb, empty_engine, cache.get(), default_rules())
+    q = parse_question(
+        "can Rosneft Trading in Germany use acme-1?", places=kb.places, models=kb.models
+    )
+    a = answer_screened(q, kb, empty_engine, cache.get(), today=date(2026, 12, 5), decision_id="t")
     assert a.verdict == "denied" and a.rule_ids() == ["scr-sdn"]
     assert a.screening is not None and a.screening["lists"][0]["id"] == "yente:default"
     out = screen_json(cache.get(), "Zebra Foods", hq=None, kind="org")

@@ -14,7 +14,8 @@ import yaml
 
 from bot.domain.asking.places import build_place_catalog
 from bot.domain.errors import FileError, InvalidFile
-from bot.domain.rules.files import check_merged, merge, parse_csv, parse_text, read_file
+from bot.domain.rules.csv_rules import rules_to_csv
+from bot.domain.rules.files import CSV_FIELDS, check_merged, merge, parse_csv, parse_text, read_file
 from bot.domain.rules.table import KINDS, RuleTable
 from storage.rules import DEFAULT_PACK
 
@@ -279,6 +280,57 @@ BAD_FILES: list[tuple[str, str, list[Expected]]] = [
             models: {vendors: [nobody]}
         """,
         [(6, "rules[a].models.vendors[0]", "unknown vendor 'nobody'")],
+    ),
+    (
+        "unknown customer type",
+        """
+        version: 1
+        customers:
+          - id: ivanov
+            name: Sergei Ivanov
+            type: persn
+            hq: RU
+        """,
+        [
+            (
+                5,
+                "customers[ivanov].type",
+                "unknown type 'persn' (did you mean 'person'?); use org or person",
+            )
+        ],
+    ),
+    (
+        "bad list-membership conditions",
+        """
+        version: 1
+        rules:
+          - id: l1
+            effect: review
+            title: T
+            listed: {lists: [el, SDNN, Narnia]}
+          - id: l2
+            effect: review
+            title: T
+            listed: {lists: [SDN], party: owner}
+          - id: l3
+            effect: allow
+            title: T
+            listed: {lists: [SDN]}
+            citation: c
+            url: https://example.org/c
+          - id: l4
+            effect: review
+            title: T
+            listed: {lists: []}
+        """,
+        [
+            (6, "rules[l1].listed.lists[0]", "unknown list 'el' (did you mean 'EL'?)"),
+            (6, "rules[l1].listed.lists[1]", "unknown list 'SDNN' (did you mean 'SDN'?)"),
+            (6, "rules[l1].listed.lists[2]", "unknown list 'Narnia'; use SDN, FSE, EL"),
+            (10, "rules[l2].listed.party", "unknown party 'owner' (did you mean 'owners'?)"),
+            (12, "rules[l3].effect", "a rule on list membership cannot allow"),
+            (20, "rules[l4].listed.lists", "must not be empty"),
+        ],
     ),
     (
         "unknown customer in a license",
@@ -798,7 +850,7 @@ def test_parse_text_raises_on_its_own_errors_unless_deferred() -> None:
     assert [str(e) for e in exc.value.errors] == [
         "f.yaml:3: rules[a].efect: unknown key 'efect' (did you mean 'effect'?); allowed here: "
         "access, citation, customer, effect, effective_from, effective_to, everywhere, "
-        "explanation, id, models, places, title, unverified, url"
+        "explanation, id, listed, models, places, title, unverified, url"
     ]
     parsed = parse_text(text, "f.yaml", defer=True)
     assert [e.field for e in parsed.errors] == ["rules[a].efect"]
@@ -1014,6 +1066,7 @@ models:
   - {id: acme-2, name: Acme 2, vendor: acme, family: acme}
 customers:
   - {id: parent, name: Parent, hq: CN}
+  - {id: ivanov, name: Sergei Ivanov, type: person, hq: RU}
   - id: child
     name: Child GmbH
     aliases: [Child]
@@ -1039,6 +1092,13 @@ rules:
     url: https://example.org/r
     explanation: Because.
     unverified: true
+  - id: r-listed
+    effect: deny
+    title: Listed, or owned by the listed
+    listed: {lists: [SDN, SSI], programs: [IRAN], party: either}
+    access: [weights]
+    citation: OFAC
+    url: https://example.org/sdn
   - id: r-empty
     effect: review
     title: Everything
@@ -1075,6 +1135,13 @@ def test_export_then_import_gives_an_equal_table(source: str) -> None:
         cf = table.rules["r-full"].customer.controlled_from
         assert cf is not None and cf.inclusive and cf.threshold == 25
         assert table.customers["child"].owners[0].share == 50.5
+        assert (table.customers["ivanov"].type, table.customers["child"].type) == ("person", "org")
+        listed = table.rules["r-listed"].listed
+        assert listed is not None and (listed.lists, listed.programs, listed.party) == (
+            ("SDN", "SSI"),
+            ("IRAN",),
+            "either",
+        )
         assert table.licenses["lic"].valid_to is not None
 
 
@@ -1182,3 +1249,22 @@ def test_csv_with_semicolons_says_to_use_commas() -> None:
         parse_csv("\nid;effect;title\nr;deny;T\n", "r.csv")
     assert [(e.line, e.field) for e in exc.value.errors] == [(2, "header")]
     assert "separate the columns with commas" in exc.value.errors[0].message
+
+
+def test_csv_list_membership_columns_round_trip(pack: RuleTable, tmp_path: Path) -> None:
+    text = (
+        "id,effect,title,listed.lists,listed.programs,listed.party,citation,url\n"
+        "csv-listed,deny,Listed,SDN;SSI,IRAN,either,OFAC,https://example.org/sdn\n"
+    )
+    parsed = parse_csv(text, "listed.csv")
+    merged = merge(pack, parsed, replace=False)
+    check_merged(merged, parsed, build_place_catalog())
+    listed = merged.rules["csv-listed"].listed
+    assert listed is not None and (listed.lists, listed.programs, listed.party) == (
+        ("SDN", "SSI"),
+        ("IRAN",),
+        "either",
+    )
+    exported = rules_to_csv(merged, CSV_FIELDS)
+    again = parse_csv(exported, "again.csv")
+    assert merge(pack, again, replace=False).rules["csv-listed"] == merged.rules["csv-listed"]

@@ -68,6 +68,16 @@ def table_from_yaml(text: str, *, with_models: bool = True) -> RuleTable:
     return table
 
 
+def with_listed_rules(text: str) -> str:
+    """Add the default pack's list-membership rules (those with `listed:`) to a YAML table."""
+    from storage.rules import DEFAULT_PACK
+
+    pack = yaml.safe_load(DEFAULT_PACK.read_text(encoding="utf-8"))
+    data = yaml.safe_load(textwrap.dedent(text)) or {}
+    data["rules"] = [*(data.get("rules") or []), *(r for r in pack["rules"] if "listed" in r)]
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 def knowledge(text: str) -> Knowledge:
     """Build knowledge from inline YAML."""
     return build_knowledge(table_from_yaml(text))

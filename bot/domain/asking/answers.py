@@ -25,6 +25,7 @@ from bot.domain.rules.evaluator import (
     Pending,
     Subject,
 )
+from bot.domain.rules.listed import ListFacts
 from bot.domain.rules.table import Customer, Rule, RuleTable
 
 
@@ -326,9 +327,15 @@ def _subdivision_warnings(kb: Knowledge, subject: Subject, verdict: str, as_of: 
 
 
 def _build(
-    q: Question, kb: Knowledge, who: _Who, model: str, as_of: date, decision_id: str
+    q: Question,
+    kb: Knowledge,
+    who: _Who,
+    model: str,
+    as_of: date,
+    decision_id: str,
+    listing: ListFacts | None = None,
 ) -> tuple[Answer, Evaluation]:
-    subject = Subject(who.customer, who.hq, who.country, model, q.access, who.name)
+    subject = Subject(who.customer, who.hq, who.country, model, q.access, who.name, listing)
     ev = kb.engine.evaluate(subject, as_of)
     reasons = [kb.reason(m) for m in ev.deciding]
     warnings = list(who.warnings)
@@ -442,13 +449,31 @@ def _refuse_looser_reading(
     )
 
 
-def answer(q: Question, kb: Knowledge, *, today: date, decision_id: str) -> Answer:
-    """Decide a parsed question against the knowledge; raise `QuestionError` if unanswerable."""
+def party_of(q: Question, kb: Knowledge) -> tuple[Customer | None, str | None, str]:
+    """Whom a question asks about, for screening: the registered customer (or None), the name,
+    and its headquarters (else the place of use); raise `QuestionError` as `answer` would."""
+    who = _resolve_who(q, kb)
+    return who.customer, who.name, who.hq or who.country
+
+
+def answer(
+    q: Question,
+    kb: Knowledge,
+    *,
+    today: date,
+    decision_id: str,
+    listing: ListFacts | None = None,
+) -> Answer:
+    """Decide a parsed question against the knowledge; raise `QuestionError` if unanswerable.
+
+    `listing` is what screening found about the customer (`party_of`); without it no `listed`
+    rule holds.
+    """
     who = _resolve_who(q, kb)
     as_of = q.as_of or today
     if q.model is not None:
         _check_released(kb, q.model, as_of)
-        single = _build(q, kb, who, q.model, as_of, decision_id)[0]
+        single = _build(q, kb, who, q.model, as_of, decision_id, listing)[0]
         single.warnings += _model_warnings(kb, q.model, as_of)
         single.warnings += past_date_warnings(kb, single, today)
         _refuse_looser_reading(q, kb, who, single, [q.model], as_of)
@@ -463,7 +488,7 @@ def answer(q: Question, kb: Knowledge, *, today: date, decision_id: str) -> Answ
     if not released:
         _check_released(kb, q.model_candidates[0], as_of)
     # An ambiguous model phrase: answer for all of them only if they all agree.
-    results = [_build(q, kb, who, m, as_of, decision_id) for m in released]
+    results = [_build(q, kb, who, m, as_of, decision_id, listing) for m in released]
     verdicts = {a.verdict for a, _ in results}
     if len(verdicts) == 1:
         _refuse_looser_reading(

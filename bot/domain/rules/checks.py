@@ -15,7 +15,15 @@ from datetime import date
 from bot.domain.asking.catalog import model_key
 from bot.domain.asking.places import PlaceCatalog
 from bot.domain.rules.evaluator import expand_places, group_holes
-from bot.domain.rules.table import ACCESS_KINDS, ModelInfo, ModelSelector, PlaceSpec, RuleTable
+from bot.domain.rules.listed import LIST_CODES
+from bot.domain.rules.table import (
+    ACCESS_KINDS,
+    ListedSpec,
+    ModelInfo,
+    ModelSelector,
+    PlaceSpec,
+    RuleTable,
+)
 
 
 @dataclass(frozen=True)
@@ -527,6 +535,30 @@ def _model_name_clashes(table: RuleTable) -> list[Problem]:
     return out
 
 
+def _listed_problems(effect: str, listed: ListedSpec) -> list[tuple[str, str]]:
+    """Return (field, message) for a `listed` condition: known list codes, never an allow."""
+    out = []
+    for i, code in enumerate(listed.lists):
+        if code not in LIST_CODES:
+            hint = (
+                f" (did you mean '{code.upper()}'?)"
+                if code.upper() in LIST_CODES
+                else _did_you_mean(code, LIST_CODES)
+            )
+            out.append(
+                (f"listed.lists[{i}]", f"unknown list '{code}'{hint}; use {', '.join(LIST_CODES)}")
+            )
+    if effect == "allow":
+        # Being on a list never makes a party more welcome; such a rule could only clear one.
+        out.append(
+            (
+                "effect",
+                "a rule on list membership cannot allow; use deny, license_required or review",
+            )
+        )
+    return out
+
+
 def _rule_problems(rid: str, table: RuleTable, places: PlaceCatalog) -> list[Problem]:
     r = table.rules[rid]
     out: list[Problem] = []
@@ -576,6 +608,8 @@ def _rule_problems(rid: str, table: RuleTable, places: PlaceCatalog) -> list[Pro
                     "customer.controlled_from.more_than",
                     f"no one can hold more than 100%, {never}; use at_least: 100",
                 )
+    if r.listed is not None:
+        out += [Problem("rules", rid, f, m) for f, m in _listed_problems(r.effect, r.listed)]
     if r.access is not None:
         if not r.access:
             add("access", f"an empty list, {never}; omit access to match any access")

@@ -10,6 +10,8 @@ The contract (issue #2, section 4):
 - a rule that cannot be decided for an unregistered customer (tags, ownership unknown) and would be
   stricter turns `allowed` into `conditional`; so does one that tests a headquarters the question
   did not state (`Subject.hq` None);
+- a `listed` rule holds when the subject's screening facts (`Subject.listing`) put the customer,
+  or owners holding 50% or more of it, on a named list; unscreened, none holds;
 - the weights of a model the catalog marks closed are denied (a rule built from the catalog);
 - a rule reads each group as it was on the as-of date (`versions`), and before a group's
   `known_from` the rules that read it give at most `review` (see `dated_groups`).
@@ -30,6 +32,7 @@ from bot.domain.asking.places import PlaceCatalog
 from bot.domain.rules.catalog_rules import catalog_rules
 from bot.domain.rules.dated_groups import Window, groups_read, rule_windows, unknown_note
 from bot.domain.rules.index import ModelIndex
+from bot.domain.rules.listed import ListFacts
 from bot.domain.rules.table import (
     ControlSpec,
     Customer,
@@ -127,6 +130,9 @@ class Subject:
     model: str
     access: str = "api"
     name: str | None = None  # the name as asked, for condition texts
+    # What restricted-party screening found; None when nothing was screened (then no `listed`
+    # rule holds, and the caller makes the answer conditional on it).
+    listing: ListFacts | None = None
 
 
 class Match(NamedTuple):
@@ -656,6 +662,8 @@ class Engine:
         else:
             hq_parent = parent if hq == subject.country else self.catalog.parent_of(hq)
             mask &= index.hq.holding(hq, hq_parent)
+        if mask & index.listed:
+            mask &= ~index.listed | self._listed_mask(index, mask & index.listed, subject)
         if not mask:
             return decide_verdict([], self._pending(index, unsure, subject, hq_parent))
         tested = mask & index.dependent
@@ -722,14 +730,26 @@ class Engine:
         """
         ks = index.indices(mask)
         matches = list(map(index.matches.__getitem__, ks))
+        if mask & index.listed:
+            for i, k in enumerate(ks):
+                cr = index.rules[k]
+                if cr.rule.listed is not None and cr.control is None:
+                    found = (
+                        cr.match.detail if cr.match else None,
+                        self._listed_detail(cr, subject),
+                    )
+                    matches[i] = Match(
+                        cr.rule, cr.rule.effect, None, "; ".join(d for d in found if d) or None
+                    )
         if mask & index.controlled:
             for i, k in enumerate(ks):
                 cr = index.rules[k]
                 if cr.control is not None:
                     detail = self._detail(cr, subject, hq_parent)
-                    if cr.match is not None and cr.match.detail:
-                        detail = "; ".join(d for d in (cr.match.detail, detail) if d)
-                    matches[i] = Match(cr.rule, cr.rule.effect, None, detail)
+                    listed = self._listed_detail(cr, subject)
+                    details = (cr.match.detail if cr.match else None, listed, detail)
+                    detail = "; ".join(d for d in details if d)
+                    matches[i] = Match(cr.rule, cr.rule.effect, None, detail or None)
         if licensed:
             stricter = (mask & ~index.rank_bits.get(0, 0)).bit_count()
             matches[stricter:] = sorted([*matches[stricter:], *licensed], key=_rule_id)
@@ -754,8 +774,8 @@ class Engine:
             lic = self._license_for(cr.rule, subject, as_of)
             if lic is not None:
                 detail = self._detail(cr, subject, hq_parent) if cr.control is not None else None
-                if cr.match is not None and cr.match.detail:
-                    detail = "; ".join(d for d in (cr.match.detail, detail) if d)
+                details = (cr.match.detail if cr.match else None, self._listed_detail(cr, subject))
+                detail = "; ".join(d for d in (*details, detail) if d) or None
                 licensed.append(Match(cr.rule, "allow", lic, detail))
                 mask &= ~index.bit(k)
         return mask, tuple(licensed)
@@ -780,6 +800,22 @@ class Engine:
             ):
                 out |= bits
         return out
+
+    def _listed_mask(self, index: ModelIndex, tested: int, subject: Subject) -> int:
+        """Return the `listed` rules of the mask whose list condition holds for the subject."""
+        facts = subject.listing
+        out = 0
+        if facts is not None:
+            for k in index.indices(tested):
+                spec = index.rules[k].rule.listed
+                if spec is not None and facts.holds(spec) is not None:
+                    out |= index.bit(k)
+        return out
+
+    def _listed_detail(self, cr: CompiledRule, s: Subject) -> str | None:
+        """Explain why a matched `listed` rule applies: the hits, or the ownership chains."""
+        spec = cr.rule.listed
+        return None if spec is None or s.listing is None else s.listing.holds(spec)
 
     def _detail(self, cr: CompiledRule, s: Subject, hq_parent: str | None) -> str | None:
         """Explain why a matched ownership rule applies (headquarters or the owners' shares)."""

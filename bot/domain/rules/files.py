@@ -37,7 +37,14 @@ from bot.domain.rules.limits import (
 )
 from bot.domain.rules.name_clashes import name_clash_problems
 from bot.domain.rules.provenance import source_problems
-from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, RuleTable
+from bot.domain.rules.table import (
+    EFFECTS,
+    ENTITY_TYPES,
+    KINDS,
+    LISTED_PARTIES,
+    PARTY_TYPES,
+    RuleTable,
+)
 
 # ---------------------------------------------------------------- YAML with line numbers
 
@@ -277,6 +284,7 @@ class UsageIn(_Strict):
 class CustomerIn(_Strict):
     id: Id
     name: str
+    type: Literal["org", "person"] = "org"
     hq: str
     aliases: list[str] = []
     tags: list[str] = []
@@ -319,6 +327,12 @@ class CustomerCondIn(_Strict):
     controlled_from: ControlIn | None = None
 
 
+class ListedIn(_Strict):
+    lists: list[Code] = Field(min_length=1)
+    programs: list[Code] = []
+    party: Literal["customer", "owners", "either"] = "customer"
+
+
 class RuleIn(_Strict):
     id: Id
     effect: Literal["allow", "review", "license_required", "deny"]
@@ -334,6 +348,7 @@ class RuleIn(_Strict):
     explanation: str = ""
     unverified: bool = False
     everywhere: bool = False
+    listed: ListedIn | None = None
 
 
 class LicenseIn(_Strict):
@@ -444,6 +459,16 @@ def _message(kind: str, loc: tuple[Any, ...], err: Any) -> str:
         return (
             f"unknown effect '{cut(str(value))}'{_did_you_mean(str(value)[:200], EFFECTS)}; "
             "use allow, review, license_required or deny"
+        )
+    if kind_of == "literal_error" and kind == "customers" and leaf == "type":
+        return (
+            f"unknown type '{cut(str(value))}'{_did_you_mean(str(value)[:200], PARTY_TYPES)}; "
+            "use org or person"
+        )
+    if kind_of == "literal_error" and kind == "rules" and leaf == "party":
+        return (
+            f"unknown party '{cut(str(value))}'{_did_you_mean(str(value)[:200], LISTED_PARTIES)}; "
+            "use customer, owners or either"
         )
     if kind_of == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
@@ -946,6 +971,8 @@ CSV_LIST_FIELDS = {
     "customer.hq_not_in",
     "customer.tags",
     "access",
+    "listed.lists",
+    "listed.programs",
 }
 CSV_BOOL_FIELDS = {"models.open_weights", "unverified", "everywhere"}
 CSV_FIELDS = (
@@ -971,6 +998,9 @@ CSV_FIELDS = (
     "unverified",
     "everywhere",
     *CONTROL_FIELDS,
+    "listed.lists",
+    "listed.programs",
+    "listed.party",
 )
 CSV_LIST_FIELDS |= CONTROL_LIST_FIELDS
 CSV_REQUIRED = ("id", "effect", "title")

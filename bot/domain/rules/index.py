@@ -3,7 +3,7 @@
 Each model gets its own bit space: the rules whose selector covers it, numbered strictest first
 (effect rank, then id). Every condition a rule can state becomes a mask over that space: where
 the model is used, where the customer is headquartered, the access, the dates in force, customer
-tags and ownership control. A decision ANDs a handful of Python ints and reads the set bits back
+tags, ownership control and list membership. A decision ANDs a handful of Python ints and reads the set bits back
 in order, so its cost follows the number of matching rules, not the size of the table.
 
 The masks are built from the same `CompiledRule` values the property tests check one rule at a
@@ -86,6 +86,7 @@ class ModelIndex:
     rank_bits: dict[int, int] = field(default_factory=dict)  # effect rank -> its rules
     position: dict[str, int] = field(default_factory=dict)  # rule id -> k
     hq_bound: int = 0  # rules that test the customer's headquarters
+    listed: int = 0  # rules that test restricted-party list membership
     rule_bits: dict[str, int] = field(default_factory=dict)  # rule id -> its bits (all windows)
     _held: dict[str, int] = field(default_factory=dict)  # customer id -> its licensed rules
     _segments: list[int] | None = None  # in force per interval of `bounds`, see `in_force`
@@ -99,6 +100,8 @@ class ModelIndex:
             self.rule_bits[cr.rule.id] = self.rule_bits.get(cr.rule.id, 0) | bit
             if cr.hq is not None:
                 self.hq_bound |= bit
+            if cr.rule.listed is not None:
+                self.listed |= bit
             self.rank_bits[cr.rank] = self.rank_bits.get(cr.rank, 0) | bit
             self.places.add(cr.places, bit)
             self.hq.add(cr.hq, bit)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-CONDITION_FIELDS = ("models", "places", "customer", "access")
+CONDITION_FIELDS = ("models", "places", "customer", "access", "listed")
 DECIDING = ("allow", "deny")
 
 
@@ -67,8 +67,8 @@ def rule_problems(body: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(
             (
                 "everywhere",
-                "this rule has no conditions (models, places, customer or access), so it would "
-                "apply to every question; add the conditions, or write everywhere: true if it "
+                "this rule has no conditions (models, places, customer, access or listed), so it "
+                "would apply to every question; add the conditions, or write everywhere: true if it "
                 "really applies everywhere",
             )
         )

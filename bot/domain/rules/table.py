@@ -14,6 +14,10 @@ from typing import Any, Literal
 Effect = Literal["allow", "review", "license_required", "deny"]
 EFFECTS: tuple[Effect, ...] = ("allow", "review", "license_required", "deny")
 ACCESS_KINDS = ("api", "weights", "hosted")
+ListedParty = Literal["customer", "owners", "either"]
+LISTED_PARTIES: tuple[ListedParty, ...] = ("customer", "owners", "either")
+PartyType = Literal["org", "person"]
+PARTY_TYPES: tuple[PartyType, ...] = ("org", "person")
 KINDS = ("vendors", "groups", "models", "customers", "rules", "licenses")
 
 
@@ -257,6 +261,7 @@ class Customer:
     tags: tuple[str, ...] = ()
     owners: tuple[Owner, ...] = ()
     uses: tuple[Usage, ...] = ()
+    type: PartyType = "org"  # screening tells people from organizations
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form."""
@@ -264,6 +269,7 @@ class Customer:
             {
                 "id": self.id,
                 "name": self.name,
+                "type": None if self.type == "org" else self.type,
                 "aliases": list(self.aliases),
                 "hq": self.hq,
                 "tags": list(self.tags),
@@ -295,6 +301,7 @@ class Customer:
                 Usage(str(u["model"]), str(u["country"]).upper(), str(u.get("access") or "api"))
                 for u in d.get("uses") or ()
             ),
+            "person" if d.get("type") == "person" else "org",
         )
 
 
@@ -441,6 +448,48 @@ class CustomerSpec:
 
 
 @dataclass(frozen=True)
+class ListedSpec:
+    """`listed`: the customer, or owners holding 50% or more of it, is on one of these lists.
+
+    `lists` are list codes (SDN, EL, FSE... see `bot.domain.rules.listed`); `programs`, when
+    given, narrow them to entries under any of those programs. `owners` is the aggregate,
+    direct or indirect ownership test of OFAC's 50 Percent Rule (and BIS's Affiliates Rule).
+    """
+
+    lists: tuple[str, ...]
+    programs: tuple[str, ...] = ()
+    party: ListedParty = "customer"
+
+    def covers(self, code: str, programs: tuple[str, ...]) -> bool:
+        """Return whether an entry of this list and programs is one the condition names."""
+        return code in self.lists and (
+            not self.programs or bool(set(programs) & set(self.programs))
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form."""
+        return _drop_empty(
+            {
+                "lists": list(self.lists),
+                "programs": list(self.programs),
+                "party": None if self.party == "customer" else self.party,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> ListedSpec | None:
+        """Build from the file form."""
+        if d is None:
+            return None
+        party = d.get("party") or "customer"
+        return cls(
+            _tuple(d.get("lists")),
+            _tuple(d.get("programs")),
+            party if party in LISTED_PARTIES else "customer",
+        )
+
+
+@dataclass(frozen=True)
 class Rule:
     """One rule: an effect, the conditions under which it applies, and its source."""
 
@@ -458,6 +507,7 @@ class Rule:
     explanation: str = ""
     unverified: bool = False
     everywhere: bool = False  # said explicitly: the rule has no conditions on purpose
+    listed: ListedSpec | None = None  # restricted-party list membership
 
     def in_force(self, on: date) -> bool:
         """Return whether the rule applies on this date (both ends inclusive)."""
@@ -476,6 +526,8 @@ class Rule:
             data["customer"] = self.customer.to_dict()
         if self.access is not None:
             data["access"] = list(self.access)
+        if self.listed is not None:
+            data["listed"] = self.listed.to_dict()
         data.update(
             _drop_empty(
                 {
@@ -509,6 +561,7 @@ class Rule:
             str(d.get("explanation") or ""),
             bool(d.get("unverified")),
             everywhere=bool(d.get("everywhere")),
+            listed=ListedSpec.from_dict(d.get("listed")),
         )
 
 
