@@ -207,6 +207,7 @@ def build_worker(
     deps.cache.screening.background = True
     deps.cache.screening.get()
     if settings.scheduler:
+        from bot.installs import workspace_clients
         from bot.scheduler import create_scheduler
         from bot.services.jobs import Jobs
         from handlers.render import digests
@@ -220,6 +221,7 @@ def build_worker(
             lease_s=settings.delivery_lease_s,
             cache=deps.cache,
             renderer=digests,
+            clients=workspace_clients(settings, app),
         )
         create_scheduler(settings, jobs).start()
         log.info("scheduler started as worker %s", jobs.worker)

@@ -290,6 +290,12 @@ class FakeSlack:
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self.token_lifetime_s: int | None = None  # set: tokens rotate (expires_in, refresh)
         self.refresh_tokens: dict[str, dict[str, Any]] = {}
+        # Tokens granted by oauth.v2.access -> their grant; revoked tokens; channel -> its team.
+        # A token granted for one workspace cannot reach another's channels (channel_not_found).
+        self.granted: dict[str, dict[str, Any]] = {}
+        self.revoked: set[str] = set()
+        self.channel_teams: dict[str, str] = {}
+        self.team_enterprises: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -529,12 +535,37 @@ class FakeSlack:
             return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
         if not auth.startswith(("xoxb-", "xoxp-", "xapp-", "xoxe.")):
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        if auth in self.revoked:
+            return 200, {"ok": False, "error": "token_revoked"}, {}
+        if not self._may_reach(auth, self._channel_of(args)):
+            return 200, {"ok": False, "error": "channel_not_found"}, {}
         extra: dict[str, str] = {}
         if method == "auth.test":
             extra["x-oauth-scopes"] = (
                 "commands,chat:write,users:read,usergroups:read,channels:history"
             )
         return 200, impl(self, args), extra
+
+    def add_channel(self, channel: str, team_id: str, enterprise_id: str | None = None) -> None:
+        """Make `channel` belong to a workspace: only tokens granted there may use it."""
+        with self._cond:
+            self.channel_teams[channel] = team_id
+            self.team_enterprises.setdefault(team_id, enterprise_id)
+
+    def revoke(self, token: str) -> None:
+        """Revoke a token (the app was uninstalled): calls with it answer `token_revoked`."""
+        with self._cond:
+            self.revoked.add(token)
+
+    def _may_reach(self, token: str, channel: str) -> bool:
+        """Whether a granted token's workspace (or Enterprise Grid org) holds the channel."""
+        with self._cond:
+            grant, team = self.granted.get(token), self.channel_teams.get(channel)
+            if grant is None or team is None:
+                return True  # a configured token, or a channel of no particular workspace
+            if grant.get("org_wide"):
+                return grant.get("enterprise_id") == self.team_enterprises.get(team)
+            return bool(grant.get("team_id") == team)
 
     def _channel_of(self, args: Mapping[str, Any]) -> str:
         channel = str(args.get("channel") or "")
@@ -678,6 +709,10 @@ class FakeSlack:
         token = f"xoxb-{grant['team_id'] or grant['enterprise_id']}-{n}"
         enterprise = grant.get("enterprise_id")
         org_wide = bool(grant.get("org_wide"))
+        with self._cond:
+            self.granted[token] = dict(grant)
+            if grant.get("team_id"):
+                self.team_enterprises[grant["team_id"]] = enterprise
         answer: dict[str, Any] = {
             "ok": True,
             "access_token": token,
