@@ -35,6 +35,7 @@ from bot.domain.screening.verdicts import (
     read_screening_rules,
 )
 from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
+from bot.services.metrics import count_screening_hits
 from bot.services.yente import YenteClient, kind_of_entry
 from storage.db import session_scope
 from storage.models import ScreeningDecision
@@ -338,6 +339,11 @@ def screen_answer(
         name=info.get("name"),
         hq=str(info.get("hq") or answer.country),
         customers=kb.table.customers,
+    )
+    count_screening_hits(
+        (h.hit.list_id, "confirmed" if h.decision == "confirm" else h.hit.strength)
+        for h in outcome.hits
+        if h.decision != "dismiss"
     )
     effect = apply_screening(
         outcome,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,23 @@ def test_app_home_shows_open_hits_to_admins(server: Server) -> None:
     view = server.slack.wait_for("views.publish")[0].args["view"]
     text = _text(view)
     assert "Open screening hits" in text and "18299" in text
+
+
+def test_screening_hits_are_counted_by_list_and_strength(server: Server) -> None:
+    def hits() -> float:
+        with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("clearance_screening_hits_total{")
+            and 'list="ofac_sdn"' in line
+            and 'strength="match"' in line
+        )
+
+    before = hits()
+    card = server.command("can Aerocaribbean Airlines in Spain use GPT-4o?", user="UHITS")
+    assert "AEROCARIBBEAN" in _text(card).upper() and "*Screening:*" in _text(card)
+    assert hits() == before + 1
+    server.command("can Zebra Foods GmbH in Spain use GPT-4o?", user="UHITS")
+    assert hits() == before + 1  # no hit, nothing counted
