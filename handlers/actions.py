@@ -22,6 +22,7 @@ from handlers.render.blocks import (
     render_notice,
     render_rules_detail,
 )
+from handlers.render.colours import card_blocks
 from handlers.render.reviews import outcome_line, render_review_request
 from handlers.render.views import (
     OUTCOMES,
@@ -68,10 +69,11 @@ def _picked_question(deps: Deps, value: str) -> str:
     return _substitute(data["q"], data.get("phrase"), data["values"][int(index)])
 
 
-def mark_review_requested(blocks: list[dict[str, Any]], review_id: int) -> list[dict[str, Any]]:
-    """Return a card's blocks with its Request review button saying the review is requested."""
-    out = copy.deepcopy(blocks)
-    for block in out:
+def mark_review_requested(message: dict[str, Any], review_id: int) -> dict[str, Any]:
+    """Return a card's blocks and attachments with its Request review button saying the review
+    is requested."""
+    out = {k: copy.deepcopy(message[k]) for k in ("blocks", "attachments") if message.get(k)}
+    for block in card_blocks(out):
         for element in block.get("elements") or ():
             if isinstance(element, dict) and element.get("action_id") == "request_review":
                 element["text"] = {"type": "plain_text", "text": f"Review #{review_id} requested"}
@@ -169,7 +171,7 @@ def register(app: App, deps: Deps) -> None:
             )
             return
 
-        original = (body.get("message") or {}).get("blocks")
+        original = body.get("message") or {}
 
         def send() -> None:
             decision = action["value"]
@@ -205,8 +207,8 @@ def register(app: App, deps: Deps) -> None:
             respond(**render_notice(text), response_type="ephemeral", replace_original=False)
             # The card's button now says the review is requested; a second click changes nothing.
             card = render_answer(answer, review=review.id, names=display_names(deps, answer))
-            if original:  # a public card (no Share button) or one already changed
-                card["blocks"] = mark_review_requested(original, review.id or 0)
+            if original.get("blocks"):  # a public card (no Share button) or one already changed
+                card.update(mark_review_requested(original, review.id or 0))
             respond(**card, replace_original=True)
 
         deps.later(send, respond=respond)

@@ -90,7 +90,8 @@ def register(app: App, deps: Deps) -> None:
         if payload is None:
             ack(text="Working on it…", response_type="ephemeral")
         else:
-            ack(**payload, response_type="ephemeral")
+            # As one dict: Bolt's ack(blocks=, attachments=) keeps only the attachments.
+            ack({**payload, "response_type": "ephemeral"})
 
 
 def subcommand(deps: Deps, client: WebClient, word: str, rest: str, user: str) -> Payload:

@@ -33,7 +33,7 @@ from handlers.render.digests import render_digest
 from handlers.render.group_updates import (
     decided_line,
     render_group_update_modal,
-    replace_actions,
+    replace_message_actions,
 )
 from storage.db import session_scope
 from storage.models import PolicySource, Subscription
@@ -385,6 +385,6 @@ def _mark_decided(
     if not messages:
         return
     line = decided_line(user=user, when=deps.clock(), outcome=f"{outcome} (change #{change_id})")
-    blocks = replace_actions(list(messages[0].get("blocks") or []), change_id, line)
-    if blocks is not None:
-        client.chat_update(channel=channel, ts=ts, blocks=blocks, text=messages[0].get("text", ""))
+    update = replace_message_actions(messages[0], change_id, line)
+    if update is not None:
+        client.chat_update(channel=channel, ts=ts, text=messages[0].get("text", ""), **update)

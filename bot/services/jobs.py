@@ -634,6 +634,7 @@ class Jobs:
                 channel=d.channel,
                 text=d.payload.get("text", ""),
                 blocks=d.payload.get("blocks"),
+                attachments=d.payload.get("attachments"),  # a verdict's colour bar
                 thread_ts=thread_ts,
                 unfurl_links=False,
                 metadata={

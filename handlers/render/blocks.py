@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.asking.answers import describe_hq
+from handlers.render.colours import coloured
 
 Block = dict[str, Any]
 Payload = dict[str, Any]
@@ -290,16 +291,17 @@ def render_answer(
     reg = "registered" if customer.get("registered") else "not registered"
     model = a.get("model") or ", ".join(a.get("models") or [])
     cid = f"`{escape(customer['id'])}`, " if customer.get("id") else ""
-    blocks: list[Block] = [
+    top: list[Block] = [
         header(
             f"{VERDICT_LABELS.get(a['verdict'], ('❔', ''))[0]} "
             + escape(" · ".join(_headline(a, names)))
         ),
     ]
     if shared_by:
-        blocks.append(
+        top.append(
             context(f"{mention(shared_by)} shared this answer to: _{escape(a['question'])}_")
         )
+    blocks: list[Block] = []
     blocks.append(
         {
             "type": "section",
@@ -375,8 +377,9 @@ def render_answer(
         blocks.append({"type": "actions", "block_id": "answer_actions", "elements": elements})
     # The actions block must survive `fit`, so fit the rest first.
     tail = blocks[-1:] if buttons else []
-    body = fit(blocks[:-1] if buttons else blocks, max_blocks=MAX_BLOCKS - len(tail))
-    return {"text": answer_text(a, names), "blocks": body + tail}
+    body = fit(blocks[:-1] if buttons else blocks, max_blocks=MAX_BLOCKS - len(top) - len(tail))
+    # The verdict's colour runs beside everything below the header (handlers.render.colours).
+    return coloured(answer_text(a, names), top, body + tail, a["verdict"])
 
 
 def render_rules_detail(a: dict[str, Any]) -> Payload:

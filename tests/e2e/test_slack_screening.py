@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from handlers.render.colours import card_blocks
 from storage.db import create_db_engine, session_scope
 from storage.models import AdminAction, ScreeningDecision
 from tests.e2e.server import Server, running_server
@@ -59,7 +60,7 @@ def _clean(slack: FakeSlack) -> None:
 
 
 def _text(payload: dict[str, Any]) -> str:
-    return json.dumps(payload.get("blocks", []), ensure_ascii=False)
+    return json.dumps(card_blocks(payload), ensure_ascii=False)
 
 
 def test_screen_command_shows_hits_and_buttons_only_for_admins(server: Server) -> None:
@@ -83,7 +84,7 @@ def test_dismiss_with_reason_is_audited_and_updates_the_message(
     ack = server.command("screen Banco Nacional de Cuba", user=ADMIN)
     value = next(
         e["value"]
-        for b in ack["blocks"]
+        for b in card_blocks(ack)
         if b["type"] == "actions"
         for e in b["elements"]
         if e["action_id"] == "screen_dismiss"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from handlers.render.colours import VERDICT_COLOURS
 from storage.db import create_db_engine, session_scope
 from storage.models import AppState, Delivery, Subscription
 from tests.e2e.server import ADMIN, SECRET, Server, running_server
@@ -104,6 +105,8 @@ def test_each_workspace_gets_its_alert_with_its_own_token(
     (one,) = alerts_to(server, "CT1")
     (two,) = alerts_to(server, "CT2")
     assert (one.token or "").startswith("xoxb-T1-") and (two.token or "").startswith("xoxb-T2-")
+    # Nimbus's usage flips to denied: the alert carries the denied colour bar.
+    assert one.args["attachments"][0]["color"] == VERDICT_COLOURS["denied"]
     refused = [c for c in slack.calls_to("chat.postMessage") if not c.response["ok"]]
     assert refused == []  # no post was tried with another workspace's token
 

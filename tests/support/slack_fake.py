@@ -43,6 +43,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
+from tests.support.block_kit import attachment_problem, attachments_problem
+
 __all__ = ["Call", "FakeSlack", "FakeSocketMode"]
 
 log = logging.getLogger(__name__)
@@ -517,6 +519,9 @@ class FakeSlack:
         self, method: str, args: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method.startswith("response_url:"):
+            problem = attachments_problem(args.get("attachments"))
+            if problem:
+                return 400, {"ok": False, "error": problem}, {}
             return 200, {"ok": True}, {}
         with self._cond:
             override = self._handlers.get(method)
@@ -539,6 +544,10 @@ class FakeSlack:
             return 200, {"ok": False, "error": "token_revoked"}, {}
         if not self._may_reach(auth, self._channel_of(args)):
             return 200, {"ok": False, "error": "channel_not_found"}, {}
+        if method in _MESSAGE_METHODS:
+            problem = attachments_problem(args.get("attachments"))
+            if problem:
+                return 200, {"ok": False, "error": problem}, {}
         extra: dict[str, str] = {}
         if method == "auth.test":
             extra["x-oauth-scopes"] = (
@@ -758,6 +767,10 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_arguments"}
         if not isinstance(args.get("unfurls"), Mapping):
             return {"ok": False, "error": "invalid_unfurls_format"}
+        # Each unfurl is an attachment (colour, blocks...).
+        for unfurl in args["unfurls"].values():
+            if attachment_problem(unfurl):
+                return {"ok": False, "error": "invalid_unfurls_format"}
         return {"ok": True}
 
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -888,6 +901,9 @@ class FakeSlack:
         ticket = uuid.uuid4().hex
         return {"ok": True, "url": f"{sm.url}?ticket={ticket}&app_id={APP_ID}"}
 
+
+# Methods whose `attachments` Slack checks (https://docs.slack.dev/reference/methods/chat.postMessage).
+_MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
 
 _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": FakeSlack._api_auth_test,

@@ -307,3 +307,37 @@ def test_a_workspace_token_reaches_only_its_workspace_and_stops_when_revoked(
     with pytest.raises(SlackApiError) as err:
         one.chat_postMessage(channel="C1", text="x")
     assert err.value.response["error"] == "token_revoked"
+
+
+@pytest.mark.parametrize(
+    ("attachments", "error"),
+    [
+        ([{"color": "#E01E5A", "blocks": [{"type": "divider"}]}], None),
+        ([{"color": "good", "text": "legacy"}], None),
+        ([{"color": "red", "blocks": []}], "invalid_attachments"),
+        ([{"color": "#12345", "blocks": []}], "invalid_attachments"),
+        (["not an object"], "invalid_attachments"),
+        ([{"blocks": [{"type": "no_such_block"}]}], "invalid_blocks"),
+        ([{"blocks": [{"type": "divider"}] * 51}], "invalid_blocks"),
+        ([{"color": "good"}] * 101, "too_many_attachments"),
+    ],
+)
+def test_attachments_are_checked_as_slack_documents_them(
+    fake: FakeSlack, attachments: list[Any], error: str | None
+) -> None:
+    web = client(fake)
+    for method, args in (
+        ("chat.postMessage", {"channel": "C1"}),
+        ("chat.postEphemeral", {"channel": "C1", "user": "U1"}),
+    ):
+        if error is None:
+            assert web.api_call(method, json={**args, "text": "t", "attachments": attachments})
+            continue
+        with pytest.raises(SlackApiError) as err:
+            web.api_call(method, json={**args, "text": "t", "attachments": attachments})
+        assert err.value.response["error"] == error
+    unfurl = {"https://x.example/d/1": attachments[0]}
+    if error == "invalid_attachments" and isinstance(attachments[0], dict):
+        with pytest.raises(SlackApiError) as err:
+            web.chat_unfurl(channel="C1", ts="1.2", unfurls=unfurl)
+        assert err.value.response["error"] == "invalid_unfurls_format"
