@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
 from bot.services.workspace import current_workspace
+from bot.services.workspace_channels import configured_channel
 from handlers.deps import Deps, answer_payload, display_names, guarded
 from handlers.render.blocks import (
     Payload,
@@ -156,12 +157,13 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         ack()
         user = body["user"]["id"]
-        channel = deps.settings.review_channel
+        channel = configured_channel(deps.engine, deps.settings, current_workspace(), "review")
         if not channel:
             deps.later(
                 lambda: respond(
                     **render_notice(
-                        "No review channel is configured (CLEARANCE_REVIEW_CHANNEL); "
+                        "No review channel is configured (an admin sets one with "
+                        "`/clearance settings review-channel #channel`); "
                         "please ask a compliance admin directly."
                     ),
                     response_type="ephemeral",

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.domain.asking.customer_names import CustomerIndex
 from bot.domain.asking.profiles import profile_customer
 from bot.domain.errors import BotError
-from handlers import admin, policy
+from handlers import admin, policy, workspace_settings
 from handlers.deps import Deps, answer_in_ack, guarded
 from handlers.render.blocks import Payload, escape, render_help, render_notice
 from handlers.render.views import (
@@ -63,6 +63,9 @@ def register(app: App, deps: Deps) -> None:
             return
         if word in SUBCOMMANDS and "=" not in text:
             ack(**guarded(lambda: subcommand(deps, client, word, rest, user)))
+            return
+        if word in workspace_settings.SUBCOMMANDS:
+            ack(**guarded(lambda: workspace_settings.subcommand(deps, client, rest, user=user)))
             return
         if word in policy.SUBCOMMANDS:
             ack(

@@ -17,6 +17,7 @@ from bot.domain.tracking.digest_schedule import parse_schedule
 from bot.services.group_updates import apply_group_update, plan_group_update
 from bot.services.jobs import Jobs
 from bot.services.workspace import current_workspace
+from bot.services.workspace_channels import configured_channel
 from handlers.deps import Deps, guarded
 from handlers.render import digests
 from handlers.render.blocks import (
@@ -345,10 +346,9 @@ def _apply_update(deps: Deps, user: str, meta: dict[str, Any], client: WebClient
         _mark_decided(
             deps, client, channel, ts, int(change), user, f"Applied in revision {revision}"
         )
-        if deps.settings.audit_channel:
-            client.chat_postMessage(
-                channel=deps.settings.audit_channel, text=f"<@{user}>: {payload['text']}"
-            )
+        audit = configured_channel(deps.engine, deps.settings, current_workspace(), "audit")
+        if audit:
+            client.chat_postMessage(channel=audit, text=f"<@{user}>: {payload['text']}")
 
 
 def _decline_update(

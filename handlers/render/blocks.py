@@ -433,6 +433,10 @@ ADMIN_HELP = [
         "`/clearance subscribe [SOURCES or TAGS] [daily HH:MM TZ | weekly DAY HH:MM TZ]`",
         "policy-change digests in this channel; `unsubscribe` to stop",
     ),
+    (
+        "`/clearance settings` · `settings review-channel #channel` · `audit-channel #channel`",
+        "this workspace's review and audit channels (`none` clears)",
+    ),
 ]
 HELP = ASK_HELP + ADMIN_HELP
 # Clicking one asks it (the `help_example` action); the value is the index.
