@@ -229,6 +229,14 @@ MAX_DETAIL = 160
 SHORT_ID = 8
 
 
+def _decision_ref(decision_id: str, url: str | None) -> str:
+    """Return the short decision id, as a link to the decision when there is one."""
+    short = escape(short_id(decision_id))
+    if url and url.startswith("https://") and not set(url) & set("<>| "):
+        return f"<{url}|{short}>"
+    return f"`{short}`"
+
+
 def short_id(decision_id: str) -> str:
     """Return the first characters of a decision id, enough to find it in the audit log."""
     return decision_id[:SHORT_ID]
@@ -359,7 +367,8 @@ def render_answer(
         )
     blocks.append(
         context(
-            f"Decision `{escape(short_id(a['decision_id']))}` · rule-table revision {a['revision']}"
+            f"Decision {_decision_ref(a['decision_id'], names.get('decision_url'))} · "
+            f"rule-table revision {a['revision']}"
         )
     )
     if buttons:

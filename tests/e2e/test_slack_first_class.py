@@ -7,6 +7,7 @@ fails on the behaviour the issue reported.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -702,3 +703,25 @@ def test_clearance_links_unfurl_to_their_cards(server: Server) -> None:
     assert call["ts"] == "1700000007.000100"
     assert call["unfurls"][url]["blocks"][0]["text"]["text"].startswith("⛔ Denied · Nimbus")
     assert call["unfurls"][url]["color"] == "#E01E5A"  # the denied colour bar
+
+
+def test_a_cards_decision_id_is_a_clearance_link_that_unfurls(server: Server) -> None:
+    # A bare id pasted in a channel reaches no one (the bot does not read channel messages),
+    # so the card shows its id as the Clearance link, which Slack unfurls.
+    ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5")
+    decision = decision_of(ack)
+    found = re.search(r"Decision <(https://[^|>]+)\|([0-9a-f]+)>", text_of(ack))
+    assert found is not None, text_of(ack)
+    url, short = found.groups()
+    assert url == f"https://clearance.example.com/decisions/{decision}"
+    assert decision.startswith(short) and len(short) < len(decision)
+    event = {
+        "type": "link_shared",
+        "channel": "C1",
+        "user": "U1",
+        "message_ts": "1700000008.000100",
+        "links": [{"domain": "clearance.example.com", "url": url}],
+    }
+    assert server.event(event, "EvLink2") == 200
+    call = server.slack.wait_for("chat.unfurl")[0].args
+    assert call["unfurls"][url]["blocks"][0]["text"]["text"].startswith("⛔ Denied · Nimbus")

@@ -348,3 +348,20 @@ def test_dates_are_shown_in_each_readers_time_zone() -> None:
         f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|2026-12-06 07:30 UTC>"
     )
     assert slack_date(when.replace(tzinfo=None)) == slack_date(when)  # stored naive means UTC
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (None, "Decision `abc123`"),
+        (
+            "https://c.example/decisions/abc123",
+            "Decision <https://c.example/decisions/abc123|abc123>",
+        ),
+        ("http://c.example/decisions/abc123", "Decision `abc123`"),  # Slack unfurls https only
+        ("https://c.example/d|<!here>", "Decision `abc123`"),  # nothing that breaks the markup
+    ],
+)
+def test_the_decision_id_is_a_clearance_link_when_there_is_one(url: str | None, shown: str) -> None:
+    names = {"decision_url": url} if url else {}
+    assert shown in json.dumps(render_answer(_answer(), names=names), ensure_ascii=False)
