@@ -701,6 +701,8 @@ class Jobs:
                 sub.paused, sub.paused_reason = True, error
                 session.add(sub)
                 session.commit()
+        if d.kind == "notice":
+            return  # a notice to an admin that can't be posted must not queue another
         hint = (
             f"Clearance can't post to <#{d.channel}> ({error}). Its subscription is paused. "
             f"Invite the bot with `/invite @Clearance` in that channel, then run "
