@@ -174,5 +174,19 @@ def create_app(
             )
         return None
 
+    if oauth is not None:
+        # tokens_revoked and app_uninstalled remove the workspace's installation, so nothing
+        # is posted there afterwards (scheduled posts find no token and record a failure).
+        app.enable_token_revocation_listeners()
+    else:
+        # One workspace: the token lives in the environment; the notice is only logged (an
+        # unhandled event would be answered 404, and Slack retries and disables those).
+        app.event("app_uninstalled")(_log_revocation)
+        app.event("tokens_revoked")(_log_revocation)
     register(app, deps)
     return app, deps
+
+
+def _log_revocation(event: dict[str, Any]) -> None:
+    """Log that Slack revoked the app's tokens or uninstalled it (one workspace)."""
+    log.warning("Slack says %s: SLACK_BOT_TOKEN no longer works", event.get("type"))

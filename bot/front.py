@@ -32,6 +32,8 @@ Send = Callable[[Message], Awaitable[None]]
 Reply = tuple[int, dict[str, str], bytes]
 # A GET page: given the query string and the request headers, its reply (on a worker thread).
 Page = Callable[[str, dict[str, list[str]]], Reply]
+# Who may GET a page: given the client's address and the headers, a refusal or None.
+Guard = Callable[[str | None, dict[str, list[str]]], Reply | None]
 
 
 def _json(status: int, data: dict[str, Any]) -> Reply:
@@ -51,6 +53,7 @@ class SlackFront:
     threads: int = 8
     clock: Callable[[], float] = time.time
     pages: dict[str, Page] = field(default_factory=dict)
+    guards: dict[str, Guard] = field(default_factory=dict)
     _pool: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +95,11 @@ class SlackFront:
             return await loop.run_in_executor(self._pool, self.health)
         page = self.pages.get(path)
         if page is not None and method in ("GET", "HEAD"):
+            guard = self.guards.get(path)
+            peer = (scope.get("client") or (None, 0))[0]
+            refused = guard(peer, _headers(scope)) if guard is not None else None
+            if refused is not None:
+                return refused
             query = scope.get("query_string", b"").decode("latin-1")
             return await loop.run_in_executor(self._pool, page, query, _headers(scope))
         if path != EVENTS_PATH:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 
+from slack_bolt import App
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy.engine import Engine
 
+from bot.services.workspace_clients import WorkspaceClients
 from bot.settings import Settings
 
 INSTALL_PATH = "/slack/install"
@@ -56,3 +59,16 @@ def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAu
         client=client,
     )
     return oauth
+
+
+def workspace_clients(settings: Settings, app: App) -> WorkspaceClients:
+    """Return how scheduled posts find their client: the app's, or each installation's token."""
+    store = app.installation_store if settings.multi_workspace() else None
+    if store is None or not settings.slack_client_id or not settings.slack_client_secret:
+        return WorkspaceClients(app.client)
+    rotator = TokenRotator(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        client=app.client,  # our API URL and retries, as for requests
+    )
+    return WorkspaceClients(app.client, store, rotator)

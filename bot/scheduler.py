@@ -62,13 +62,17 @@ def create_scheduler(settings: Settings, jobs: Jobs) -> BackgroundScheduler:
         IntervalTrigger(seconds=settings.delivery_tick_s),
         id="deliver",
     )
-    if settings.review_channel and settings.review_remind_after_h > 0 and jobs.client is not None:
+    # Review channels may be set per workspace too, so reminders run whenever they are wanted.
+    if settings.review_remind_after_h > 0 and jobs.client is not None:
         from datetime import timedelta
 
         from bot.services.review_reminders import ReviewReminders
 
         reminders = ReviewReminders(
-            jobs.engine, jobs.client, timedelta(hours=settings.review_remind_after_h)
+            jobs.engine,
+            jobs.client,
+            timedelta(hours=settings.review_remind_after_h),
+            clients=jobs.clients,
         )
         scheduler.add_job(_safely("remind-reviews", reminders.run), tick, id="remind-reviews")
     return scheduler

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -17,11 +18,11 @@ from sqlalchemy.engine import Engine
 
 from bot.app import create_app
 from bot.domain.errors import BotError
-from bot.front import Page, Reply, SlackFront
+from bot.front import Guard, Page, Reply, SlackFront
 from bot.http_worker import worker_class
 from bot.services.asking import initialize
 from bot.services.change_counter import SharedGeneration
-from bot.services.metrics import metrics_app
+from bot.services.metrics import metrics_app, scrape_refusal
 from bot.services.readiness import readiness
 from bot.settings import Settings
 from storage.db import create_db_engine, session_scope
@@ -50,7 +51,26 @@ def health_reply(engine: Engine, mode: str) -> tuple[int, dict[str, str], bytes]
     return 200, {"content-type": "application/json"}, json.dumps(data).encode()
 
 
-def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIApp:
+def metrics_guard(settings: Settings) -> Guard:
+    """Return the check GET /metrics passes first: the bearer token, or a local client."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+
+    def guard(peer: str | None, headers: dict[str, list[str]]) -> Reply | None:
+        refused = scrape_refusal(token, peer, {k: ", ".join(v) for k, v in headers.items()})
+        if refused is None:
+            return None
+        status, reason = refused
+        out = {"content-type": "application/json"}
+        if status == 401:
+            out["www-authenticate"] = 'Bearer realm="metrics"'
+        return status, out, json.dumps({"ok": False, "error": reason}).encode()
+
+    return guard
+
+
+def create_wsgi(
+    app: App, engine: Engine, *, max_body: int, mode: str, guard: Guard | None = None
+) -> WSGIApp:
     """Return the WSGI app of Socket Mode's health server: /healthz, /readyz and /metrics.
 
     Slack requests never come this way in Socket Mode, and without a signing secret nothing
@@ -70,6 +90,16 @@ def create_wsgi(app: App, engine: Engine, *, max_body: int, mode: str) -> WSGIAp
             reason = "200 OK" if status == 200 else "503 Service Unavailable"
             return reply(start, reason, json.loads(body))
         if path == "/metrics" and method in ("GET", "HEAD"):
+            headers = {
+                k[5:].lower().replace("_", "-"): [str(v)]
+                for k, v in environ.items()
+                if k.startswith("HTTP_")
+            }
+            refused = guard(environ.get("REMOTE_ADDR"), headers) if guard else None
+            if refused is not None:
+                status, out, body = refused
+                start(f"{status} {HTTPStatus(status).phrase}", list(out.items()))
+                return [body]
             return metrics(environ, start)
         if path == "/readyz" and method in ("GET", "HEAD"):
             ready, state = readiness(engine)
@@ -141,6 +171,7 @@ def build_front(settings: Settings, *, shared: SharedGeneration | None = None) -
         body_timeout_s=settings.http_body_timeout_s,
         threads=settings.web_threads,
         pages=front_pages(app, engine),
+        guards={"/metrics": metrics_guard(settings)},
     )
 
 
@@ -207,6 +238,7 @@ def build_worker(
     deps.cache.screening.background = True
     deps.cache.screening.get()
     if settings.scheduler:
+        from bot.installs import workspace_clients
         from bot.scheduler import create_scheduler
         from bot.services.jobs import Jobs
         from handlers.render import digests
@@ -220,10 +252,13 @@ def build_worker(
             lease_s=settings.delivery_lease_s,
             cache=deps.cache,
             renderer=digests,
+            clients=workspace_clients(settings, app),
         )
         create_scheduler(settings, jobs).start()
         log.info("scheduler started as worker %s", jobs.worker)
-    wsgi = create_wsgi(app, engine, max_body=settings.max_body_bytes, mode=mode)
+    wsgi = create_wsgi(
+        app, engine, max_body=settings.max_body_bytes, mode=mode, guard=metrics_guard(settings)
+    )
     # Keep what start-up built (app, clients, the current knowledge) out of the collector's
     # full passes, which walked the whole rule table and customer list and made the latency
     # tail. Frozen objects are still freed by reference counting when a new revision replaces

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     # Hours a review request may stay open before its thread gets a reminder (0: never).
     review_remind_after_h: float = Field(24.0, ge=0, alias="CLEARANCE_REVIEW_REMIND_AFTER_H")
     log_format: Literal["plain", "json"] = Field("plain", alias="CLEARANCE_LOG_FORMAT")
+    # GET /metrics needs `Authorization: Bearer <this>`; unset, it answers loopback clients only.
+    metrics_token: SecretStr | None = Field(None, alias="CLEARANCE_METRICS_TOKEN")
     # Links <public_url>/decisions/<id> pasted in Slack unfurl to their answer cards.
     public_url: str | None = Field(None, alias="CLEARANCE_PUBLIC_URL")
     # Multi-workspace installs (Bolt's OAuth flow): set these and no SLACK_BOT_TOKEN.

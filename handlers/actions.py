@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
 from bot.services.workspace import current_workspace
+from bot.services.workspace_channels import configured_channel
 from handlers.deps import Deps, answer_payload, display_names, guarded
 from handlers.render.blocks import (
     Payload,
@@ -21,6 +22,7 @@ from handlers.render.blocks import (
     render_notice,
     render_rules_detail,
 )
+from handlers.render.colours import card_blocks
 from handlers.render.help import EXAMPLES
 from handlers.render.reviews import outcome_line, render_review_request
 from handlers.render.views import (
@@ -69,10 +71,11 @@ def _picked_question(deps: Deps, value: str) -> str:
     return _substitute(data["q"], data.get("phrase"), data["values"][int(index)])
 
 
-def mark_review_requested(blocks: list[dict[str, Any]], review_id: int) -> list[dict[str, Any]]:
-    """Return a card's blocks with its Request review button saying the review is requested."""
-    out = copy.deepcopy(blocks)
-    for block in out:
+def mark_review_requested(message: dict[str, Any], review_id: int) -> dict[str, Any]:
+    """Return a card's blocks and attachments with its Request review button saying the review
+    is requested."""
+    out = {k: copy.deepcopy(message[k]) for k in ("blocks", "attachments") if message.get(k)}
+    for block in card_blocks(out):
         for element in block.get("elements") or ():
             if isinstance(element, dict) and element.get("action_id") == "request_review":
                 element["text"] = {"type": "plain_text", "text": f"Review #{review_id} requested"}
@@ -155,12 +158,13 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         ack()
         user = body["user"]["id"]
-        channel = deps.settings.review_channel
+        channel = configured_channel(deps.engine, deps.settings, current_workspace(), "review")
         if not channel:
             deps.later(
                 lambda: respond(
                     **render_notice(
-                        "No review channel is configured (CLEARANCE_REVIEW_CHANNEL); "
+                        "No review channel is configured (an admin sets one with "
+                        "`/clearance settings review-channel #channel`); "
                         "please ask a compliance admin directly."
                     ),
                     response_type="ephemeral",
@@ -170,7 +174,7 @@ def register(app: App, deps: Deps) -> None:
             )
             return
 
-        original = (body.get("message") or {}).get("blocks")
+        original = body.get("message") or {}
 
         def send() -> None:
             decision = action["value"]
@@ -206,8 +210,8 @@ def register(app: App, deps: Deps) -> None:
             respond(**render_notice(text), response_type="ephemeral", replace_original=False)
             # The card's button now says the review is requested; a second click changes nothing.
             card = render_answer(answer, review=review.id, names=display_names(deps, answer))
-            if original:  # a public card (no Share button) or one already changed
-                card["blocks"] = mark_review_requested(original, review.id or 0)
+            if original.get("blocks"):  # a public card (no Share button) or one already changed
+                card.update(mark_review_requested(original, review.id or 0))
             respond(**card, replace_original=True)
 
         deps.later(send, respond=respond)

@@ -13,6 +13,8 @@ from slack_sdk import WebClient
 from bot.domain.errors import BotError, FileError, InvalidFile
 from bot.services.customer_lookup import registered_customer
 from bot.services.rule_changes import import_entity_text, retire_rule
+from bot.services.workspace import current_workspace
+from bot.services.workspace_channels import configured_channel
 from handlers.deps import Deps, failure_payload
 from handlers.render.views import (
     MAX_INPUT,
@@ -167,11 +169,12 @@ def _value(view: dict[str, Any], block: str, action: str) -> str:
 def _announce(
     deps: Deps, client: WebClient, *, user: str, action: str, revision: Revision, reason: str
 ) -> None:
-    if not deps.settings.audit_channel:
+    channel = configured_channel(deps.engine, deps.settings, current_workspace(), "audit")
+    if not channel:
         return
     try:
         client.chat_postMessage(
-            channel=deps.settings.audit_channel,
+            channel=channel,
             **render_change(user=user, action=action, revision=revision, reason=reason),
         )
     except Exception:

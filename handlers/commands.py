@@ -58,4 +58,5 @@ def register(app: App, deps: Deps) -> None:
         if payload is None:
             ack(text="Working on it…", response_type="ephemeral")
         else:
-            ack(**payload, response_type="ephemeral")
+            # As one dict: Bolt's ack(blocks=, attachments=) keeps only the attachments.
+            ack({**payload, "response_type": "ephemeral"})

@@ -181,9 +181,15 @@ def answer_payload(
 
 
 def display_names(deps: Deps, a: dict[str, Any]) -> dict[str, str]:
-    """Return the display names of an answer's model and country, from the knowledge cache."""
+    """Return the display names of an answer's model and country, from the knowledge cache,
+    and (with CLEARANCE_PUBLIC_URL) the link its decision id is shown as."""
     kb = deps.cache.get()
     names = {}
+    base = (deps.settings.public_url or "").rstrip("/")
+    if base and a.get("decision_id"):
+        # A Clearance link unfurls wherever it is pasted; a bare id would need the bot to read
+        # every channel message (see "Link unfurls" in the README).
+        names["decision_url"] = f"{base}/decisions/{a['decision_id']}"
     model = kb.table.models.get(a.get("model") or "")
     if model is not None and model.name:
         names["model"] = model.name

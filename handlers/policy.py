@@ -10,12 +10,14 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
 from bot.services.group_updates import apply_group_update, plan_group_update
+from bot.services.workspace import current_workspace
+from bot.services.workspace_channels import configured_channel
 from handlers.deps import Deps, guarded
 from handlers.render.blocks import escape, render_notice
 from handlers.render.group_updates import (
     decided_line,
     render_group_update_modal,
-    replace_actions,
+    replace_message_actions,
 )
 from storage.db import session_scope
 from storage.rules import current_revision
@@ -135,10 +137,9 @@ def _apply_update(deps: Deps, user: str, meta: dict[str, Any], client: WebClient
         _mark_decided(
             deps, client, channel, ts, int(change), user, f"Applied in revision {revision}"
         )
-        if deps.settings.audit_channel:
-            client.chat_postMessage(
-                channel=deps.settings.audit_channel, text=f"<@{user}>: {payload['text']}"
-            )
+        audit = configured_channel(deps.engine, deps.settings, current_workspace(), "audit")
+        if audit:
+            client.chat_postMessage(channel=audit, text=f"<@{user}>: {payload['text']}")
 
 
 def _decline_update(
@@ -175,6 +176,6 @@ def _mark_decided(
     if not messages:
         return
     line = decided_line(user=user, when=deps.clock(), outcome=f"{outcome} (change #{change_id})")
-    blocks = replace_actions(list(messages[0].get("blocks") or []), change_id, line)
-    if blocks is not None:
-        client.chat_update(channel=channel, ts=ts, blocks=blocks, text=messages[0].get("text", ""))
+    update = replace_message_actions(messages[0], change_id, line)
+    if update is not None:
+        client.chat_update(channel=channel, ts=ts, text=messages[0].get("text", ""), **update)

@@ -24,6 +24,7 @@ from handlers.render.ask import (
     subscribe_modal,
 )
 from handlers.render.blocks import render_answer, render_notice
+from handlers.render.colours import card_blocks, verdict_colour
 from handlers.subcommands import BY_NAME, Invocation, refusal
 from storage.db import session_scope
 from storage.models import Decision
@@ -211,7 +212,11 @@ def unfurl(deps: Deps, client: WebClient, event: dict[str, Any]) -> None:
         if row is None or row.answer is None or not deps.may_see(row):
             continue
         card = render_answer(row.answer, buttons=False, names=display_names(deps, row.answer))
-        unfurls[url] = {"blocks": card["blocks"]}
+        # An unfurl is an attachment: the card's colour bar and all its blocks.
+        unfurls[url] = {
+            "color": verdict_colour(row.answer.get("verdict")),
+            "blocks": card_blocks(card),
+        }
     if unfurls:
         client.chat_unfurl(
             channel=event["channel"], ts=event.get("message_ts") or event["ts"], unfurls=unfurls

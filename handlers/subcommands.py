@@ -13,7 +13,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.settings import Settings
-from handlers import admin, lookups, screening, tracking
+from handlers import admin, lookups, screening, tracking, workspace_settings
 from handlers.deps import Deps, guarded
 from handlers.render.blocks import Payload, render_notice
 from handlers.render.help import HelpLine, render_help
@@ -115,6 +115,17 @@ def _subscription_entry(name: str, usage: str, summary: str) -> Subcommand:
     )
 
 
+def _setting_entry(name: str, summary: str) -> Subcommand:
+    return Subcommand(
+        f"settings {name}",
+        f"settings {name} #channel",
+        f"{summary} (`none` clears)",
+        lambda i: workspace_settings.set_channel(i.deps, name, i.text, user=i.user),
+        admin_only=True,
+        refusal="Sorry, only compliance admins can change settings.",
+    )
+
+
 QUESTION: HelpLine = (
     "QUESTION",
     "Add `as of 2025-08-01` or `with weights access` if needed. Answers are private; "
@@ -212,6 +223,14 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "unsubscribe [SOURCES or TAGS]",
         "stop this channel's digests, or some of their sources",
     ),
+    Subcommand(
+        "settings",
+        "settings",
+        "this workspace's review and audit channels",
+        lambda i: workspace_settings.show(i.deps),
+    ),
+    _setting_entry("review-channel", "where this workspace's review requests go"),
+    _setting_entry("audit-channel", "where this workspace's rule and customer changes are told"),
 )
 BY_NAME = {name: s for s in SUBCOMMANDS for name in s.names}
 

@@ -418,7 +418,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = args.settings
     configure_logging(
         settings.log_format,
-        [settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token],
+        [
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.slack_client_secret,
+            settings.metrics_token,
+        ],
     )
     if args.workers is not None:
         settings = settings.model_copy(update={"web_workers": args.workers})

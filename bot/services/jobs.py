@@ -36,6 +36,12 @@ from bot.domain.tracking.sources import diff_snapshots, extract
 from bot.services.asking import KnowledgeCache
 from bot.services.fetching import Fetched, fetch
 from bot.services.screening_polls import record_list_poll
+from bot.services.workspace_clients import (
+    NoInstallation,
+    WorkspaceClients,
+    delivery_workspace,
+    record_no_installation,
+)
 from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import Delivery, PolicyChange, PolicySnapshot, PolicySource, Subscription
@@ -61,6 +67,7 @@ PERMANENT_ERRORS = {
     "account_inactive",
     "invalid_auth",
     "restricted_action",
+    "token_revoked",
 }
 FAILURES_BEFORE_ALERT = 3
 MAX_BACKOFF_S = 3600.0
@@ -94,6 +101,7 @@ class Jobs:
     fetch_threads: int = 16
     cache: KnowledgeCache | None = None
     renderer: Renderer = field(kw_only=True)
+    clients: WorkspaceClients | None = None  # each workspace's own token (installs)
 
     def __post_init__(self) -> None:
         if self.cache is None:
@@ -604,15 +612,21 @@ class Jobs:
                 return "waiting"
             thread_ts = parent.ts
         try:
+            client = self._client_for(d)
+        except NoInstallation as exc:
+            record_no_installation(self.engine, d, str(exc), now=now)
+            return "failed"
+        try:
             if d.attempts > 1:
-                found = self._find_posted(d, thread_ts)
+                found = self._find_posted(client, d, thread_ts)
                 if found is not None:
                     finish(self.engine, delivery_id, status="sent", now=now, ts=found)
                     return "recovered"
-            response = self.client.chat_postMessage(
+            response = client.chat_postMessage(
                 channel=d.channel,
                 text=d.payload.get("text", ""),
                 blocks=d.payload.get("blocks"),
+                attachments=d.payload.get("attachments"),  # a verdict's colour bar
                 thread_ts=thread_ts,
                 unfurl_links=False,
                 metadata={
@@ -631,16 +645,22 @@ class Jobs:
         finish(self.engine, delivery_id, status="sent", now=now, ts=str(response["ts"]))
         return "sent"
 
-    def _find_posted(self, d: Delivery, thread_ts: str | None) -> str | None:
-        """Look for a message carrying this delivery's id (posted before a crash)."""
+    def _client_for(self, d: Delivery) -> WebClient:
+        """Return the client to post a delivery with: its workspace's token when installed."""
         assert self.client is not None
+        if self.clients is None:
+            return self.client
+        return self.clients.for_workspace(delivery_workspace(self.engine, d))
+
+    def _find_posted(self, client: WebClient, d: Delivery, thread_ts: str | None) -> str | None:
+        """Look for a message carrying this delivery's id (posted before a crash)."""
         oldest = f"{d.created_at.timestamp() - 60:.6f}"
         if thread_ts:
-            resp = self.client.conversations_replies(
+            resp = client.conversations_replies(
                 channel=d.channel, ts=thread_ts, include_all_metadata=True, limit=200
             )
         else:
-            resp = self.client.conversations_history(
+            resp = client.conversations_history(
                 channel=d.channel, oldest=oldest, include_all_metadata=True, limit=200
             )
         for message in resp.get("messages") or []:
@@ -673,6 +693,8 @@ class Jobs:
                 sub.paused, sub.paused_reason = True, error
                 session.add(sub)
                 session.commit()
+        if d.kind == "notice":
+            return  # a notice to an admin that can't be posted must not queue another
         hint = (
             f"Clearance can't post to <#{d.channel}> ({error}). Its subscription is paused. "
             f"Invite the bot with `/invite @Clearance` in that channel, then run "

@@ -1,4 +1,5 @@
-"""Prometheus metrics for `GET /metrics`: questions, ack latency, Slack calls, polls, outbox.
+"""Prometheus metrics for `GET /metrics`: questions, ack latency, Slack calls, polls, outbox,
+screening hits; and who may read them.
 
 `clearance serve` runs several worker processes, so counters are kept in prometheus-client's
 multiprocess mode (`bot.services.metrics_dir`, set up before this module is imported): every
@@ -9,8 +10,10 @@ every worker reports the same figures.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import (
@@ -48,7 +51,14 @@ SLACK_CALLS = Counter("clearance_slack_api_calls", "Slack Web API calls, by meth
 SLACK_RATE_LIMITED = Counter(
     "clearance_slack_api_rate_limited", "Slack Web API answers with HTTP 429, by method", ["method"]
 )
-
+SCREENING_HITS = Counter(
+    "clearance_screening_hits",
+    "Restricted-party list hits found screening an answer's customer and its owners, "
+    "by list and strength",
+    ["list", "strength"],
+)
+# Headers a reverse proxy adds: a request carrying one came from elsewhere, whatever its peer.
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 # Each label's child, looked up once: `labels()` takes a lock and builds a key every time.
 _QUESTION_CHILDREN: dict[str, Any] = {}
@@ -69,6 +79,36 @@ def observe_ack(kind: str, seconds: float) -> None:
     if child is None:
         child = _ACK_CHILDREN[kind] = ACK_SECONDS.labels(kind=kind)
     child.observe(seconds)
+
+
+def count_screening_hits(hits: Iterable[tuple[str, str]]) -> None:
+    """Count the (list, strength) of each hit one screening found."""
+    for list_id, strength in hits:
+        SCREENING_HITS.labels(list=list_id, strength=strength).inc()
+
+
+def scrape_refusal(
+    token: str | None, peer: str | None, headers: Mapping[str, str]
+) -> tuple[int, str] | None:
+    """Return why a GET /metrics is refused (status, reason), or None when it may be read.
+
+    With a token set, the request must carry `Authorization: Bearer <token>`. Without one, only
+    a client on this machine may read it, and not through a proxy (whose own address may be
+    local too).
+    """
+    if token:
+        sent = headers.get("authorization", "")
+        scheme, _, given = sent.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token):
+            return None
+        return 401, "a bearer token is required (CLEARANCE_METRICS_TOKEN)"
+    try:
+        local = peer is not None and ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        local = False
+    if local and not any(headers.get(h) for h in PROXY_HEADERS):
+        return None
+    return 403, "metrics are served to this machine only; set CLEARANCE_METRICS_TOKEN"
 
 
 class CountingClient(WebClient):

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
+from bot.services.workspace_clients import NoInstallation, WorkspaceClients
 from storage.db import session_scope
 from storage.reviews import claim_reminder, stale_reviews
+from storage.workspaces import Workspace
 
 log = logging.getLogger("clearance.reviews")
 
@@ -22,6 +24,7 @@ class ReviewReminders:
     engine: Engine
     client: WebClient
     after: timedelta
+    clients: WorkspaceClients | None = None  # each workspace's own token (installs)
 
     def run(self, *, now: datetime) -> int:
         """Post a reminder in the thread of each stale request; return how many were posted.
@@ -39,7 +42,12 @@ class ReviewReminders:
                 continue
             hours = (now - review.requested_at).total_seconds() / 3600
             who = f"<@{review.claimed_by}> claimed it" if review.claimed_by else "nobody claimed it"
-            self.client.chat_postMessage(
+            try:
+                client = self._client_for(Workspace(review.team_id, review.enterprise_id))
+            except NoInstallation as exc:
+                log.warning("review %s not reminded: %s", review.id, exc)
+                continue
+            client.chat_postMessage(
                 channel=review.channel,
                 thread_ts=review.ts,
                 reply_broadcast=True,
@@ -47,3 +55,6 @@ class ReviewReminders:
             )
             posted += 1
         return posted
+
+    def _client_for(self, workspace: Workspace) -> WebClient:
+        return self.client if self.clients is None else self.clients.for_workspace(workspace)

@@ -34,6 +34,7 @@ from bot.domain.screening.verdicts import (
 )
 from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
 from bot.domain.tracking.kinds import kind_named, parse_list
+from bot.services.metrics import count_screening_hits
 from bot.services.yente import YenteClient, kind_of_entry
 from storage.db import session_scope
 from storage.models import ScreeningDecision
@@ -330,6 +331,11 @@ def answer_screened(
         today=today,
         decision_id=decision_id,
         listing=list_facts(outcome, name),
+    )
+    count_screening_hits(
+        (h.hit.list_id, "confirmed" if h.decision == "confirm" else h.hit.strength)
+        for h in outcome.hits
+        if h.decision != "dismiss"
     )
     effect = apply_screening(
         outcome,

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.asking.answers import describe_hq
+from handlers.render.colours import coloured
 
 Block = dict[str, Any]
 Payload = dict[str, Any]
@@ -228,6 +229,14 @@ MAX_DETAIL = 160
 SHORT_ID = 8
 
 
+def _decision_ref(decision_id: str, url: str | None) -> str:
+    """Return the short decision id, as a link to the decision when there is one."""
+    short = escape(short_id(decision_id))
+    if url and url.startswith("https://") and not set(url) & set("<>| "):
+        return f"<{url}|{short}>"
+    return f"`{short}`"
+
+
 def short_id(decision_id: str) -> str:
     """Return the first characters of a decision id, enough to find it in the audit log."""
     return decision_id[:SHORT_ID]
@@ -290,16 +299,17 @@ def render_answer(
     reg = "registered" if customer.get("registered") else "not registered"
     model = a.get("model") or ", ".join(a.get("models") or [])
     cid = f"`{escape(customer['id'])}`, " if customer.get("id") else ""
-    blocks: list[Block] = [
+    top: list[Block] = [
         header(
             f"{VERDICT_LABELS.get(a['verdict'], ('❔', ''))[0]} "
             + escape(" · ".join(_headline(a, names)))
         ),
     ]
     if shared_by:
-        blocks.append(
+        top.append(
             context(f"{mention(shared_by)} shared this answer to: _{escape(a['question'])}_")
         )
+    blocks: list[Block] = []
     blocks.append(
         {
             "type": "section",
@@ -357,7 +367,8 @@ def render_answer(
         )
     blocks.append(
         context(
-            f"Decision `{escape(short_id(a['decision_id']))}` · rule-table revision {a['revision']}"
+            f"Decision {_decision_ref(a['decision_id'], names.get('decision_url'))} · "
+            f"rule-table revision {a['revision']}"
         )
     )
     if buttons:
@@ -375,8 +386,9 @@ def render_answer(
         blocks.append({"type": "actions", "block_id": "answer_actions", "elements": elements})
     # The actions block must survive `fit`, so fit the rest first.
     tail = blocks[-1:] if buttons else []
-    body = fit(blocks[:-1] if buttons else blocks, max_blocks=MAX_BLOCKS - len(tail))
-    return {"text": answer_text(a, names), "blocks": body + tail}
+    body = fit(blocks[:-1] if buttons else blocks, max_blocks=MAX_BLOCKS - len(top) - len(tail))
+    # The verdict's colour runs beside everything below the header (handlers.render.colours).
+    return coloured(answer_text(a, names), top, body + tail, a["verdict"])
 
 
 def render_rules_detail(a: dict[str, Any]) -> Payload:

@@ -30,6 +30,7 @@ from handlers.render.blocks import (
     list_section,
     section,
 )
+from handlers.render.colours import coloured, flipped_to
 
 SEVERITY_MARK = {"high": "🔴", "normal": "🔹"}
 MAX_FLIPS = 10
@@ -201,7 +202,12 @@ def render_alert(c: ChangeView, tz: str = "UTC") -> Payload:
         if size + block_size <= MAX_MESSAGE_CHARS:
             head.append(block)
             size += block_size
-    return {"text": _esc(f"Policy alert: {c.source}: {c.summary}", MAX_TEXT), "blocks": head + tail}
+    text = _esc(f"Policy alert: {c.source}: {c.summary}", MAX_TEXT)
+    verdict = flipped_to(c.flips)
+    if verdict is None:
+        return {"text": text, "blocks": head + tail}
+    # Usages flip: the bar has the colour of the strictest verdict they flip to.
+    return coloured(text, head[:1], head[1:] + tail, verdict)
 
 
 def _diff_unit(c: ChangeView) -> list[list[Block]]:

@@ -69,6 +69,28 @@ def decided_line(*, user: str, when: datetime, outcome: str) -> Block:
     return context(f"{outcome} by <@{escape(user)}> on {stamp:%Y-%m-%d %H:%M} UTC")
 
 
+def replace_message_actions(
+    message: dict[str, Any], change_id: int, line: Block
+) -> dict[str, Any] | None:
+    """Return a message's blocks and attachments with the change's buttons replaced by `line`
+    (they may sit in a coloured attachment), or None when it has none for that change."""
+    blocks = list(message.get("blocks") or [])
+    top = replace_actions(blocks, change_id, line)
+    attachments, found = [], top is not None
+    for attachment in message.get("attachments") or ():
+        inner = replace_actions(list(attachment.get("blocks") or []), change_id, line)
+        found = found or inner is not None
+        attachments.append(
+            {**attachment, "blocks": inner if inner is not None else attachment.get("blocks") or []}
+        )
+    if not found:
+        return None
+    out: dict[str, Any] = {"blocks": top if top is not None else blocks}
+    if attachments:
+        out["attachments"] = attachments
+    return out
+
+
 def replace_actions(blocks: list[Block], change_id: int, line: Block) -> list[Block] | None:
     """Return the message blocks with the change's buttons replaced by `line`, or None when the
     message has no buttons for that change (already decided)."""

@@ -19,6 +19,7 @@ from handlers.render.blocks import (
     slack_date,
     verdict_label,
 )
+from handlers.render.colours import card_blocks, coloured
 from storage.models import ReviewRequest
 from storage.reviews import override_verdict
 
@@ -53,9 +54,8 @@ def render_review_request(
             f"Claimed by {mention(review.claimed_by)}" if review.claimed_by else "Not claimed yet"
         )
         status = [header(f"🔎 Review #{review.id} requested"), context(claimed)]
-    card = render_answer(a, buttons=False, names=names)["blocks"]
+    card = card_blocks(render_answer(a, buttons=False, names=names))
     blocks: list[Block] = [
-        *status,
         section(
             f"{mention(review.requested_by)} asked on {slack_date(review.requested_at)}:\n"
             f">{escape(a['question'])}"
@@ -68,7 +68,9 @@ def render_review_request(
         elements.append(button("Resolve", "resolve_review", str(review.id), style="primary"))
         tail = [{"type": "actions", "block_id": "review_actions", "elements": elements}]
     tail.append(context("Discuss this request in its thread."))
-    body = fit(blocks, max_blocks=MAX_BLOCKS - len(tail))
+    body = fit(blocks, max_blocks=MAX_BLOCKS - len(status) - len(tail))
     state = "resolved" if review.status == "resolved" else "requested"
     text = f"Review #{review.id} {state}: {escape(a['question'])}"
-    return {"text": text[:3900], "blocks": body + tail}
+    # The bar has the colour of the verdict that stands: the override once resolved with one.
+    verdict = override_verdict(review) or a["verdict"]
+    return coloured(text[:3900], status, body + tail, verdict)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from handlers.render.colours import card_blocks
 from storage.db import create_db_engine
 from tests.e2e.server import running_server
 from tests.support.slack_fake import FakeSlack
@@ -70,7 +71,9 @@ def test_three_workers_share_one_start_up_and_each_answer(db_url: str, tmp_path:
         seen = {health(srv.url)["worker"] for _ in range(40)}
         assert seen <= pids and len(seen) >= 2
         answers = [srv.command(QUESTION, user=f"U{i}") for i in range(30)]
-        assert all(a["blocks"][0]["text"]["text"].startswith("🟡 Conditional · ") for a in answers)
+        assert all(
+            card_blocks(a)[0]["text"]["text"].startswith("🟡 Conditional · ") for a in answers
+        )
     assert decisions(db_url) == 30
 
 
@@ -96,7 +99,9 @@ def test_a_killed_worker_is_replaced_and_every_answer_after_is_audited(
             "the replacement to load the rule table",
         )
         answers = [srv.command(QUESTION, user="U1") for _ in range(20)]
-        assert all(a["blocks"][0]["text"]["text"].startswith("🟡 Conditional · ") for a in answers)
-        ids = {a["blocks"][-2]["elements"][0]["text"] for a in answers}
+        assert all(
+            card_blocks(a)[0]["text"]["text"].startswith("🟡 Conditional · ") for a in answers
+        )
+        ids = {card_blocks(a)[-2]["elements"][0]["text"] for a in answers}
         assert len(ids) == 20  # twenty decisions, each with its own id
     assert decisions(db_url) == 20

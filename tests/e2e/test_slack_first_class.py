@@ -7,6 +7,7 @@ fails on the behaviour the issue reported.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ import pytest
 import yaml
 from sqlmodel import col, select
 
+from handlers.render.colours import card_blocks
 from storage.db import create_db_engine, session_scope
 from storage.models import Delivery, ReviewRequest, Subscription
 from storage.rules import load_table
@@ -111,7 +113,7 @@ def text_of(payload: dict[str, Any]) -> str:
 
 
 def decision_of(ack: dict[str, Any]) -> str:
-    buttons = ack["blocks"][-1]["elements"]
+    buttons = card_blocks(ack)[-1]["elements"]
     return str(next(b["value"] for b in buttons if b["action_id"] == "request_review"))
 
 
@@ -206,12 +208,12 @@ def test_unsubscribe_after_deliveries(server: Server, module_db_url: str) -> Non
 def test_suggestion_buttons_work_for_long_non_ascii_questions(server: Server) -> None:
     question = "can 株式会社" + "東京電機産業" * 70 + " in Germny use GPT-4o"
     ack = server.command(question)
-    buttons = ack["blocks"][1]["elements"]
+    buttons = card_blocks(ack)[1]["elements"]
     assert all(len(b["value"]) < 40 for b in buttons)  # a short id, not the question
     de = next(b for b in buttons if b["text"]["text"].startswith("Germany"))
     assert server.action(de["action_id"], de["value"], name="pick") == 200
     answer = server.slack.wait_for("response_url:pick")[0].args
-    assert answer["blocks"][0]["type"] == "header", answer
+    assert card_blocks(answer)[0]["type"] == "header", answer
     assert "Germany" in answer["text"] and "GPT-4o" in answer["text"]
 
 
@@ -234,7 +236,7 @@ def test_request_review_twice_posts_one_review(server: Server, module_db_url: st
     card = next(c.args for c in first if c.args.get("replace_original"))
     label = next(
         e["text"]["text"]
-        for b in card["blocks"]
+        for b in card_blocks(card)
         for e in b.get("elements") or ()
         if e.get("action_id") == "request_review"
     )
@@ -301,7 +303,7 @@ def test_an_override_shows_in_audit_home_and_cli_linked_to_the_original(
     server: Server, module_db_url: str
 ) -> None:
     ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5", user="UASK6")
-    assert ack["blocks"][0]["text"]["text"].startswith("⛔ Denied · ")
+    assert card_blocks(ack)[0]["text"]["text"].startswith("⛔ Denied · ")
     decision = decision_of(ack)
     server.action("request_review", decision, user="UASK6", name="r6")
     server.slack.wait_for("response_url:r6", count=2)  # the request is stored with its message
@@ -310,7 +312,7 @@ def test_an_override_shows_in_audit_home_and_cli_linked_to_the_original(
     )[0]
     review_id = next(
         e["value"]
-        for b in posted.args["blocks"]
+        for b in card_blocks(posted.args)
         for e in b.get("elements") or ()
         if e.get("action_id") == "resolve_review"
     )
@@ -400,7 +402,7 @@ def test_a_follow_up_in_a_thread_is_read(server: Server) -> None:
     assert server.event(event, "EvFollowUp") == 200
     reply = server.slack.wait_for("chat.postMessage")[0].args
     assert reply["thread_ts"] == "1700000009.000100"
-    assert reply["blocks"][0]["type"] == "header" and "couldn't read" not in text_of(reply)
+    assert card_blocks(reply)[0]["type"] == "header" and "couldn't read" not in text_of(reply)
 
 
 def test_people_are_mentions_not_raw_ids(server: Server) -> None:
@@ -445,16 +447,16 @@ def test_socket_mode_sigterm_exits_cleanly(module_db_url: str, tmp_path: Path) -
 
 def test_the_card_header_says_what_was_asked(server: Server) -> None:
     ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5")
-    assert ack["blocks"][0]["text"]["text"] == (
+    assert card_blocks(ack)[0]["text"]["text"] == (
         "⛔ Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
     )
-    fields = text_of(ack["blocks"][1])
+    fields = text_of(card_blocks(ack)[1])
     assert "`claude-sonnet-4-5`" in fields and "`SG`" in fields and "`nimbus`" in fields
 
 
 def test_rules_and_audit_have_next_buttons(server: Server) -> None:
     first = server.command("rules")
-    pager = first["blocks"][-1]
+    pager = card_blocks(first)[-1]
     assert pager["elements"][0]["action_id"] == "page_rules"
     assert server.action("page_rules", pager["elements"][0]["value"], name="next") == 200
     second = server.slack.wait_for("response_url:next")[0].args
@@ -463,7 +465,7 @@ def test_rules_and_audit_have_next_buttons(server: Server) -> None:
     for i in range(21):
         server.command(f"can someone in Japan use GPT-4o as of 2026-01-{i + 1:02d}", user="UPAGE")
     audit = server.command("audit <@UPAGE>", user=ADMIN)
-    button = audit["blocks"][-1]["elements"][0]
+    button = card_blocks(audit)[-1]["elements"][0]
     assert button["action_id"] == "page_audit"
     server.action("page_audit", button["value"], user="UNOTADMIN", name="sneak")
     assert "admins only" in text_of(server.slack.wait_for("response_url:sneak")[0].args)
@@ -477,14 +479,14 @@ def test_help_hides_admin_commands_and_examples_answer(server: Server) -> None:
     assert "*Admin*" in text_of(server.command("help", user=ADMIN))
     assert server.action("help_example", "0", name="example") == 200
     answer = server.slack.wait_for("response_url:example")[0].args
-    assert answer["blocks"][0]["text"]["text"].startswith("🟡 Conditional · Acme GmbH")
+    assert card_blocks(answer)[0]["text"]["text"].startswith("🟡 Conditional · Acme GmbH")
 
 
 def test_more_than_five_candidates_get_a_menu_that_answers(server: Server) -> None:
     ack = server.command("can Acme GmbH in Germany use Llama")  # six Llama models
     menus = [
         e
-        for b in ack["blocks"]
+        for b in card_blocks(ack)
         if b["type"] == "actions"
         for e in b["elements"]
         if e["type"] == "static_select"
@@ -498,7 +500,7 @@ def test_more_than_five_candidates_get_a_menu_that_answers(server: Server) -> No
         == 200
     )
     answer = server.slack.wait_for("response_url:menu")[0].args
-    assert answer["blocks"][0]["type"] == "header"
+    assert card_blocks(answer)[0]["type"] == "header"
 
 
 # ---------------------------------------------------------------- section 3: the review ticket
@@ -527,7 +529,7 @@ def test_a_review_request_works_like_a_ticket(server: Server) -> None:
     assert "Not claimed yet" in text
     permalink = server.slack.calls_to("chat.getPermalink")[0].response
     assert permalink is not None and permalink["permalink"] in text_of(told[0].args)
-    buttons = _buttons(ticket.args["blocks"])
+    buttons = _buttons(card_blocks(ticket.args))
     assert set(buttons) == {"claim_review", "resolve_review"}
     ts = ticket.response["ts"]  # type: ignore[index]
 
@@ -536,7 +538,7 @@ def test_a_review_request_works_like_a_ticket(server: Server) -> None:
     server.action("claim_review", buttons["claim_review"], user=ADMIN, name="cl")
     claimed = server.slack.wait_for("chat.update")[0].args
     assert claimed["ts"] == ts and "Claimed by <@UADMIN>" in text_of(claimed)
-    assert "claim_review" not in _buttons(claimed["blocks"])
+    assert "claim_review" not in _buttons(card_blocks(claimed))
     note = server.slack.wait_for("chat.postMessage", where=lambda c: c.args.get("thread_ts") == ts)
     assert "<@UADMIN> claimed review" in note[0].args["text"]
     server.action("claim_review", buttons["claim_review"], user=ADMIN, name="cl2")
@@ -547,7 +549,7 @@ def test_a_review_request_works_like_a_ticket(server: Server) -> None:
     _resolve(server, buttons["resolve_review"], "allowed", "Overridden: allowed")
     resolved = server.slack.wait_for("chat.update", count=2)[-1].args
     assert "*✅ Overridden → allowed* by <@UADMIN>" in text_of(resolved)
-    assert "resolve_review" not in _buttons(resolved["blocks"])
+    assert "resolve_review" not in _buttons(card_blocks(resolved))
     in_thread = server.slack.wait_for(
         "chat.postMessage", count=2, where=lambda c: c.args.get("thread_ts") == ts
     )
@@ -602,7 +604,7 @@ def test_the_ask_modal_from_the_global_shortcut(server: Server) -> None:
     )
     assert result == {}
     dm = server.slack.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "UASK4")
-    assert dm[0].args["blocks"][0]["text"]["text"] == (
+    assert card_blocks(dm[0].args)[0]["text"]["text"] == (
         "⛔ Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
     )
 
@@ -618,7 +620,7 @@ def test_check_with_clearance_reads_a_message_privately(server: Server) -> None:
     answer = server.slack.wait_for("response_url:check")[0].args
     assert answer["response_type"] == "ephemeral"
     # No restricted-party list is loaded: allowed only if Nimbus is not a restricted party.
-    assert answer["blocks"][0]["text"]["text"].startswith(
+    assert card_blocks(answer)[0]["text"]["text"].startswith(
         "🟡 Conditional · Nimbus Pte Ltd · GPT-4o"
     )
 
@@ -702,4 +704,27 @@ def test_clearance_links_unfurl_to_their_cards(server: Server) -> None:
     assert server.event(event, "EvLink1") == 200
     call = server.slack.wait_for("chat.unfurl")[0].args
     assert call["ts"] == "1700000007.000100"
+    assert call["unfurls"][url]["blocks"][0]["text"]["text"].startswith("⛔ Denied · Nimbus")
+    assert call["unfurls"][url]["color"] == "#E01E5A"  # the denied colour bar
+
+
+def test_a_cards_decision_id_is_a_clearance_link_that_unfurls(server: Server) -> None:
+    # A bare id pasted in a channel reaches no one (the bot does not read channel messages),
+    # so the card shows its id as the Clearance link, which Slack unfurls.
+    ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5")
+    decision = decision_of(ack)
+    found = re.search(r"Decision <(https://[^|>]+)\|([0-9a-f]+)>", text_of(ack))
+    assert found is not None, text_of(ack)
+    url, short = found.groups()
+    assert url == f"https://clearance.example.com/decisions/{decision}"
+    assert decision.startswith(short) and len(short) < len(decision)
+    event = {
+        "type": "link_shared",
+        "channel": "C1",
+        "user": "U1",
+        "message_ts": "1700000008.000100",
+        "links": [{"domain": "clearance.example.com", "url": url}],
+    }
+    assert server.event(event, "EvLink2") == 200
+    call = server.slack.wait_for("chat.unfurl")[0].args
     assert call["unfurls"][url]["blocks"][0]["text"]["text"].startswith("⛔ Denied · Nimbus")

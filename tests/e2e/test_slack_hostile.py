@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from handlers.render.colours import card_blocks
 from storage.db import create_db_engine, session_scope
 from storage.models import Decision
 from tests.e2e.server import ADMIN, SECRET, Server, running_server
@@ -195,7 +196,7 @@ def test_64_slow_clients_held_for_30_s_do_not_delay_signed_commands(server: Serv
             started = time.monotonic()
             ack = server.command(QUESTION, user=f"USLOW{answered}")
             slowest = max(slowest, time.monotonic() - started)
-            assert ack["blocks"][0]["text"]["text"].startswith("⛔ Denied")
+            assert card_blocks(ack)[0]["text"]["text"].startswith("⛔ Denied")
             answered += 1
             time.sleep(0.5)
         assert slowest < 3.0 and answered >= 20

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from handlers.render.colours import card_blocks
 from storage.db import create_db_engine, session_scope
 from storage.models import AdminAction, Decision
 from tests.e2e.server import ADMIN, AUDIT_CHANNEL, REVIEW_CHANNEL, SECRET, Server, running_server
@@ -62,7 +63,7 @@ def _clean(slack: FakeSlack) -> None:
 
 
 def blocks_text(payload: dict[str, Any]) -> str:
-    return json.dumps(payload.get("blocks", []), ensure_ascii=False)
+    return json.dumps(card_blocks(payload), ensure_ascii=False)
 
 
 def test_health(server: Server) -> None:
@@ -79,10 +80,10 @@ def test_question_is_answered_privately_in_the_ack(server: Server) -> None:
     ack = server.command("can Acme GmbH in Germany use Claude Sonnet 4.5?")
     assert time.monotonic() - started < 3
     assert ack["response_type"] == "ephemeral"
-    assert ack["blocks"][0]["text"]["text"].startswith("🟡 Conditional · ")
+    assert card_blocks(ack)[0]["text"]["text"].startswith("🟡 Conditional · ")
     assert ack["text"] == "Conditional · Acme GmbH · Claude Sonnet 4.5 · Germany"
     assert "anthropic-supported-allow" in blocks_text(ack)
-    assert [e["action_id"] for e in ack["blocks"][-1]["elements"]] == [
+    assert [e["action_id"] for e in card_blocks(ack)[-1]["elements"]] == [
         "share_answer",
         "request_review",
         "show_rules",
@@ -91,7 +92,7 @@ def test_question_is_answered_privately_in_the_ack(server: Server) -> None:
 
 def test_registered_customer_is_denied_with_citation(server: Server) -> None:
     ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5")
-    assert ack["blocks"][0]["text"]["text"].startswith("⛔ Denied · ")
+    assert card_blocks(ack)[0]["text"]["text"].startswith("⛔ Denied · ")
     text = blocks_text(ack)
     assert "anthropic-ownership" in text and "Dragon Holdings Co (CN) holds 60%" in text
     assert "https://www.anthropic.com/news/updating-restrictions-of-sales-to-unsupported" in text
@@ -139,28 +140,29 @@ def test_audit_is_for_admins_and_refusals_are_recorded(server: Server, module_db
 
 def test_unparseable_question_offers_candidates_and_a_pick_answers(server: Server) -> None:
     ack = server.command("can Acme in Germny use GPT-4o")
-    buttons = ack["blocks"][1]["elements"]
+    buttons = card_blocks(ack)[1]["elements"]
     de = next(b for b in buttons if b["text"]["text"].startswith("Germany"))
     assert server.action(de["action_id"], de["value"], name="pick") == 200
     answer = server.slack.wait_for("response_url:pick")[0].args
-    assert answer["blocks"][0]["type"] == "header", answer
+    assert card_blocks(answer)[0]["type"] == "header", answer
     assert "GPT-4o" in answer["text"] and "Germany" in answer["text"]
 
 
 def test_share_posts_the_same_card_publicly(server: Server) -> None:
     ack = server.command("can someone in Iran use GPT-4o")
-    decision = ack["blocks"][-1]["elements"][0]["value"]
+    decision = card_blocks(ack)[-1]["elements"][0]["value"]
     assert server.action("share_answer", decision, name="share") == 200
     shared = server.slack.wait_for("response_url:share")[0].args
     assert shared["response_type"] == "in_channel"
-    assert shared["blocks"][0] == ack["blocks"][0]
+    assert card_blocks(shared)[0] == card_blocks(ack)[0]
     assert "<@U1> shared this answer to: _can someone in Iran use GPT-4o_" in blocks_text(shared)
 
 
 def test_show_rules_lists_explanations(server: Server) -> None:
     ack = server.command("can someone in Iran use GPT-4o")
     assert (
-        server.action("show_rules", ack["blocks"][-1]["elements"][2]["value"], name="rules") == 200
+        server.action("show_rules", card_blocks(ack)[-1]["elements"][2]["value"], name="rules")
+        == 200
     )
     shown = server.slack.wait_for("response_url:rules")[0].args
     assert "ofac-iran-place" in blocks_text(shown)
@@ -169,7 +171,7 @@ def test_show_rules_lists_explanations(server: Server) -> None:
 
 def test_review_request_and_resolution(server: Server) -> None:
     ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5", user="UASKER")
-    decision = ack["blocks"][-1]["elements"][1]["value"]
+    decision = card_blocks(ack)[-1]["elements"][1]["value"]
     assert server.action("request_review", decision, user="UASKER", name="review") == 200
     posted = server.slack.wait_for("chat.postMessage")[0]
     assert posted.args["channel"] == REVIEW_CHANNEL
@@ -178,7 +180,7 @@ def test_review_request_and_resolution(server: Server) -> None:
     assert f"<#{REVIEW_CHANNEL}>" in blocks_text(told)
     review_id = next(
         e["value"]
-        for b in posted.args["blocks"]
+        for b in card_blocks(posted.args)
         for e in b.get("elements") or ()
         if e.get("action_id") == "resolve_review"
     )
@@ -278,7 +280,7 @@ def test_admin_adds_a_rule_through_the_modal(server: Server, module_db_url: str)
         == {}
     )
     after = server.command("can Acme GmbH in Germany use Gemini 2.5 Pro")
-    assert after["blocks"][0]["text"]["text"].startswith("🔎 Review · ")
+    assert card_blocks(after)[0]["text"]["text"].startswith("🔎 Review · ")
 
 
 def test_admin_edits_a_customer(server: Server) -> None:
@@ -300,7 +302,7 @@ def test_admin_edits_a_customer(server: Server) -> None:
     for _ in range(8):
         ack = server.command("can Nimbus in Singapore use Claude Sonnet 4.5")
         # No restricted-party list is loaded: allowed only if Nimbus is not a restricted party.
-        assert ack["blocks"][0]["text"]["text"].startswith("🟡 Conditional · ")
+        assert card_blocks(ack)[0]["text"]["text"].startswith("🟡 Conditional · ")
 
 
 def test_non_admin_edits_are_refused_and_audited(server: Server, module_db_url: str) -> None:
@@ -414,8 +416,8 @@ def test_app_home_shows_revision_and_recent_questions(server: Server) -> None:
 
 def test_long_answers_fit_block_kit(server: Server) -> None:
     ack = server.command("can someone in Crimea use Claude Sonnet 4.5 " + "as of 2026-01-01")
-    assert len(ack["blocks"]) <= 50
-    assert len(json.dumps(ack["blocks"])) < 13000
+    assert len(card_blocks(ack)) <= 50
+    assert len(json.dumps(card_blocks(ack))) < 13000
     assert ack["text"]
 
 
@@ -473,7 +475,7 @@ def test_admin_adds_a_customer(server: Server) -> None:
     )
     assert result == {}
     ack = server.command("can Orbit Analytics Ltd in the UK use Claude Sonnet 4.5")
-    assert ack["blocks"][0]["text"]["text"].startswith("⛔ Denied · ")
+    assert card_blocks(ack)[0]["text"]["text"].startswith("⛔ Denied · ")
     dup = server.submit(
         "edit_entity",
         {
@@ -519,7 +521,7 @@ def test_a_handler_crash_gives_an_error_id_not_a_stack_trace(
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE review_request"))
     engine.dispose()
-    server.action("request_review", ack["blocks"][-1]["elements"][1]["value"], name="crash")
+    server.action("request_review", card_blocks(ack)[-1]["elements"][1]["value"], name="crash")
     message = server.slack.wait_for("response_url:crash")[0].args
     assert "something went wrong" in message["text"] and "error id" in message["text"]
     assert "Traceback" not in json.dumps(message)

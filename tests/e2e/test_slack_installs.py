@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from handlers.render.colours import card_blocks
 from tests.e2e.server import ADMIN, SECRET, Server, running_server
 from tests.support.slack_fake import FakeSlack
 from tests.support.slack_signing import (
@@ -95,8 +96,8 @@ def test_two_workspaces_install_and_stay_apart(server: Server) -> None:
     one = command(server, "can Acme GmbH in Germany use GPT-4o", team="T1", user="U1", name="a")
     two = command(server, "can someone in Iran use GPT-4o", team="T2", user=ADMIN, name="b")
     # Conditional on screening only: no restricted-party list is loaded here.
-    assert one["blocks"][0]["text"]["text"].startswith("🟡 Conditional")
-    assert two["blocks"][0]["text"]["text"].startswith("⛔ Denied")
+    assert card_blocks(one)[0]["text"]["text"].startswith("🟡 Conditional")
+    assert card_blocks(two)[0]["text"]["text"].startswith("⛔ Denied")
 
     audit_t2 = json.dumps(command(server, "audit", team="T2", user=ADMIN, name="c"))
     assert "/ IR /" in audit_t2 and "Acme" not in audit_t2 and "1 decision" in audit_t2
@@ -105,7 +106,7 @@ def test_two_workspaces_install_and_stay_apart(server: Server) -> None:
 
     # Each workspace's Slack calls carry its own bot token; T1 cannot open T2's answer.
     decision_t2 = next(
-        e["value"] for e in two["blocks"][-1]["elements"] if e["action_id"] == "show_rules"
+        e["value"] for e in card_blocks(two)[-1]["elements"] if e["action_id"] == "show_rules"
     )
     for team, name in (("T2", "own"), ("T1", "other")):
         payload = block_action_payload(

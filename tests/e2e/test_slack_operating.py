@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from handlers.render.colours import card_blocks
 from storage.db import create_db_engine
 from tests.e2e.server import ADMIN, REVIEW_CHANNEL, SECRET, Server, running_server
 from tests.support.slack_fake import FakeSlack
@@ -53,7 +54,7 @@ def test_metrics_count_questions_acks_slack_calls_and_429s(server: Server) -> No
     ack = server.command("can Acme GmbH in Germany use Claude Sonnet 4.5", user="UASK")
     server.slack.fail_next("chat.postMessage", status=429, retry_after=0)
     decision = next(
-        e["value"] for e in ack["blocks"][-1]["elements"] if e["action_id"] == "request_review"
+        e["value"] for e in card_blocks(ack)[-1]["elements"] if e["action_id"] == "request_review"
     )
     server.action("request_review", decision, user="UASK", name="rr")
     server.slack.wait_for(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from handlers.render.colours import card_blocks
 from storage.db import create_db_engine, session_scope
 from storage.models import AdminAction, ScreeningDecision
 from tests.e2e.server import Server, running_server
@@ -58,7 +60,7 @@ def _clean(slack: FakeSlack) -> None:
 
 
 def _text(payload: dict[str, Any]) -> str:
-    return json.dumps(payload.get("blocks", []), ensure_ascii=False)
+    return json.dumps(card_blocks(payload), ensure_ascii=False)
 
 
 def test_screen_command_shows_hits_and_buttons_only_for_admins(server: Server) -> None:
@@ -82,7 +84,7 @@ def test_dismiss_with_reason_is_audited_and_updates_the_message(
     ack = server.command("screen Banco Nacional de Cuba", user=ADMIN)
     value = next(
         e["value"]
-        for b in ack["blocks"]
+        for b in card_blocks(ack)
         if b["type"] == "actions"
         for e in b["elements"]
         if e["action_id"] == "screen_dismiss"
@@ -137,3 +139,23 @@ def test_app_home_shows_open_hits_to_admins(server: Server) -> None:
     view = server.slack.wait_for("views.publish")[0].args["view"]
     text = _text(view)
     assert "Open screening hits" in text and "18299" in text
+
+
+def test_screening_hits_are_counted_by_list_and_strength(server: Server) -> None:
+    def hits() -> float:
+        with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("clearance_screening_hits_total{")
+            and 'list="ofac_sdn"' in line
+            and 'strength="match"' in line
+        )
+
+    before = hits()
+    card = server.command("can Aerocaribbean Airlines in Spain use GPT-4o?", user="UHITS")
+    assert "AEROCARIBBEAN" in _text(card).upper() and "*Screening:*" in _text(card)
+    assert hits() == before + 1
+    server.command("can Zebra Foods GmbH in Spain use GPT-4o?", user="UHITS")
+    assert hits() == before + 1  # no hit, nothing counted

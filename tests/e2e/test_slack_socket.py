@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from handlers.render.colours import card_blocks
 from tests.e2e.server import free_port, server_env, wait_healthy
 from tests.support.slack_fake import FakeSlack, FakeSocketMode
 
@@ -80,8 +81,8 @@ def test_slash_command_is_answered_in_the_ack(socket_server: Path, slack: FakeSl
     assert time.monotonic() - started < 3
     payload = ack["payload"]
     assert payload["response_type"] == "ephemeral"
-    assert payload["blocks"][0]["text"]["text"].startswith("⛔ Denied · ")
-    assert "ofac-iran-place" in json.dumps(payload["blocks"])
+    assert card_blocks(payload)[0]["text"]["text"].startswith("⛔ Denied · ")
+    assert "ofac-iran-place" in json.dumps(card_blocks(payload))
 
 
 def test_help_over_socket_mode(socket_server: Path, slack: FakeSlack) -> None:
@@ -119,4 +120,4 @@ def test_retried_event_envelopes_are_answered_once(socket_server: Path, slack: F
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert posted[0].args["thread_ts"] == "1700000009.000100"
     # "someone" can't be screened against restricted-party lists: allowed only on that condition.
-    assert "🟡 Conditional" in json.dumps(posted[0].args["blocks"], ensure_ascii=False)
+    assert "🟡 Conditional" in json.dumps(card_blocks(posted[0].args), ensure_ascii=False)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 import handlers
 from bot.services.asking import ask
 from handlers.deps import Deps, answer_payload
+from handlers.render.colours import card_blocks
 from tests.handlers.conftest import refusals
 from tests.support.listeners import (
     ADMIN,
@@ -150,7 +151,7 @@ def _open_review(deps: Deps, app: Listeners) -> tuple[FakeClient, int]:
     (posted,) = client.called("chat_postMessage")
     button = next(
         e
-        for b in posted["blocks"]
+        for b in card_blocks(posted)
         for e in b.get("elements") or ()
         if e.get("action_id") == "resolve_review"
     )

@@ -21,9 +21,11 @@ from handlers.render.blocks import (
     render_rules_detail,
     section,
 )
+from handlers.render.colours import VERDICT_COLOURS, card_blocks
 from handlers.render.reviews import render_review_request
 from handlers.render.views import render_customer, render_home, render_rule, resolve_modal
 from storage.models import Decision, ReviewRequest
+from tests.support.block_kit import attachments_problem
 from tests.support.factories import ask, knowledge, with_listed_rules
 
 
@@ -31,7 +33,8 @@ def check_message(payload: dict[str, Any], *, max_blocks: int = MAX_BLOCKS) -> N
     """Assert a payload is inside Slack's limits; slack_sdk validates each block."""
     assert payload["text"].strip(), "a plain-text fallback is always present"
     assert len(payload["text"]) <= 4000
-    blocks = payload["blocks"]
+    assert attachments_problem(payload.get("attachments")) is None
+    blocks = card_blocks(payload)  # top-level and in the coloured attachment: 50 in all
     assert 0 < len(blocks) <= max_blocks
     for block in blocks:
         Block.parse(block).to_dict()  # raises SlackObjectFormationError past a limit
@@ -76,7 +79,7 @@ def test_answer_card_reads_at_a_glance() -> None:
     names = {"model": "Claude Sonnet 4.5", "country": "Singapore"}
     payload = render_answer(_answer(), names=names)
     check_message(payload)
-    blocks = payload["blocks"]
+    blocks = card_blocks(payload)
     assert blocks[0]["text"]["text"] == "⛔ Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
     fields = " ".join(f["text"] for f in blocks[1]["fields"])
     for part in ("Nimbus Pte Ltd", "`SG`", "Singapore", "`claude-sonnet-4-5`", "api", "2026-11-26"):
@@ -98,6 +101,24 @@ def test_answer_card_reads_at_a_glance() -> None:
     assert payload["text"] == "Denied · Nimbus Pte Ltd · Claude Sonnet 4.5 · Singapore"
 
 
+@pytest.mark.parametrize("verdict", sorted(VERDICT_COLOURS))
+def test_each_verdict_has_its_colour_beside_the_card(verdict: str) -> None:
+    payload = render_answer(_answer(verdict=verdict))
+    check_message(payload)
+    (top,) = payload["blocks"]  # the header only: `text` stays a notification fallback
+    assert top["type"] == "header"
+    (attachment,) = payload["attachments"]
+    assert attachment["color"] == VERDICT_COLOURS[verdict]
+    assert attachment["blocks"][-1]["block_id"] == "answer_actions"
+    assert len(set(VERDICT_COLOURS.values())) == len(VERDICT_COLOURS)
+
+
+def test_a_shared_card_keeps_who_shared_it_beside_the_header() -> None:
+    payload = render_answer(_answer(verdict="allowed"), buttons=False, shared_by="U7")
+    assert [b["type"] for b in payload["blocks"]] == ["header", "context"]
+    assert payload["attachments"][0]["color"] == VERDICT_COLOURS["allowed"]
+
+
 def test_identical_citations_are_shown_once_and_long_ids_shortened() -> None:
     rule = _answer()["reasons"][0]
     a = _answer(
@@ -105,7 +126,7 @@ def test_identical_citations_are_shown_once_and_long_ids_shortened() -> None:
         decision_id="0123456789abcdef0123456789abcdef",
         conditions=["Confirm the customer's owners.", "Confirm the customer's owners"],
     )
-    blocks = render_answer(a)["blocks"]
+    blocks = card_blocks(render_answer(a))
     text = json.dumps(blocks, ensure_ascii=False)
     assert text.count("Anthropic post ↗") == 1
     assert "Ownership (`anthropic-ownership`" in text and "Other (`other`" in text
@@ -156,8 +177,8 @@ def test_very_long_answers_stay_within_limits() -> None:
     )
     card = render_answer(a)
     check_message(card)
-    assert card["blocks"][-1]["type"] == "actions", "buttons survive cutting"
-    assert any("more" in json.dumps(b) for b in card["blocks"])
+    assert card_blocks(card)[-1]["type"] == "actions", "buttons survive cutting"
+    assert any("more" in json.dumps(b) for b in card_blocks(card))
     check_message(render_rules_detail(a))
 
 
@@ -228,13 +249,16 @@ def test_review_request_message_and_modal() -> None:
     )
     payload = render_review_request(review, _answer())
     check_message(payload)
-    actions = [b for b in payload["blocks"] if b["type"] == "actions"]
+    actions = [b for b in card_blocks(payload) if b["type"] == "actions"]
     assert [e["action_id"] for e in actions[0]["elements"]] == ["claim_review", "resolve_review"]
     review.status, review.resolved_by, review.outcome = "resolved", "UADMIN", "Overridden: allowed"
     resolved = render_review_request(review, _answer())
     check_message(resolved)
     assert "resolve_review" not in json.dumps(resolved)
     assert "*✅ Overridden → allowed* by <@UADMIN>" in json.dumps(resolved, ensure_ascii=False)
+    # The bar shows the verdict that stands: denied while open, allowed once overridden.
+    assert payload["attachments"][0]["color"] == VERDICT_COLOURS["denied"]
+    assert resolved["attachments"][0]["color"] == VERDICT_COLOURS["allowed"]
     View(**resolve_modal(7)).to_dict()
 
 
@@ -298,3 +322,20 @@ def test_a_list_membership_rule_shows_its_condition() -> None:
     kb = knowledge(with_listed_rules("rules: []\n"))
     text = json.dumps(render_rule(kb.table.rules["scr-sdn-50-percent"], revision=3))
     assert "listed:" in text and "party: owners" in text
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (None, "Decision `abc123`"),
+        (
+            "https://c.example/decisions/abc123",
+            "Decision <https://c.example/decisions/abc123|abc123>",
+        ),
+        ("http://c.example/decisions/abc123", "Decision `abc123`"),  # Slack unfurls https only
+        ("https://c.example/d|<!here>", "Decision `abc123`"),  # nothing that breaks the markup
+    ],
+)
+def test_the_decision_id_is_a_clearance_link_when_there_is_one(url: str | None, shown: str) -> None:
+    names = {"decision_url": url} if url else {}
+    assert shown in json.dumps(render_answer(_answer(), names=names), ensure_ascii=False)

@@ -14,7 +14,10 @@ from slack_sdk.models.blocks import Block
 from bot.domain.tracking.digest import ChangeView, Digest, build_digest, readable_date
 from bot.domain.tracking.sources import MAX_DIFF_CHARS
 from handlers.render.blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS
+from handlers.render.colours import VERDICT_COLOURS, card_blocks
 from handlers.render.digests import MAX_DIFF_MESSAGES, item_line, render_alert, render_digest
+from handlers.render.group_updates import replace_message_actions
+from tests.support.block_kit import attachments_problem
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 SINCE = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
@@ -25,7 +28,8 @@ def check_message(payload: dict[str, Any]) -> None:
     tests/handlers/test_blocks.py)."""
     assert payload["text"].strip(), "a plain-text fallback is always present"
     assert len(payload["text"]) <= 4000
-    blocks = payload["blocks"]
+    assert attachments_problem(payload.get("attachments")) is None
+    blocks = card_blocks(payload)
     assert 0 < len(blocks) <= MAX_BLOCKS
     for block in blocks:
         parsed = Block.parse(block)
@@ -390,3 +394,29 @@ def test_federal_register_document_line_and_local_dates() -> None:
     assert readable_date("not a date") == "not a date"
     d = build_digest([change(1, "BIS", summary="s")], since=SINCE, now=NOW, tz="America/New_York")
     assert render_digest(d)[0]["blocks"][0]["text"]["text"].endswith("since 9 Nov 2026 04:00 EST")
+
+
+def test_an_alert_whose_usages_flip_has_the_colour_of_the_strictest_new_verdict() -> None:
+    flips = (
+        "Acme GmbH: gpt-4o in DE goes from allowed to license required on 2026-11-10",
+        "Nimbus Pte Ltd: claude-sonnet-4-5 in SG goes from allowed to denied on 2026-11-10",
+    )
+    c = change(
+        9, "List", summary="Revision 4", severity="high", flips=flips, group="g", added=("ET",)
+    )
+    p = render_alert(c)
+    check_message(p)
+    assert [b["type"] for b in p["blocks"]] == ["header"]
+    assert p["attachments"][0]["color"] == VERDICT_COLOURS["denied"]
+    # Applying the group update replaces its button inside the coloured attachment.
+    assert any(b.get("block_id") == "change_9" for b in p["attachments"][0]["blocks"])
+    line = {"type": "context", "elements": [{"type": "mrkdwn", "text": "Applied"}]}
+    replaced = replace_message_actions(p, 9, line)
+    assert replaced is not None and "change_9" not in json.dumps(replaced)
+    assert replaced["attachments"][0]["color"] == VERDICT_COLOURS["denied"]
+    assert replace_message_actions(replaced, 9, line) is None  # decided already
+
+
+def test_an_alert_without_flips_shows_no_verdict_colour() -> None:
+    p = render_alert(change(5, "BIS rules", summary="new", severity="high"))
+    assert "attachments" not in p

@@ -9,6 +9,7 @@ import pytest
 from bot.domain.errors import QuestionError
 from handlers.actions import _substitute
 from handlers.render.blocks import render_answer, render_question_error
+from handlers.render.colours import card_blocks
 from tests.support.factories import ask, knowledge
 
 TABLE = """
@@ -59,6 +60,6 @@ def test_answer_card_says_where_the_headquarters_came_from() -> None:
     unknown = render_answer(ask(kb, "can Globex use Acme 1 in Germany").to_dict())
     stated = render_answer(ask(kb, "can Globex (SG) use Acme 1 in Germany").to_dict())
     placed = render_answer(ask(kb, "can Globex in Germany use Acme 1").to_dict())
-    assert "HQ unknown" in json.dumps(unknown["blocks"])
-    assert "HQ SG, as stated" in json.dumps(stated["blocks"])
-    assert "HQ DE, taken from the question" in json.dumps(placed["blocks"])
+    assert "HQ unknown" in json.dumps(card_blocks(unknown))
+    assert "HQ SG, as stated" in json.dumps(card_blocks(stated))
+    assert "HQ DE, taken from the question" in json.dumps(card_blocks(placed))

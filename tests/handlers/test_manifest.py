@@ -36,7 +36,14 @@ def test_manifests_ask_for_least_privilege(name: str) -> None:
         "check_with_clearance",
     }
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert events == {"app_mention", "message.im", "app_home_opened", "link_shared"}
+    assert events == {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+        "link_shared",
+        "app_uninstalled",
+        "tokens_revoked",
+    }
 
 
 def test_socket_mode_manifest_has_no_public_urls() -> None:

@@ -87,7 +87,9 @@ class Recorder:
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
-        if args:  # `say("text")`
+        if args and isinstance(args[0], dict):  # `ack({...})`, as Bolt takes a whole message
+            kwargs = {**args[0], **kwargs}
+        elif args:  # `say("text")`
             kwargs = {"text": args[0], **kwargs}
         self.calls.append(kwargs)
 

@@ -43,6 +43,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
+from tests.support.block_kit import attachment_problem, attachments_problem
+
 __all__ = ["Call", "FakeSlack", "FakeSocketMode"]
 
 log = logging.getLogger(__name__)
@@ -290,6 +292,12 @@ class FakeSlack:
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self.token_lifetime_s: int | None = None  # set: tokens rotate (expires_in, refresh)
         self.refresh_tokens: dict[str, dict[str, Any]] = {}
+        # Tokens granted by oauth.v2.access -> their grant; revoked tokens; channel -> its team.
+        # A token granted for one workspace cannot reach another's channels (channel_not_found).
+        self.granted: dict[str, dict[str, Any]] = {}
+        self.revoked: set[str] = set()
+        self.channel_teams: dict[str, str] = {}
+        self.team_enterprises: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -511,6 +519,9 @@ class FakeSlack:
         self, method: str, args: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method.startswith("response_url:"):
+            problem = attachments_problem(args.get("attachments"))
+            if problem:
+                return 400, {"ok": False, "error": problem}, {}
             return 200, {"ok": True}, {}
         with self._cond:
             override = self._handlers.get(method)
@@ -529,12 +540,41 @@ class FakeSlack:
             return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
         if not auth.startswith(("xoxb-", "xoxp-", "xapp-", "xoxe.")):
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        if auth in self.revoked:
+            return 200, {"ok": False, "error": "token_revoked"}, {}
+        if not self._may_reach(auth, self._channel_of(args)):
+            return 200, {"ok": False, "error": "channel_not_found"}, {}
+        if method in _MESSAGE_METHODS:
+            problem = attachments_problem(args.get("attachments"))
+            if problem:
+                return 200, {"ok": False, "error": problem}, {}
         extra: dict[str, str] = {}
         if method == "auth.test":
             extra["x-oauth-scopes"] = (
                 "commands,chat:write,users:read,usergroups:read,channels:history"
             )
         return 200, impl(self, args), extra
+
+    def add_channel(self, channel: str, team_id: str, enterprise_id: str | None = None) -> None:
+        """Make `channel` belong to a workspace: only tokens granted there may use it."""
+        with self._cond:
+            self.channel_teams[channel] = team_id
+            self.team_enterprises.setdefault(team_id, enterprise_id)
+
+    def revoke(self, token: str) -> None:
+        """Revoke a token (the app was uninstalled): calls with it answer `token_revoked`."""
+        with self._cond:
+            self.revoked.add(token)
+
+    def _may_reach(self, token: str, channel: str) -> bool:
+        """Whether a granted token's workspace (or Enterprise Grid org) holds the channel."""
+        with self._cond:
+            grant, team = self.granted.get(token), self.channel_teams.get(channel)
+            if grant is None or team is None:
+                return True  # a configured token, or a channel of no particular workspace
+            if grant.get("org_wide"):
+                return grant.get("enterprise_id") == self.team_enterprises.get(team)
+            return bool(grant.get("team_id") == team)
 
     def _channel_of(self, args: Mapping[str, Any]) -> str:
         channel = str(args.get("channel") or "")
@@ -678,6 +718,10 @@ class FakeSlack:
         token = f"xoxb-{grant['team_id'] or grant['enterprise_id']}-{n}"
         enterprise = grant.get("enterprise_id")
         org_wide = bool(grant.get("org_wide"))
+        with self._cond:
+            self.granted[token] = dict(grant)
+            if grant.get("team_id"):
+                self.team_enterprises[grant["team_id"]] = enterprise
         answer: dict[str, Any] = {
             "ok": True,
             "access_token": token,
@@ -723,6 +767,10 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_arguments"}
         if not isinstance(args.get("unfurls"), Mapping):
             return {"ok": False, "error": "invalid_unfurls_format"}
+        # Each unfurl is an attachment (colour, blocks...).
+        for unfurl in args["unfurls"].values():
+            if attachment_problem(unfurl):
+                return {"ok": False, "error": "invalid_unfurls_format"}
         return {"ok": True}
 
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -853,6 +901,9 @@ class FakeSlack:
         ticket = uuid.uuid4().hex
         return {"ok": True, "url": f"{sm.url}?ticket={ticket}&app_id={APP_ID}"}
 
+
+# Methods whose `attachments` Slack checks (https://docs.slack.dev/reference/methods/chat.postMessage).
+_MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
 
 _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": FakeSlack._api_auth_test,

@@ -67,14 +67,24 @@ def slash_command_body(
     channel_name: str | None = None,
     team_id: str = TEAM_ID,
     api_app_id: str = API_APP_ID,
+    enterprise_id: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> bytes:
-    """A form-encoded slash-command body with the fields (and order) Slack sends."""
+    """A form-encoded slash-command body with the fields (and order) Slack sends.
+
+    On Enterprise Grid it also names the org; `is_enterprise_install` for an org-wide install.
+    """
     if channel_name is None:
         channel_name = "directmessage" if channel_id.startswith("D") else channel_id.lower()
     fields = [
         ("token", VERIFICATION_TOKEN),
         ("team_id", team_id),
         ("team_domain", TEAM_DOMAIN),
+        *(
+            [("enterprise_id", enterprise_id), ("enterprise_name", f"Org {enterprise_id}")]
+            if enterprise_id
+            else []
+        ),
         ("channel_id", channel_id),
         ("channel_name", channel_name),
         ("user_id", user_id),
@@ -82,7 +92,7 @@ def slash_command_body(
         ("command", command),
         ("text", text),
         ("api_app_id", api_app_id),
-        ("is_enterprise_install", "false"),
+        ("is_enterprise_install", "true" if is_enterprise_install else "false"),
         ("response_url", response_url),
         ("trigger_id", trigger_id),
     ]

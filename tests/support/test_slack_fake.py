@@ -281,3 +281,63 @@ def test_socket_mode_rejects_other_paths() -> None:
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(req, timeout=5)
     assert not sm.running
+
+
+def test_a_workspace_token_reaches_only_its_workspace_and_stops_when_revoked(
+    fake: FakeSlack,
+) -> None:
+    fake.install_code("c1", "T1")
+    fake.install_code("c2", "T2", enterprise_id="E1")
+    fake.install_code("c3", "", enterprise_id="E1", org_wide=True)
+    base = WebClient(base_url=fake.base_url, timeout=5)
+    tokens = [
+        base.oauth_v2_access(client_id="1", client_secret="s", code=c)["access_token"]
+        for c in ("c1", "c2", "c3")
+    ]
+    fake.add_channel("C1", "T1")
+    fake.add_channel("C2", "T2", enterprise_id="E1")
+    one, two, org = (WebClient(token=t, base_url=fake.base_url, timeout=5) for t in tokens)
+    assert one.chat_postMessage(channel="C1", text="x")["ok"]
+    assert org.chat_postMessage(channel="C2", text="x")["ok"]  # an org-wide install
+    for client, channel in ((one, "C2"), (two, "C1"), (org, "C1")):
+        with pytest.raises(SlackApiError) as err:
+            client.chat_postMessage(channel=channel, text="x")
+        assert err.value.response["error"] == "channel_not_found"
+    fake.revoke(tokens[0])
+    with pytest.raises(SlackApiError) as err:
+        one.chat_postMessage(channel="C1", text="x")
+    assert err.value.response["error"] == "token_revoked"
+
+
+@pytest.mark.parametrize(
+    ("attachments", "error"),
+    [
+        ([{"color": "#E01E5A", "blocks": [{"type": "divider"}]}], None),
+        ([{"color": "good", "text": "legacy"}], None),
+        ([{"color": "red", "blocks": []}], "invalid_attachments"),
+        ([{"color": "#12345", "blocks": []}], "invalid_attachments"),
+        (["not an object"], "invalid_attachments"),
+        ([{"blocks": [{"type": "no_such_block"}]}], "invalid_blocks"),
+        ([{"blocks": [{"type": "divider"}] * 51}], "invalid_blocks"),
+        ([{"color": "good"}] * 101, "too_many_attachments"),
+    ],
+)
+def test_attachments_are_checked_as_slack_documents_them(
+    fake: FakeSlack, attachments: list[Any], error: str | None
+) -> None:
+    web = client(fake)
+    for method, args in (
+        ("chat.postMessage", {"channel": "C1"}),
+        ("chat.postEphemeral", {"channel": "C1", "user": "U1"}),
+    ):
+        if error is None:
+            assert web.api_call(method, json={**args, "text": "t", "attachments": attachments})
+            continue
+        with pytest.raises(SlackApiError) as err:
+            web.api_call(method, json={**args, "text": "t", "attachments": attachments})
+        assert err.value.response["error"] == error
+    unfurl = {"https://x.example/d/1": attachments[0]}
+    if error == "invalid_attachments" and isinstance(attachments[0], dict):
+        with pytest.raises(SlackApiError) as err:
+            web.chat_unfurl(channel="C1", ts="1.2", unfurls=unfurl)
+        assert err.value.response["error"] == "invalid_unfurls_format"

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from bot.server import create_wsgi
+from bot.server import create_wsgi, metrics_guard
 from bot.settings import Settings
 
 
@@ -49,3 +49,52 @@ def test_allowed_fetch_addresses_are_networks(value: str) -> None:
 def test_a_bad_allowed_fetch_address_stops_start_up(value: str) -> None:
     with pytest.raises(ValidationError, match="CLEARANCE_FETCH_ALLOWED_ADDRESSES"):
         Settings(CLEARANCE_FETCH_ALLOWED_ADDRESSES=value)
+
+
+def _scrape(wsgi: Any, peer: str, **headers: str) -> str:
+    seen: dict[str, str] = {}
+
+    def start(status: str, response_headers: list[tuple[str, str]]) -> None:
+        seen["status"] = status
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/metrics",
+        "REMOTE_ADDR": peer,
+        "wsgi.input": io.BytesIO(),
+        **{"HTTP_" + k.upper(): v for k, v in headers.items()},
+    }
+    b"".join(wsgi(environ, start))
+    return seen["status"]
+
+
+@pytest.mark.parametrize(
+    ("token", "peer", "headers", "status"),
+    [
+        (None, "127.0.0.1", {}, "200 OK"),
+        (None, "::1", {}, "200 OK"),
+        (None, "10.0.0.5", {}, "403 Forbidden"),
+        (None, "127.0.0.1", {"x_forwarded_for": "203.0.113.9"}, "403 Forbidden"),
+        ("s3cret-metrics", "10.0.0.5", {"authorization": "Bearer s3cret-metrics"}, "200 OK"),
+        ("s3cret-metrics", "127.0.0.1", {}, "401 Unauthorized"),
+        ("s3cret-metrics", "10.0.0.5", {"authorization": "Bearer wrong"}, "401 Unauthorized"),
+        (
+            "s3cret-metrics",
+            "10.0.0.5",
+            {"authorization": "Basic s3cret-metrics"},
+            "401 Unauthorized",
+        ),
+    ],
+)
+def test_socket_mode_metrics_need_a_token_or_a_local_client(
+    engine: Engine, token: str | None, peer: str, headers: dict[str, str], status: str
+) -> None:
+    settings = Settings(CLEARANCE_METRICS_TOKEN=token) if token else Settings()
+    wsgi = create_wsgi(
+        None,  # type: ignore[arg-type]
+        engine,
+        max_body=1000,
+        mode="socket",
+        guard=metrics_guard(settings),
+    )
+    assert _scrape(wsgi, peer, **headers) == status
