@@ -9,8 +9,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.domain.asking.places import normalize_place
 from bot.domain.errors import BotError
+from bot.domain.names.places import normalize_place
 from handlers import tracking
 from handlers.deps import Deps, answer_payload, display_names, guarded
 from handlers.events import question_of

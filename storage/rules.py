@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from bot.domain.asking.customer_names import customer_key
 from bot.domain.errors import NotFound
+from bot.domain.names.keys import customer_key
 from bot.domain.rules.table import KINDS, Customer, RuleTable
 from storage.audit_chain import lock_chain
 from storage.models import ROW_TYPES, CustomerRow, Place, Revision
 
 if TYPE_CHECKING:
-    from bot.domain.asking.places import PlaceCatalog
+    from bot.domain.names.places import PlaceCatalog
 
 DEFAULT_PACK = Path(__file__).parent / "packs" / "default.yaml"
 

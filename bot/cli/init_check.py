@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 def check_pack(path: Path, *, max_bytes: int) -> None:
     """Check a rule pack as the whole table of a new database; raise `InvalidFile` if it is bad."""
-    from bot.domain.asking.places import build_place_catalog
+    from bot.domain.names.places import build_place_catalog
     from bot.domain.rules.files import check_merged, merge, read_file
     from bot.domain.rules.table import RuleTable
 

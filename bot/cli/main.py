@@ -150,7 +150,7 @@ def cmd_rules_validate(args: argparse.Namespace) -> int:
 
     engine = ready_engine(args)
     parsed = read_file(Path(args.file))
-    from bot.domain.asking.places import build_place_catalog
+    from bot.domain.names.places import build_place_catalog
 
     with session_scope(engine) as session:
         merged = merge(load_table(session=session), parsed, replace=args.replace)

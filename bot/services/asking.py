@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.domain.asking.answers import Answer, Knowledge, build_knowledge
-from bot.domain.asking.places import build_place_catalog
 from bot.domain.asking.questions import Question, parse_question, resolve_place, with_options
+from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.table import RuleTable
 from bot.services.change_counter import SharedGeneration
 from bot.services.customer_lookup import StoredCustomerIndex

@@ -10,8 +10,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Engine
 
 from bot.domain.asking.answers import Knowledge
-from bot.domain.asking.customer_names import customer_key, skeleton_key, skeleton_words
 from bot.domain.errors import Candidate, QuestionError
+from bot.domain.names.keys import customer_key, skeleton_key, skeleton_words
 from bot.domain.rules.table import Customer
 from storage.customers import StoredCustomers, ids_with_name_fragments, ids_with_name_key
 

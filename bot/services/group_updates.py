@@ -14,8 +14,8 @@ from datetime import date, datetime
 from sqlalchemy.engine import Engine
 
 from bot.domain.asking.answers import build_knowledge
-from bot.domain.asking.places import PlaceCatalog
 from bot.domain.errors import BotError
+from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.checks import validate_table
 from bot.domain.rules.evaluator import Subject
 from bot.domain.rules.table import RuleTable

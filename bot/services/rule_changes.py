@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from bot.domain.asking.places import build_place_catalog
 from bot.domain.errors import BotError, FileError, InvalidFile, NotFound
+from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.checks import validate_table
 from bot.domain.rules.table import KINDS
 from storage.models import Revision

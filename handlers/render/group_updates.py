@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain.asking.places import PlaceCatalog
+from bot.domain.names.places import PlaceCatalog
 from bot.services.group_updates import GroupUpdate
 from handlers.render.blocks import Block, context, escape, header, list_section, section
 

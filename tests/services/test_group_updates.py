@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.domain.asking.places import build_place_catalog
 from bot.domain.errors import BotError
+from bot.domain.names.places import build_place_catalog
 from bot.services.group_updates import apply_group_update
 from storage.db import session_scope
 from storage.models import PolicyChange, PolicySource

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.domain.asking.places import build_place_catalog
 from bot.domain.errors import FileError, InvalidFile
+from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.csv_rules import rules_to_csv
 from bot.domain.rules.files import CSV_FIELDS, check_merged, merge, parse_csv, parse_text, read_file
 from bot.domain.rules.table import KINDS, RuleTable

@@ -62,7 +62,7 @@ def table_from_yaml(text: str, *, with_models: bool = True) -> RuleTable:
     doc = "version: 1\n" + (BASE_MODELS if with_models and not own_models else "") + body
     parsed = parse_text(with_sources(doc), "test.yaml")
     table = merge(RuleTable(), parsed, replace=True)
-    from bot.domain.asking.places import build_place_catalog
+    from bot.domain.names.places import build_place_catalog
 
     check_merged(table, parsed, build_place_catalog())
     return table

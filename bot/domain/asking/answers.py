@@ -12,9 +12,9 @@ from typing import Any
 
 from bot.domain.asking.catalog import ModelCatalog, build_model_catalog
 from bot.domain.asking.customer_names import CustomerFinder, CustomerIndex
-from bot.domain.asking.places import PlaceCatalog, build_place_catalog
 from bot.domain.asking.questions import Question
 from bot.domain.errors import Candidate, QuestionError
+from bot.domain.names.places import PlaceCatalog, build_place_catalog
 from bot.domain.rules.dated_groups import groups_read, rule_refs
 from bot.domain.rules.evaluator import (
     VERDICT_OF,

@@ -11,27 +11,13 @@ silently corrected: "Claude Opus 4.2" does not become `claude-opus-4` via "claud
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from bot.domain.names.keys import model_key, model_words
 from bot.domain.rules.table import ModelInfo, Vendor
-
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-# Words of an identifier: runs of letters or of digits ("gpt-4o" is gpt|4|o).
-_WORD = re.compile(r"[a-z]+|[0-9]+")
-
-
-def model_key(text: str) -> str:
-    """Reduce a model identifier to lowercase letters and digits."""
-    return _NON_ALNUM.sub("", text.lower())
-
-
-def model_words(text: str) -> tuple[str, ...]:
-    """Split an identifier into its letter and digit runs: "GPT-4o mini" is gpt, 4, o, mini."""
-    return tuple(_WORD.findall(text.lower()))
 
 
 @dataclass(frozen=True)

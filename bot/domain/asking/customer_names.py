@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.domain.asking.lookalikes import skeleton, strip_format
-from bot.domain.asking.places import strip_accents
 from bot.domain.errors import Candidate, QuestionError
+from bot.domain.names.keys import customer_key, skeleton_key
 from bot.domain.rules.table import Customer
 
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 MAX_BUCKET = 2000  # a word shared by more names than this says nothing ("ltd", "gmbh", ...)
 MAX_POOL = 1000  # names a hint scores (one fuzzy comparison each) once the rarest word's are in
-
-
-def customer_key(name: str) -> str:
-    """Fold case, accents and punctuation: "ACME, GmbH." and "acme gmbh" are the same key.
-
-    NFKC first, and format characters (zero-width, soft hyphen, bidi controls) dropped, so a
-    name with an invisible character in it is the same key as the name without.
-    """
-    folded = strip_accents(strip_format(name)).lower()
-    return " ".join(_NON_ALNUM.sub(" ", folded).split())
-
-
-def skeleton_words(name: str) -> str:
-    """Fold a name like `customer_key` after mapping lookalikes to their prototype."""
-    return customer_key(skeleton(name).lower())
-
-
-def skeleton_key(name: str) -> str:
-    """Fold a name like `customer_key` after mapping lookalikes to their prototype, no spaces.
-
-    Spaces go too: a zero-width space where a space was ("Dragon<ZWSP>Holdings") looks alike.
-    """
-    return skeleton_words(name).replace(" ", "")
 
 
 class CustomerFinder(Protocol):

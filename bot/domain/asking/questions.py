@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.domain.asking.catalog import ModelCatalog
-from bot.domain.asking.places import PlaceCatalog
 from bot.domain.errors import Candidate, QuestionError
+from bot.domain.names.places import PlaceCatalog
 
 MAX_LENGTH = 500
 

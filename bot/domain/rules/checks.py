@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from bot.domain.asking.catalog import model_key
-from bot.domain.asking.places import PlaceCatalog
+from bot.domain.names.keys import model_key
+from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.evaluator import expand_places, group_holes
 from bot.domain.rules.listed import LIST_CODES
 from bot.domain.rules.table import (

@@ -28,7 +28,7 @@ from datetime import date
 from functools import partial
 from typing import NamedTuple
 
-from bot.domain.asking.places import PlaceCatalog
+from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.catalog_rules import catalog_rules
 from bot.domain.rules.dated_groups import Window, groups_read, rule_windows, unknown_note
 from bot.domain.rules.index import ModelIndex

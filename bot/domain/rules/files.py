@@ -22,8 +22,8 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from yaml.composer import Composer
 
-from bot.domain.asking.places import PlaceCatalog
 from bot.domain.errors import FileError, InvalidFile
+from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.checks import validate_table
 from bot.domain.rules.csv_rules import CONTROL_FIELDS, CONTROL_LIST_FIELDS, unguard_cell
 from bot.domain.rules.limits import (

@@ -6,7 +6,7 @@ punctuation folded), so "ACME, GmbH." clashes with "Acme GmbH".
 
 from __future__ import annotations
 
-from bot.domain.asking.customer_names import customer_key
+from bot.domain.names.keys import customer_key
 from bot.domain.rules.checks import Problem
 from bot.domain.rules.table import RuleTable
 

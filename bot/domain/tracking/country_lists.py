@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.domain.asking.places import AMBIGUOUS_NAMES, PlaceCatalog, normalize_place
+from bot.domain.names.places import AMBIGUOUS_NAMES, PlaceCatalog, normalize_place
 
 # Names the vendor lists use that are neither ISO names nor catalog aliases.
 LIST_ALIASES: dict[str, str] = {

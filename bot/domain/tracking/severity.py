@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.domain.asking.places import PlaceCatalog
+from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.table import RuleTable
 
 DEFAULT_KEYWORDS = (

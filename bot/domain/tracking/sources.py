@@ -14,7 +14,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain.asking.places import PlaceCatalog
+from bot.domain.names.places import PlaceCatalog
 from bot.domain.tracking.country_lists import compare_lists, describe_unresolved, read_country_list
 from bot.domain.tracking.html_limits import DEFAULT_LIMITS, ParseLimits
 from bot.domain.tracking.kinds import UnknownKind, kind_named

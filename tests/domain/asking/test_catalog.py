@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.asking.catalog import ModelCatalog, build_model_catalog, model_key, model_words
+from bot.domain.asking.catalog import ModelCatalog, build_model_catalog
+from bot.domain.names.keys import model_key, model_words
 from bot.domain.rules.files import merge, read_file
 from bot.domain.rules.table import ModelInfo, RuleTable, Vendor
 from storage.rules import DEFAULT_PACK

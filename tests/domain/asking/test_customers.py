@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.asking.customer_names import MAX_BUCKET, MAX_POOL, CustomerIndex, customer_key
+from bot.domain.asking.customer_names import MAX_BUCKET, MAX_POOL, CustomerIndex
 from bot.domain.errors import QuestionError
+from bot.domain.names.keys import customer_key
 from bot.domain.rules.table import Customer
 
 

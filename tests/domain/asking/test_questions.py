@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.asking.answers import Knowledge, build_knowledge
-from bot.domain.asking.places import AMBIGUOUS_NAMES, normalize_place
 from bot.domain.asking.questions import (
     MAX_LENGTH,
     Question,
@@ -24,6 +23,7 @@ from bot.domain.asking.questions import (
     with_options,
 )
 from bot.domain.errors import QuestionError
+from bot.domain.names.places import AMBIGUOUS_NAMES, normalize_place
 from bot.domain.rules.files import merge, read_file
 from bot.domain.rules.table import RuleTable
 from storage.rules import DEFAULT_PACK

@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.asking.places import build_place_catalog
+from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.evaluator import EFFECT_RANK, Engine, Evaluation, Match, Subject
 from bot.domain.rules.table import (
     ControlSpec,

@@ -9,7 +9,7 @@ from datetime import date
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.asking.places import build_place_catalog
+from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.catalog_rules import catalog_rules
 from bot.domain.rules.evaluator import (
     Engine,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.asking.places import build_place_catalog
+from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.evaluator import Engine
 from bot.domain.rules.table import ModelInfo, Rule, RuleTable
 

@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.asking.places import PlaceCatalog, build_place_catalog
+from bot.domain.names.places import PlaceCatalog, build_place_catalog
 from bot.domain.tracking.country_lists import (
     compare_lists,
     describe_unresolved,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.asking.places import PlaceCatalog, build_place_catalog
+from bot.domain.names.places import PlaceCatalog, build_place_catalog
 from bot.domain.tracking.severity import DEFAULT_KEYWORDS, assess, customer_countries
 from tests.support.factories import table_from_yaml
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.asking.places import PlaceCatalog, build_place_catalog
+from bot.domain.names.places import PlaceCatalog, build_place_catalog
 from bot.domain.tracking.snapshots import Item, Snapshot, SourceError, SourceSpec
 from bot.domain.tracking.sources import MAX_DIFF_CHARS, MAX_DIFF_LINES, diff_snapshots, extract
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pycountry
 import pytest
 
-from bot.domain.asking.places import (
+from bot.domain.names.places import (
     AMBIGUOUS_NAMES,
     SUBDIVISION_ALIASES,
     PlaceCatalog,
@@ -331,7 +331,7 @@ def test_short_keys_get_no_suggestions(places: PlaceCatalog) -> None:
 def test_built_in_subdivision_names_match_iso_3166_2() -> None:
     import pycountry
 
-    from bot.domain.asking.places import SUBDIVISION_ALIASES, SUBDIVISION_NAMES
+    from bot.domain.names.places import SUBDIVISION_ALIASES, SUBDIVISION_NAMES
 
     assert set(SUBDIVISION_NAMES) == set(SUBDIVISION_ALIASES)
     for code, name in SUBDIVISION_NAMES.items():
