@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -18,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.services.asking import utcnow
 from bot.services.jobs import Jobs
 from bot.services.polling import SourcePoller
+from bot.services.review_reminders import ReviewReminders
 from bot.settings import Settings
 
 log = logging.getLogger("clearance.scheduler")
@@ -64,10 +66,6 @@ def create_scheduler(settings: Settings, jobs: Jobs) -> BackgroundScheduler:
     )
     # Review channels may be set per workspace too, so reminders run whenever they are wanted.
     if settings.review_remind_after_h > 0 and jobs.client is not None:
-        from datetime import timedelta
-
-        from bot.services.review_reminders import ReviewReminders
-
         reminders = ReviewReminders(
             jobs.engine,
             jobs.client,

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain.errors import BotError
+from bot.services.screening import decision_key, screen_json, screening_cache
 from handlers.deps import Deps
 from handlers.render.blocks import Payload
 from handlers.render.screening import decision_modal, render_decided, render_screen
@@ -20,8 +21,6 @@ MAX_NAME = 300
 
 
 def _state(deps: Deps) -> Any:
-    from bot.services.screening import screening_cache
-
     if deps.cache.screening is None:
         deps.cache.screening = screening_cache(
             deps.engine, ttl_s=deps.cache.ttl_s, settings=deps.settings
@@ -31,8 +30,6 @@ def _state(deps: Deps) -> Any:
 
 def screen_payload(deps: Deps, client: WebClient, name: str, user: str) -> Payload:
     """`/clearance screen NAME`: the hits, with buttons for admins."""
-    from bot.services.screening import decision_key, screen_json
-
     name = name.strip()
     if not name:
         raise BotError("Say whom to screen: `/clearance screen Nimbus Pte Ltd`.")

@@ -25,6 +25,7 @@ from handlers.render.ask import (
 )
 from handlers.render.blocks import render_answer, render_notice
 from handlers.render.colours import card_blocks, verdict_colour
+from handlers.render.views import info_modal
 from handlers.subcommands import BY_NAME, Invocation, refusal
 from storage.db import session_scope
 from storage.models import Decision
@@ -125,8 +126,6 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        from handlers.render.views import info_modal
-
         with session_scope(deps.engine) as session:
             row = session.get(Decision, str(action.get("value") or ""))
         user = body["user"]["id"]
