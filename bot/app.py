@@ -140,7 +140,7 @@ def create_app(
     )  # listeners hand slow work to Deps.later
     # Revisions are looked up at most once a second; changes made by any worker of this server
     # invalidate at once (`shared`), changes made elsewhere (the CLI) within that second.
-    cache = KnowledgeCache(engine, ttl_s=1.0, shared=shared)
+    cache = KnowledgeCache(engine, ttl_s=1.0, shared=shared, settings=settings)
     deps = Deps(
         settings=settings,
         engine=engine,

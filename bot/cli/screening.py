@@ -155,10 +155,10 @@ def cmd_lists_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _state(engine: Any) -> Any:
+def _state(args: argparse.Namespace, engine: Any) -> Any:
     from bot.services.screening import screening_cache
 
-    return screening_cache(engine).get()
+    return screening_cache(engine, settings=args.settings).get()
 
 
 def _print_matches(result: dict[str, Any]) -> None:
@@ -191,7 +191,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     from bot.services.screening import screen_json
 
     engine = _engine(args)
-    state = _state(engine)
+    state = _state(args, engine)
     hq = args.hq.upper() if args.hq else None
     if names == ["-"]:
         for line in sys.stdin:
@@ -218,12 +218,14 @@ def _screen_customers(args: argparse.Namespace) -> int:
     from storage.screening import open_hits
 
     engine = _engine(args)
-    state = _state(engine)
+    state = _state(args, engine)
     if not state.lists:
         raise BotError(
             "No restricted-party list is loaded: import one with `clearance lists import`."
         )
-    rescreen_customers(engine, state, KnowledgeCache(engine).get(), now=_now())
+    rescreen_customers(
+        engine, state, KnowledgeCache(engine, settings=args.settings).get(), now=_now()
+    )
     hits = open_hits(engine)
     data = [
         {
@@ -258,11 +260,13 @@ def screen_after_import(args: argparse.Namespace) -> None:
     from bot.services.screening import rescreen_customers
 
     engine = _engine(args)
-    state = _state(engine)
+    state = _state(args, engine)
     if not state.lists:
         print("Not screened: no restricted-party list is loaded.")
         return
-    result = rescreen_customers(engine, state, KnowledgeCache(engine).get(), now=_now())
+    result = rescreen_customers(
+        engine, state, KnowledgeCache(engine, settings=args.settings).get(), now=_now()
+    )
     open_hits = sum(len(o.hits) for o in result.outcomes.values())
     print(
         f"Screened {len(result.outcomes)} customers and their owners: {open_hits} hit(s), "
@@ -282,7 +286,7 @@ def _decide(args: argparse.Namespace, decision: str, rest: list[str]) -> int:
         raise BotError(f"Say why: clearance screen {decision} CUSTOMER ENTRY --why TEXT")
     engine = _engine(args)
     who, entry_ref = rest
-    kb = KnowledgeCache(engine).get()
+    kb = KnowledgeCache(engine, settings=args.settings).get()
     customer = kb.customers.find(who)
     with session_scope(engine) as session:
         list_id, entry = find_entry(session, args.list, entry_ref)

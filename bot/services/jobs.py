@@ -105,7 +105,7 @@ class Jobs:
 
     def __post_init__(self) -> None:
         if self.cache is None:
-            self.cache = KnowledgeCache(self.engine)
+            self.cache = KnowledgeCache(self.engine, settings=self.settings)
 
     # ------------------------------------------------------------ polling
 

@@ -36,6 +36,7 @@ from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
 from bot.domain.tracking.kinds import kind_named, parse_list
 from bot.services.metrics import count_screening_hits
 from bot.services.yente import YenteClient, kind_of_entry
+from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import ScreeningDecision
 from storage.screening import (
@@ -178,14 +179,13 @@ class ScreeningCache:
         )
 
 
-def screening_cache(engine: Engine, *, ttl_s: float = 0.0, settings: Any = None) -> ScreeningCache:
-    """The screening cache for this process: yente when CLEARANCE_SCREENING_URL is set."""
-    if settings is None:
-        from bot.settings import Settings
-
-        settings = Settings()
+def screening_cache(
+    engine: Engine, *, ttl_s: float = 0.0, settings: Settings | None
+) -> ScreeningCache:
+    """The screening cache for this process: yente when CLEARANCE_SCREENING_URL is set, else the
+    in-process index (also with no settings, as in tests of the embedded default)."""
     remote = None
-    if settings.screening_url:
+    if settings is not None and settings.screening_url:
         remote = YenteClient(settings.screening_url, settings.screening_dataset)
     return ScreeningCache(engine, ttl_s=ttl_s, remote=remote)
 
