@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.domain.asking.answers import Answer, Knowledge, build_knowledge
+from bot.domain.asking.customer_names import CustomerIndex
 from bot.domain.asking.questions import Question, parse_question, resolve_place, with_options
 from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.table import RuleTable
@@ -209,7 +210,14 @@ class KnowledgeCache:
     def _load_or_build(self, stamp: RevisionStamp) -> Knowledge:
         if not self.lazy_customers:
             with session_scope(self.engine) as session:
-                return build_knowledge(load_table(session=session, revision=stamp.number))
+                knowledge = build_knowledge(load_table(session=session, revision=stamp.number))
+            if self.ttl_s and isinstance(knowledge.customers, CustomerIndex):
+                # A long-lived process: the first "did you mean" of a revision must not wait for
+                # its name indexes, which take seconds at 100,000 customers.
+                threading.Thread(
+                    target=knowledge.customers.warm, daemon=True, name="customer-index"
+                ).start()
+            return knowledge
         own = _own_objects(self.engine, stamp.number)
         if self.snapshots is not None:
             loaded = self.snapshots.load(stamp, own)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -11,8 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.domain.asking.customer_names import CustomerIndex
 from bot.domain.rules.files import merge, read_file
-from bot.domain.rules.table import RuleTable
+from bot.domain.rules.table import Customer, RuleTable
 from bot.services.asking import KnowledgeCache, ask, initialize
 from bot.services.change_counter import SharedGeneration
 from storage.db import session_scope
@@ -90,6 +92,28 @@ def test_knowledge_cache_follows_new_revisions(engine: Engine) -> None:
     _new_revision(engine, "open-weights-allow")
     second = cache.get()
     assert second.revision == 2 and "open-weights-allow" not in second.table.rules
+
+
+def test_a_long_lived_cache_builds_each_revisions_name_indexes_before_anyone_asks(
+    engine: Engine,
+) -> None:
+    with session_scope(engine) as session:
+        old = load_table(session=session)
+        new = load_table(session=session)
+        new.customers["nimbus"] = Customer("nimbus", "Nimbus Pte Ltd", "SG")
+        write_revision(session=session, old=old, new=new, author="bob", now=NOW)
+        session.commit()
+    index = KnowledgeCache(engine, ttl_s=60.0).get().customers
+    assert isinstance(index, CustomerIndex)
+    deadline = time.monotonic() + 10
+    while not (index._buckets and index._skeletons) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert index._buckets and index._skeletons
+    # A one-shot command builds them only if it needs a hint.
+    once = KnowledgeCache(engine).get().customers
+    assert isinstance(once, CustomerIndex)
+    time.sleep(0.05)
+    assert not once._buckets
 
 
 def _new_revision(engine: Engine, drop: str) -> None:

@@ -94,15 +94,24 @@ class CustomerIndex:
             pool |= new
         return pool
 
-    def lookalikes(self, name: str) -> list[Customer]:
-        """Return the customers whose name or alias has the same confusables skeleton."""
+    def _skeletoned(self) -> dict[str, set[str]]:
+        """Index customer ids by the confusables skeleton of each name (built on first use)."""
         if not self._skeletons:
             skeletons: dict[str, set[str]] = {}
             for c in self.customers.values():
                 for n in (c.id, c.name, *c.aliases):
                     skeletons.setdefault(skeleton_key(n), set()).add(c.id)
             self._skeletons = skeletons  # published whole, like the word index
-        return [self.customers[i] for i in sorted(self._skeletons.get(skeleton_key(name), ()))]
+        return self._skeletons
+
+    def warm(self) -> None:
+        """Build the hint and lookalike indexes now, so no asker waits for them."""
+        self._bucketed()
+        self._skeletoned()
+
+    def lookalikes(self, name: str) -> list[Customer]:
+        """Return the customers whose name or alias has the same confusables skeleton."""
+        return [self.customers[i] for i in sorted(self._skeletoned().get(skeleton_key(name), ()))]
 
     def similar(self, name: str, limit: int = 3) -> list[Customer]:
         """Return registered customers whose names look like this one: lookalikes first."""
