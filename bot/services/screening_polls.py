@@ -24,7 +24,7 @@ from storage.models import PolicyChange, PolicySource
 from storage.policies import insert_unique, mark_fetched
 
 if TYPE_CHECKING:
-    from bot.services.jobs import Jobs
+    from bot.services.source_polls import SourcePolls
 
 log = logging.getLogger("clearance.screening")
 MAX_DIFF_LINES = 60
@@ -36,7 +36,7 @@ def list_id_for(source: PolicySource) -> str:
 
 
 def record_list_poll(
-    jobs: Jobs, source: PolicySource, result: Fetched, *, now: datetime
+    jobs: SourcePolls, source: PolicySource, result: Fetched, *, now: datetime
 ) -> PolicyChange | None:
     """Store a polled list file as a new version; on a new version re-screen and record a change."""
     assert result.body is not None

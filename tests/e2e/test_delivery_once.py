@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import text, update
 from sqlmodel import select
 
-from bot.services.jobs import METADATA_EVENT
+from bot.services.delivery import METADATA_EVENT
 from storage.db import create_db_engine, session_scope
 from storage.models import AppState, Delivery, Subscription
 from tests.e2e.server import free_port, kill_group, server_env, stop, wait_healthy

@@ -19,7 +19,8 @@ from werkzeug import Request, Response
 
 from bot.app import create_client
 from bot.domain.rules.files import parse_text
-from bot.services.jobs import METADATA_EVENT, Jobs
+from bot.services.delivery import METADATA_EVENT
+from bot.services.jobs import Jobs
 from bot.services.rule_changes import import_parsed
 from bot.settings import Settings
 from handlers.render import digests
