@@ -34,7 +34,8 @@ from bot.domain.rules.limits import (
 from bot.domain.rules.name_clashes import name_clash_problems
 from bot.domain.rules.provenance import source_problems
 from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, RuleTable
-from bot.domain.rules.yaml_lines import LineDict, LineList, collection_paused, load_yaml
+from bot.domain.rules.yaml_events import load_yaml
+from bot.domain.rules.yaml_lines import LineDict, LineList, collection_paused
 from bot.domain.rules.yaml_lines import line_dict as _line_dict
 from bot.domain.rules.yaml_lines import line_of as _line_of
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.errors import InvalidFile
-from bot.domain.rules.yaml_lines import LineDict, LineList, load_composed, load_yaml
+from bot.domain.rules.yaml_events import load_yaml
+from bot.domain.rules.yaml_lines import LineDict, LineList, load_composed
 
 
 def shape(value: Any) -> Any:
