@@ -25,6 +25,7 @@ from bot.services.logs import start_request
 from bot.services.metrics import CountingClient, CountingRateLimit, observe_ack
 from bot.services.workspace import set_workspace
 from bot.settings import Settings
+from bot.verification import Rejected, check_response_urls
 from handlers import register
 from handlers.deps import Deps
 from handlers.render.blocks import render_failure
@@ -100,6 +101,33 @@ class AnswerEachEventOnce(Middleware):
         return next()
 
 
+class RefuseForeignResponseUrls(Middleware):
+    """Refuse a payload with a `response_url` outside Slack's response host, before any listener.
+
+    HTTP mode's front refuses these before Bolt sees them; Socket Mode payloads arrive over the
+    socket and meet this check first, so no listener ever posts to a host a payload names.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        """Answer 400 (logged in one line, without the URL) or go on."""
+        try:
+            check_response_urls(req.body, self.base)
+        except Rejected as exc:
+            error_id = uuid.uuid4().hex[:10]
+            log.warning(
+                "rejected request %s: %s (%s; %s)", error_id, exc.status, exc.reason, req.mode
+            )
+            return BoltResponse(
+                status=exc.status, body={"ok": False, "error": exc.reason, "error_id": error_id}
+            )
+        return next()
+
+
 class MarkVerified(Middleware):
     """Mark a request as verified: Bolt runs its signature check before any `app.use` middleware."""
 
@@ -149,7 +177,8 @@ def create_app(
         audit=AuditWriter(engine, synchronous=settings.sqlite_audit_synchronous),
     )
 
-    app.use(MarkVerified())  # first of ours, after Bolt's own signature check
+    app.use(RefuseForeignResponseUrls(settings.response_url_base))  # before anything acts
+    app.use(MarkVerified())  # after Bolt's own signature check and the check above
     app.use(TimeEachAck())
     app.use(AnswerEachEventOnce(engine, clock))
 

@@ -284,7 +284,10 @@ def run_http(load: Callable[[], ASGIApp], host: str, port: int, settings: Settin
         "bind": f"{address}:{port}",
         "workers": settings.workers(),
         "threads": settings.web_threads,
-        "worker_class": worker_class(header_timeout_s=settings.http_header_timeout_s),
+        "worker_class": worker_class(
+            header_timeout_s=settings.http_header_timeout_s,
+            max_connections=settings.http_max_connections,
+        ),
         "keepalive": 30,
         # A worker must boot (load the whole customer list, retry a lost database) inside this.
         "timeout": 180,

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     )
     http_header_timeout_s: float = Field(10.0, gt=0, alias="CLEARANCE_HTTP_HEADER_TIMEOUT_S")
     http_body_timeout_s: float = Field(10.0, gt=0, alias="CLEARANCE_HTTP_BODY_TIMEOUT_S")
+    # Open connections per worker process; well under the usual limit of 1,024 open files.
+    http_max_connections: int = Field(512, ge=1, le=100_000, alias="CLEARANCE_HTTP_MAX_CONNECTIONS")
     fetch_allowed_addresses: str = Field("", alias="CLEARANCE_FETCH_ALLOWED_ADDRESSES")
     country_list_max_removed: float = Field(
         0.10, ge=0.0, le=1.0, alias="CLEARANCE_COUNTRY_LIST_MAX_REMOVED"

@@ -132,7 +132,7 @@ def check_shape(data: Mapping[str, Any], *, response_url_base: str) -> None:
         _check_event(data)
     elif kind == "url_verification":
         _string(data, "challenge", "url_verification")
-    _check_response_urls(data, response_url_base)
+    check_response_urls(data, response_url_base)
 
 
 def _string(data: Mapping[str, Any], name: str, where: str) -> str:
@@ -229,7 +229,8 @@ def _check_event(data: Mapping[str, Any]) -> None:
         _string(event, "user", f"{kind} event")
 
 
-def _check_response_urls(data: Mapping[str, Any], base: str) -> None:
+def check_response_urls(data: Mapping[str, Any], base: str) -> None:
+    """Raise `Rejected(400)` unless every `response_url` of a payload lies under `base`."""
     urls: list[Any] = []
     if "response_url" in data:
         urls.append(data["response_url"])

@@ -251,3 +251,84 @@ def test_slow_headers_and_bodies_are_cut_off_at_their_deadlines(
         for s in (idle, headers, body):
             s.close()
     assert strict_server.command(QUESTION)["blocks"][0]["text"]["text"].startswith("⛔ Denied")
+
+
+@pytest.fixture(scope="module")
+def capped_server(
+    module_db_url: str, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    # One worker, so that the cap is the server's; long deadlines, so idle clients stay.
+    with running_server(
+        module_db_url,
+        slack,
+        tmp_path_factory.mktemp("capped"),
+        CLEARANCE_WEB_WORKERS="1",
+        CLEARANCE_HTTP_MAX_CONNECTIONS="16",
+        CLEARANCE_HTTP_HEADER_TIMEOUT_S="120",
+        CLEARANCE_HTTP_BODY_TIMEOUT_S="120",
+    ) as srv:
+        yield srv
+
+
+def _answer_if_closed(s: socket.socket) -> bytes | None:
+    """Return what a closed connection received before closing, or None if it is still open."""
+    closed, received = _closed_within(s, 0.05)
+    return received if closed else None
+
+
+def test_connections_over_the_cap_are_closed_with_a_503_and_commands_still_answered(
+    capped_server: Server,
+) -> None:
+    socks = [
+        socket.create_connection(("127.0.0.1", int(capped_server.url.rsplit(":", 1)[1])))
+        for _ in range(16 + 24)
+    ]
+    try:
+        time.sleep(1.0)
+        answers = [_answer_if_closed(s) for s in socks]
+        closed = [a for a in answers if a is not None]
+        # The worker holds 16 connections; each one beyond closed the longest idle one.
+        assert len(closed) == 24, answers
+        assert all(a.startswith(b"HTTP/1.1 503") for a in closed), closed
+        for n in range(8):  # the first command's connection makes room; the rest reuse it
+            started = time.monotonic()
+            ack = capped_server.command(QUESTION, user=f"UCAP{n}")
+            assert time.monotonic() - started < 3.0
+            assert ack["blocks"][0]["text"]["text"].startswith("⛔ Denied")
+        still_open = [s for s in socks if _answer_if_closed(s) is None]
+        assert len(still_open) == 15
+    finally:
+        for s in socks:
+            s.close()
+    health = socket.create_connection(("127.0.0.1", int(capped_server.url.rsplit(":", 1)[1])))
+    health.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert health.recv(4096).startswith(b"HTTP/1.1 200")
+    health.close()
+    assert "over the cap of 16 open connections" in capped_server.tail()
+
+
+def test_when_every_connection_is_busy_a_new_one_gets_a_503_at_once(
+    capped_server: Server,
+) -> None:
+    port = int(capped_server.url.rsplit(":", 1)[1])
+    mid_body = (
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+        b"\r\nContent-Length: 5000\r\n\r\ntoken=abc&text="
+    )
+    busy = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+    try:
+        for s in busy:
+            s.sendall(mid_body)  # its headers are in: a request is in progress
+        time.sleep(0.5)
+        started = time.monotonic()
+        extra = socket.create_connection(("127.0.0.1", port))
+        closed, answer = _closed_within(extra, 3)
+        extra.close()
+        assert closed and answer.startswith(b"HTTP/1.1 503"), answer
+        assert time.monotonic() - started < 1.0
+        assert all(_answer_if_closed(s) is None for s in busy), "no request in progress is cut"
+    finally:
+        for s in busy:
+            s.close()
+    time.sleep(0.5)
+    assert capped_server.command(QUESTION)["blocks"][0]["text"]["text"].startswith("⛔ Denied")

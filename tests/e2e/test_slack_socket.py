@@ -14,6 +14,7 @@ import pytest
 from handlers.render.colours import card_blocks
 from tests.e2e.server import free_port, server_env, wait_healthy
 from tests.support.slack_fake import FakeSlack, FakeSocketMode
+from tests.support.slack_signing import block_action_payload
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +50,7 @@ def socket_server(
         process.wait(timeout=15)
 
 
-def _command(text: str, user: str = "U1") -> dict[str, str]:
+def _command(text: str, user: str = "U1", *, response_url: str) -> dict[str, str]:
     return {
         "token": "x",
         "team_id": "T1",
@@ -62,7 +63,7 @@ def _command(text: str, user: str = "U1") -> dict[str, str]:
         "text": text,
         "api_app_id": "A1",
         "is_enterprise_install": "false",
-        "response_url": "http://127.0.0.1:9/unused",
+        "response_url": response_url,
         "trigger_id": "T.9",
     }
 
@@ -76,7 +77,10 @@ def test_slash_command_is_answered_in_the_ack(socket_server: Path, slack: FakeSl
     sm = slack.socket_mode
     assert sm is not None
     started = time.monotonic()
-    envelope = sm.send_envelope("slash_commands", _command("can someone in Iran use GPT-4o"))
+    envelope = sm.send_envelope(
+        "slash_commands",
+        _command("can someone in Iran use GPT-4o", response_url=slack.response_url("sock")),
+    )
     ack = sm.wait_ack(envelope, timeout=10)
     assert time.monotonic() - started < 3
     payload = ack["payload"]
@@ -88,7 +92,12 @@ def test_slash_command_is_answered_in_the_ack(socket_server: Path, slack: FakeSl
 def test_help_over_socket_mode(socket_server: Path, slack: FakeSlack) -> None:
     sm = slack.socket_mode
     assert sm is not None
-    ack = sm.wait_ack(sm.send_envelope("slash_commands", _command("help")), timeout=10)
+    ack = sm.wait_ack(
+        sm.send_envelope(
+            "slash_commands", _command("help", response_url=slack.response_url("sock"))
+        ),
+        timeout=10,
+    )
     assert "Clearance: can customer X" in json.dumps(ack["payload"])
 
 
@@ -121,3 +130,27 @@ def test_retried_event_envelopes_are_answered_once(socket_server: Path, slack: F
     assert posted[0].args["thread_ts"] == "1700000009.000100"
     # "someone" can't be screened against restricted-party lists: allowed only on that condition.
     assert "🟡 Conditional" in json.dumps(card_blocks(posted[0].args), ensure_ascii=False)
+
+
+def test_a_response_url_off_slack_is_refused_and_never_called(
+    socket_server: Path, slack: FakeSlack
+) -> None:
+    sm = slack.socket_mode
+    assert sm is not None
+    # A button value no listener can read is answered through the payload's response_url.
+    unreadable = ("pick_candidate_0", "{not json")
+    with FakeSlack() as elsewhere:  # another port: not the configured response host
+        sm.send_envelope(
+            "interactive",
+            block_action_payload(*unreadable, response_url=elsewhere.response_url("off")),
+        )
+        # The same payload with a response_url on the configured host is answered there.
+        sm.send_envelope(
+            "interactive", block_action_payload(*unreadable, response_url=slack.response_url("on"))
+        )
+        told = slack.wait_for("response_url:on", timeout=10)[0].args
+        assert "no longer available" in json.dumps(told)
+        time.sleep(0.5)  # room for a wrong call to arrive
+        assert elsewhere.calls == []
+    log = socket_server.read_text()
+    assert "rejected request" in log and "response_url is not on Slack's response host" in log

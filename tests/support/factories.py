@@ -32,10 +32,11 @@ def with_sources(doc: str) -> str:
     placeholder, and a rule without conditions says `everywhere: true`. The requirements
     themselves are tested on files (tests/storage/test_files.py).
     """
-    from bot.domain.rules.files import _Loader, _plain
+    from bot.domain.rules.files import _plain
     from bot.domain.rules.provenance import CONDITION_FIELDS, DECIDING
+    from bot.domain.rules.yaml_lines import LineLoader
 
-    loader = _Loader(doc)
+    loader = LineLoader(doc)
     loader.duplicates = []
     try:
         data = _plain(loader.get_single_data())

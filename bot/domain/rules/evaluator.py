@@ -250,29 +250,34 @@ def group_holes(refs: Iterable[str], table: RuleTable, on: date | None = None) -
     """Return the places the referenced groups leave out with `except` that nothing else in
     `refs` brings back: no reference names the place, and every reference that reaches its
     country leaves it out too. With `on`, dated groups are read as they stood that day."""
+    return frozenset(_combine([_cover(r, frozenset(), table, on) for r in refs])[1])
 
-    def combine(parts: list[tuple[set[str], set[str]]]) -> tuple[set[str], set[str]]:
-        codes = set().union(*(c for c, _ in parts)) if parts else set()
-        holes = set()
-        for h in set().union(*(hs for _, hs in parts)) if parts else set():
-            country = h.split("-")[0]
-            if h not in codes and all(h in hs for c, hs in parts if country in c):
-                holes.add(h)
-        return codes, holes
 
-    def cover(ref: str, seen: frozenset[str]) -> tuple[set[str], set[str]]:
-        if not ref.startswith("group:"):
-            return {ref.upper()}, set()
-        gid = ref[len("group:") :]
-        group = table.groups.get(gid)
-        if group is None or gid in seen:
-            return set(), set()
-        members = group.members if on is None else group.members_on(on)
-        codes, holes = combine([cover(m, seen | {gid}) for m in members])
-        own = {x.upper() for x in group.except_}
-        return codes - own, holes | own
+# Module-level, not nested: a nested recursive function refers to itself through its closure,
+# a reference cycle left for the cycle collector each time it is made (once per rule).
+def _combine(parts: list[tuple[set[str], set[str]]]) -> tuple[set[str], set[str]]:
+    codes = set().union(*(c for c, _ in parts)) if parts else set()
+    holes = set()
+    for h in set().union(*(hs for _, hs in parts)) if parts else set():
+        country = h.split("-")[0]
+        if h not in codes and all(h in hs for c, hs in parts if country in c):
+            holes.add(h)
+    return codes, holes
 
-    return frozenset(combine([cover(r, frozenset()) for r in refs])[1])
+
+def _cover(
+    ref: str, seen: frozenset[str], table: RuleTable, on: date | None
+) -> tuple[set[str], set[str]]:
+    if not ref.startswith("group:"):
+        return {ref.upper()}, set()
+    gid = ref[len("group:") :]
+    group = table.groups.get(gid)
+    if group is None or gid in seen:
+        return set(), set()
+    members = group.members if on is None else group.members_on(on)
+    codes, holes = _combine([_cover(m, seen | {gid}, table, on) for m in members])
+    own = {x.upper() for x in group.except_}
+    return codes - own, holes | own
 
 
 def _place_set(

@@ -18,9 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-from yaml.composer import Composer
 
 from bot.domain.errors import FileError, InvalidFile
 from bot.domain.names.places import PlaceCatalog
@@ -28,8 +26,6 @@ from bot.domain.rules.checks import validate_table
 from bot.domain.rules.csv_rules import CONTROL_FIELDS, CONTROL_LIST_FIELDS, unguard_cell
 from bot.domain.rules.limits import (
     DEFAULT_MAX_FILE_BYTES,
-    MAX_DEPTH,
-    check_document,
     check_text_size,
     cut,
     read_limited,
@@ -45,137 +41,12 @@ from bot.domain.rules.table import (
     PARTY_TYPES,
     RuleTable,
 )
+from bot.domain.rules.yaml_events import load_yaml
+from bot.domain.rules.yaml_lines import LineDict, LineList, collection_paused
+from bot.domain.rules.yaml_lines import line_dict as _line_dict
+from bot.domain.rules.yaml_lines import line_of as _line_of
 
-# ---------------------------------------------------------------- YAML with line numbers
-
-
-class LineDict(dict[str, Any]):
-    """A mapping that remembers the line of each key."""
-
-    __slots__ = ("line", "lines")  # no instance dict: a large file holds a million of these
-    line: int
-    lines: dict[str, int]
-
-
-class LineList(list[Any]):
-    """A sequence that remembers the line of each item."""
-
-    __slots__ = ("line", "lines")
-    line: int
-    lines: list[int]
-
-
-def _line_dict(line: int) -> LineDict:
-    out = LineDict()
-    out.line, out.lines = line, {}
-    return out
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """SafeLoader with line numbers, duplicate-key errors, YAML 1.2 booleans and no timestamps.
-
-    On libyaml's parser where PyYAML has it: parsing is then several times faster, and libyaml
-    refuses nesting beyond 1,000 levels by itself.
-    """
-
-    # (line, key, the mapping, line of the first occurrence)
-    duplicates: list[tuple[int, str, LineDict, int]]
-    depth: int = 0
-    file_name: str = ""
-
-
-# YAML 1.1 reads NO (Norway), yes, on and off as booleans; only true/false are booleans here.
-# Dates stay strings so that the schema, not the YAML parser, judges them: 2025-13-01 becomes a
-# located "not a real date" error instead of a crash, and `name: 2025-01-01` stays text.
-_Loader.yaml_implicit_resolvers = {
-    ch: [
-        (tag, rx)
-        for tag, rx in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
-    ]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-_STR_TAG = "tag:yaml.org,2002:str"
-
-
-def _value(loader: _Loader, node: yaml.Node) -> Any:
-    """Build one value; plain text directly (most of a file, and the generic path costs)."""
-    if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
-        return node.value
-    return loader.construct_object(node, deep=True)
-
-
-def _nest(loader: _Loader, node: yaml.Node) -> None:
-    """Count one more level of nesting; refuse a document nested deeper than a rule file is."""
-    loader.depth += 1
-    if loader.depth > MAX_DEPTH:
-        raise InvalidFile(
-            [
-                FileError(
-                    loader.file_name,
-                    node.start_mark.line + 1,
-                    "yaml",
-                    f"nested more than {MAX_DEPTH} levels deep; a rule file needs about 6",
-                )
-            ]
-        )
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
-    _nest(loader, node)
-    loader.flatten_mapping(node)
-    out = _line_dict(node.start_mark.line + 1)
-    for key_node, value_node in node.value:
-        key = _value(loader, key_node)
-        if isinstance(key, list | dict):
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping",
-                node.start_mark,
-                "a key must be a plain word, not a list or mapping",
-                key_node.start_mark,
-            )
-        # Keys are field names; `1:` or `null:` are typos that the schema reports as unknown keys.
-        key = key if isinstance(key, str) else str(key)
-        line = key_node.start_mark.line + 1
-        if key in out:
-            loader.duplicates.append((line, key, out, out.lines[key]))
-        out[key] = _value(loader, value_node)
-        out.lines.setdefault(key, line)
-    loader.depth -= 1
-    return out
-
-
-def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
-    _nest(loader, node)
-    out = LineList(_value(loader, child) for child in node.value)
-    out.line = node.start_mark.line + 1
-    out.lines = [child.start_mark.line + 1 for child in node.value]
-    loader.depth -= 1
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
-
-
-def _line_of(data: Any, path: tuple[Any, ...], default: int) -> int:
-    """Return the line of the deepest element of `path` that has one."""
-    line = default
-    for key in path:
-        if isinstance(data, LineDict) and key in data:
-            line = data.lines.get(key, line)
-            data = data[key]
-        elif isinstance(data, LineList) and isinstance(key, int) and 0 <= key < len(data):
-            line = data.lines[key]
-            data = data[key]
-        else:
-            break
-    return line
+# ---------------------------------------------------------------- paths and lines
 
 
 def _path_of(dotted: str) -> tuple[str | int, ...]:
@@ -537,12 +408,12 @@ def _validate(
     The third value names the top-level fields left out or stood in for: problems about them
     are not reported again. Unknown keys are only dropped: the entity is otherwise whole.
     """
-    plain = _plain(item)
     schema = SCHEMAS[kind]
     try:
-        return schema.model_validate(plain), None, frozenset()
+        return schema.model_validate(item), None, frozenset()  # line-numbered, still dicts
     except ValidationError as error:
         exc = error
+    plain = _plain(item)
     unknown = [e for e in exc.errors() if e["type"] == "extra_forbidden"]
     other = [e for e in exc.errors() if e["type"] != "extra_forbidden"]
     stand_ins = _STAND_INS.get(kind, {})
@@ -634,162 +505,6 @@ def _type_word(value: Any) -> str:
     return "text" if isinstance(value, str) else shown(value)
 
 
-class _StreamLoader(Composer, _Loader):
-    """Builds each entry of a top-level list as soon as it is parsed, then lets its nodes go.
-
-    Composing the whole document first holds a node and two marks for every value of the file
-    at once (about 13 KB a rule); entry by entry the file costs little more than its data.
-    """
-
-    def __init__(self, stream: str) -> None:
-        _Loader.__init__(self, stream)  # type: ignore[call-arg]  # libyaml's parser takes it
-        Composer.__init__(self)
-        self.composing = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        """Compose one node; refuse nesting deeper than a rule file's before recursion does."""
-        self.composing += 1
-        try:
-            if self.composing > MAX_DEPTH:
-                mark = self.peek_event().start_mark
-                raise InvalidFile(
-                    [
-                        FileError(
-                            self.file_name,
-                            _mark_line(mark),
-                            "yaml",
-                            f"nested more than {MAX_DEPTH} levels deep; a rule file needs about 6",
-                        )
-                    ]
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self.composing -= 1
-
-
-class _Unusual(Exception):
-    """A document shape the streaming loader leaves to the whole-document one."""
-
-
-_PLAIN_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
-
-
-def _mark_line(mark: Any) -> int:
-    return int(mark.line) + 1 if mark is not None else 1
-
-
-def _compose(loader: _StreamLoader) -> yaml.Node:
-    node = loader.compose_node(None, None)
-    if not isinstance(node, yaml.Node):
-        raise _Unusual
-    return node
-
-
-def _stream_document(loader: _StreamLoader) -> LineDict | None:
-    """Build a version-1 file (a mapping of sections) entry by entry."""
-    loader.get_event()  # the stream starts
-    if loader.check_event(yaml.StreamEndEvent):
-        return None
-    loader.get_event()  # the document starts
-    start = loader.get_event()
-    if not isinstance(start, yaml.MappingStartEvent) or start.tag not in _PLAIN_TAGS:
-        raise _Unusual
-    out = _line_dict(_mark_line(start.start_mark))
-    while not loader.check_event(yaml.MappingEndEvent):
-        key_node = _compose(loader)
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
-            raise _Unusual
-        key = _value(loader, key_node)
-        key = key if isinstance(key, str) else str(key)
-        line = key_node.start_mark.line + 1
-        if key in out:
-            loader.duplicates.append((line, key, out, out.lines[key]))
-        event = loader.peek_event()
-        if isinstance(event, yaml.SequenceStartEvent) and event.tag in _PLAIN_TAGS:
-            loader.get_event()
-            items = LineList()
-            items.line, items.lines = _mark_line(event.start_mark), []
-            loader.depth = 2  # inside the document's mapping and this list
-            while not loader.check_event(yaml.SequenceEndEvent):
-                node = _compose(loader)
-                items.append(_value(loader, node))
-                items.lines.append(node.start_mark.line + 1)
-                loader.constructed_objects = {}  # its nodes may go now
-            loader.get_event()
-            out[key] = items
-        else:
-            loader.depth = 1
-            out[key] = _value(loader, _compose(loader))
-            loader.constructed_objects = {}
-        out.lines.setdefault(key, line)
-    loader.get_event()  # the mapping ends
-    loader.get_event()  # the document ends
-    if not loader.check_event(yaml.StreamEndEvent):
-        raise _Unusual  # more than one document: the whole-document loader says so
-    return out
-
-
-def _load_yaml(text: str, name: str) -> tuple[Any, list[tuple[int, str, LineDict, int]]]:
-    """Compose the document, check its size and depth, then build it; every error is located."""
-    if "&" not in text:
-        # Without anchors nothing expands beyond the file's size: build entry by entry.
-        streaming = _StreamLoader(text)
-        streaming.duplicates, streaming.file_name = [], name
-        try:
-            return _stream_document(streaming), streaming.duplicates
-        except _Unusual:
-            pass
-        except yaml.YAMLError as exc:
-            raise InvalidFile([_syntax_error(name, exc, text)]) from None
-        except InvalidFile:
-            raise
-        except Exception as exc:
-            raise InvalidFile(
-                [FileError(name, 1, "yaml", f"cannot read the YAML: {cut(str(exc))}")]
-            ) from None
-        finally:
-            streaming.dispose()
-    loader = _Loader(text)
-    loader.duplicates, loader.file_name = [], name
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            check_document(node, name)
-        data = None if node is None else loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        raise InvalidFile([_syntax_error(name, exc, text)]) from None
-    except InvalidFile:
-        raise
-    except Exception as exc:
-        # What the parser lets through unchecked (a number of 5,000 digits, text that is not
-        # Unicode): still one located line, never a traceback.
-        raise InvalidFile(
-            [FileError(name, 1, "yaml", f"cannot read the YAML: {cut(str(exc))}")]
-        ) from None
-    finally:
-        loader.dispose()
-    return data, loader.duplicates
-
-
-def _syntax_error(name: str, exc: yaml.YAMLError, text: str = "") -> FileError:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = mark.line + 1 if mark else 1
-    position = getattr(exc, "position", None)  # a reader error: an unacceptable character
-    if mark is None and isinstance(position, int):
-        line = text.encode("utf-8", errors="surrogatepass")[:position].count(b"\n") + 1
-    problem = cut(getattr(exc, "problem", None) or str(exc), 200)
-    context = getattr(exc, "context", None)
-    context_mark = getattr(exc, "context_mark", None)
-    if context and context_mark is not None and context_mark.line + 1 != line:
-        problem += f" ({context} on line {context_mark.line + 1})"
-    return FileError(
-        name,
-        line,
-        "yaml",
-        f"syntax error: {problem}; check the indentation, colons, brackets and quotes",
-    )
-
-
 def _check_version(parsed: ParsedFile, data: LineDict) -> None:
     version = data.get("version")
     if "version" not in data:
@@ -808,6 +523,7 @@ def _check_version(parsed: ParsedFile, data: LineDict) -> None:
         )
 
 
+@collection_paused()
 def parse_text(
     text: str,
     name: str,
@@ -819,7 +535,7 @@ def parse_text(
     """Parse and schema-check a version-1 file; raise `InvalidFile` unless `defer`."""
     # With `defer` only a syntax error raises; the rest wait in `errors` for `check_merged`.
     check_text_size(text, name, max_bytes=max_bytes)
-    data, duplicates = _load_yaml(text, name)
+    data, duplicates = load_yaml(text, name)
     parsed = ParsedFile(name)
     if not isinstance(data, LineDict):
         raise InvalidFile(
@@ -906,6 +622,7 @@ def read_file(
 # ---------------------------------------------------------------- merging and checking
 
 
+@collection_paused()
 def merge(current: RuleTable, parsed: ParsedFile, *, replace: bool) -> RuleTable:
     """Return the table that importing the file would produce."""
     merged = RuleTable(revision=current.revision)
