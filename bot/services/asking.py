@@ -23,6 +23,7 @@ from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.table import RuleTable
 from bot.services.change_counter import SharedGeneration
 from bot.services.customer_lookup import StoredCustomerIndex
+from bot.services.pack_upgrades import add_listed_rules, mark_listed_rules
 from bot.services.rule_changes import import_parsed
 from bot.services.screening import answer_screened, screening_cache
 from bot.settings import Settings
@@ -103,7 +104,11 @@ def initialize(
                         now=now or utcnow(),
                         summary="empty rule table",
                     ).number
+                # A new table has the pack's restricted-party rules, or chose a pack without.
+                mark_listed_rules(session, how="with the first revision")
                 session.commit()
+    elif (added := add_listed_rules(engine, now=now or utcnow(), author=author)) is not None:
+        rev = added
     if seed_sources:
         add_default_sources(engine, now=now or utcnow())
     return rev
