@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(None, alias="CLEARANCE_METRICS_TOKEN")
     # Links <public_url>/decisions/<id> pasted in Slack unfurl to their answer cards.
     public_url: str | None = Field(None, alias="CLEARANCE_PUBLIC_URL")
+    # Multi-workspace installs: the workspace (T…) or org (E…) whose bot sends admin notices.
+    admin_team: str | None = Field(None, alias="CLEARANCE_ADMIN_TEAM")
     # Multi-workspace installs (Bolt's OAuth flow): set these and no SLACK_BOT_TOKEN.
     slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")

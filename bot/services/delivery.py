@@ -15,6 +15,7 @@ from bot.services.job_context import JobContext, log
 from bot.services.workspace_clients import (
     NoInstallation,
     delivery_workspace,
+    notice_workspace,
     record_no_installation,
 )
 from storage.db import session_scope
@@ -109,7 +110,8 @@ class Delivering(JobContext):
         assert self.client is not None
         if self.clients is None:
             return self.client
-        return self.clients.for_workspace(delivery_workspace(self.engine, d))
+        notices = notice_workspace(self.settings.admin_team)
+        return self.clients.for_workspace(delivery_workspace(self.engine, d, notices=notices))
 
     def _find_posted(self, client: WebClient, d: Delivery, thread_ts: str | None) -> str | None:
         """Look for a message carrying this delivery's id (posted before a crash)."""

@@ -91,10 +91,21 @@ class WorkspaceClients:
         return str(rotated.bot_token)
 
 
-def delivery_workspace(engine: Engine, delivery: Delivery) -> Workspace:
-    """Return the workspace a delivery belongs to: its subscription's (none for admin notices)."""
-    if delivery.subscription_id is None:
+def notice_workspace(team: str | None) -> Workspace:
+    """Return the workspace admin notices go to (CLEARANCE_ADMIN_TEAM: a T… team or an E… org)."""
+    team = (team or "").strip()
+    if not team:
         return NONE
+    return Workspace(None, team) if team.startswith("E") else Workspace(team)
+
+
+def delivery_workspace(
+    engine: Engine, delivery: Delivery, *, notices: Workspace = NONE
+) -> Workspace:
+    """Return the workspace a delivery belongs to: its subscription's, or for an admin notice
+    (no subscription) the one admins are told in."""
+    if delivery.subscription_id is None:
+        return notices
     with session_scope(engine) as session:
         sub = session.get(Subscription, delivery.subscription_id)
     return Workspace(sub.team_id, sub.enterprise_id) if sub is not None else NONE

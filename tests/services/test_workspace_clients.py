@@ -12,7 +12,13 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy.engine import Engine
 
-from bot.services.workspace_clients import NoInstallation, WorkspaceClients
+from bot.services.workspace_clients import (
+    NoInstallation,
+    WorkspaceClients,
+    delivery_workspace,
+    notice_workspace,
+)
+from storage.models import Delivery
 from storage.workspaces import NONE, Workspace
 from tests.support.slack_fake import FakeSlack
 
@@ -95,3 +101,26 @@ def test_an_expiring_token_is_rotated_and_saved(engine: Engine, slack: FakeSlack
 def test_one_workspace_uses_the_configured_client(slack: FakeSlack) -> None:
     base = WebClient(token="xoxb-configured", base_url=slack.base_url)
     assert WorkspaceClients(base).for_workspace(NONE) is base
+
+
+@pytest.mark.parametrize(
+    ("setting", "workspace"),
+    [(None, NONE), ("", NONE), ("T1", Workspace("T1")), (" E1 ", Workspace(None, "E1"))],
+)
+def test_admin_notices_go_to_the_configured_workspace_or_org(
+    setting: str | None, workspace: Workspace
+) -> None:
+    assert notice_workspace(setting) == workspace
+
+
+@pytest.mark.storage
+def test_an_admin_notice_is_posted_with_the_admin_workspaces_token(
+    engine: Engine, slack: FakeSlack
+) -> None:
+    clients = _clients(engine, slack, _bot("T1"), _bot("T2"))
+    notice = Delivery(dedupe_key="n", channel="UADMIN", kind="notice", payload={"text": "x"})
+    # No subscription: without CLEARANCE_ADMIN_TEAM it belongs to no workspace, and has no token.
+    with pytest.raises(NoInstallation):
+        clients.for_workspace(delivery_workspace(engine, notice))
+    chosen = delivery_workspace(engine, notice, notices=notice_workspace("T2"))
+    assert clients.for_workspace(chosen).token == "xoxb-T2-stored"
