@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -25,6 +26,8 @@ from bot.verification import Rejected, check_shape, parse_body, verify_signature
 
 log = logging.getLogger("clearance.front")
 EVENTS_PATH = "/slack/events"
+# A decision link (<CLEARANCE_PUBLIC_URL>/decisions/<id>): Slack unfurls it to its card.
+DECISION_PATH = re.compile(r"/decisions/([0-9a-f]{8,40})/?")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -34,6 +37,23 @@ Reply = tuple[int, dict[str, str], bytes]
 Page = Callable[[str, dict[str, list[str]]], Reply]
 # Who may GET a page: given the client's address and the headers, a refusal or None.
 Guard = Callable[[str | None, dict[str, list[str]]], Reply | None]
+
+
+def _decision_page(decision_id: str) -> Reply:
+    """A decision link opened in a browser: where to see it, and nothing of the answer itself.
+
+    The page has no sign-in, so the answer (customer, verdict, rules) stays in Slack, where the
+    link unfurls to its card for members of the workspace that asked.
+    """
+    html = (
+        "<!doctype html><html><head><meta charset=utf-8><title>Clearance decision</title>"
+        "</head><body><h1>Clearance decision " + decision_id + "</h1><p>Paste this link in "
+        "Slack to see its answer card; admins find it in the audit log "
+        "(<code>/clearance audit</code>). This page shows nothing of the answer.</p>"
+        "</body></html>"
+    )
+    headers = {"content-type": "text/html; charset=utf-8", "cache-control": "no-store"}
+    return 200, headers, html.encode()
 
 
 def _json(status: int, data: dict[str, Any]) -> Reply:
@@ -102,6 +122,9 @@ class SlackFront:
                 return refused
             query = scope.get("query_string", b"").decode("latin-1")
             return await loop.run_in_executor(self._pool, page, query, _headers(scope))
+        decision = DECISION_PATH.fullmatch(path)
+        if decision is not None and method in ("GET", "HEAD"):
+            return _decision_page(decision.group(1))
         if path != EVENTS_PATH:
             return _json(404, {"ok": False, "error": "not_found"})
         if method != "POST":

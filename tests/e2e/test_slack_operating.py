@@ -107,3 +107,15 @@ def test_json_logs_carry_request_ids_and_never_secrets(server: Server, db_url: s
     assert failure["level"] == "ERROR" and failure["team"] == "T1"
     assert len(failure["request_id"]) == 12
     assert "[redacted]" in failure["exception"] + failure["message"]
+
+
+def test_a_decision_link_opened_in_a_browser_shows_nothing_of_the_answer(server: Server) -> None:
+    ack = server.command("can Nimbus Pte Ltd use gpt-4o in Singapore?", user="UASK", name="dl")
+    decision = next(
+        e["value"] for e in card_blocks(ack)[-1]["elements"] if e["action_id"] == "request_review"
+    )
+    status, page = get(f"{server.url}/decisions/{decision}")
+    assert status == 200 and decision in page
+    assert "Nimbus" not in page and "Conditional" not in page and "gpt-4o" not in page.lower()
+    for bad in ("/decisions/not-an-id", "/decisions/%3Cscript%3E", f"/decisions/{decision}/x"):
+        assert get(f"{server.url}{bad}")[0] == 404
