@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import resource
 import statistics
@@ -41,7 +42,8 @@ from bot.domain.screening.entries import Entry  # noqa: E402
 from bot.domain.screening.matching import Listed, ScreeningIndex  # noqa: E402
 from bot.domain.screening.parsers import parse_list  # noqa: E402
 
-SDN = ROOT.parent / "shared" / "reference" / "screening" / "ofac-sdn-2024-04-15.csv"
+REFERENCE = Path(os.environ.get("CLEARANCE_REFERENCE_DIR") or ROOT.parent / "shared" / "reference")
+SDN = REFERENCE / "screening" / "ofac-sdn-2024-04-15.csv"
 GOALS = {"p99_ms": 2.0, "recall": 0.98, "negative_match": 0, "negative_possible_share": 0.03}
 GENERIC = [
     "Trading",
