@@ -26,6 +26,7 @@ from bot.domain.screening.versions import (
     check_new_version,
     diff_versions,
     keyed,
+    parts_held,
 )
 from storage.db import session_scope
 from storage.models import (
@@ -124,6 +125,7 @@ def store_version(
             after,
             removed=len(diff.removed),
             max_removed_share=max_removed_share,
+            previous_parts=parts_held(before.values()),
         )
         if reason is not None:
             raise ListGuardError(f"{name}: {reason}")
@@ -330,6 +332,7 @@ def replace_hits(
     new: list[ScreeningHit] = []
     removed: list[ScreeningHit] = []
     changed: list[ScreeningHit] = []
+    seen: list[int | None] = []
     with session_scope(engine) as session:
         existing = {
             (h.customer_id, h.party_id, h.list_id, h.entry_key): h
@@ -355,6 +358,9 @@ def replace_hits(
                 new.append(row)
             elif row.strength != data["strength"] or row.fingerprint != data["fingerprint"]:
                 changed.append(row)
+            elif all(getattr(row, k) == v for k, v in data.items()):
+                seen.append(row.id)  # unchanged: only its last_seen moves, in bulk below
+                continue
             for field_name, value in data.items():
                 setattr(row, field_name, value)
             row.last_seen = now
@@ -365,6 +371,12 @@ def replace_hits(
                 row.removed_at = now
                 session.add(row)
                 removed.append(row)
+        for start in range(0, len(seen), 500):
+            session.execute(
+                update(ScreeningHit)
+                .where(col(ScreeningHit.id).in_(seen[start : start + 500]))
+                .values(last_seen=now)
+            )
         session.commit()
     return new, removed, changed
 

@@ -12,13 +12,8 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.asking.answers import Answer, Knowledge
 from bot.domain.screening.entries import Entry, ParsedList
-from bot.services.screening import (
-    ScreeningCache,
-    default_rules,
-    hit_change_texts,
-    rescreen_customers,
-    screen_answer,
-)
+from bot.services.rescreening import hit_change_texts, rescreen_customers
+from bot.services.screening import ScreeningCache, default_rules, screen_answer
 from storage.db import session_scope
 from storage.screening import find_entry, record_decision, store_version
 from tests.support.factories import ask, knowledge
