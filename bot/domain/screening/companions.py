@@ -8,19 +8,16 @@ that points at `SDN_ADVANCED.XML` needs none: the XML carries aliases and addres
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 COMPANIONS = {"ofac_sdn": {"sdn.csv": ("alt", "add")}}
 
 
 def companion_urls(kind: str, url: str) -> dict[str, str]:
     """The companion files a list source's download needs, by part name (`alt`, `add`)."""
-    parts = urlsplit(url)
-    folder, _, file_name = parts.path.rpartition("/")
-    wanted = COMPANIONS.get(kind, {}).get(file_name.lower(), ())
+    address = url.split("#", 1)[0].split("?", 1)[0]
+    folder, _, file_name = address.rpartition("/")
+    wanted = COMPANIONS.get(kind, {}).get(file_name.lower(), ()) if folder else ()
     out = {}
     for part in wanted:
         name = f"{part}.csv"
-        name = name.upper() if file_name.isupper() else name
-        out[part] = urlunsplit(parts._replace(path=f"{folder}/{name}", query="", fragment=""))
+        out[part] = f"{folder}/{name.upper() if file_name.isupper() else name}"
     return out

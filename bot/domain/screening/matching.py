@@ -15,6 +15,7 @@ Names are stored as arrays of word ids, not objects, so a million names fit in a
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
 from collections.abc import Iterable, Sequence
@@ -93,6 +94,7 @@ class _Query:
     weights: dict[str, float]
     similar: dict[str, dict[int, float]]
     total: float
+    order: tuple[str, ...]  # strongest words first
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,9 @@ class _Plan:
     cost: int
     rare: list[tuple[float, int]]  # (gain, word id) of words whose postings are read
     gain: float  # best gain over every similar word
-    listed: float  # heaviest similar word
-    frequent_gain: float  # best gain over the frequent similar words
-    frequent_listed: float
+    slack: float  # best gain less `floor` times the listed word's weight (what it adds to a total)
+    frequent_gain: float  # the same over the frequent similar words only
+    frequent_slack: float
 
 
 def _split(tokens: Iterable[str]) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -118,17 +120,6 @@ def _split(tokens: Iterable[str]) -> tuple[tuple[str, ...], frozenset[str]]:
         else:
             content[t] = None
     return tuple(content), frozenset(legal)
-
-
-def _reachable(numerator: float, listed: float, total: float, floor: float) -> bool:
-    """Whether words worth `numerator` (plus listed words up to `listed`) can reach the floor.
-
-    A matched listed word adds its weight to both sides of the score, so the bound grows with it
-    while the score is below 1: the heaviest listed words give the highest bound.
-    """
-    if total <= 0:
-        return True
-    return max((numerator + listed) / (total + listed), numerator / total) >= floor
 
 
 @dataclass
@@ -237,46 +228,48 @@ class ScreeningIndex:
         content = tuple(sorted(content))  # word order never counts, not even in float sums
         weights = {t: self.weight(t) for t in content}
         total = math.fsum(weights.values()) + LEGAL_WEIGHT * len(legal)
-        return _Query(content, legal, weights, {t: self._similar(t) for t in content}, total)
+        similar = {t: self._similar(t) for t in content}
+        order = tuple(sorted(content, key=lambda t: (-weights[t], t)))
+        return _Query(content, legal, weights, similar, total, order)
 
-    def _plan(self, q: _Query, word: str) -> _Plan:
+    def _plan(self, q: _Query, word: str, floor: float) -> _Plan:
         weight, weights, df, postings = q.weights[word], self._weights, self._df, self._postings
         rare: list[tuple[float, int]] = []
         cost = 0
-        best = listed = frequent = frequent_listed = 0.0
+        best = slack = frequent = frequent_slack = 0.0
         for wid, sim in q.similar[word].items():
             gain = sim * (weight + weights[wid])
-            best, listed = max(best, gain), max(listed, weights[wid])
+            spare = gain - floor * weights[wid]
+            best, slack = max(best, gain), max(slack, spare)
             if df[wid] > self._common:
-                frequent, frequent_listed = max(frequent, gain), max(frequent_listed, weights[wid])
+                frequent, frequent_slack = max(frequent, gain), max(frequent_slack, spare)
             else:
                 rare.append((gain, wid))
                 cost += len(postings[wid])
         rare.sort()
-        return _Plan(word, weight, cost, rare, best, listed, frequent, frequent_listed)
+        return _Plan(word, weight, cost, rare, best, slack, frequent, frequent_slack)
 
-    def _candidates(self, q: _Query) -> list[int]:
+    def _candidates(self, q: _Query) -> list[tuple[float, int]]:
         """Names that might reach `possible`, best bound first (never a scan of every name).
 
         A name's bound adds, per query word, the best similar word it holds (rare words, from the
         postings) or could hold (frequent words, and words whose postings were not read): an upper
         bound of the aligned weight, so pruning on it never drops a name that would score.
+
+        A name reaches `floor` only if the sum over its aligned words of (gain - floor * listed
+        word's weight) covers `floor * query weight` less the legal forms' gain; the words not yet
+        read bound that sum for names not met yet, and once it falls short no more postings are read.
         """
-        plans = sorted((self._plan(q, t) for t in q.content), key=lambda p: (p.cost, p.word))
         floor = self.thresholds.possible - BOUND_MARGIN
+        plans = sorted((self._plan(q, t, floor) for t in q.content), key=lambda p: (p.cost, p.word))
         legal_gain = 2 * LEGAL_WEIGHT * len(q.legal)
+        needed = floor * q.total - legal_gain
         acc: dict[int, float] = {}
         optimistic = 0.0
         stopped = False
         for i, plan in enumerate(plans):
-            # Could a name holding none of the rare words read so far still reach the floor?
-            numerator, listed = legal_gain, 0.0
-            for j, other in enumerate(plans):
-                if j >= i and other.gain:
-                    numerator, listed = numerator + other.weight, listed + other.listed
-                elif j < i and other.frequent_gain:
-                    numerator, listed = numerator + other.weight, listed + other.frequent_listed
-            if not _reachable(numerator, listed, q.total, floor):
+            unread = sum(p.slack for p in plans[i:]) + sum(p.frequent_slack for p in plans[:i])
+            if unread < needed:  # a name holding none of the words read so far can't reach it
                 optimistic += sum(p.gain for p in plans[i:])
                 stopped = True
                 break
@@ -284,19 +277,21 @@ class ScreeningIndex:
             best: dict[int, float] = {}
             for gain, wid in plan.rare:  # ascending gain: a name keeps its best similar word
                 best.update(dict.fromkeys(self._postings[wid], gain))
+            if not acc:
+                acc = best
+                continue
             for name_no, gain in best.items():
                 acc[name_no] = acc.get(name_no, 0.0) + gain
         if not acc and not stopped:
             acc = self._frequent_only(q)
-        totals, weights = q.total, self._name_weight
-        extra = optimistic + legal_gain
-        bounds = []
-        for name_no, gained in acc.items():
-            bound = (gained + extra) / (totals + weights[name_no])
-            if bound >= floor:
-                bounds.append((-bound, name_no))
-        bounds.sort()
-        return [name_no for _b, name_no in bounds[:CANDIDATES]]
+        # bound >= floor  <=>  gained - floor * name weight >= floor * query weight - the rest
+        weights, cut = self._name_weight, needed - optimistic
+        kept = [(n, g) for n, g in acc.items() if g - floor * weights[n] >= cut]
+        extra, total = optimistic + legal_gain, q.total
+        bounds = heapq.nsmallest(
+            CANDIDATES, ((-(g + extra) / (total + weights[n]), n) for n, g in kept)
+        )
+        return [(-b, name_no) for b, name_no in bounds]
 
     def _frequent_only(self, q: _Query) -> dict[int, float]:
         """Only frequent words: names holding the rarest of them, narrowed by the others."""
@@ -322,7 +317,7 @@ class ScreeningIndex:
         matched = 0.0
         found = []
         fuzzy = []
-        for t in sorted(q.content, key=lambda t: (-q.weights[t], t)):
+        for t in q.order:
             wid = ids.get(t)
             if wid is not None and wid in remaining:
                 remaining.discard(wid)
@@ -331,16 +326,11 @@ class ScreeningIndex:
             else:
                 fuzzy.append(t)
         for t in fuzzy:
-            if not remaining:
-                break
             known = q.similar[t]
-            best: tuple[float, int] | None = None
-            for c in sorted(remaining, key=words.__getitem__):
-                sim = known.get(c)
-                if sim is not None and (best is None or sim > best[0]):
-                    best = (sim, c)
-            if best is not None:
-                sim, c = best
+            alike = [c for c in remaining if c in known]
+            if alike:  # the most similar word; of equals, the first in alphabetical order
+                c = min(alike, key=lambda c: (-known[c], words[c]))
+                sim = known[c]
                 remaining.discard(c)
                 matched += sim * (q.weights[t] + weights[c])
                 found.append(WordMatch(t, words[c], round(sim, 3)))
@@ -364,7 +354,9 @@ class ScreeningIndex:
         if q is None:
             return []
         best: dict[int, Hit] = {}
-        for name_no in self._candidates(q):
+        for bound, name_no in self._candidates(q):
+            if bound < self.thresholds.possible - 1e-9:
+                continue  # its score is at most its bound
             raw, words = self._score(q, name_no)
             hit = self._judge(name_no, raw, words, hq=hq, party_type=party_type)
             if hit is None:

@@ -74,6 +74,7 @@ GENERIC = frozenset(
 )
 
 _SKELETON_RULES = (
+    ("dzh", "j"),  # Russian's spelling of English "j" ("Dzhoint", "Ksindzhiang")
     ("shch", "sh"),
     ("sch", "sh"),
     ("kh", "h"),
