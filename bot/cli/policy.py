@@ -345,6 +345,8 @@ def cmd_changes_list(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     """Add the policy-tracking commands to the main parser."""
+    from bot.domain.screening.parsers import LIST_KINDS
+
     src = sub.add_parser("sources", help="tracked policy sources")
     ssub = src.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
     p = ssub.add_parser("add", help="add a source (its first poll is the baseline)")
@@ -352,7 +354,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--kind",
         required=True,
-        choices=["federal_register", "feed", "webpage", "json", "rule_table"],
+        choices=["federal_register", "feed", "webpage", "json", *LIST_KINDS, "rule_table"],
+        help="a page or feed kind, or a restricted-party list kind (each poll stores a version)",
     )
     p.add_argument("--url", required=True)
     p.add_argument("--selector", help="CSS selector (webpage) or dotted path (json)")
