@@ -108,6 +108,20 @@ def read_scalar(engine: Engine, sql: str) -> Any:
         raw.close()  # back to the pool, which ends any transaction the query opened
 
 
+def read_rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    """Run one read-only query (no parameters) on a pooled connection; return every row."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+    finally:
+        raw.close()  # back to the pool, which ends any transaction the query opened
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """Yield a session; roll back on error. The caller commits."""

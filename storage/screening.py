@@ -28,7 +28,7 @@ from bot.domain.screening.versions import (
     keyed,
     parts_held,
 )
-from storage.db import session_scope
+from storage.db import read_rows, session_scope
 from storage.models import (
     ListEntryRow,
     ListVersion,
@@ -176,13 +176,14 @@ def store_version(
         return StoredVersion(list_id, version, diff)
 
 
+_NEWEST_VERSIONS = f"SELECT list_id, MAX(id) FROM {ListVersion.__tablename__} GROUP BY list_id"
+
+
 def newest_versions(engine: Engine) -> dict[str, int]:
     """The newest version id of every list (the in-process index is cached on this)."""
-    with session_scope(engine) as session:
-        rows = session.exec(
-            select(ListVersion.list_id, func.max(ListVersion.id)).group_by(ListVersion.list_id)
-        ).all()
-    return {list_id: int(version) for list_id, version in rows if version is not None}
+    # Asked on every answer: straight to the driver, as the revision check is (storage.db).
+    rows = read_rows(engine, _NEWEST_VERSIONS)
+    return {str(list_id): int(version) for list_id, version in rows if version is not None}
 
 
 @dataclass(frozen=True)

@@ -314,25 +314,29 @@ def screen_subject(
                     parties.append(("owner", o.owner, o.owner, None, [o.owner], hq))
     else:
         parties.append(("customer", root, name or "", None, [name or ""], hq))
-    if decisions is None:
-        decisions = _decisions(engine, [p[1] for p in parties])
+    found = [
+        (role, party, party_name, hit)
+        for role, party, party_name, cust, party_names, party_hq in parties
+        for hit in _screen_party(state, party_names, hq=party_hq, kind=party_type(cust), memo=memo)
+    ]
+    if decisions is None:  # only hits have decisions: a clear answer needs no query
+        decisions = _decisions(engine, [f[1] for f in found]) if found else {}
     hits: list[PartyHit] = []
-    for role, party, party_name, cust, party_names, party_hq in parties:
-        for hit in _screen_party(state, party_names, hq=party_hq, kind=party_type(cust), memo=memo):
-            decided = decisions.get((party, hit.list_id, hit.entry.key))
-            valid = decided is not None and decided.fingerprint == hit.entry.fingerprint
-            hits.append(
-                PartyHit(
-                    role,
-                    party,
-                    party_name,
-                    state.kind_of(hit),
-                    hit,
-                    decided.decision if valid and decided else None,
-                    decided.actor if valid and decided else None,
-                    decided.reason if valid and decided else None,
-                )
+    for role, party, party_name, hit in found:
+        decided = decisions.get((party, hit.list_id, hit.entry.key))
+        valid = decided is not None and decided.fingerprint == hit.entry.fingerprint
+        hits.append(
+            PartyHit(
+                role,
+                party,
+                party_name,
+                state.kind_of(hit),
+                hit,
+                decided.decision if valid and decided else None,
+                decided.actor if valid and decided else None,
+                decided.reason if valid and decided else None,
             )
+        )
     return ScreeningOutcome(state.lists, tuple(hits), root, owners, names)
 
 
