@@ -20,7 +20,7 @@ from rapidfuzz.distance import OSA
 
 TYPO_COST = 0.12  # similarity lost per edit in a word
 SKELETON_COST = 0.06  # a word that differs only in spelling conventions ("Movakhkhed")
-_BUCKET_BITS = 12  # keys are sorted per bucket of their hash's top bits: small sorts, short bisects
+_BUCKET_BITS = 16  # keys are sorted per bucket of their hash's top bits: small sorts, short bisects
 
 # Words common in company names whatever the list's size (a small list can't tell they are).
 GENERIC = frozenset(
@@ -147,7 +147,10 @@ def _hashes(token: str) -> set[int]:
     # The skeleton gets as many deletions as the word itself: `similarity` allows the word's
     # number of typos between skeletons too, so every word it accepts is found by a shared key.
     depth = edits_for(len(token))
-    keys = deletion_keys(token, depth) | deletion_keys(skeleton(token), depth)
+    keys = deletion_keys(token, depth)
+    sound = skeleton(token)
+    if sound != token:
+        keys |= deletion_keys(sound, depth)
     return {zlib.crc32(k.encode()) for k in keys}
 
 
@@ -186,15 +189,19 @@ class Vocabulary:
     def similar(self, word: str) -> dict[int, float]:
         """Indexed words like this one (exact, one or two typos, same sound), by id."""
         out: dict[int, float] = {}
-        keys, shift = self._keys, 32 - _BUCKET_BITS
+        keys, starts, words, shift = self._keys, self._starts, self.words, 32 - _BUCKET_BITS
         for h in _hashes(word):
-            lo, hi = self._starts[h >> shift], self._starts[(h >> shift) + 1]
-            i = bisect_left(keys, h << 32, lo, hi)
-            while i < hi and keys[i] >> 32 == h:
-                wid = keys[i] & 0xFFFFFFFF
+            hi = starts[(h >> shift) + 1]
+            i = bisect_left(keys, h << 32, starts[h >> shift], hi)
+            end = (h + 1) << 32
+            while i < hi:
+                packed = keys[i]
+                if packed >= end:
+                    break
                 i += 1
+                wid = packed & 0xFFFFFFFF
                 if wid not in out:
-                    sim = similarity(word, self.words[wid])
+                    sim = similarity(word, words[wid])
                     if sim is not None:
                         out[wid] = sim
         return out
