@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Row, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -302,6 +304,24 @@ def record_decision(
         session.add(row)
         session.commit()
     return row
+
+
+DecisionKey = tuple[str, str, str]
+
+
+def decisions_of(engine: Engine, customer_ids: Iterable[str]) -> dict[DecisionKey, Row[Any]]:
+    """The newest decision per (customer, list, entry key) for these customers (or parties).
+
+    Read on answers with a hit: a plain Core query, rows with the model's column names.
+    """
+    wanted = sorted(set(customer_ids))
+    if not wanted:
+        return {}
+    table = ScreeningDecision.__table__  # type: ignore[attr-defined]
+    query = sa_select(table).where(table.c.customer_id.in_(wanted)).order_by(table.c.id)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return {(r.customer_id, r.list_id, r.entry_key): r for r in rows}
 
 
 def latest_decisions(engine: Engine) -> dict[tuple[str, str, str], ScreeningDecision]:

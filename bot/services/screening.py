@@ -15,7 +15,6 @@ from typing import Any
 
 import yaml
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from bot.domain.asking.answers import Answer, Knowledge
 from bot.domain.errors import BotError
@@ -35,13 +34,12 @@ from bot.domain.screening.verdicts import (
 )
 from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
 from bot.services.yente import YenteClient, kind_of_entry
-from storage.db import session_scope
-from storage.models import ScreeningDecision
 from storage.rules import DEFAULT_PACK
 from storage.screening import (
     ListGuardError,
     ScreeningSnapshots,
     StoredVersion,
+    decisions_of,
     load_current,
     newest_versions,
     screening_stamp,
@@ -210,21 +208,6 @@ def decision_key(customer: Customer | None, name: str) -> str:
     return customer.id if customer is not None else normal_text(name)
 
 
-def _decisions(
-    engine: Engine, keys: Iterable[str]
-) -> dict[tuple[str, str, str], ScreeningDecision]:
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    with session_scope(engine) as session:
-        rows = session.exec(
-            select(ScreeningDecision)
-            .where(col(ScreeningDecision.customer_id).in_(wanted))
-            .order_by(col(ScreeningDecision.id))
-        ).all()
-    return {(r.customer_id, r.list_id, r.entry_key): r for r in rows}
-
-
 PartyMemo = dict[tuple[tuple[str, ...], str | None, str], list[Hit]]
 
 
@@ -260,7 +243,7 @@ def screen_subject(
     name: str | None,
     hq: str,
     customers: Mapping[str, Customer] | None = None,
-    decisions: Mapping[tuple[str, str, str], ScreeningDecision] | None = None,
+    decisions: Mapping[tuple[str, str, str], Any] | None = None,
     memo: PartyMemo | None = None,
 ) -> ScreeningOutcome:
     """Screen a customer (registered or just a name) and, when registered, every owner up the chain.
@@ -320,7 +303,7 @@ def screen_subject(
         for hit in _screen_party(state, party_names, hq=party_hq, kind=party_type(cust), memo=memo)
     ]
     if decisions is None:  # only hits have decisions: a clear answer needs no query
-        decisions = _decisions(engine, [f[1] for f in found]) if found else {}
+        decisions = decisions_of(engine, [f[1] for f in found]) if found else {}
     hits: list[PartyHit] = []
     for role, party, party_name, hit in found:
         decided = decisions.get((party, hit.list_id, hit.entry.key))
