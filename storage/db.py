@@ -6,7 +6,7 @@ Callers own transactions: open `session_scope(engine)` (or `Session(engine)`), d
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -108,13 +108,13 @@ def read_scalar(engine: Engine, sql: str) -> Any:
         raw.close()  # back to the pool, which ends any transaction the query opened
 
 
-def read_rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
-    """Run one read-only query (no parameters) on a pooled connection; return every row."""
+def read_rows(engine: Engine, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run one read-only query (positional parameters in the driver's style); return every row."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         try:
-            cursor.execute(sql)
+            cursor.execute(sql, tuple(params))
             return [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.close()

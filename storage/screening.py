@@ -13,10 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, func, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -309,18 +308,33 @@ def record_decision(
 DecisionKey = tuple[str, str, str]
 
 
-def decisions_of(engine: Engine, customer_ids: Iterable[str]) -> dict[DecisionKey, Row[Any]]:
-    """The newest decision per (customer, list, entry key) for these customers (or parties).
+class DecisionRow(NamedTuple):
+    """A screening decision as an answer reads it."""
 
-    Read on answers with a hit: a plain Core query, rows with the model's column names.
-    """
+    customer_id: str
+    list_id: str
+    entry_key: str
+    fingerprint: str
+    decision: str
+    actor: str
+    reason: str
+
+
+_DECISION_COLUMNS = ", ".join(DecisionRow._fields)
+
+
+def decisions_of(engine: Engine, customer_ids: Iterable[str]) -> dict[DecisionKey, DecisionRow]:
+    """The newest decision per (customer, list, entry key) for these customers (or parties)."""
     wanted = sorted(set(customer_ids))
     if not wanted:
         return {}
-    table = ScreeningDecision.__table__  # type: ignore[attr-defined]
-    query = sa_select(table).where(table.c.customer_id.in_(wanted)).order_by(table.c.id)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+    # Read on every answer with a hit: straight to the driver, as the revision check is.
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"SELECT {_DECISION_COLUMNS} FROM {ScreeningDecision.__tablename__} "
+        f"WHERE customer_id IN ({', '.join([mark] * len(wanted))}) ORDER BY id"
+    )
+    rows = [DecisionRow(*r) for r in read_rows(engine, sql, wanted)]
     return {(r.customer_id, r.list_id, r.entry_key): r for r in rows}
 
 

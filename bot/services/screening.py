@@ -34,8 +34,10 @@ from bot.domain.screening.verdicts import (
 )
 from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
 from bot.services.yente import YenteClient, kind_of_entry
+from storage.models import ScreeningDecision
 from storage.rules import DEFAULT_PACK
 from storage.screening import (
+    DecisionRow,
     ListGuardError,
     ScreeningSnapshots,
     StoredVersion,
@@ -243,7 +245,7 @@ def screen_subject(
     name: str | None,
     hq: str,
     customers: Mapping[str, Customer] | None = None,
-    decisions: Mapping[tuple[str, str, str], Any] | None = None,
+    decisions: Mapping[tuple[str, str, str], DecisionRow | ScreeningDecision] | None = None,
     memo: PartyMemo | None = None,
 ) -> ScreeningOutcome:
     """Screen a customer (registered or just a name) and, when registered, every owner up the chain.
