@@ -30,13 +30,6 @@ def check_new_version(
     """Return why a parsed download must not replace the stored version, or None when it may."""
     if not entries:
         return "the download has no entries"
-    held = parts_held(entries.values())
-    for part, before in (previous_parts or {}).items():
-        if before and not held.get(part):
-            return (
-                f"the download has no {part} while the stored version has {before} "
-                "(a companion file such as alt.csv or add.csv missing?); the stored version stays"
-            )
     if previous_count:
         share = removed / previous_count
         if share > max_removed_share:
@@ -44,6 +37,13 @@ def check_new_version(
                 f"the download would remove {removed} of {previous_count} entries "
                 f"({share:.0%}, more than the allowed {max_removed_share:.0%}); "
                 "treated as a broken download, the stored version stays"
+            )
+    held = parts_held(entries.values())
+    for part, before in (previous_parts or {}).items():
+        if before and not held.get(part):
+            return (
+                f"the download has no {part} while the stored version has {before} "
+                "(a companion file such as alt.csv or add.csv missing?); the stored version stays"
             )
     return None
 
