@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from bot.domain.screening.companions import companion_urls
 
@@ -36,3 +39,9 @@ SERVICE = "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/ex
 )
 def test_companion_urls(kind: str, url: str, expected: dict[str, str]) -> None:
     assert companion_urls(kind, url) == expected
+
+
+def test_the_shipped_sdn_source_fetches_alt_and_add() -> None:
+    pack = Path(__file__).resolve().parents[3] / "storage" / "packs" / "sources.yaml"
+    [sdn] = [s for s in yaml.safe_load(pack.read_text())["sources"] if s["kind"] == "ofac_sdn"]
+    assert set(companion_urls("ofac_sdn", sdn["url"])) == {"alt", "add"}
