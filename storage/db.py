@@ -6,7 +6,7 @@ Callers own transactions: open `session_scope(engine)` (or `Session(engine)`), d
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,20 @@ def read_scalar(engine: Engine, sql: str) -> Any:
         finally:
             cursor.close()
         return None if row is None else row[0]
+    finally:
+        raw.close()  # back to the pool, which ends any transaction the query opened
+
+
+def read_rows(engine: Engine, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run one read-only query (positional parameters in the driver's style); return every row."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, tuple(params))
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
     finally:
         raw.close()  # back to the pool, which ends any transaction the query opened
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
@@ -26,8 +27,9 @@ from bot.domain.screening.versions import (
     check_new_version,
     diff_versions,
     keyed,
+    parts_held,
 )
-from storage.db import session_scope
+from storage.db import read_rows, session_scope
 from storage.models import (
     ListEntryRow,
     ListVersion,
@@ -124,6 +126,7 @@ def store_version(
             after,
             removed=len(diff.removed),
             max_removed_share=max_removed_share,
+            previous_parts=parts_held(before.values()),
         )
         if reason is not None:
             raise ListGuardError(f"{name}: {reason}")
@@ -174,13 +177,14 @@ def store_version(
         return StoredVersion(list_id, version, diff)
 
 
+_NEWEST_VERSIONS = f"SELECT list_id, MAX(id) FROM {ListVersion.__tablename__} GROUP BY list_id"
+
+
 def newest_versions(engine: Engine) -> dict[str, int]:
     """The newest version id of every list (the in-process index is cached on this)."""
-    with session_scope(engine) as session:
-        rows = session.exec(
-            select(ListVersion.list_id, func.max(ListVersion.id)).group_by(ListVersion.list_id)
-        ).all()
-    return {list_id: int(version) for list_id, version in rows if version is not None}
+    # Asked on every answer: straight to the driver, as the revision check is (storage.db).
+    rows = read_rows(engine, _NEWEST_VERSIONS)
+    return {str(list_id): int(version) for list_id, version in rows if version is not None}
 
 
 @dataclass(frozen=True)
@@ -301,6 +305,39 @@ def record_decision(
     return row
 
 
+DecisionKey = tuple[str, str, str]
+
+
+class DecisionRow(NamedTuple):
+    """A screening decision as an answer reads it."""
+
+    customer_id: str
+    list_id: str
+    entry_key: str
+    fingerprint: str
+    decision: str
+    actor: str
+    reason: str
+
+
+_DECISION_COLUMNS = ", ".join(DecisionRow._fields)
+
+
+def decisions_of(engine: Engine, customer_ids: Iterable[str]) -> dict[DecisionKey, DecisionRow]:
+    """The newest decision per (customer, list, entry key) for these customers (or parties)."""
+    wanted = sorted(set(customer_ids))
+    if not wanted:
+        return {}
+    # Read on every answer with a hit: straight to the driver, as the revision check is.
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"SELECT {_DECISION_COLUMNS} FROM {ScreeningDecision.__tablename__} "
+        f"WHERE customer_id IN ({', '.join([mark] * len(wanted))}) ORDER BY id"
+    )
+    rows = [DecisionRow(*r) for r in read_rows(engine, sql, wanted)]
+    return {(r.customer_id, r.list_id, r.entry_key): r for r in rows}
+
+
 def latest_decisions(engine: Engine) -> dict[tuple[str, str, str], ScreeningDecision]:
     """The newest decision per (customer, list, entry key)."""
     with session_scope(engine) as session:
@@ -330,6 +367,7 @@ def replace_hits(
     new: list[ScreeningHit] = []
     removed: list[ScreeningHit] = []
     changed: list[ScreeningHit] = []
+    seen: list[int | None] = []
     with session_scope(engine) as session:
         existing = {
             (h.customer_id, h.party_id, h.list_id, h.entry_key): h
@@ -355,6 +393,9 @@ def replace_hits(
                 new.append(row)
             elif row.strength != data["strength"] or row.fingerprint != data["fingerprint"]:
                 changed.append(row)
+            elif all(getattr(row, k) == v for k, v in data.items()):
+                seen.append(row.id)  # unchanged: only its last_seen moves, in bulk below
+                continue
             for field_name, value in data.items():
                 setattr(row, field_name, value)
             row.last_seen = now
@@ -365,6 +406,12 @@ def replace_hits(
                 row.removed_at = now
                 session.add(row)
                 removed.append(row)
+        for start in range(0, len(seen), 500):
+            session.execute(
+                update(ScreeningHit)
+                .where(col(ScreeningHit.id).in_(seen[start : start + 500]))
+                .values(last_seen=now)
+            )
         session.commit()
     return new, removed, changed
 

@@ -345,11 +345,17 @@ SELECTOR_HELP = "; ".join(f"{k.selector.what} ({k.name})" for k in KINDS if k.se
 
 def add_parsers(sub: Any) -> None:
     """Add the policy-tracking commands to the main parser."""
+
     src = sub.add_parser("sources", help="tracked policy sources")
     ssub = src.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
     p = ssub.add_parser("add", help="add a source (its first poll is the baseline)")
     p.add_argument("--name", required=True)
-    p.add_argument("--kind", required=True, choices=KIND_NAMES)
+    p.add_argument(
+        "--kind",
+        required=True,
+        choices=KIND_NAMES,
+        help="a page or feed kind, or a restricted-party list kind (each poll stores a version)",
+    )
     p.add_argument("--url", required=True)
     p.add_argument("--selector", help=SELECTOR_HELP)
     p.add_argument("--every", default="6h", help="poll interval, e.g. 30m, 6h, 1d")

@@ -214,7 +214,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 def _screen_customers(args: argparse.Namespace) -> int:
     from bot.services.asking import KnowledgeCache
-    from bot.services.screening import rescreen_customers
+    from bot.services.rescreening import rescreen_customers
     from storage.screening import open_hits
 
     engine = _engine(args)
@@ -257,7 +257,7 @@ def _screen_customers(args: argparse.Namespace) -> int:
 def screen_after_import(args: argparse.Namespace) -> None:
     """Screen registered customers and their owners after an import (when a list is loaded)."""
     from bot.services.asking import KnowledgeCache
-    from bot.services.screening import rescreen_customers
+    from bot.services.rescreening import rescreen_customers
 
     engine = _engine(args)
     state = _state(args, engine)

@@ -12,14 +12,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from bot.domain.asking.answers import Answer, Knowledge, party_of
 from bot.domain.asking.answers import answer as decide
 from bot.domain.asking.questions import Question
 from bot.domain.errors import BotError
-from bot.domain.rules.evaluator import Subject
-from bot.domain.rules.table import Customer, Usage
+from bot.domain.rules.table import Customer
 from bot.domain.screening.effects import apply_screening, list_facts
 from bot.domain.screening.entries import ParsedList
 from bot.domain.screening.matching import Hit, Listed, ScreeningIndex, Thresholds
@@ -29,7 +27,6 @@ from bot.domain.screening.verdicts import (
     ListInfo,
     PartyHit,
     ScreeningOutcome,
-    list_code,
     match_json,
 )
 from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
@@ -37,16 +34,15 @@ from bot.domain.tracking.kinds import kind_named, parse_list
 from bot.services.metrics import count_screening_hits
 from bot.services.yente import YenteClient, kind_of_entry
 from bot.settings import Settings
-from storage.db import session_scope
 from storage.models import ScreeningDecision
 from storage.screening import (
-    HitKey,
+    DecisionRow,
     ListGuardError,
     ScreeningSnapshots,
     StoredVersion,
+    decisions_of,
     load_current,
     newest_versions,
-    replace_hits,
     screening_stamp,
     store_version,
 )
@@ -203,19 +199,7 @@ def decision_key(customer: Customer | None, name: str) -> str:
     return customer.id if customer is not None else normal_text(name)
 
 
-def _decisions(
-    engine: Engine, keys: Iterable[str]
-) -> dict[tuple[str, str, str], ScreeningDecision]:
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    with session_scope(engine) as session:
-        rows = session.exec(
-            select(ScreeningDecision)
-            .where(col(ScreeningDecision.customer_id).in_(wanted))
-            .order_by(col(ScreeningDecision.id))
-        ).all()
-    return {(r.customer_id, r.list_id, r.entry_key): r for r in rows}
+PartyMemo = dict[tuple[tuple[str, ...], str | None, str], list[Hit]]
 
 
 def _screen_party(
@@ -224,14 +208,22 @@ def _screen_party(
     *,
     hq: str | None,
     kind: str,
+    memo: PartyMemo | None = None,
 ) -> list[Hit]:
+    names = tuple(names)
+    memo_key = (names, hq, kind)
+    if memo is not None and memo_key in memo:
+        return memo[memo_key]  # an owner shared by many customers is screened once per run
     best: dict[tuple[str, str], Hit] = {}
     for name in names:
         for hit in state.screen(name, hq=hq, party_type=kind):
             key = (hit.list_id, hit.entry.key)
             if key not in best or hit.score > best[key].score:
                 best[key] = hit
-    return sorted(best.values(), key=lambda h: (-h.score, h.list_id, h.entry.key))
+    out = sorted(best.values(), key=lambda h: (-h.score, h.list_id, h.entry.key))
+    if memo is not None:
+        memo[memo_key] = out
+    return out
 
 
 def screen_subject(
@@ -242,8 +234,14 @@ def screen_subject(
     name: str | None,
     hq: str,
     customers: Mapping[str, Customer] | None = None,
+    decisions: Mapping[tuple[str, str, str], DecisionRow | ScreeningDecision] | None = None,
+    memo: PartyMemo | None = None,
 ) -> ScreeningOutcome:
-    """Screen a customer (registered or just a name) and, when registered, every owner up the chain."""
+    """Screen a customer (registered or just a name) and, when registered, every owner up the chain.
+
+    `decisions` (all of them, read once) and `memo` spare a run over many customers a database
+    round trip and a repeated screening per customer.
+    """
     if not state.lists or (customer is None and not name):
         return ScreeningOutcome(state.lists, unnamed=customer is None and not name)
     root = customer.id if customer is not None else decision_key(None, name or "")
@@ -290,24 +288,29 @@ def screen_subject(
                     parties.append(("owner", o.owner, o.owner, None, [o.owner], hq))
     else:
         parties.append(("customer", root, name or "", None, [name or ""], hq))
-    decisions = _decisions(engine, [p[1] for p in parties])
+    found = [
+        (role, party, party_name, hit)
+        for role, party, party_name, cust, party_names, party_hq in parties
+        for hit in _screen_party(state, party_names, hq=party_hq, kind=party_type(cust), memo=memo)
+    ]
+    if decisions is None:  # only hits have decisions: a clear answer needs no query
+        decisions = decisions_of(engine, [f[1] for f in found]) if found else {}
     hits: list[PartyHit] = []
-    for role, party, party_name, cust, party_names, party_hq in parties:
-        for hit in _screen_party(state, party_names, hq=party_hq, kind=party_type(cust)):
-            decided = decisions.get((party, hit.list_id, hit.entry.key))
-            valid = decided is not None and decided.fingerprint == hit.entry.fingerprint
-            hits.append(
-                PartyHit(
-                    role,
-                    party,
-                    party_name,
-                    state.kind_of(hit),
-                    hit,
-                    decided.decision if valid and decided else None,
-                    decided.actor if valid and decided else None,
-                    decided.reason if valid and decided else None,
-                )
+    for role, party, party_name, hit in found:
+        decided = decisions.get((party, hit.list_id, hit.entry.key))
+        valid = decided is not None and decided.fingerprint == hit.entry.fingerprint
+        hits.append(
+            PartyHit(
+                role,
+                party,
+                party_name,
+                state.kind_of(hit),
+                hit,
+                decided.decision if valid and decided else None,
+                decided.actor if valid and decided else None,
+                decided.reason if valid and decided else None,
             )
+        )
     return ScreeningOutcome(state.lists, tuple(hits), root, owners, names)
 
 
@@ -395,154 +398,12 @@ def import_list(
     )
 
 
-@dataclass(frozen=True)
-class Rescreen:
-    """What re-screening every registered customer found against the last run."""
-
-    outcomes: dict[str, ScreeningOutcome]
-    new: list[Any]
-    removed: list[Any]
-    changed: list[Any]
-
-
-def rescreen_customers(
-    engine: Engine, state: ScreeningState, kb: Knowledge, *, now: datetime
-) -> Rescreen:
-    """Screen every registered customer and its owners; store the hits; report what changed."""
-    outcomes: dict[str, ScreeningOutcome] = {}
-    found: dict[HitKey, dict[str, Any]] = {}
-    customers = kb.table.customers
-    for cid in sorted(customers):
-        customer = customers[cid]
-        outcome = screen_subject(
-            engine,
-            state,
-            customer=customer,
-            name=customer.name,
-            hq=customer.hq,
-            customers=customers,
-        )
-        outcomes[cid] = outcome
-        for h in outcome.hits:
-            if h.decision == "dismiss":
-                continue
-            found[(cid, h.party, h.hit.list_id, h.hit.entry.key)] = {
-                "entry_name": h.hit.entry.name,
-                "matched_name": h.hit.matched_name,
-                "strength": "confirmed" if h.decision == "confirm" else h.hit.strength,
-                "score": h.hit.score,
-                "fingerprint": h.hit.entry.fingerprint,
-            }
-    new, removed, changed = replace_hits(engine, found, now=now)
-    return Rescreen(outcomes, new, removed, changed)
-
-
-def usage_verdict(
-    kb: Knowledge, customer: Customer, use: Usage, outcome: ScreeningOutcome, *, on: date
-) -> str:
-    """The verdict for one recorded usage of a customer, screened as `outcome` says."""
-    subject = Subject(
-        customer,
-        customer.hq,
-        use.country,
-        use.model,
-        use.access,
-        customer.name,
-        list_facts(outcome, customer.name),
-    )
-    base = kb.engine.evaluate(subject, on).verdict
-    return apply_screening(
-        outcome,
-        kb.table.rules.values(),
-        verdict=base,
-        access=use.access,
-        as_of=on,
-        customer_name=customer.name,
-    ).verdict
-
-
-def usage_flips(
-    kb: Knowledge,
-    customer: Customer,
-    before: ScreeningOutcome,
-    after: ScreeningOutcome,
-    *,
-    on: date,
-) -> list[str]:
-    """Recorded usages of a customer whose verdict differs between two screening outcomes."""
-    out = []
-    for use in customer.uses:
-        old = usage_verdict(kb, customer, use, before, on=on)
-        new = usage_verdict(kb, customer, use, after, on=on)
-        if old != new:
-            out.append(
-                f"{use.model} in {use.country} goes from {old.replace('_', ' ')} to {new.replace('_', ' ')}"
-            )
-    return out
-
-
-def hit_change_texts(
-    kb: Knowledge,
-    result: Rescreen,
-    state: ScreeningState,
-    *,
-    on: date,
-) -> list[str]:
-    """One line per new or removed hit, with the verdict flips a new hit causes."""
-    lines = []
-    for row in result.new:
-        outcome = result.outcomes.get(row.customer_id)
-        customer = kb.table.customers.get(row.customer_id)
-        if outcome is None or customer is None:
-            continue
-        mine = [
-            h
-            for h in outcome.hits
-            if h.party == row.party_id
-            and h.hit.entry.key == row.entry_key
-            and h.hit.list_id == row.list_id
-        ]
-        if not mine:
-            continue
-        h = mine[0]
-        e = h.hit.entry
-        without = ScreeningOutcome(
-            outcome.lists,
-            tuple(x for x in outcome.hits if x is not h),
-            outcome.customer,
-            outcome.owners,
-            outcome.names,
-        )
-        flips = usage_flips(kb, customer, without, outcome, on=on)
-        who = (
-            customer.name
-            if row.party_id == row.customer_id
-            else f"{customer.name} (owner {h.party_name})"
-        )
-        bits = [f"listed {e.start_date}" if e.start_date else "", e.citation or ""]
-        extra = ", ".join(b for b in bits if b)
-        line = (
-            f"{who} now {'matches' if h.hit.strength == 'match' else 'possibly matches'} "
-            f"{list_code(h.kind, e)} entry '{e.name}'{f' ({extra})' if extra else ''}"
-        )
-        if flips:
-            line += ": " + "; ".join(flips)
-        lines.append(line)
-    for row in result.removed:
-        customer = kb.table.customers.get(row.customer_id)
-        name = customer.name if customer is not None else row.customer_id
-        lines.append(f"{name} no longer matches '{row.entry_name}' on {row.list_id}")
-    return lines
-
-
 __all__ = [
     "ListGuardError",
     "ScreeningCache",
     "ScreeningState",
     "answer_screened",
-    "hit_change_texts",
     "import_list",
-    "rescreen_customers",
     "screen_json",
     "screen_subject",
 ]

@@ -1,7 +1,7 @@
 """A poll of a restricted-party list source: store a list version, re-screen, record the change.
 
-A download that fails the guards (empty, truncated, unparseable, or removing more than the allowed
-share of entries) is a failed fetch: the stored version stays, the source's health records the
+A download that fails the guards (empty, truncated, unparseable, removing more than the allowed
+share of entries, or losing every alias or address the stored version had) is a failed fetch: the stored version stays, the source's health records the
 error, and admins hear of it after repeated failures, as for any source.
 """
 
@@ -12,13 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.domain.errors import BotError
+from bot.domain.screening.companions import companion_urls
 from bot.services.fetching import Fetched
-from bot.services.screening import (
-    ScreeningCache,
-    hit_change_texts,
-    import_list,
-    rescreen_customers,
-)
+from bot.services.rescreening import hit_change_texts, rescreen_customers
+from bot.services.screening import ScreeningCache, import_list
 from storage.db import session_scope
 from storage.models import PolicyChange, PolicySource
 from storage.policies import insert_unique, mark_fetched
@@ -35,16 +32,46 @@ def list_id_for(source: PolicySource) -> str:
     return f"source-{source.id}"
 
 
+def fetch_companions(jobs: SourcePolls, source: PolicySource) -> dict[str, bytes] | str:
+    """Download the files that go with a list file (OFAC's ALT.CSV and ADD.CSV), or say why not.
+
+    A companion that fails fails the whole fetch: a version without the aliases would drop them.
+    """
+    out = {}
+    for part, url in companion_urls(source.kind, source.url).items():
+        got = jobs.fetcher(
+            url,
+            etag=None,
+            last_modified=None,
+            timeout=jobs.settings.list_fetch_timeout_s,
+            max_bytes=jobs.settings.list_max_bytes,
+            allowed=jobs.settings.fetch_allowed_networks(),
+        )
+        name = url.rsplit("/", 1)[-1]
+        if got.error is not None or got.body is None:
+            return f"{name}: {got.error or f'HTTP {got.status}'}"
+        if not got.body.strip(b" \r\n\t\x1a"):
+            return f"{name}: the download is empty"
+        out[part] = got.body
+    return out
+
+
 def record_list_poll(
     jobs: SourcePolls, source: PolicySource, result: Fetched, *, now: datetime
 ) -> PolicyChange | None:
     """Store a polled list file as a new version; on a new version re-screen and record a change."""
     assert result.body is not None
+    companions = fetch_companions(jobs, source)
+    if isinstance(companions, str):
+        jobs._failed(source, companions, now=now)
+        return None
     try:
         stored = import_list(
             jobs.engine,
             kind=source.kind,
             body=result.body,
+            alt=companions.get("alt"),
+            add=companions.get("add"),
             list_id=list_id_for(source),
             name=source.name,
             now=now,

@@ -24,7 +24,7 @@ from handlers.render import digests
 from storage.db import session_scope
 from storage.models import PolicySource
 from storage.policies import add_source, subscribe
-from storage.screening import history
+from storage.screening import history, load_current
 from tests.support.slack_fake import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -156,3 +156,58 @@ def test_broken_downloads_are_failed_fetches(
         assert error in (source.last_error or "")
     [version] = history(jobs.engine, f"source-{sid}")
     assert version.entries == 5
+
+
+def _sdn_source(jobs: Jobs, url: str) -> int:
+    with session_scope(jobs.engine) as session:
+        source = add_source(
+            session=session,
+            name="OFAC SDN list",
+            kind="ofac_sdn",
+            url=url,
+            now=T0,
+            interval_s=86400,
+            tags=["screening"],
+        )
+        session.commit()
+        assert source.id is not None
+        return source.id
+
+
+def test_sdn_source_fetches_its_alt_and_add_files(jobs: Jobs, httpserver: HTTPServer) -> None:
+    files = {name: (FIXTURES / name.lower()).read_bytes() for name in ("SDN.CSV", "ALT.CSV")}
+    files["ADD.CSV"] = (FIXTURES / "add.csv").read_bytes()
+    status = {"ALT.CSV": 200}
+    for name in files:
+        httpserver.expect_request(f"/api/PublicationPreview/exports/{name}").respond_with_handler(
+            lambda _req, name=name: Response(files[name], status=status.get(name, 200))
+        )
+    sid = _sdn_source(jobs, httpserver.url_for("/api/PublicationPreview/exports/SDN.CSV"))
+    jobs.poll(now=T0, ids=[sid], force=True)
+    [loaded] = load_current(jobs.engine)
+    [entry] = [e for e in loaded.entries if e.entry_id == "11195"]
+    assert "IRAN AIRCRAFT MANUFACTURING INDUSTRIES" in [a.name for a in entry.aliases]
+    assert entry.addresses and entry.addresses[0].country == "IR"
+
+    # The next day's SDN.CSV changes, but ALT.CSV fails, then comes back empty: failed fetches.
+    files["SDN.CSV"] = files["SDN.CSV"].replace(b"AEROCARIBBEAN AIRLINES", b"AEROCARIBBEAN AIR")
+    for day, (code, body, error) in enumerate(
+        [
+            (500, files["ALT.CSV"], "ALT.CSV: HTTP 500"),
+            (200, b"", "ALT.CSV: the download is empty"),
+        ],
+        start=1,
+    ):
+        status["ALT.CSV"], alt = code, files["ALT.CSV"]
+        files["ALT.CSV"] = body
+        assert jobs.poll(now=T0 + timedelta(days=day), ids=[sid], force=True) == []
+        files["ALT.CSV"] = alt
+        with session_scope(jobs.engine) as session:
+            source = session.get(PolicySource, sid)
+            assert source is not None and source.failures == day
+            assert error in (source.last_error or "")
+        assert len(history(jobs.engine, f"source-{sid}")) == 1
+
+    status["ALT.CSV"] = 200
+    jobs.poll(now=T0 + timedelta(days=3), ids=[sid], force=True)
+    assert [v.changed for v in history(jobs.engine, f"source-{sid}")] == [1, 0]  # newest first

@@ -13,12 +13,8 @@ from sqlalchemy.engine import Engine
 from bot.domain.asking.answers import Answer, Knowledge
 from bot.domain.asking.questions import parse_question
 from bot.domain.screening.entries import Entry, ParsedList
-from bot.services.screening import (
-    ScreeningCache,
-    answer_screened,
-    hit_change_texts,
-    rescreen_customers,
-)
+from bot.services.rescreening import hit_change_texts, rescreen_customers
+from bot.services.screening import ScreeningCache, answer_screened
 from storage.db import session_scope
 from storage.screening import find_entry, record_decision, store_version
 from tests.support.factories import knowledge, with_listed_rules

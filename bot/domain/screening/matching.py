@@ -1,89 +1,41 @@
 """Fuzzy name matching over restricted-party lists: an inverted index and an explainable score.
 
-Candidates come from an inverted index over rare tokens, reached exactly or through
-symmetric-deletion keys (one typo in words of 5+ letters, two in words of 9+), so a query never
-scans every name. Each candidate name is scored in [0, 1]: a weighted Dice coefficient over the
-tokens aligned as a set (word order does not count), where a token weighs its inverse document
-frequency (generic words like "Trading" count less, legal forms very little). The score says which
+Candidates come from an inverted index over words, reached exactly or through typo and sound-alike
+words (`bot.domain.screening.words`), so a query never scans every name. Query words are taken
+rarest first; once the words left could not lift a name not yet met to the `possible` threshold,
+no further posting list is read (generic words like "Trading" or "Bank" then only raise the bound
+of the names already met). Each candidate name is scored in [0, 1]: a weighted Dice coefficient
+over the tokens aligned as a set (word order does not count), where a token weighs its inverse
+document frequency (generic words count less, legal forms very little). The score says which
 alias and which words matched. A country or party-type mismatch lowers the score but never takes
 a hit below the `possible` threshold; a weak alias or a very short name is at most `possible`.
+
+Names are stored as arrays of word ids, not objects, so a million names fit in a few hundred MB.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
-import re
-from collections import defaultdict
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-
-from rapidfuzz.distance import OSA
 
 from bot.domain.screening.entries import Entry
 from bot.domain.screening.normalize import LEGAL, STOP, normalize
+from bot.domain.screening.words import GENERIC, Vocabulary
 
 LEGAL_WEIGHT = 0.15
 STOP_WEIGHT = 0.1
 COUNTRY_PENALTY = 0.08
 TYPE_PENALTY = 0.15
-TYPO_COST = 0.12  # similarity lost per edit in a word
 MIN_SHORT = 4  # names with fewer content letters than this are at most `possible`
 CANDIDATES = 40  # names fully scored per query
 BOUND_MARGIN = 0.02
-SIMILAR_MEMO = 200_000  # words whose similar indexed words are remembered
+SIMILAR_MEMO = 100_000  # words whose similar indexed words are remembered
 GENERIC_SHARE = 0.4  # a generic word weighs at most this share of the rarest word's weight
-# Words common in company names whatever the list's size (a small list can't tell they are).
-GENERIC = frozenset(
-    [
-        "technology",
-        "trading",
-        "international",
-        "group",
-        "holding",
-        "bank",
-        "industry",
-        "service",
-        "company",
-        "enterprise",
-        "development",
-        "investment",
-        "system",
-        "solution",
-        "engineering",
-        "electronic",
-        "communication",
-        "national",
-        "general",
-        "global",
-        "import",
-        "export",
-        "manufacturing",
-        "management",
-        "research",
-        "institute",
-        "center",
-        "science",
-        "energy",
-        "petroleum",
-        "oil",
-        "gas",
-        "shipping",
-        "logistics",
-        "marine",
-        "capital",
-        "finance",
-        "financial",
-        "consulting",
-        "construction",
-        "limited",
-        "state",
-        "university",
-        "new",
-        "united",
-    ]
-)
-COMMON_SHARE = 0.02  # a token in more than this share of entries never starts a candidate alone
+COMMON_SHARE = 0.02  # a word in more than this share of entries never starts a candidate alone
+POSTING_CAP = 5_000  # ... nor in more than this many, whatever the list's size
 
 
 @dataclass(frozen=True)
@@ -134,79 +86,29 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class _Name:
-    entry_no: int
-    name: str
-    kind: str
-    weak: bool
+class _Query:
+    """A screened name, normalized once: sorted content words, legal forms, weights, similar words."""
+
     content: tuple[str, ...]
     legal: frozenset[str]
+    weights: dict[str, float]
+    similar: dict[str, dict[int, float]]
+    total: float
+    order: tuple[str, ...]  # strongest words first
 
 
-_SKELETON_RULES = (
-    ("shch", "sh"),
-    ("sch", "sh"),
-    ("kh", "h"),
-    ("ph", "f"),
-    ("ck", "k"),
-    ("ou", "u"),
-    ("x", "ks"),
-    ("c", "k"),
-    ("q", "k"),
-    ("w", "v"),
-    ("y", "i"),
-    ("j", "i"),
-    ("z", "s"),
-)
-_DOUBLED = re.compile(r"(.)\1+")
-SKELETON_COST = 0.06  # a word that differs only in spelling conventions ("Movakhkhed")
+@dataclass(frozen=True)
+class _Plan:
+    """One query word: its weight, what its similar words can add, and the postings to read."""
 
-
-@lru_cache(maxsize=262144)
-def skeleton(token: str) -> str:
-    """A phonetic key: transliteration spellings folded ("kh" as "h", "x" as "ks"), doubles dropped."""
-    for a, b in _SKELETON_RULES:
-        token = token.replace(a, b)
-    return _DOUBLED.sub(r"\1", token)
-
-
-def similarity(q: str, c: str) -> float | None:
-    """How alike two words are: 1.0 the same, less per typo or spelling difference, None unlike."""
-    if q == c:
-        return 1.0
-    same_sound = skeleton(q) == skeleton(c)
-    if same_sound and min(len(q), len(c)) >= 3:
-        return 1.0 - SKELETON_COST
-    limit = allowed_edits(q, c)
-    if not limit or abs(len(q) - len(c)) > limit:
-        return None
-    dist = OSA.distance(q, c, score_cutoff=limit)
-    if dist <= limit:
-        return 1.0 - TYPO_COST * dist
-    sdist = OSA.distance(skeleton(q), skeleton(c), score_cutoff=limit)
-    if sdist <= limit:
-        return 1.0 - TYPO_COST * sdist - SKELETON_COST
-    return None
-
-
-@lru_cache(maxsize=262144)
-def deletion_keys(token: str) -> frozenset[str]:
-    """Symmetric-deletion keys: the token itself, and forms with 1 (len>=5) or 2 (len>=9) letters dropped."""
-    n = len(token)
-    if n < 5:
-        return frozenset((token,))
-    ones = {token[:i] + token[i + 1 :] for i in range(n)}
-    keys = {token, *ones}
-    if n >= 9:
-        for d in ones:
-            keys.update(d[:j] + d[j + 1 :] for j in range(len(d)))
-    return frozenset(keys)
-
-
-def allowed_edits(a: str, b: str) -> int:
-    """Typos tolerated between two words: none under 5 letters, 1 from 5, 2 from 9."""
-    n = min(len(a), len(b))
-    return 2 if n >= 9 else 1 if n >= 5 else 0
+    word: str
+    weight: float
+    cost: int
+    rare: list[tuple[float, int]]  # (gain, word id) of words whose postings are read
+    gain: float  # best gain over every similar word
+    slack: float  # best gain less `floor` times the listed word's weight (what it adds to a total)
+    frequent_gain: float  # the same over the frequent similar words only
+    frequent_slack: float
 
 
 def _split(tokens: Iterable[str]) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -228,196 +130,250 @@ class ScreeningIndex:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
-        self._names: list[_Name] = []
-        df: dict[str, int] = defaultdict(int)
-        postings: dict[str, list[int]] = defaultdict(list)
+        vocab = self._vocab = Vocabulary()
+        self._name_entry = array("i")
+        self._name_alias = array("i")  # -1: the entry's own name; else the alias's position
+        self._name_start = array("i", [0])  # word ids of name k: content, then legal forms
+        self._name_content = array("i")  # how many of those are content words
+        self._name_words = array("i")
+        self._postings: list[array[int]] = []
+        df: list[int] = []
         for entry_no, item in enumerate(self.listed):
-            seen: set[str] = set()
-            forms = [(item.entry.name, "name", False)]
-            forms += [(a.name, a.kind, a.weak) for a in item.entry.aliases]
-            for name, kind, weak in forms:
+            seen: set[int] = set()
+            names = (item.entry.name, *(a.name for a in item.entry.aliases))
+            for alias_no, name in enumerate(names, start=-1):
                 content, legal = _split(normalize(name).tokens)
                 if not content:
                     continue
-                name_no = len(self._names)
-                self._names.append(_Name(entry_no, name, kind, weak, content, legal))
-                for t in content:
-                    postings[t].append(name_no)
-                    if t not in seen:
-                        seen.add(t)
-                        df[t] += 1
-        self._postings = dict(postings)
-        self._df = dict(df)
+                name_no = len(self._name_entry)
+                for word in (*content, *sorted(legal)):
+                    wid = vocab.intern(word)
+                    if wid == len(df):
+                        df.append(0)
+                        self._postings.append(array("i"))
+                    self._name_words.append(wid)
+                    if word in legal:
+                        continue
+                    self._postings[wid].append(name_no)
+                    if wid not in seen:
+                        seen.add(wid)
+                        df[wid] += 1
+                self._name_entry.append(entry_no)
+                self._name_alias.append(alias_no)
+                self._name_content.append(len(content))
+                self._name_start.append(len(self._name_words))
+        self._df = array("i", df)
         self._n = max(1, len(self.listed))
         self._max_weight = math.log(1 + self._n)
-        generic = GENERIC_SHARE * self._max_weight
-        self._weights = {
-            t: min(math.log(1 + self._n / d), generic)
-            if t in GENERIC
-            else math.log(1 + self._n / d)
-            for t, d in self._df.items()
-        }
-        self._common = max(50, int(self._n * COMMON_SHARE))
-        self._name_weight = [
-            sum(self.weight(t) for t in n.content) + LEGAL_WEIGHT * len(n.legal)
-            for n in self._names
-        ]
-        deletions: dict[str, list[str]] = defaultdict(list)
-        for token in self._postings:
-            for key in deletion_keys(skeleton(token)) | deletion_keys(token):
-                deletions[key].append(token)
-        self._deletions = dict(deletions)
-        self._similar_memo: dict[str, dict[str, float]] = {}
+        self._weights = array("d", (self._idf(w, d) for w, d in zip(vocab.words, df, strict=True)))
+        self._common = max(50, min(int(self._n * COMMON_SHARE), POSTING_CAP))
+        self._name_weight = array(
+            "d",
+            (
+                math.fsum(self._weights[w] for w in self._name_words[a:b])
+                for a, b in zip(self._name_start, self._name_start[1:], strict=False)
+            ),
+        )
+        vocab.freeze(w for w, d in enumerate(df) if d)
+        self._similar_memo: dict[str, dict[int, float]] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_similar_memo"] = {}
+        return state
 
     @property
     def size(self) -> int:
         """Number of names (primary names and aliases) indexed."""
-        return len(self._names)
+        return len(self._name_entry)
 
-    def weight(self, token: str) -> float:
-        """How much a token counts: inverse document frequency; legal forms and stop words little."""
+    def _idf(self, token: str, df: int) -> float:
         if token.startswith(LEGAL):
             return LEGAL_WEIGHT
         if token in STOP:
             return STOP_WEIGHT
-        if token in self._weights:
-            return self._weights[token]
+        if not df:
+            return self._default_weight(token)
+        idf = math.log(1 + self._n / df)
+        return min(idf, GENERIC_SHARE * self._max_weight) if token in GENERIC else idf
+
+    def _default_weight(self, token: str) -> float:
         return GENERIC_SHARE * self._max_weight if token in GENERIC else self._max_weight
 
-    def _similar(self, token: str) -> dict[str, float]:
+    def weight(self, token: str) -> float:
+        """How much a token counts: inverse document frequency; legal forms and stop words little."""
+        wid = self._vocab.ids.get(token)
+        if wid is not None:
+            return self._weights[wid]
+        if token.startswith(LEGAL):
+            return LEGAL_WEIGHT
+        if token in STOP:
+            return STOP_WEIGHT
+        return self._default_weight(token)
+
+    def _similar(self, token: str) -> dict[int, float]:
         """Indexed words like this one (exact, typos, same sound), memoized: names repeat words."""
         cached = self._similar_memo.get(token)
         if cached is not None:
             return cached
         if len(self._similar_memo) >= SIMILAR_MEMO:
             self._similar_memo.clear()
-        out = self._similar_memo[token] = self._find_similar(token)
+        out = self._similar_memo[token] = self._vocab.similar(token)
         return out
 
-    def _find_similar(self, token: str) -> dict[str, float]:
-        out = {token: 1.0} if token in self._postings else {}
-        for key in deletion_keys(skeleton(token)) | deletion_keys(token):
-            for cand in self._deletions.get(key, ()):
-                if cand not in out:
-                    sim = similarity(token, cand)
-                    if sim is not None:
-                        out[cand] = sim
-        return out
+    def _query(self, name: str) -> _Query | None:
+        content, legal = _split(normalize(name).tokens)
+        if not content:
+            return None
+        content = tuple(sorted(content))  # word order never counts, not even in float sums
+        weights = {t: self.weight(t) for t in content}
+        total = math.fsum(weights.values()) + LEGAL_WEIGHT * len(legal)
+        similar = {t: self._similar(t) for t in content}
+        order = tuple(sorted(content, key=lambda t: (-weights[t], t)))
+        return _Query(content, legal, weights, similar, total, order)
 
-    def _candidates(self, content: tuple[str, ...], n_legal: int) -> list[int]:
+    def _plan(self, q: _Query, word: str, floor: float) -> _Plan:
+        weight, weights, df, postings = q.weights[word], self._weights, self._df, self._postings
+        rare: list[tuple[float, int]] = []
+        cost = 0
+        best = slack = frequent = frequent_slack = 0.0
+        for wid, sim in q.similar[word].items():
+            gain = sim * (weight + weights[wid])
+            spare = gain - floor * weights[wid]
+            best, slack = max(best, gain), max(slack, spare)
+            if df[wid] > self._common:
+                frequent, frequent_slack = max(frequent, gain), max(frequent_slack, spare)
+            else:
+                rare.append((gain, wid))
+                cost += len(postings[wid])
+        rare.sort()
+        return _Plan(word, weight, cost, rare, best, slack, frequent, frequent_slack)
+
+    def _candidates(self, q: _Query) -> list[tuple[float, int]]:
         """Names that might reach `possible`, best bound first (never a scan of every name).
 
-        Each name's bound adds, per query word, the best similar word it holds (rare words, from
-        the postings) or could hold (generic words, counted for every candidate): an upper bound
-        of the aligned weight, so pruning on it never drops a name that would score.
-        """
-        acc: dict[int, float] = defaultdict(float)
-        optimistic = 0.0
-        common: list[tuple[int, str]] = []
-        for token in content:
-            weight = self.weight(token)
-            best: dict[int, float] = {}
-            generic = 0.0
-            for cand, sim in self._similar(token).items():
-                gain = sim * (weight + self.weight(cand))
-                if self._df[cand] > self._common:
-                    common.append((self._df[cand], cand))
-                    generic = max(generic, gain)
-                    continue
-                for name_no in self._postings[cand]:
-                    if best.get(name_no, 0.0) < gain:
-                        best[name_no] = gain
-            optimistic += generic
-            for name_no, gain in best.items():
-                acc[name_no] += gain
-        if not acc and common:
-            # Only generic words: names holding the rarest of them, narrowed by the others.
-            common.sort()
-            pool: set[int] = set(self._postings[common[0][1]])
-            for _df, cand in common[1:]:
-                narrowed = pool.intersection(self._postings[cand])
-                if narrowed:
-                    pool = narrowed
-            acc = dict.fromkeys(pool, 0.0)
-        query_weight = sum(self.weight(t) for t in content) + LEGAL_WEIGHT * n_legal
-        floor = self.thresholds.possible - BOUND_MARGIN
-        bounds = []
-        for name_no, gained in acc.items():
-            total = query_weight + self._name_weight[name_no]
-            bound = (gained + optimistic + 2 * LEGAL_WEIGHT * n_legal) / total
-            if bound >= floor:
-                bounds.append((-bound, name_no))
-        bounds.sort()
-        return [name_no for _b, name_no in bounds[:CANDIDATES]]
+        A name's bound adds, per query word, the best similar word it holds (rare words, from the
+        postings) or could hold (frequent words, and words whose postings were not read): an upper
+        bound of the aligned weight, so pruning on it never drops a name that would score.
 
-    def _align(
-        self, query: tuple[str, ...], listed: tuple[str, ...]
-    ) -> tuple[float, tuple[WordMatch, ...]]:
+        A name reaches `floor` only if the sum over its aligned words of (gain - floor * listed
+        word's weight) covers `floor * query weight` less the legal forms' gain; the words not yet
+        read bound that sum for names not met yet, and once it falls short no more postings are read.
+        """
+        floor = self.thresholds.possible - BOUND_MARGIN
+        plans = sorted((self._plan(q, t, floor) for t in q.content), key=lambda p: (p.cost, p.word))
+        legal_gain = 2 * LEGAL_WEIGHT * len(q.legal)
+        needed = floor * q.total - legal_gain
+        acc: dict[int, float] = {}
+        optimistic = 0.0
+        stopped = False
+        for i, plan in enumerate(plans):
+            unread = sum(p.slack for p in plans[i:]) + sum(p.frequent_slack for p in plans[:i])
+            if unread < needed:  # a name holding none of the words read so far can't reach it
+                optimistic += sum(p.gain for p in plans[i:])
+                stopped = True
+                break
+            optimistic += plan.frequent_gain
+            best: dict[int, float] = {}
+            for gain, wid in plan.rare:  # ascending gain: a name keeps its best similar word
+                best.update(dict.fromkeys(self._postings[wid], gain))
+            if not acc:
+                acc = best
+                continue
+            for name_no, gain in best.items():
+                acc[name_no] = acc.get(name_no, 0.0) + gain
+        if not acc and not stopped:
+            acc = self._frequent_only(q)
+        # bound >= floor  <=>  gained - floor * name weight >= floor * query weight - the rest
+        weights, cut = self._name_weight, needed - optimistic
+        kept = [(n, g) for n, g in acc.items() if g - floor * weights[n] >= cut]
+        extra, total = optimistic + legal_gain, q.total
+        bounds = heapq.nsmallest(
+            CANDIDATES, ((-(g + extra) / (total + weights[n]), n) for n, g in kept)
+        )
+        return [(-b, name_no) for b, name_no in bounds]
+
+    def _frequent_only(self, q: _Query) -> dict[int, float]:
+        """Only frequent words: names holding the rarest of them, narrowed by the others."""
+        common = sorted(
+            (int(self._df[wid]), wid)
+            for similar in q.similar.values()
+            for wid in similar
+            if self._df[wid] > self._common
+        )
+        if not common:
+            return {}
+        pool: set[int] = set(self._postings[common[0][1]])
+        for _df, wid in common[1:]:
+            narrowed = pool.intersection(self._postings[wid])
+            if narrowed:
+                pool = narrowed
+        return dict.fromkeys(pool, 0.0)
+
+    def _align(self, q: _Query, listed: Sequence[int]) -> tuple[float, tuple[WordMatch, ...]]:
         """Exact words first, then typos, strongest words first: word order never counts."""
+        words, ids, weights = self._vocab.words, self._vocab.ids, self._weights
         remaining = set(listed)
         matched = 0.0
-        words = []
+        found = []
         fuzzy = []
-        for q in sorted(query, key=lambda t: (-self.weight(t), t)):
-            if q in remaining:
-                remaining.discard(q)
-                matched += 2 * self.weight(q)
-                words.append(WordMatch(q, q, 1.0))
+        for t in q.order:
+            wid = ids.get(t)
+            if wid is not None and wid in remaining:
+                remaining.discard(wid)
+                matched += 2 * q.weights[t]
+                found.append(WordMatch(t, t, 1.0))
             else:
-                fuzzy.append(q)
-        for q in fuzzy:
-            if not remaining:
-                break
-            best: tuple[float, str] | None = None
-            for c in sorted(remaining):
-                sim = similarity(q, c)
-                if sim is not None and (best is None or sim > best[0]):
-                    best = (sim, c)
-            if best is not None:
-                sim, c = best
+                fuzzy.append(t)
+        for t in fuzzy:
+            known = q.similar[t]
+            alike = [c for c in remaining if c in known]
+            if alike:  # the most similar word; of equals, the first in alphabetical order
+                c = min(alike, key=lambda c: (-known[c], words[c]))
+                sim = known[c]
                 remaining.discard(c)
-                matched += sim * (self.weight(q) + self.weight(c))
-                words.append(WordMatch(q, c, round(sim, 3)))
-        return matched, tuple(words)
+                matched += sim * (q.weights[t] + weights[c])
+                found.append(WordMatch(t, words[c], round(sim, 3)))
+        return matched, tuple(found)
 
-    def score_name(
-        self, query: tuple[str, ...], legal: frozenset[str], name: _Name
-    ) -> tuple[float, tuple[WordMatch, ...]]:
+    def _score(self, q: _Query, name_no: int) -> tuple[float, tuple[WordMatch, ...]]:
         """Weighted Dice score of a query against one listed name."""
-        matched, words = self._align(query, name.content)
-        total = sum(self.weight(t) for t in query) + sum(self.weight(t) for t in name.content)
-        shared_legal = legal & name.legal
-        matched += 2 * LEGAL_WEIGHT * len(shared_legal)
-        total += LEGAL_WEIGHT * (len(legal) + len(name.legal))
+        start, end = self._name_start[name_no], self._name_start[name_no + 1]
+        split = start + self._name_content[name_no]
+        matched, words = self._align(q, self._name_words[start:split])
+        legal = {self._vocab.words[w] for w in self._name_words[split:end]}
+        matched += 2 * LEGAL_WEIGHT * len(q.legal & legal)
+        total = q.total + self._name_weight[name_no]
         return (matched / total if total else 0.0), words
 
     def screen(
         self, name: str, *, hq: str | None = None, party_type: str = "org", limit: int = 10
     ) -> list[Hit]:
         """Screen one name; return hits at or above `possible`, best first, one per entry."""
-        normal = normalize(name)
-        content, legal = _split(normal.tokens)
-        if not content:
+        q = self._query(name)
+        if q is None:
             return []
         best: dict[int, Hit] = {}
-        for name_no in self._candidates(content, len(legal)):
-            listed_name = self._names[name_no]
-            raw, words = self.score_name(content, legal, listed_name)
-            hit = self._judge(listed_name, raw, words, hq=hq, party_type=party_type)
+        for bound, name_no in self._candidates(q):
+            if bound < self.thresholds.possible - 1e-9:
+                continue  # its score is at most its bound
+            raw, words = self._score(q, name_no)
+            hit = self._judge(name_no, raw, words, hq=hq, party_type=party_type)
             if hit is None:
                 continue
-            current = best.get(listed_name.entry_no)
+            entry_no = self._name_entry[name_no]
+            current = best.get(entry_no)
             if current is None or (hit.score, -len(hit.reasons)) > (
                 current.score,
                 -len(current.reasons),
             ):
-                best[listed_name.entry_no] = hit
+                best[entry_no] = hit
         hits = sorted(best.values(), key=lambda h: (-h.score, h.list_id, h.entry.key))
         return hits[:limit]
 
     def _judge(
         self,
-        listed_name: _Name,
+        name_no: int,
         raw: float,
         words: tuple[WordMatch, ...],
         *,
@@ -427,8 +383,10 @@ class ScreeningIndex:
         possible = self.thresholds.possible
         if raw < possible:
             return None
-        item = self.listed[listed_name.entry_no]
+        item = self.listed[self._name_entry[name_no]]
         entry = item.entry
+        alias_no = self._name_alias[name_no]
+        alias = entry.aliases[alias_no] if alias_no >= 0 else None
         score = raw
         reasons = []
         if hq and entry.countries and hq.upper()[:2] not in entry.countries:
@@ -442,19 +400,21 @@ class ScreeningIndex:
             reasons.append(f"listed as {entry.type}, screened as {party_type}")
         score = max(possible, score)  # a mismatch lowers a hit; it never removes it
         strength = self.thresholds.strength(score) or "possible"
-        if strength == "match" and listed_name.weak:
+        if strength == "match" and alias is not None and alias.weak:
             strength = "possible"
             score = min(score, self.thresholds.match - 0.001)
             reasons.append("weak alias")
-        if strength == "match" and sum(len(t) for t in listed_name.content) < MIN_SHORT:
+        start = self._name_start[name_no]
+        content = self._name_words[start : start + self._name_content[name_no]]
+        if strength == "match" and sum(len(self._vocab.words[w]) for w in content) < MIN_SHORT:
             strength = "possible"
             score = min(score, self.thresholds.match - 0.001)
             reasons.append("short name")
         return Hit(
             list_id=item.list_id,
             entry=entry,
-            matched_name=listed_name.name,
-            alias_kind=listed_name.kind,
+            matched_name=alias.name if alias is not None else entry.name,
+            alias_kind=alias.kind if alias is not None else "name",
             score=round(score, 4),
             strength=strength,
             words=words,

@@ -17,6 +17,8 @@ from functools import lru_cache
 from anyascii import anyascii
 from rapidfuzz.distance import OSA
 
+from bot.domain.screening.words import skeleton
+
 LEGAL = "~"  # prefix of a legal-form token: such tokens weigh little and never start a candidate
 STOP = frozenset({"the", "of", "and", "for", "de", "la", "el", "al", "des", "du", "di", "y", "e"})
 
@@ -198,6 +200,9 @@ _LEGAL_VOCAB = tuple(
     sorted({w for p in _LEGAL_FORMS for w in p.split() if len(w) >= 5} | _LOOSE_LEGAL)
 )
 _PHRASES = {tuple(p.split()): form for p, form in _LEGAL_FORMS.items()}
+_BY_SKELETON = {skeleton(w): ABBREVIATIONS[w] for w in _LONG_ABBREVIATIONS} | {
+    skeleton(w): w for w in _LEGAL_VOCAB
+}
 
 
 @dataclass(frozen=True)
@@ -260,7 +265,8 @@ def _legal_spelling(word: str) -> str:
             and OSA.distance(word, vocab, score_cutoff=limit) <= limit
         ):
             return vocab
-    return word
+    # Spelt as a transliteration would ("Kompany", "Dzhoint" from Cyrillic): the same skeleton.
+    return _BY_SKELETON.get(skeleton(word), word)
 
 
 def _join_letters(words: list[str]) -> list[str]:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.domain.screening.entries import Entry
 
 DEFAULT_MAX_REMOVED_SHARE = 0.10
+
+
+def parts_held(entries: Iterable[Entry]) -> dict[str, int]:
+    """How many strong aliases and addresses the entries hold (what companion files bring)."""
+    aliases = addresses = 0
+    for e in entries:
+        aliases += sum(1 for a in e.aliases if not a.weak)
+        addresses += len(e.addresses)
+    return {"aliases": aliases, "addresses": addresses}
 
 
 def check_new_version(
@@ -16,6 +25,7 @@ def check_new_version(
     *,
     removed: int,
     max_removed_share: float = DEFAULT_MAX_REMOVED_SHARE,
+    previous_parts: Mapping[str, int] | None = None,
 ) -> str | None:
     """Return why a parsed download must not replace the stored version, or None when it may."""
     if not entries:
@@ -27,6 +37,13 @@ def check_new_version(
                 f"the download would remove {removed} of {previous_count} entries "
                 f"({share:.0%}, more than the allowed {max_removed_share:.0%}); "
                 "treated as a broken download, the stored version stays"
+            )
+    held = parts_held(entries.values())
+    for part, before in (previous_parts or {}).items():
+        if before and not held.get(part):
+            return (
+                f"the download has no {part} while the stored version has {before} "
+                "(a companion file such as alt.csv or add.csv missing?); the stored version stays"
             )
     return None
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.domain.screening.entries import Entry
-from bot.domain.screening.versions import check_new_version, diff_versions, keyed
+import pytest
+
+from bot.domain.screening.entries import Address, Alias, Entry
+from bot.domain.screening.versions import check_new_version, diff_versions, keyed, parts_held
 
 
 def _entries(n: int) -> dict[str, Entry]:
@@ -33,3 +35,34 @@ def test_diff_names_added_removed_and_changed() -> None:
     assert [c.key for c in diff.changed] == ["1"]
     assert "90 FR 1234" in diff.added[0].describe("US CSL")
     assert diff_versions(before, before).empty
+
+
+def _with(aliases: int = 0, addresses: int = 0, weak: int = 0) -> dict[str, Entry]:
+    e = Entry(
+        "1",
+        "ACME",
+        aliases=tuple(Alias(f"A{i}") for i in range(aliases))
+        + tuple(Alias(f"W{i}", weak=True) for i in range(weak)),
+        addresses=tuple(Address(f"street {i}") for i in range(addresses)),
+    )
+    return {e.key: e}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "refused"),
+    [
+        (_with(aliases=2, addresses=1), _with(aliases=0, addresses=1), "no aliases"),
+        (_with(aliases=2, addresses=1), _with(aliases=2, addresses=0), "no addresses"),
+        (_with(aliases=2), _with(weak=3), "no aliases"),  # remarks' weak aliases are not alt.csv
+        (_with(aliases=2, addresses=1), _with(aliases=1, addresses=1), None),  # fewer is a change
+        (_with(), _with(), None),  # a list that never had them
+        (_with(weak=1), _with(), None),
+    ],
+)
+def test_a_version_never_loses_every_alias_or_address(
+    before: dict[str, Entry], after: dict[str, Entry], refused: str | None
+) -> None:
+    reason = check_new_version(1, after, removed=0, previous_parts=parts_held(before.values()))
+    assert (reason is None) == (refused is None)
+    if refused is not None:
+        assert reason is not None and refused in reason and "stored version stays" in reason
