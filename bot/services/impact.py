@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.domain.asking.answers import build_knowledge
+from bot.domain.asking.answers import Knowledge, build_knowledge
+from bot.domain.rules.listed import ListFacts
 from bot.domain.tracking.impact import flips_between, flips_on, rules_changing_on
 from bot.services.job_context import JobContext
+from bot.services.rescreening import listings_of
+from bot.services.screening import screening_cache
 from storage.db import session_scope
 from storage.models import PolicyChange
 from storage.policies import (
@@ -16,10 +19,23 @@ from storage.policies import (
     set_state,
 )
 from storage.rules import current_revision, get_revision, load_table
+from storage.screening import open_hits
 
 
 class Impact(JobContext):
     """Record rule-table revisions and rule dates as changes, with the usages whose verdict flips."""
+
+    def _listings(self, kb: Knowledge) -> dict[str, ListFacts]:
+        """What screening finds now for the customers with open hits (no hits: no screening)."""
+        hit = {h.customer_id for h in open_hits(self.engine)}
+        if not hit:
+            return {}
+        assert self.cache is not None
+        if self.cache.screening is None:
+            self.cache.screening = screening_cache(
+                self.engine, ttl_s=self.cache.ttl_s, settings=self.settings
+            )
+        return listings_of(self.engine, self.cache.screening.get(), kb, hit)
 
     def record_revisions(self, *, now: datetime) -> list[PolicyChange]:
         """Record a change for each new rule-table revision, with the usages whose verdict flips."""
@@ -37,7 +53,7 @@ class Impact(JobContext):
                 old = build_knowledge(load_table(session=session, revision=rev - 1))
                 new = build_knowledge(load_table(session=session, revision=rev))
                 revision = get_revision(session=session, number=rev)
-            flips = flips_between(old, new, on=now.date())
+            flips = flips_between(old, new, on=now.date(), listings=self._listings(new))
             summary = (
                 f"Revision {rev} by {revision.author if revision else '?'}: "
                 f"{revision.summary if revision else ''}"
@@ -74,11 +90,12 @@ class Impact(JobContext):
         start = date.fromisoformat(mark) + timedelta(days=1) if mark else today
         start = max(start, today - timedelta(days=31))
         kb = self._kb()
+        listings = self._listings(kb)
         out = []
         day = start
         while day <= today:
             rules = rules_changing_on(kb, day)
-            flips = flips_on(kb, day)
+            flips = flips_on(kb, day, listings)
             if rules or flips:
                 summary = (
                     f"Rules changing on {day}: {', '.join(rules) or 'none'}; "

@@ -6,6 +6,7 @@ customers) once; the hits are written in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.asking.answers import Knowledge
 from bot.domain.rules.evaluator import Subject
+from bot.domain.rules.listed import ListFacts
 from bot.domain.rules.table import Customer, Usage
 from bot.domain.screening.effects import apply_screening, list_facts
 from bot.domain.screening.verdicts import ScreeningOutcome, list_code
@@ -163,3 +165,29 @@ def hit_change_texts(
         name = customer.name if customer is not None else row.customer_id
         lines.append(f"{name} no longer matches '{row.entry_name}' on {row.list_id}")
     return lines
+
+
+def listings_of(
+    engine: Engine, state: ScreeningState, kb: Knowledge, customer_ids: Iterable[str]
+) -> dict[str, ListFacts]:
+    """Screen these registered customers again and return what holds, as facts for the rules."""
+    customers = kb.table.customers
+    decisions = latest_decisions(engine)
+    memo: PartyMemo = {}
+    out: dict[str, ListFacts] = {}
+    for cid in sorted(set(customer_ids) & set(customers)):
+        customer = customers[cid]
+        outcome = screen_subject(
+            engine,
+            state,
+            customer=customer,
+            name=customer.name,
+            hq=customer.hq,
+            customers=customers,
+            decisions=decisions,
+            memo=memo,
+        )
+        facts = list_facts(outcome, customer.name)
+        if facts is not None:
+            out[cid] = facts
+    return out

@@ -13,11 +13,15 @@ from sqlalchemy.engine import Engine
 from bot.domain.asking.answers import Answer, Knowledge
 from bot.domain.asking.questions import parse_question
 from bot.domain.screening.entries import Entry, ParsedList
+from bot.services.jobs import Jobs
 from bot.services.rescreening import hit_change_texts, rescreen_customers
 from bot.services.screening import ScreeningCache, answer_screened
+from bot.settings import Settings
+from handlers.render import digests
 from storage.db import session_scope
+from storage.rules import load_table, write_revision
 from storage.screening import find_entry, record_decision, store_version
-from tests.support.factories import knowledge, with_listed_rules
+from tests.support.factories import knowledge, table_from_yaml, with_listed_rules
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 TABLE = """
@@ -320,3 +324,27 @@ def test_one_shot_commands_reuse_a_saved_index(empty_engine: Engine, tmp_path: P
     _load(empty_engine, sdn=(*SDN, Entry("9004", "NEW LISTED CO")))
     newer = ScreeningCache(empty_engine, snapshots=store).get()
     assert newer.versions != first.versions and newer.screen("New Listed Co")
+
+
+def _revise(engine: Engine, text: str) -> None:
+    with session_scope(engine) as session:
+        old = load_table(session=session)
+        new = table_from_yaml(text)
+        write_revision(session=session, old=old, new=new, author="bob", now=NOW)
+        session.commit()
+
+
+def test_a_revision_adding_listed_rules_names_the_answers_it_flips_for_customers_with_hits(
+    empty_engine: Engine, kb: Knowledge
+) -> None:
+    _load(empty_engine)
+    rescreen_customers(empty_engine, ScreeningCache(empty_engine).get(), kb, now=NOW)
+    _revise(empty_engine, TABLE)
+    jobs = Jobs(empty_engine, Settings(), renderer=digests)
+    assert jobs.record_revisions(now=NOW) == []  # the first run marks where news begins
+    _revise(empty_engine, with_listed_rules(TABLE))
+    (change,) = jobs.record_revisions(now=NOW)
+    # Nimbus is 50% owned by SDN-listed Dragon Holdings: the new 50% rule denies its usage.
+    assert change.severity == "high"
+    flips = {(f["customer_id"], f["model"], f["after"]) for f in change.details["flips"]}
+    assert ("nimbus", "acme-1", "denied") in flips

@@ -7,12 +7,14 @@ or lapse that day, such as the BIS Affiliates rule suspension ending on 2026-11-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from bot.domain.asking.answers import Knowledge
 from bot.domain.rules.evaluator import Subject
+from bot.domain.rules.listed import ListFacts
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,20 @@ class Flip:
 UsageKey = tuple[str, str, str, str]  # customer, model, country, access
 
 
-def _verdicts(kb: Knowledge, on: date) -> dict[UsageKey, tuple[str, tuple[str, ...]]]:
+Listings = Mapping[str, ListFacts]  # by customer id: what screening found, for `listed` rules
+
+
+def _verdicts(
+    kb: Knowledge, on: date, listings: Listings
+) -> dict[UsageKey, tuple[str, tuple[str, ...]]]:
     out = {}
     for c in kb.table.customers.values():
+        listing = listings.get(c.id)
         for u in c.uses:
             if u.model not in kb.table.models:
                 continue
-            ev = kb.engine.evaluate(Subject(c, c.hq, u.country, u.model, u.access), on)
+            subject = Subject(c, c.hq, u.country, u.model, u.access, c.name, listing)
+            ev = kb.engine.evaluate(subject, on)
             out[(c.id, u.model, u.country, u.access)] = (
                 ev.verdict,
                 tuple(m.rule.id for m in ev.deciding),
@@ -90,14 +99,22 @@ def _flips(kb: Knowledge, before: dict[Any, Any], after: dict[Any, Any], on: dat
     return flips
 
 
-def flips_between(old: Knowledge, new: Knowledge, *, on: date) -> list[Flip]:
-    """Return the usages whose verdict on `on` differs between two revisions."""
-    return _flips(new, _verdicts(old, on), _verdicts(new, on), on)
+def flips_between(
+    old: Knowledge, new: Knowledge, *, on: date, listings: Listings | None = None
+) -> list[Flip]:
+    """Return the usages whose verdict on `on` differs between two revisions.
+
+    `listings` are the screening facts of customers with hits, so that a revision changing a
+    `listed` rule shows whose answers it flips.
+    """
+    facts = listings or {}
+    return _flips(new, _verdicts(old, on, facts), _verdicts(new, on, facts), on)
 
 
-def flips_on(kb: Knowledge, day: date) -> list[Flip]:
+def flips_on(kb: Knowledge, day: date, listings: Listings | None = None) -> list[Flip]:
     """Return the usages whose verdict changes from the day before to `day`."""
-    return _flips(kb, _verdicts(kb, day - timedelta(days=1)), _verdicts(kb, day), day)
+    facts = listings or {}
+    return _flips(kb, _verdicts(kb, day - timedelta(days=1), facts), _verdicts(kb, day, facts), day)
 
 
 def rules_changing_on(kb: Knowledge, day: date) -> list[str]:

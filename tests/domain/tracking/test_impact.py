@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from bot.domain.asking.answers import Knowledge
+from bot.domain.rules.listed import ListedHit, ListFacts
 from bot.domain.tracking.impact import Flip, flips_between, flips_on, rules_changing_on
 from tests.support.factories import knowledge
 
@@ -186,3 +187,52 @@ def test_flip_describe_and_json(dated: Knowledge) -> None:
         .describe()
         .endswith("to license required on 2026-01-02")
     )
+
+
+SDN_DENY = """
+  - {id: sdn-deny, effect: deny, title: SDN-listed customers, listed: {lists: [SDN]},
+     citation: "31 CFR 501", url: "https://ofac.treasury.gov/"}
+"""
+
+
+def _listed(customer: str, party: str, code: str = "SDN") -> ListFacts:
+    hit = ListedHit(code, (), f"{party} is on the {code} list", f"{code} entry '{party}' (1)")
+    return ListFacts(customer, {party: (hit,)})
+
+
+@pytest.mark.parametrize(
+    ("listings", "expected"),
+    [
+        ({}, []),  # nobody has a hit: a listed rule changes no answer
+        ({"solo": _listed("solo", "solo", "EL")}, []),  # a hit on a list the rule doesn't name
+        (
+            {"solo": _listed("solo", "solo")},
+            [
+                ("solo", "claude-sonnet-4-5", "DE", "api", "allowed", "denied"),
+                ("solo", "claude-sonnet-4-5", "FR", "api", "allowed", "denied"),
+            ],
+        ),
+    ],
+)
+def test_a_revision_adding_a_listed_rule_flips_the_customers_screening_found(
+    listings: dict[str, ListFacts], expected: list[tuple[str, ...]]
+) -> None:
+    old, new = kb(ALLOW), kb(ALLOW + SDN_DENY)
+    flips = flips_between(old, new, on=date(2026, 5, 1), listings=listings)
+    assert _short(flips) == expected
+    assert all(f.rules == ("sdn-deny",) for f in flips)
+
+
+def test_a_listed_owner_flips_its_customer_through_the_50_percent_rule() -> None:
+    owners_deny = SDN_DENY.replace("lists: [SDN]}", "lists: [SDN], party: owners}")
+    old, new = kb(ALLOW), kb(ALLOW + owners_deny)
+    facts = ListFacts(
+        "nimbus",
+        {"dragon": _listed("nimbus", "dragon").hits["dragon"]},
+        {"nimbus": (("dragon", 50.0),)},
+    )
+    flips = flips_between(old, new, on=date(2026, 5, 1), listings={"nimbus": facts})
+    assert [(f.customer_id, f.model, f.country, f.after) for f in flips] == [
+        ("nimbus", "acme-1", "SG", "denied"),
+        ("nimbus", "claude-sonnet-4-5", "SG", "denied"),
+    ]  # its weights usage was not allowed before either
