@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -49,6 +49,16 @@ def ready_engine(args: argparse.Namespace) -> Engine:
     engine = open_engine(args)
     initialize(engine, seed_sources=args.settings.seed_sources)
     return engine
+
+
+def current_table(args: argparse.Namespace) -> Any:
+    """Return the rule table at the newest revision."""
+    from storage.db import session_scope
+    from storage.rules import load_table
+
+    engine = ready_engine(args)
+    with session_scope(engine) as session:
+        return load_table(session=session)
 
 
 def author(args: argparse.Namespace) -> str:

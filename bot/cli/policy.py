@@ -343,8 +343,8 @@ def cmd_changes_list(args: argparse.Namespace) -> int:
 SELECTOR_HELP = "; ".join(f"{k.selector.what} ({k.name})" for k in KINDS if k.selector)
 
 
-def add_parsers(sub: Any) -> None:
-    """Add the policy-tracking commands to the main parser."""
+def register(sub: Any) -> None:
+    """Add `sources`, `subscriptions`, `digest` and `changes` to the main parser."""
     src = sub.add_parser("sources", help="tracked policy sources")
     ssub = src.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
     p = ssub.add_parser("add", help="add a source (its first poll is the baseline)")

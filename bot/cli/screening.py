@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli.cli_input import print_json
 from bot.cli.context import author, ready_engine
 from bot.domain.errors import BotError
+from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
+from bot.domain.tracking.kinds import LIST_KIND_NAMES
 
 MAX_LINE = 1000  # a batch line longer than this is not a name
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def _now() -> Any:
@@ -68,7 +66,7 @@ def cmd_lists_import(args: argparse.Namespace) -> int:
         max_removed_share=args.max_removed,
     )
     if args.json:
-        _print_json(
+        print_json(
             {
                 "list": result.list_id,
                 "version": _version_json(result.version) if result.version else None,
@@ -99,7 +97,7 @@ def cmd_lists_list(args: argparse.Namespace) -> int:
         for lst, v in rows
     ]
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     if not data:
         print("No lists loaded. Import one: clearance lists import --kind ofac_sdn sdn.csv")
@@ -118,7 +116,7 @@ def cmd_lists_show(args: argparse.Namespace) -> int:
     versions = history(_engine(args), args.id)
     newest = versions[0] if versions else None
     if args.json:
-        _print_json(
+        print_json(
             {
                 "id": args.id,
                 "version": _version_json(newest) if newest else None,
@@ -146,7 +144,7 @@ def cmd_lists_history(args: argparse.Namespace) -> int:
 
     versions = history(_engine(args), args.id)
     if args.json:
-        _print_json([_version_json(v) for v in versions])
+        print_json([_version_json(v) for v in versions])
         return 0
     for v in versions:
         print(
@@ -198,7 +196,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
             name = line.strip()[:MAX_LINE]
             result = screen_json(state, name, hq=hq, kind=args.type)
             if args.json:
-                _print_json(result)
+                print_json(result)
             else:
                 _print_matches(result)
         return 0
@@ -206,7 +204,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
         raise BotError("Give a name to screen: clearance screen 'Acme GmbH' (or - to read stdin).")
     result = screen_json(state, " ".join(names), hq=hq, kind=args.type)
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         _print_matches(result)
     return 0
@@ -242,7 +240,7 @@ def _screen_customers(args: argparse.Namespace) -> int:
         for h in hits
     ]
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     if not data:
         print("No open hits on registered customers or their owners.")
@@ -306,11 +304,8 @@ def _decide(args: argparse.Namespace, decision: str, rest: list[str]) -> int:
     return 0
 
 
-def add_parsers(sub: Any) -> None:
-    """Register `lists` and `screen` on the main parser."""
-    from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
-    from bot.domain.tracking.kinds import LIST_KIND_NAMES
-
+def register(sub: Any) -> None:
+    """Add `lists` and `screen` to the main parser."""
     lists = sub.add_parser("lists", help="restricted-party lists: import and inspect versions")
     lsub = lists.add_subparsers(dest="lists_command", required=True)
     p = lsub.add_parser("import", help="import a list file (same guards as a poll)")
