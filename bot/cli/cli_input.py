@@ -27,6 +27,11 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=None, ensure_ascii=False, default=str))
 
 
+def iso(value: datetime | None) -> str | None:
+    """Return a time as ISO 8601 text for `--json` (None stays None)."""
+    return value.isoformat() if value else None
+
+
 def unslack(text: str) -> str:
     """Replace Slack mentions with the plain id or label they show."""
     return _MENTION.sub(lambda m: m.group(2) or m.group(1), text)

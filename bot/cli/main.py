@@ -15,13 +15,39 @@ from collections.abc import Sequence
 
 # Each command imports what it needs when it runs: `clearance ask` is a new process every time,
 # and start-up is most of its cost; `--help` imports neither pydantic nor SQLAlchemy.
-from bot.cli import asking, audit, customers, init, policy, revisions, rules, screening, serve
+from bot.cli import (
+    asking,
+    audit,
+    changes,
+    customers,
+    init,
+    lists,
+    revisions,
+    rules,
+    screening,
+    serve,
+    sources,
+    subscriptions,
+)
 from bot.cli.cli_input import unslack
 from bot.cli.context import load_settings
 from bot.domain.errors import BotError, InvalidFile
 
 # In the order `clearance --help` lists them.
-GROUPS = (init, asking, rules, customers, revisions, serve, policy, screening, audit)
+GROUPS = (
+    init,
+    asking,
+    rules,
+    customers,
+    revisions,
+    serve,
+    sources,
+    subscriptions,
+    changes,
+    lists,
+    screening,
+    audit,
+)
 
 EPILOG = """examples:
   clearance ask "can Acme GmbH in Germany use Claude Sonnet 4.5?"
