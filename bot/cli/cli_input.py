@@ -1,20 +1,35 @@
-"""Checks and wording for command-line input and output that Slack handles in its own way.
+"""Checks and wording for command-line input and output.
 
-The terminal gets plain words: no Slack mention syntax (`<#C0123>`, `<@U0123>`) and no Python
-list reprs; a channel is given by its id; a date by the form Slack's `changes since` takes.
+The terminal gets plain words where Slack has its own: no Slack mention syntax (`<#C0123>`,
+`<@U0123>`) and no Python list reprs; a channel is given by its id; a date by the form Slack's
+`changes since` takes. The option types (`revision_number`, `positive_limit`, `worker_count`)
+raise the error argparse turns into a usage error.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.domain.errors import BotError
 
 _MENTION = re.compile(r"<[#@!]([A-Za-z0-9_]+)(?:\|([^>]*))?>")
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
 NO_ROWS = "no rows"
+
+
+def print_json(data: Any) -> None:
+    """Print data as one line of JSON, keeping non-ASCII text as written."""
+    print(json.dumps(data, indent=None, ensure_ascii=False, default=str))
+
+
+def iso(value: datetime | None) -> str | None:
+    """Return a time as ISO 8601 text for `--json` (None stays None)."""
+    return value.isoformat() if value else None
 
 
 def unslack(text: str) -> str:
@@ -53,3 +68,35 @@ def since_date(value: str | None) -> datetime | None:
         f"--since '{text[:40]}' is not a date. Write it as YYYY-MM-DD, e.g. --since 2026-11-01, "
         "the form `/clearance changes since` takes in Slack."
     )
+
+
+def revision_number(text: str) -> int:
+    """Parse a revision number: 1 or more (argparse turns the error into a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be 1 or more, not {value}; see `clearance revisions list`"
+        )
+    return value
+
+
+def positive_limit(text: str) -> int:
+    """Parse a row limit from 1 to 10,000."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 10000, not {value}")
+    return value
+
+
+def worker_count(text: str) -> int:
+    """Parse a whole number from 1 to 64 (argparse turns the ValueError into a usage error)."""
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 64, not {value}")
+    return value

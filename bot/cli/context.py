@@ -1,14 +1,19 @@
-"""What the commands share: the settings and the database, each built once per process."""
+"""What the commands share: the settings, the database and the jobs, each built once per process;
+and the clock."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.domain.errors import BotError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from bot.services.jobs import Jobs
     from bot.settings import Settings
 
 # pydantic, SQLAlchemy and the services are imported inside the functions: `clearance --help`
@@ -49,6 +54,40 @@ def ready_engine(args: argparse.Namespace) -> Engine:
     engine = open_engine(args)
     initialize(engine, seed_sources=args.settings.seed_sources)
     return engine
+
+
+def current_table(args: argparse.Namespace) -> Any:
+    """Return the rule table at the newest revision."""
+    from storage.db import session_scope
+    from storage.rules import load_table
+
+    engine = ready_engine(args)
+    with session_scope(engine) as session:
+        return load_table(session=session)
+
+
+def open_jobs(args: argparse.Namespace, *, slack: bool = False) -> Jobs:
+    """Return the scheduled jobs on the database; with `slack`, able to post (a token is needed)."""
+    from bot.app import create_client
+    from bot.services.jobs import Jobs
+    from handlers.render import digests
+
+    settings = args.settings
+    client = None
+    if slack:
+        if settings.slack_bot_token is None:
+            raise BotError(
+                "Set SLACK_BOT_TOKEN (and CLEARANCE_SLACK_API_URL if needed) to post digests."
+            )
+        client = create_client(settings)
+    return Jobs(ready_engine(args), settings, client=client, renderer=digests)
+
+
+def now() -> datetime:
+    """Return the current time in UTC, as the services record it."""
+    from bot.services.asking import utcnow
+
+    return utcnow()
 
 
 def author(args: argparse.Namespace) -> str:

@@ -1,158 +1,17 @@
-"""`clearance lists …` and `clearance screen …`: restricted-party lists and screening."""
+"""`clearance screen …`: screen names and customers against the restricted-party lists, and
+confirm or dismiss a hit."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from bot.cli.context import author, ready_engine
+from bot.cli.cli_input import print_json
+from bot.cli.context import author, now, ready_engine
 from bot.domain.errors import BotError
 
 MAX_LINE = 1000  # a batch line longer than this is not a name
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str))
-
-
-def _now() -> Any:
-    from bot.services.asking import utcnow
-
-    return utcnow()
-
-
-def _engine(args: argparse.Namespace) -> Any:
-    return ready_engine(args)
-
-
-def _read(path: str | None, what: str) -> bytes | None:
-    if path is None:
-        return None
-    p = Path(path)
-    if not p.is_file():
-        raise BotError(f"No such {what} file: {path}")
-    return p.read_bytes()
-
-
-def _version_json(v: Any) -> dict[str, Any]:
-    return {
-        "version_id": v.id,
-        "created_at": v.created_at.isoformat(),
-        "origin": v.origin,
-        "published": v.published,
-        "entries": v.entries,
-        "added": v.added,
-        "removed": v.removed,
-        "changed": v.changed,
-    }
-
-
-def cmd_lists_import(args: argparse.Namespace) -> int:
-    """Import a list file (same guards as a poll)."""
-    from bot.services.screening import import_list
-
-    engine = _engine(args)
-    body = _read(args.file, "list")
-    assert body is not None
-    result = import_list(
-        engine,
-        kind=args.kind,
-        body=body,
-        list_id=args.list,
-        alt=_read(args.alt, "alt.csv"),
-        add=_read(args.add, "add.csv"),
-        now=_now(),
-        max_removed_share=args.max_removed,
-    )
-    if args.json:
-        _print_json(
-            {
-                "list": result.list_id,
-                "version": _version_json(result.version) if result.version else None,
-            }
-        )
-    elif result.version is None:
-        print(f"{result.list_id}: unchanged; no new version.")
-    else:
-        v = result.version
-        print(
-            f"{result.list_id}: version {v.id} with {v.entries} entries (+{v.added} -{v.removed} ~{v.changed})."
-        )
-    return 0
-
-
-def cmd_lists_list(args: argparse.Namespace) -> int:
-    """List the lists and their newest versions."""
-    from storage.screening import list_summaries
-
-    rows = list_summaries(_engine(args))
-    data = [
-        {
-            "id": lst.id,
-            "kind": lst.kind,
-            "name": lst.name,
-            "version": _version_json(v) if v else None,
-        }
-        for lst, v in rows
-    ]
-    if args.json:
-        _print_json(data)
-        return 0
-    if not data:
-        print("No lists loaded. Import one: clearance lists import --kind ofac_sdn sdn.csv")
-    for lst, v in rows:
-        tail = (
-            f"version {v.id} of {v.created_at.date()}, {v.entries} entries" if v else "no version"
-        )
-        print(f"{lst.id:12} {lst.kind:14} {lst.name}: {tail}")
-    return 0
-
-
-def cmd_lists_show(args: argparse.Namespace) -> int:
-    """Show one list: its newest version and the changes it brought."""
-    from storage.screening import history
-
-    versions = history(_engine(args), args.id)
-    newest = versions[0] if versions else None
-    if args.json:
-        _print_json(
-            {
-                "id": args.id,
-                "version": _version_json(newest) if newest else None,
-                "changes": newest.changes if newest else [],
-            }
-        )
-        return 0
-    if newest is None:
-        print(f"{args.id}: no version yet.")
-        return 0
-    print(
-        f"{args.id}: version {newest.id} of {newest.created_at.isoformat()} ({newest.origin}), {newest.entries} entries"
-    )
-    for c in newest.changes[:50]:
-        cite = f"; {c['citation']}" if c.get("citation") else ""
-        print(
-            f"  {c['change']:8} {c['entry_id']}  {c['name']}  [{', '.join(c.get('programs') or [])}]{cite}"
-        )
-    return 0
-
-
-def cmd_lists_history(args: argparse.Namespace) -> int:
-    """A list's versions, newest first."""
-    from storage.screening import history
-
-    versions = history(_engine(args), args.id)
-    if args.json:
-        _print_json([_version_json(v) for v in versions])
-        return 0
-    for v in versions:
-        print(
-            f"version {v.id}  {v.created_at.isoformat()}  {v.origin:6}  {v.entries} entries  +{v.added} -{v.removed} ~{v.changed}"
-        )
-    return 0
 
 
 def _state(args: argparse.Namespace, engine: Any) -> Any:
@@ -190,7 +49,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
         return _screen_customers(args)
     from bot.services.screening import screen_json
 
-    engine = _engine(args)
+    engine = ready_engine(args)
     state = _state(args, engine)
     hq = args.hq.upper() if args.hq else None
     if names == ["-"]:
@@ -198,7 +57,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
             name = line.strip()[:MAX_LINE]
             result = screen_json(state, name, hq=hq, kind=args.type)
             if args.json:
-                _print_json(result)
+                print_json(result)
             else:
                 _print_matches(result)
         return 0
@@ -206,7 +65,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
         raise BotError("Give a name to screen: clearance screen 'Acme GmbH' (or - to read stdin).")
     result = screen_json(state, " ".join(names), hq=hq, kind=args.type)
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         _print_matches(result)
     return 0
@@ -217,14 +76,14 @@ def _screen_customers(args: argparse.Namespace) -> int:
     from bot.services.rescreening import rescreen_customers
     from storage.screening import open_hits
 
-    engine = _engine(args)
+    engine = ready_engine(args)
     state = _state(args, engine)
     if not state.lists:
         raise BotError(
             "No restricted-party list is loaded: import one with `clearance lists import`."
         )
     rescreen_customers(
-        engine, state, KnowledgeCache(engine, settings=args.settings).get(), now=_now()
+        engine, state, KnowledgeCache(engine, settings=args.settings).get(), now=now()
     )
     hits = open_hits(engine)
     data = [
@@ -242,7 +101,7 @@ def _screen_customers(args: argparse.Namespace) -> int:
         for h in hits
     ]
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     if not data:
         print("No open hits on registered customers or their owners.")
@@ -259,13 +118,13 @@ def screen_after_import(args: argparse.Namespace) -> None:
     from bot.services.asking import KnowledgeCache
     from bot.services.rescreening import rescreen_customers
 
-    engine = _engine(args)
+    engine = ready_engine(args)
     state = _state(args, engine)
     if not state.lists:
         print("Not screened: no restricted-party list is loaded.")
         return
     result = rescreen_customers(
-        engine, state, KnowledgeCache(engine, settings=args.settings).get(), now=_now()
+        engine, state, KnowledgeCache(engine, settings=args.settings).get(), now=now()
     )
     open_hits = sum(len(o.hits) for o in result.outcomes.values())
     print(
@@ -284,7 +143,7 @@ def _decide(args: argparse.Namespace, decision: str, rest: list[str]) -> int:
         raise BotError(f"Use: clearance screen {decision} CUSTOMER ENTRY --why TEXT")
     if not args.why or not args.why.strip():
         raise BotError(f"Say why: clearance screen {decision} CUSTOMER ENTRY --why TEXT")
-    engine = _engine(args)
+    engine = ready_engine(args)
     who, entry_ref = rest
     kb = KnowledgeCache(engine, settings=args.settings).get()
     customer = kb.customers.find(who)
@@ -298,7 +157,7 @@ def _decide(args: argparse.Namespace, decision: str, rest: list[str]) -> int:
         decision=decision,
         actor=author(args),
         reason=args.why,
-        now=_now(),
+        now=now(),
     )
     name = customer.name if customer is not None else who
     done = "confirmed" if decision == "confirm" else "dismissed"
@@ -306,39 +165,8 @@ def _decide(args: argparse.Namespace, decision: str, rest: list[str]) -> int:
     return 0
 
 
-def add_parsers(sub: Any) -> None:
-    """Register `lists` and `screen` on the main parser."""
-    from bot.domain.screening.versions import DEFAULT_MAX_REMOVED_SHARE
-    from bot.domain.tracking.kinds import LIST_KIND_NAMES
-
-    lists = sub.add_parser("lists", help="restricted-party lists: import and inspect versions")
-    lsub = lists.add_subparsers(dest="lists_command", required=True)
-    p = lsub.add_parser("import", help="import a list file (same guards as a poll)")
-    p.add_argument("--kind", required=True, choices=LIST_KIND_NAMES)
-    p.add_argument("--alt", help="OFAC alt.csv (with --kind ofac_sdn and sdn.csv)")
-    p.add_argument("--add", help="OFAC add.csv (with --kind ofac_sdn and sdn.csv)")
-    p.add_argument("--list", help="list id (default: the kind)")
-    p.add_argument(
-        "--max-removed",
-        type=float,
-        default=DEFAULT_MAX_REMOVED_SHARE,
-        help="refuse a file that removes more than this share of entries (default 0.1)",
-    )
-    p.add_argument("--json", action="store_true")
-    p.add_argument("file")
-    p.set_defaults(func=cmd_lists_import)
-    p = lsub.add_parser("list", help="the lists and their newest versions")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_lists_list)
-    p = lsub.add_parser("show", help="one list's newest version and its changes")
-    p.add_argument("id")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_lists_show)
-    p = lsub.add_parser("history", help="one list's versions")
-    p.add_argument("id")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_lists_history)
-
+def register(sub: Any) -> None:
+    """Add `screen` to the main parser."""
     p = sub.add_parser(
         "screen",
         help="screen a name (- reads one a line), re-screen customers, confirm or dismiss a hit",
