@@ -14,6 +14,7 @@ from slack_bolt import App
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
@@ -64,11 +65,25 @@ def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAu
 def workspace_clients(settings: Settings, app: App) -> WorkspaceClients:
     """Return how scheduled posts find their client: the app's, or each installation's token."""
     store = app.installation_store if settings.multi_workspace() else None
+    return _clients(settings, app.client, store)
+
+
+def installed_clients(settings: Settings, engine: Engine, client: WebClient) -> WorkspaceClients:
+    """The same for a process with no Bolt app (the CLI's `digest run`): the installs it reads."""
+    store = None
+    if settings.multi_workspace() and settings.slack_client_id:
+        store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+    return _clients(settings, client, store)
+
+
+def _clients(
+    settings: Settings, client: WebClient, store: InstallationStore | None
+) -> WorkspaceClients:
     if store is None or not settings.slack_client_id or not settings.slack_client_secret:
-        return WorkspaceClients(app.client)
+        return WorkspaceClients(client)
     rotator = TokenRotator(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
-        client=app.client,  # our API URL and retries, as for requests
+        client=client,  # our API URL and retries, as for requests
     )
-    return WorkspaceClients(app.client, store, rotator)
+    return WorkspaceClients(client, store, rotator)

@@ -69,18 +69,22 @@ def current_table(args: argparse.Namespace) -> Any:
 def open_jobs(args: argparse.Namespace, *, slack: bool = False) -> Jobs:
     """Return the scheduled jobs on the database; with `slack`, able to post (a token is needed)."""
     from bot.app import create_client
+    from bot.installs import installed_clients
     from bot.services.jobs import Jobs
     from handlers.render import digests
 
     settings = args.settings
-    client = None
+    engine = ready_engine(args)
+    client, clients = None, None
     if slack:
-        if settings.slack_bot_token is None:
+        if settings.slack_bot_token is None and not settings.multi_workspace():
             raise BotError(
-                "Set SLACK_BOT_TOKEN (and CLEARANCE_SLACK_API_URL if needed) to post digests."
+                "Set SLACK_BOT_TOKEN (or, installed in many workspaces, SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET), and CLEARANCE_SLACK_API_URL if needed, to post digests."
             )
         client = create_client(settings)
-    return Jobs(ready_engine(args), settings, client=client, renderer=digests)
+        clients = installed_clients(settings, engine, client)
+    return Jobs(engine, settings, client=client, renderer=digests, clients=clients)
 
 
 def now() -> datetime:

@@ -31,6 +31,12 @@ SECRET = "e2e-signing-secret-0123456789"
 ADMIN = "UADMIN"
 REVIEW_CHANNEL = "CREVIEW"
 AUDIT_CHANNEL = "CAUDIT"
+# Installed through OAuth into many workspaces: no bot token of its own.
+OAUTH = {
+    "SLACK_BOT_TOKEN": "",
+    "SLACK_CLIENT_ID": "1111.2222",
+    "SLACK_CLIENT_SECRET": "e2e-client-secret-abcdef",
+}
 
 
 def free_port() -> int:
@@ -182,3 +188,10 @@ def kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
+
+
+@contextmanager
+def oauth_server(db_url: str, tmp: Path, **env: str) -> Iterator[Server]:
+    """Start the server in multi-workspace mode (OAuth installs) against its own fake Slack."""
+    with FakeSlack() as slack, running_server(db_url, slack, tmp, **OAUTH, **env) as srv:
+        yield srv

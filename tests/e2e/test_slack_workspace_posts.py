@@ -10,6 +10,8 @@ there, while the other workspace still gets its alert.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,10 +21,9 @@ from sqlmodel import select
 from handlers.render.colours import VERDICT_COLOURS
 from storage.db import create_db_engine, session_scope
 from storage.models import AppState, Delivery, Subscription
-from tests.e2e.server import ADMIN, SECRET, Server, running_server
+from tests.e2e.server import ADMIN, OAUTH, SECRET, Server, oauth_server, server_env
 from tests.e2e.test_delivery_once import CUSTOMERS, cli, wait_until
 from tests.e2e.test_slack_installs import install
-from tests.support.slack_fake import FakeSlack
 from tests.support.slack_signing import event_body, post, slash_command_body
 
 pytestmark = pytest.mark.e2e
@@ -36,18 +37,7 @@ FAST = {
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    with (
-        FakeSlack() as slack,
-        running_server(
-            db_url,
-            slack,
-            tmp_path,
-            SLACK_BOT_TOKEN="",
-            SLACK_CLIENT_ID="1111.2222",
-            SLACK_CLIENT_SECRET="e2e-client-secret-abcdef",
-            **FAST,
-        ) as srv,
-    ):
+    with oauth_server(db_url, tmp_path, **FAST) as srv:
         yield srv
 
 
@@ -136,3 +126,39 @@ def test_each_workspace_gets_its_alert_with_its_own_token(
 
 def _states(db_url: str) -> dict[str, str]:
     return {r.key: r.value for r in rows(db_url, AppState)}
+
+
+def test_digest_run_from_the_cli_posts_with_each_workspaces_token(
+    db_url: str, tmp_path: Path
+) -> None:
+    # The server takes the installs and subscriptions; its scheduler is off, so only the CLI posts.
+    with oauth_server(db_url, tmp_path) as server:
+        slack = server.slack
+        customers = tmp_path / "customers.yaml"
+        customers.write_text(CUSTOMERS.replace("SHARE", "40"))
+        cli(db_url, "customers", "import", str(customers))
+        for team in ("T1", "T2"):
+            install(server, team)
+            slack.add_channel(f"C{team}", team)
+            subscribe(server, team=team, channel=f"C{team}")
+        env = server_env(db_url, slack, **OAUTH)
+
+        def digest_run() -> dict[str, object]:
+            proc = subprocess.run(
+                [sys.executable, "-m", "bot", "digest", "run"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert proc.returncode == 0, proc.stderr
+            return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+        digest_run()  # marks where news begins
+        customers.write_text(CUSTOMERS.replace("SHARE", "60"))
+        cli(db_url, "customers", "import", str(customers))  # Nimbus flips: an alert for both
+        assert digest_run()["delivered"] == {"sent": 2}
+        (one,) = alerts_to(server, "CT1")
+        (two,) = alerts_to(server, "CT2")
+        assert (one.token or "").startswith("xoxb-T1-") and (two.token or "").startswith("xoxb-T2-")

@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from handlers.render.colours import card_blocks
-from tests.e2e.server import ADMIN, REVIEW_CHANNEL, SECRET, Server, running_server
+from tests.e2e.server import ADMIN, REVIEW_CHANNEL, SECRET, Server, oauth_server
 from tests.e2e.test_slack_installs import command, install
-from tests.support.slack_fake import FakeSlack
 from tests.support.slack_signing import block_action_payload, interactive_body, post
 
 pytestmark = pytest.mark.e2e
@@ -24,17 +23,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    with (
-        FakeSlack() as slack,
-        running_server(
-            db_url,
-            slack,
-            tmp_path,
-            SLACK_BOT_TOKEN="",
-            SLACK_CLIENT_ID="1111.2222",
-            SLACK_CLIENT_SECRET="e2e-client-secret-abcdef",
-        ) as srv,
-    ):
+    with oauth_server(db_url, tmp_path) as srv:
         yield srv
 
 
