@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 import cedarpy
 from machine import python_reference_s
 
-from bot.domain.asking.answers import Knowledge, build_knowledge
+from bot.domain.asking.knowledge import Knowledge, build_knowledge
 from bot.domain.names.places import PlaceCatalog, build_place_catalog
 from bot.domain.rules.catalog_rules import CLOSED_WEIGHTS
 from bot.domain.rules.evaluator import Engine, Evaluation, Subject

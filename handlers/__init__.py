@@ -5,13 +5,14 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers import (
-    actions,
     admin,
+    answer_cards,
     commands,
     events,
     paging,
     policy,
     review_flow,
+    reviews,
     screening,
     shortcuts,
 )
@@ -21,7 +22,8 @@ from handlers.deps import Deps
 def register(app: App, deps: Deps) -> None:
     """Register every listener on the app."""
     commands.register(app, deps)
-    actions.register(app, deps)
+    answer_cards.register(app, deps)
+    reviews.register(app, deps)
     admin.register(app, deps)
     events.register(app, deps)
     policy.register(app, deps)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Respond
@@ -148,6 +149,13 @@ class Deps:
                 )
             )
             session.commit()
+
+
+def bind(listener: Callable[..., None], deps: Deps) -> Callable[..., None]:
+    """Return the listener with `deps` given, for Bolt to pass the rest by parameter name."""
+    # Given positionally: Bolt passes only the positional parameters it reads (getfullargspec's
+    # `args`), and a partial given `deps=` by keyword turns every later parameter keyword-only.
+    return partial(listener, deps)
 
 
 def failure_payload(exc: BaseException) -> Payload:

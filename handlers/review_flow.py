@@ -1,4 +1,4 @@
-"""The review ticket: Claim in the review channel (Resolve is in `handlers.actions`)."""
+"""The review ticket: Claim in the review channel (Request and Resolve are in `handlers.reviews`)."""
 
 from __future__ import annotations
 

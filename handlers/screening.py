@@ -11,7 +11,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.domain.errors import BotError
 from bot.services.screening import decision_key, screen_json, screening_cache
-from handlers.deps import Deps
+from handlers.deps import Deps, bind
 from handlers.render.blocks import Payload
 from handlers.render.screening import decision_modal, render_decided, render_screen
 from storage.db import session_scope
@@ -44,105 +44,124 @@ def screen_payload(deps: Deps, client: WebClient, name: str, user: str) -> Paylo
     )
 
 
+def _open_decision_modal(
+    deps: Deps,
+    decision: str,
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+) -> None:
+    """Open the reason modal to confirm or dismiss a hit, for admins; refuse and audit others."""
+    ack()
+    user = body["user"]["id"]
+    ref = json.loads(action["value"])
+
+    def work() -> None:
+        if not deps.is_admin(user, client):
+            deps.record_admin_action(
+                user_id=user, action=f"screen {decision}", target=action["value"], allowed=False
+            )
+            respond(
+                text="Sorry, only compliance admins can confirm or dismiss hits.",
+                replace_original=False,
+                response_type="ephemeral",
+            )
+            return
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=decision_modal(decision, ref, response_url=body.get("response_url")),
+        )
+
+    deps.later(work, respond=respond)
+
+
+def confirm_hit(
+    deps: Deps,
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+) -> None:
+    """A hit's Confirm button: ask why, in the reason modal."""
+    _open_decision_modal(deps, "confirm", ack, body, action, client, respond)
+
+
+def dismiss_hit(
+    deps: Deps,
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+) -> None:
+    """A hit's Dismiss button: ask why, in the reason modal."""
+    _open_decision_modal(deps, "dismiss", ack, body, action, client, respond)
+
+
+def decide_hit(
+    deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    """The reason modal's submission: record the decision, audit it and update the hit's message."""
+    user = body["user"]["id"]
+    if not deps.is_admin(user, client):
+        ack(
+            response_action="errors",
+            errors={"why_block": "Only compliance admins can decide on hits."},
+        )
+        # Every refused admin action is audited, with what it tried to decide.
+        target = str(view.get("private_metadata") or "")[:200] or None
+        deps.later(
+            lambda: deps.record_admin_action(
+                user_id=user, action="screening decision", target=target, allowed=False
+            )
+        )
+        return
+    meta = json.loads(view["private_metadata"])
+    why = (view["state"]["values"]["why_block"]["why"].get("value") or "").strip()
+    if not why:
+        ack(response_action="errors", errors={"why_block": "Say why: the reason is audited."})
+        return
+    try:
+        with session_scope(deps.engine) as session:
+            list_id, entry = find_entry(session, meta["l"], meta["e"])
+        record_decision(
+            deps.engine,
+            customer_id=meta["c"],
+            list_id=list_id,
+            entry=entry,
+            decision=meta["d"],
+            actor=user,
+            reason=why,
+            now=deps.clock(),
+        )
+    except BotError as exc:
+        ack(response_action="errors", errors={"why_block": exc.message})
+        return
+    ack()
+    ref = {"c": meta["c"], "l": meta["l"], "e": meta["e"]}
+
+    def record_and_update() -> None:
+        deps.record_admin_action(
+            user_id=user,
+            action=f"screen {meta['d']}",
+            target=json.dumps(ref),
+            allowed=True,
+            reason=why,
+        )
+        if meta.get("r"):
+            payload = render_decided(meta["d"], ref, user=user, why=why)
+            WebhookClient(meta["r"]).send(
+                text=payload["text"], blocks=payload["blocks"], replace_original=True
+            )
+
+    deps.later(record_and_update)
+
+
 def register(app: App, deps: Deps) -> None:
     """Register the Confirm and Dismiss buttons and the reason modal."""
-
-    def open_modal(
-        decision: str,
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-    ) -> None:
-        ack()
-        user = body["user"]["id"]
-        ref = json.loads(action["value"])
-
-        def work() -> None:
-            if not deps.is_admin(user, client):
-                deps.record_admin_action(
-                    user_id=user, action=f"screen {decision}", target=action["value"], allowed=False
-                )
-                respond(
-                    text="Sorry, only compliance admins can confirm or dismiss hits.",
-                    replace_original=False,
-                    response_type="ephemeral",
-                )
-                return
-            client.views_open(
-                trigger_id=body["trigger_id"],
-                view=decision_modal(decision, ref, response_url=body.get("response_url")),
-            )
-
-        deps.later(work, respond=respond)
-
-    @app.action("screen_confirm")
-    def handle_confirm(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        open_modal("confirm", ack, body, action, client, respond)
-
-    @app.action("screen_dismiss")
-    def handle_dismiss(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        open_modal("dismiss", ack, body, action, client, respond)
-
-    @app.view("screen_decision")
-    def handle_decision(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        user = body["user"]["id"]
-        if not deps.is_admin(user, client):
-            ack(
-                response_action="errors",
-                errors={"why_block": "Only compliance admins can decide on hits."},
-            )
-            # Every refused admin action is audited, with what it tried to decide.
-            target = str(view.get("private_metadata") or "")[:200] or None
-            deps.later(
-                lambda: deps.record_admin_action(
-                    user_id=user, action="screening decision", target=target, allowed=False
-                )
-            )
-            return
-        meta = json.loads(view["private_metadata"])
-        why = (view["state"]["values"]["why_block"]["why"].get("value") or "").strip()
-        if not why:
-            ack(response_action="errors", errors={"why_block": "Say why: the reason is audited."})
-            return
-        try:
-            with session_scope(deps.engine) as session:
-                list_id, entry = find_entry(session, meta["l"], meta["e"])
-            record_decision(
-                deps.engine,
-                customer_id=meta["c"],
-                list_id=list_id,
-                entry=entry,
-                decision=meta["d"],
-                actor=user,
-                reason=why,
-                now=deps.clock(),
-            )
-        except BotError as exc:
-            ack(response_action="errors", errors={"why_block": exc.message})
-            return
-        ack()
-        ref = {"c": meta["c"], "l": meta["l"], "e": meta["e"]}
-
-        def record_and_update() -> None:
-            deps.record_admin_action(
-                user_id=user,
-                action=f"screen {meta['d']}",
-                target=json.dumps(ref),
-                allowed=True,
-                reason=why,
-            )
-            if meta.get("r"):
-                payload = render_decided(meta["d"], ref, user=user, why=why)
-                WebhookClient(meta["r"]).send(
-                    text=payload["text"], blocks=payload["blocks"], replace_original=True
-                )
-
-        deps.later(record_and_update)
+    app.action("screen_confirm")(bind(confirm_hit, deps))
+    app.action("screen_dismiss")(bind(dismiss_hit, deps))
+    app.view("screen_decision")(bind(decide_hit, deps))

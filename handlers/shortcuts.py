@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.domain.errors import BotError
 from bot.domain.names.places import normalize_place
 from handlers import tracking
-from handlers.deps import Deps, answer_payload, display_names, guarded
+from handlers.deps import Deps, answer_payload, bind, display_names, guarded
 from handlers.events import question_of
 from handlers.render.ask import (
     ASK_CALLBACK,
@@ -38,113 +38,135 @@ CHECK_SHORTCUT = "check_with_clearance"
 DECISION_LINK = re.compile(r"/decisions/([0-9a-f]{8,40})/?$")
 
 
+def open_ask_from_shortcut(
+    deps: Deps, ack: Ack, shortcut: dict[str, Any], client: WebClient
+) -> None:
+    """The Ask Clearance shortcut: open the Ask modal."""
+    ack()
+    # The trigger id lives about 3 s: the modal opens now, not after other work.
+    client.views_open(
+        trigger_id=shortcut["trigger_id"], view=ask_modal(today=deps.clock().date().isoformat())
+    )
+
+
+def open_ask_from_home(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """The App Home's Ask: open the Ask modal."""
+    ack()
+    client.views_open(
+        trigger_id=body["trigger_id"], view=ask_modal(today=deps.clock().date().isoformat())
+    )
+
+
+def offer_customers(deps: Deps, ack: Ack, payload: dict[str, Any]) -> None:
+    """The Ask modal's customer menu: registered customers matching the typed text."""
+    ack(**options_response(customer_options(deps, payload.get("value") or "")))
+
+
+def offer_countries(deps: Deps, ack: Ack, payload: dict[str, Any]) -> None:
+    """The Ask modal's place menu: countries and regions matching the typed text."""
+    ack(**options_response(country_options(deps, payload.get("value") or "")))
+
+
+def offer_models(deps: Deps, ack: Ack, payload: dict[str, Any]) -> None:
+    """The Ask modal's model menu: models matching the typed text."""
+    ack(**options_response(model_options(deps, payload.get("value") or "")))
+
+
+def answer_asked(
+    deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    """The Ask modal's submission: answer in the asker's DM with the app."""
+    ack()
+    user = body["user"]["id"]
+    question = ask_question(view["state"]["values"])
+    # A modal has no response_url: the answer goes to the asker's DM with the app.
+    deps.later(
+        lambda: client.chat_postMessage(
+            channel=user, **guarded(lambda: answer_payload(deps, question, actor=user))
+        )
+    )
+
+
+def check_message(deps: Deps, ack: Ack, shortcut: dict[str, Any], respond: Respond) -> None:
+    """The Check with Clearance message shortcut: answer the message's question, to the clicker."""
+    ack()
+    text = question_of((shortcut.get("message") or {}).get("text") or "")
+    user = shortcut["user"]["id"]
+
+    def answer() -> dict[str, Any]:
+        if not text:
+            raise BotError("That message has no text to check.")
+        return answer_payload(deps, text, actor=user, share=False)
+
+    deps.later(
+        lambda: respond(**guarded(answer), response_type="ephemeral", replace_original=False),
+        respond=respond,
+    )
+
+
+def open_subscribe(deps: Deps, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """The App Home's Subscribe: open the subscribe modal."""
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=subscribe_view(deps, None))
+
+
+def subscribe(
+    deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    """The subscribe modal's submission: subscribe the channel, as `/clearance subscribe` does."""
+    user = body["user"]["id"]
+    channel, rest = subscribe_arguments(view["state"]["values"])
+    refused = refusal(BY_NAME["subscribe"], Invocation(deps, client, user=user, channel=channel))
+    if refused is not None:
+        ack(response_action="errors", errors={"channel_block": refused["text"]})
+        return
+    try:
+        payload = tracking.subscribe_channel(deps, rest, user=user, channel=channel)
+    except BotError as exc:
+        ack(response_action="errors", errors={"schedule_block": exc.message[:1900]})
+        return
+    ack()
+    deps.later(lambda: client.chat_postMessage(channel=user, **payload))
+
+
+def open_decision(
+    deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+) -> None:
+    """An answer's Open button: show the answer in a modal, to its asker or an admin."""
+    ack()
+    with session_scope(deps.engine) as session:
+        row = session.get(Decision, str(action.get("value") or ""))
+    user = body["user"]["id"]
+    if (
+        row is None
+        or row.answer is None
+        or not deps.may_see(row)
+        or (row.actor != user and not deps.is_admin(user, client))
+    ):
+        payload = render_notice("That answer is not available to you.")
+    else:
+        payload = render_answer(row.answer, buttons=False, names=display_names(deps, row.answer))
+    client.views_open(trigger_id=body["trigger_id"], view=info_modal("Answer", payload))
+
+
+def unfurl_links(deps: Deps, event: dict[str, Any], client: WebClient) -> None:
+    """A Clearance link posted in a channel: unfurl it after the ack."""
+    deps.later(lambda: unfurl(deps, client, event))
+
+
 def register(app: App, deps: Deps) -> None:
     """Register the shortcuts, the modals' submissions, their options and link unfurls."""
-
-    @app.shortcut(ASK_SHORTCUT)
-    def handle_ask_shortcut(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
-        ack()
-        # The trigger id lives about 3 s: the modal opens now, not after other work.
-        client.views_open(
-            trigger_id=shortcut["trigger_id"], view=ask_modal(today=deps.clock().date().isoformat())
-        )
-
-    @app.action("home_ask")
-    def handle_home_ask(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        client.views_open(
-            trigger_id=body["trigger_id"], view=ask_modal(today=deps.clock().date().isoformat())
-        )
-
-    @app.options("customer")
-    def handle_customer_options(ack: Ack, payload: dict[str, Any]) -> None:
-        ack(**options_response(customer_options(deps, payload.get("value") or "")))
-
-    @app.options("country")
-    def handle_country_options(ack: Ack, payload: dict[str, Any]) -> None:
-        ack(**options_response(country_options(deps, payload.get("value") or "")))
-
-    @app.options("model")
-    def handle_model_options(ack: Ack, payload: dict[str, Any]) -> None:
-        ack(**options_response(model_options(deps, payload.get("value") or "")))
-
-    @app.view(ASK_CALLBACK)
-    def handle_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user = body["user"]["id"]
-        question = ask_question(view["state"]["values"])
-        # A modal has no response_url: the answer goes to the asker's DM with the app.
-        deps.later(
-            lambda: client.chat_postMessage(
-                channel=user, **guarded(lambda: answer_payload(deps, question, actor=user))
-            )
-        )
-
-    @app.shortcut(CHECK_SHORTCUT)
-    def handle_check(ack: Ack, shortcut: dict[str, Any], respond: Respond) -> None:
-        ack()
-        text = question_of((shortcut.get("message") or {}).get("text") or "")
-        user = shortcut["user"]["id"]
-
-        def answer() -> dict[str, Any]:
-            if not text:
-                raise BotError("That message has no text to check.")
-            return answer_payload(deps, text, actor=user, share=False)
-
-        deps.later(
-            lambda: respond(**guarded(answer), response_type="ephemeral", replace_original=False),
-            respond=respond,
-        )
-
-    @app.action("home_subscribe")
-    def handle_home_subscribe(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        client.views_open(trigger_id=body["trigger_id"], view=subscribe_view(deps, None))
-
-    @app.view(SUBSCRIBE_CALLBACK)
-    def handle_subscribe(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        user = body["user"]["id"]
-        channel, rest = subscribe_arguments(view["state"]["values"])
-        refused = refusal(
-            BY_NAME["subscribe"], Invocation(deps, client, user=user, channel=channel)
-        )
-        if refused is not None:
-            ack(response_action="errors", errors={"channel_block": refused["text"]})
-            return
-        try:
-            payload = tracking.subscribe_channel(deps, rest, user=user, channel=channel)
-        except BotError as exc:
-            ack(response_action="errors", errors={"schedule_block": exc.message[:1900]})
-            return
-        ack()
-        deps.later(lambda: client.chat_postMessage(channel=user, **payload))
-
-    @app.action("open_decision")
-    def handle_open(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        with session_scope(deps.engine) as session:
-            row = session.get(Decision, str(action.get("value") or ""))
-        user = body["user"]["id"]
-        if (
-            row is None
-            or row.answer is None
-            or not deps.may_see(row)
-            or (row.actor != user and not deps.is_admin(user, client))
-        ):
-            payload = render_notice("That answer is not available to you.")
-        else:
-            payload = render_answer(
-                row.answer, buttons=False, names=display_names(deps, row.answer)
-            )
-        client.views_open(trigger_id=body["trigger_id"], view=info_modal("Answer", payload))
-
-    @app.event("link_shared")
-    def handle_link_shared(event: dict[str, Any], client: WebClient) -> None:
-        deps.later(lambda: unfurl(deps, client, event))
+    app.shortcut(ASK_SHORTCUT)(bind(open_ask_from_shortcut, deps))
+    app.action("home_ask")(bind(open_ask_from_home, deps))
+    app.options("customer")(bind(offer_customers, deps))
+    app.options("country")(bind(offer_countries, deps))
+    app.options("model")(bind(offer_models, deps))
+    app.view(ASK_CALLBACK)(bind(answer_asked, deps))
+    app.shortcut(CHECK_SHORTCUT)(bind(check_message, deps))
+    app.action("home_subscribe")(bind(open_subscribe, deps))
+    app.view(SUBSCRIBE_CALLBACK)(bind(subscribe, deps))
+    app.action("open_decision")(bind(open_decision, deps))
+    app.event("link_shared")(bind(unfurl_links, deps))
 
 
 def subscribe_view(deps: Deps, channel: str | None) -> dict[str, Any]:

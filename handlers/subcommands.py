@@ -13,7 +13,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.settings import Settings
-from handlers import admin, lookups, screening, tracking, workspace_settings
+from handlers import entity_editor, lookups, screening, tracking, workspace_settings
 from handlers.deps import Deps, guarded
 from handlers.render.blocks import Payload, render_notice
 from handlers.render.help import HelpLine, render_help
@@ -70,7 +70,7 @@ class Subcommand:
 
 def _editor(kind: str, action: str) -> Callable[[Invocation], None]:
     def open_it(inv: Invocation) -> None:
-        admin.open_editor(
+        entity_editor.open_editor(
             inv.deps,
             inv.client,
             kind=kind,

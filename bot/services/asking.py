@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.domain.asking.answers import Answer, Knowledge, build_knowledge
+from bot.domain.asking.answers import Answer
 from bot.domain.asking.customer_names import CustomerIndex
-from bot.domain.asking.questions import Question, parse_question, resolve_place, with_options
+from bot.domain.asking.knowledge import Knowledge, build_knowledge
+from bot.domain.asking.options import with_options
+from bot.domain.asking.questions import Question, parse_question
+from bot.domain.asking.resolving import resolve_place
 from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.table import RuleTable
 from bot.services.change_counter import SharedGeneration

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Engine
 
-from bot.domain.asking.answers import Knowledge
+from bot.domain.asking.knowledge import Knowledge
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.names.keys import customer_key, skeleton_key, skeleton_words
 from bot.domain.rules.table import Customer

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 
-from bot.domain.asking.answers import build_knowledge
+from bot.domain.asking.knowledge import build_knowledge
 from bot.domain.errors import BotError
 from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.checks import validate_table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.domain.asking.answers import Knowledge, build_knowledge
+from bot.domain.asking.knowledge import Knowledge, build_knowledge
 from bot.domain.rules.listed import ListFacts
 from bot.domain.tracking.impact import flips_between, flips_on, rules_changing_on
 from bot.services.job_context import JobContext

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.domain.asking.answers import Knowledge
+from bot.domain.asking.knowledge import Knowledge
 from bot.domain.rules.evaluator import Subject
 from bot.domain.rules.listed import ListFacts
 from bot.domain.rules.table import Customer, Usage

@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.domain.asking.answers import Answer, Knowledge, party_of
-from bot.domain.asking.answers import answer as decide
+from bot.domain.asking.answers import Answer
+from bot.domain.asking.deciding import answer as decide
+from bot.domain.asking.knowledge import Knowledge
+from bot.domain.asking.parties import party_of
 from bot.domain.asking.questions import Question
 from bot.domain.errors import BotError
 from bot.domain.rules.table import Customer

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.domain.errors import QuestionError
-from handlers.actions import _substitute
+from handlers.answer_cards import _substitute
 from handlers.render.blocks import render_answer, render_question_error
 from handlers.render.colours import card_blocks
 from tests.support.factories import ask, knowledge

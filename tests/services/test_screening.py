@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.domain.asking.answers import Answer, Knowledge
+from bot.domain.asking.answers import Answer
+from bot.domain.asking.knowledge import Knowledge
 from bot.domain.asking.questions import parse_question
 from bot.domain.screening.entries import Entry, ParsedList
 from bot.services.jobs import Jobs

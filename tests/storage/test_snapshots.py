@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import bot.services.asking
-from bot.domain.asking.answers import build_knowledge
+from bot.domain.asking.knowledge import build_knowledge
 from bot.domain.errors import QuestionError
 from bot.domain.rules.files import parse_text
 from bot.services.asking import KnowledgeCache, answer_question

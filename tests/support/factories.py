@@ -9,7 +9,9 @@ from typing import Any
 
 import yaml
 
-from bot.domain.asking.answers import Answer, Knowledge, answer, build_knowledge
+from bot.domain.asking.answers import Answer
+from bot.domain.asking.deciding import answer
+from bot.domain.asking.knowledge import Knowledge, build_knowledge
 from bot.domain.asking.questions import parse_question
 from bot.domain.rules.files import check_merged, merge, parse_text
 from bot.domain.rules.table import RuleTable

@@ -8,7 +8,6 @@ own code (deps, services, storage) is real; `settle` waits for the work listener
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_bolt.util.utils import get_arg_names_of_callable
 from sqlalchemy.engine import Engine
 
 from bot.services.asking import KnowledgeCache
@@ -72,7 +72,8 @@ class Listeners:
     def __call__(self, kind: str, key: str) -> Listener:
         """Return the listener for this kind and id; like Bolt, it gets only the arguments it names."""
         listener = self.registered[(kind, key)]
-        wanted = set(inspect.signature(listener).parameters)
+        # Bolt's own reading of the names, so a listener Bolt would pass nothing fails here too.
+        wanted = set(get_arg_names_of_callable(listener))
 
         def call(**available: Any) -> None:
             listener(**{k: v for k, v in available.items() if k in wanted})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.domain.asking.answers import Knowledge
+from bot.domain.asking.knowledge import Knowledge
 from bot.domain.rules.evaluator import Subject, compile_rule
 from bot.domain.rules.table import Customer
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bot.domain.asking.answers import Knowledge
+from bot.domain.asking.knowledge import Knowledge
 from bot.domain.rules.evaluator import Subject
 from bot.domain.rules.listed import ListFacts
 

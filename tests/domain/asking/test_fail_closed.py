@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 
 from bot.cli.plain_text import format_answer
-from bot.domain.asking.answers import Answer, Knowledge, answer, build_knowledge
-from bot.domain.asking.questions import parse_question, with_options
+from bot.domain.asking.answers import Answer
+from bot.domain.asking.deciding import answer
+from bot.domain.asking.knowledge import Knowledge, build_knowledge
+from bot.domain.asking.options import with_options
+from bot.domain.asking.questions import parse_question
 from bot.domain.errors import QuestionError
 from bot.domain.rules.files import merge, read_file
 from bot.domain.rules.table import Customer, RuleTable

@@ -14,14 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.asking.answers import Knowledge, build_knowledge
-from bot.domain.asking.questions import (
-    MAX_LENGTH,
-    Question,
-    clean_text,
-    parse_question,
-    with_options,
-)
+from bot.domain.asking.knowledge import Knowledge, build_knowledge
+from bot.domain.asking.options import with_options
+from bot.domain.asking.phrases import clean_text
+from bot.domain.asking.questions import MAX_LENGTH, Question, parse_question
 from bot.domain.errors import QuestionError
 from bot.domain.names.places import AMBIGUOUS_NAMES, normalize_place
 from bot.domain.rules.files import merge, read_file

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from bot.domain.asking.answers import Knowledge
+from bot.domain.asking.knowledge import Knowledge
 from tests.support.factories import ask, knowledge
 
 TABLE = """

@@ -8,7 +8,8 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.asking.answers import answer, build_knowledge
+from bot.domain.asking.deciding import answer
+from bot.domain.asking.knowledge import build_knowledge
 from bot.domain.asking.questions import Question
 from bot.domain.errors import QuestionError
 from bot.domain.rules.evaluator import VERDICT_OF, VERDICT_RANK, Engine, Evaluation, Subject

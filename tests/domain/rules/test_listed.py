@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.asking.answers import Knowledge
+from bot.domain.asking.knowledge import Knowledge
 from bot.domain.rules.evaluator import VERDICT_RANK, Subject
 from bot.domain.rules.listed import LIST_CODES, ListedHit, ListFacts
 from bot.domain.screening.verdicts import KIND_CODES

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.domain.asking.answers import Knowledge
+from bot.domain.asking.knowledge import Knowledge
 from bot.domain.rules.listed import ListedHit, ListFacts
 from bot.domain.tracking.impact import Flip, flips_between, flips_on, rules_changing_on
 from tests.support.factories import knowledge
