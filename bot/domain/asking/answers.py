@@ -16,6 +16,7 @@ from bot.domain.asking.questions import Question
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.names.places import PlaceCatalog, build_place_catalog
 from bot.domain.rules.dated_groups import groups_read, rule_refs
+from bot.domain.rules.entities import Customer
 from bot.domain.rules.evaluator import (
     VERDICT_OF,
     VERDICT_RANK,
@@ -26,7 +27,7 @@ from bot.domain.rules.evaluator import (
     Subject,
 )
 from bot.domain.rules.listed import ListFacts
-from bot.domain.rules.table import Customer, Rule, RuleTable
+from bot.domain.rules.table import Rule, RuleTable
 
 
 @dataclass

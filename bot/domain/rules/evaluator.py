@@ -30,19 +30,12 @@ from typing import NamedTuple
 
 from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.catalog_rules import catalog_rules
+from bot.domain.rules.conditions import ControlSpec, ModelSelector, PlaceSpec
 from bot.domain.rules.dated_groups import Window, groups_read, rule_windows, unknown_note
+from bot.domain.rules.entities import Customer
 from bot.domain.rules.index import ModelIndex
 from bot.domain.rules.listed import ListFacts
-from bot.domain.rules.table import (
-    ControlSpec,
-    Customer,
-    Effect,
-    License,
-    ModelSelector,
-    PlaceSpec,
-    Rule,
-    RuleTable,
-)
+from bot.domain.rules.table import Effect, License, Rule, RuleTable
 
 EFFECT_RANK: dict[str, int] = {"allow": 0, "review": 1, "license_required": 2, "deny": 3}
 VERDICT_OF: dict[str, str] = {

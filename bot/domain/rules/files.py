@@ -23,7 +23,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.domain.errors import FileError, InvalidFile
 from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.checks import validate_table
+from bot.domain.rules.conditions import LISTED_PARTIES
 from bot.domain.rules.csv_rules import CONTROL_FIELDS, CONTROL_LIST_FIELDS, unguard_cell
+from bot.domain.rules.entities import PARTY_TYPES
 from bot.domain.rules.limits import (
     DEFAULT_MAX_FILE_BYTES,
     check_text_size,
@@ -33,14 +35,7 @@ from bot.domain.rules.limits import (
 )
 from bot.domain.rules.name_clashes import name_clash_problems
 from bot.domain.rules.provenance import source_problems
-from bot.domain.rules.table import (
-    EFFECTS,
-    ENTITY_TYPES,
-    KINDS,
-    LISTED_PARTIES,
-    PARTY_TYPES,
-    RuleTable,
-)
+from bot.domain.rules.table import EFFECTS, ENTITY_TYPES, KINDS, RuleTable
 from bot.domain.rules.yaml_events import load_yaml
 from bot.domain.rules.yaml_lines import LineDict, LineList, collection_paused
 from bot.domain.rules.yaml_lines import line_dict as _line_dict

@@ -17,8 +17,9 @@ from bot.cli.plain_text import format_answer
 from bot.domain.asking.answers import Answer, Knowledge, answer, build_knowledge
 from bot.domain.asking.questions import parse_question, with_options
 from bot.domain.errors import QuestionError
+from bot.domain.rules.entities import Customer
 from bot.domain.rules.files import merge, read_file
-from bot.domain.rules.table import Customer, RuleTable
+from bot.domain.rules.table import RuleTable
 
 PACK = Path(__file__).resolve().parents[3] / "storage" / "packs" / "default.yaml"
 TODAY = date(2026, 11, 26)

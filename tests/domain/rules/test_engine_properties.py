@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.catalog_rules import catalog_rules
+from bot.domain.rules.conditions import ControlSpec, CustomerSpec, ModelSelector, PlaceSpec
+from bot.domain.rules.entities import Customer, ModelInfo, Owner
 from bot.domain.rules.evaluator import (
     Engine,
     Evaluation,
@@ -20,18 +22,7 @@ from bot.domain.rules.evaluator import (
     compile_rule,
     decide_verdict,
 )
-from bot.domain.rules.table import (
-    ControlSpec,
-    Customer,
-    CustomerSpec,
-    License,
-    ModelInfo,
-    ModelSelector,
-    Owner,
-    PlaceSpec,
-    Rule,
-    RuleTable,
-)
+from bot.domain.rules.table import License, Rule, RuleTable
 from tests.domain.rules.oracles import VERDICT_RANK, candidates, rule_holds
 
 CATALOG = build_place_catalog()
