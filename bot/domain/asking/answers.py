@@ -17,17 +17,11 @@ from bot.domain.errors import Candidate, QuestionError
 from bot.domain.names.places import PlaceCatalog, build_place_catalog
 from bot.domain.rules.dated_groups import groups_read, rule_refs
 from bot.domain.rules.entities import Customer
-from bot.domain.rules.evaluator import (
-    VERDICT_OF,
-    VERDICT_RANK,
-    Engine,
-    Evaluation,
-    Match,
-    Pending,
-    Subject,
-)
+from bot.domain.rules.evaluator import Engine
 from bot.domain.rules.listed import ListFacts
+from bot.domain.rules.subject import Subject
 from bot.domain.rules.table import Rule, RuleTable
+from bot.domain.rules.verdicts import VERDICT_OF, VERDICT_RANK, Evaluation, Match, Pending
 
 
 @dataclass

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.domain.asking.answers import Knowledge
+from bot.domain.rules.compiled_rules import compile_rule
 from bot.domain.rules.entities import Customer
-from bot.domain.rules.evaluator import Subject, compile_rule
+from bot.domain.rules.subject import Subject
 
 MAX_DEPTH = 6
 

@@ -16,8 +16,8 @@ from bot.domain.names.keys import model_key
 from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.conditions import ListedSpec, ModelSelector, PlaceSpec
 from bot.domain.rules.entities import ModelInfo
-from bot.domain.rules.evaluator import expand_places, group_holes
 from bot.domain.rules.listed import LIST_CODES
+from bot.domain.rules.place_sets import expand_places, group_holes
 from bot.domain.rules.table import ACCESS_KINDS, RuleTable
 
 

@@ -22,364 +22,33 @@ see `bot.domain.rules.index`) so that a decision only visits the rules that matc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
-from typing import NamedTuple
 
 from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.catalog_rules import catalog_rules
-from bot.domain.rules.conditions import ControlSpec, ModelSelector, PlaceSpec
-from bot.domain.rules.dated_groups import Window, groups_read, rule_windows, unknown_note
-from bot.domain.rules.entities import Customer
+from bot.domain.rules.compiled_rules import (
+    CompiledRule,
+    Control,
+    compile_rule,
+    compile_windows,
+    rule_order,
+)
+from bot.domain.rules.conditions import ModelSelector, PlaceSpec
+from bot.domain.rules.dated_groups import groups_read
 from bot.domain.rules.index import ModelIndex
-from bot.domain.rules.listed import ListFacts
-from bot.domain.rules.table import Effect, License, Rule, RuleTable
-
-EFFECT_RANK: dict[str, int] = {"allow": 0, "review": 1, "license_required": 2, "deny": 3}
-VERDICT_OF: dict[str, str] = {
-    "allow": "allowed",
-    "review": "review",
-    "license_required": "license_required",
-    "deny": "denied",
-}
-# How strict each verdict is: a stricter rule or an unknown fact may only move a verdict up.
-VERDICT_RANK: dict[str, int] = {
-    "allowed": 0,
-    "conditional": 1,
-    "review": 2,
-    "license_required": 3,
-    "denied": 4,
-}
-NO_RULE = "no rule covers this"
-_EPSILON = 1e-9
-
-
-@dataclass(frozen=True)
-class PlaceSet:
-    """An expanded place condition: codes included (None = everywhere) minus codes excluded."""
-
-    include: frozenset[str] | None
-    exclude: frozenset[str] = frozenset()
-    # Subdivisions of an excluded country that the excluding group leaves out (`except`).
-    holes: frozenset[str] = frozenset()
-
-    def contains(self, code: str, parent: str | None) -> bool:
-        """Return whether the place (or the country it belongs to) is in the set."""
-        if code in self.exclude or (
-            parent is not None and parent in self.exclude and code not in self.holes
-        ):
-            return False
-        if self.include is None:
-            return True
-        return code in self.include or (parent is not None and parent in self.include)
-
-
-@dataclass(frozen=True)
-class Control:
-    """An expanded `controlled_from` condition."""
-
-    places: PlaceSet
-    threshold: float
-    inclusive: bool
-    spec: ControlSpec
-
-    def passes(self, share: float) -> bool:
-        """Return whether an aggregate share crosses the threshold."""
-        if self.inclusive:
-            return share >= self.threshold - _EPSILON
-        return share > self.threshold + _EPSILON
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    """A rule with its group references expanded, ready to test."""
-
-    rule: Rule
-    rank: int
-    places: PlaceSet | None
-    hq: PlaceSet | None
-    tags: frozenset[str] | None
-    control: Control | None
-    access: frozenset[str] | None
-    # A rule compiled for one window of dated groups (`dated_groups`), or built from the
-    # catalog: its own dates and the match it gives when it holds.
-    windowed: bool = False
-    start: date | None = None
-    end: date | None = None
-    match: Match | None = None
-
-
-@dataclass(frozen=True)
-class Subject:
-    """Who uses which model where, as resolved from a question."""
-
-    customer: Customer | None  # None: not registered
-    # Registered: the customer's. Unregistered: the place the question put the customer in, the
-    # headquarters it stated, or None when it did not say (then every rule on it is unknown).
-    hq: str | None
-    country: str
-    model: str
-    access: str = "api"
-    name: str | None = None  # the name as asked, for condition texts
-    # What restricted-party screening found; None when nothing was screened (then no `listed`
-    # rule holds, and the caller makes the answer conditional on it).
-    listing: ListFacts | None = None
-
-
-class Match(NamedTuple):
-    """A rule that applied, with the effect it had and why."""
-
-    # Named tuples, not frozen dataclasses: as immutable, and built in a third of the time (an
-    # answer at 10,000 rules lists up to ~100 matches and pending rules).
-
-    rule: Rule
-    effect: Effect
-    license: License | None = None
-    detail: str | None = None
-
-
-class Pending(NamedTuple):
-    """A stricter rule that applies only if an unknown fact about the customer holds."""
-
-    rule: Rule
-    condition: str
-    # "hq" when the only unknown fact is where the customer is headquartered; `places` then
-    # names the places the rule tests, so answers can list every such rule in one condition.
-    fact: str = ""
-    places: str = ""
-
-
-class Evaluation:
-    """The verdict, the rules that decided it, and what else matched or might.
-
-    `overridden` (the less strict rules that matched too) can be handed over as a function that
-    lists them on first use: answers show them, but impact analysis over many customers only
-    compares verdicts and deciding rules, and most of an evaluation's matches are overridden ones.
-    """
-
-    __slots__ = ("_list_overridden", "_overridden", "deciding", "pending", "reason", "verdict")
-
-    def __init__(
-        self,
-        verdict: str,
-        deciding: tuple[Match, ...],
-        overridden: tuple[Match, ...] = (),
-        pending: tuple[Pending, ...] = (),
-        reason: str | None = None,
-        *,
-        list_overridden: Callable[[], tuple[Match, ...]] | None = None,
-    ) -> None:
-        self.verdict = verdict
-        self.deciding = deciding
-        self.pending = pending
-        self.reason = reason
-        self._overridden = overridden
-        self._list_overridden = list_overridden
-
-    @property
-    def overridden(self) -> tuple[Match, ...]:
-        """The matching rules less strict than the deciding ones, strictest first."""
-        list_them = self._list_overridden
-        if list_them is not None:
-            # Two threads may both list them; the result is the same, so no lock is needed.
-            self._overridden = list_them()
-            self._list_overridden = None
-        return self._overridden
-
-    def _key(self) -> tuple[object, ...]:
-        return (self.verdict, self.deciding, self.overridden, self.pending, self.reason)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Evaluation) and self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable cache inside; compare, don't hash
-
-    def __repr__(self) -> str:
-        return (
-            f"Evaluation(verdict={self.verdict!r}, deciding={self.deciding!r}, "
-            f"overridden={self.overridden!r}, pending={self.pending!r}, "
-            f"reason={self.reason!r})"
-        )
-
-
-def expand_places(refs: Iterable[str], table: RuleTable, on: date | None = None) -> frozenset[str]:
-    """Expand codes and `group:ID` references into place codes (groups may nest).
-
-    With `on`, a group with dated versions gives the members of the version in force that day.
-    """
-    out: set[str] = set()
-    seen: set[str] = set()
-    stack = list(refs)
-    while stack:
-        ref = stack.pop()
-        if ref.startswith("group:"):
-            gid = ref[len("group:") :]
-            if gid in seen:
-                continue
-            seen.add(gid)
-            group = table.groups.get(gid)
-            if group is not None:
-                stack.extend(group.members if on is None else group.members_on(on))
-        else:
-            out.add(ref.upper())
-    return frozenset(out)
-
-
-_Expanded = dict[tuple[str, ...], frozenset[str]]
-
-
-def _expand(refs: tuple[str, ...], table: RuleTable, cache: _Expanded | None) -> frozenset[str]:
-    if cache is None:
-        return expand_places(refs, table)
-    hit = cache.get(refs)
-    if hit is None:
-        hit = cache[refs] = expand_places(refs, table)
-    return hit
-
-
-def group_holes(refs: Iterable[str], table: RuleTable, on: date | None = None) -> frozenset[str]:
-    """Return the places the referenced groups leave out with `except` that nothing else in
-    `refs` brings back: no reference names the place, and every reference that reaches its
-    country leaves it out too. With `on`, dated groups are read as they stood that day."""
-    return frozenset(_combine([_cover(r, frozenset(), table, on) for r in refs])[1])
-
-
-# Module-level, not nested: a nested recursive function refers to itself through its closure,
-# a reference cycle left for the cycle collector each time it is made (once per rule).
-def _combine(parts: list[tuple[set[str], set[str]]]) -> tuple[set[str], set[str]]:
-    codes = set().union(*(c for c, _ in parts)) if parts else set()
-    holes = set()
-    for h in set().union(*(hs for _, hs in parts)) if parts else set():
-        country = h.split("-")[0]
-        if h not in codes and all(h in hs for c, hs in parts if country in c):
-            holes.add(h)
-    return codes, holes
-
-
-def _cover(
-    ref: str, seen: frozenset[str], table: RuleTable, on: date | None
-) -> tuple[set[str], set[str]]:
-    if not ref.startswith("group:"):
-        return {ref.upper()}, set()
-    gid = ref[len("group:") :]
-    group = table.groups.get(gid)
-    if group is None or gid in seen:
-        return set(), set()
-    members = group.members if on is None else group.members_on(on)
-    codes, holes = _combine([_cover(m, seen | {gid}, table, on) for m in members])
-    own = {x.upper() for x in group.except_}
-    return codes - own, holes | own
-
-
-def _place_set(
-    spec: PlaceSpec | None, table: RuleTable, cache: _Expanded | None = None
-) -> PlaceSet | None:
-    if spec is None:
-        return None
-    include = None if spec.in_ is None else _expand(spec.in_, table, cache)
-    exclude = _expand(spec.not_in, table, cache)
-    if not any(g.except_ for g in table.groups.values()):
-        return PlaceSet(include, exclude)
-    # A place a group in `in` leaves out is outside the rule; one a group in `not_in` leaves
-    # out is not excluded by it.
-    left_in = group_holes(spec.in_ or (), table)
-    left_out = group_holes(spec.not_in, table)
-    return PlaceSet(include, (exclude - left_out) | left_in, left_out - left_in)
-
-
-def _reads_unknown(refs: tuple[str, ...], table: RuleTable, unknown: frozenset[str]) -> bool:
-    return bool(unknown.intersection(groups_read(list(refs), table)))
-
-
-def _window_place_set(spec: PlaceSpec | None, table: RuleTable, window: Window) -> PlaceSet | None:
-    """Expand a place condition as the groups stood in the window.
-
-    A list not known in the window could hold any place: an `in` that reads one holds
-    everywhere, and a `not_in` that reads one excludes nothing of its own.
-    """
-    if spec is None:
-        return None
-    unknown = window.unknown
-    include = None
-    if spec.in_ is not None and not _reads_unknown(spec.in_, table, unknown):
-        include = expand_places(spec.in_, table, window.on)
-    kept = tuple(r for r in spec.not_in if not _reads_unknown((r,), table, unknown))
-    exclude = expand_places(kept, table, window.on)
-    if not any(g.except_ for g in table.groups.values()):
-        return PlaceSet(include, exclude)
-    # As in `_place_set`: what a group leaves out with `except` holds in every window.
-    left_in = group_holes(spec.in_ or (), table, window.on) if include is not None else frozenset()
-    left_out = group_holes(kept, table, window.on)
-    return PlaceSet(include, (exclude - left_out) | left_in, left_out - left_in)
-
-
-def compile_windows(
-    rule: Rule, table: RuleTable, cache: _Expanded | None = None
-) -> list[CompiledRule]:
-    """Compile a rule, once per window of the dated groups it reads (once if it reads none)."""
-    windows = rule_windows(rule, table)
-    if windows is None:
-        return [compile_rule(rule, table, cache)]
-    out = []
-    for w in windows:
-        derived = rule
-        note = None
-        if w.unknown:
-            # The list the rule rests on is not known on these dates: at most review.
-            derived = replace(rule, effect="review") if rule.effect != "review" else rule
-            note = unknown_note(w.unknown, table)
-        cr = compile_rule(derived, table, None, window=w)
-        out.append(
-            replace(
-                cr,
-                windowed=True,
-                start=w.start,
-                end=w.end,
-                match=Match(derived, derived.effect, None, note),
-            )
-        )
-    return out
-
-
-def compile_rule(
-    rule: Rule,
-    table: RuleTable,
-    cache: _Expanded | None = None,
-    *,
-    window: Window | None = None,
-) -> CompiledRule:
-    """Expand a rule's references against the table (`cache` shares expansions across rules).
-
-    With `window`, dated groups are read as they stood in it (see `compile_windows`).
-    """
-
-    def places(spec: PlaceSpec | None) -> PlaceSet | None:
-        if window is not None:
-            return _window_place_set(spec, table, window)
-        return _place_set(spec, table, cache)
-
-    hq = tags = control = None
-    if rule.customer is not None:
-        c = rule.customer
-        if c.hq_in is not None or c.hq_not_in:
-            hq = places(PlaceSpec(c.hq_in, c.hq_not_in))
-        tags = frozenset(c.tags) if c.tags else None
-        if c.controlled_from is not None:
-            cf = c.controlled_from
-            pset = places(cf.places)
-            assert pset is not None
-            control = Control(pset, cf.threshold, cf.inclusive, cf)
-    return CompiledRule(
-        rule,
-        EFFECT_RANK[rule.effect],
-        places(rule.places),
-        hq,
-        tags,
-        control,
-        frozenset(rule.access) if rule.access is not None else None,
-    )
+from bot.domain.rules.place_sets import Expanded, PlaceSet, expand_cached, expand_places
+from bot.domain.rules.subject import Subject
+from bot.domain.rules.table import License, Rule, RuleTable
+from bot.domain.rules.verdicts import (
+    EFFECT_RANK,
+    Evaluation,
+    Match,
+    Pending,
+    conclude,
+    decide_verdict,
+)
 
 
 @dataclass
@@ -405,7 +74,7 @@ class Engine:
     subdivisions_named: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        expanded: _Expanded = {}
+        expanded: Expanded = {}
         if any(g.is_dated() for g in self.table.groups.values()):
             compiled = [
                 cr
@@ -420,7 +89,7 @@ class Engine:
             cr = compile_rule(rule, self.table, expanded)
             compiled.append(replace(cr, match=Match(rule, rule.effect)))
         # Strictest first, then by id: the order the answer lists rules in, and the bit order.
-        compiled.sort(key=_rule_order)
+        compiled.sort(key=rule_order)
         per_model: dict[str, list[CompiledRule]] = {}
         models_of: dict[ModelSelector | None, list[str]] = {}
         subs_of: dict[frozenset[str], list[tuple[str, str]]] = {}
@@ -457,7 +126,7 @@ class Engine:
             for rid in lic.rules:
                 self._licenses.setdefault((lic.customer, rid), []).append(lic)
             if lic.places is not None:
-                self._license_places[lic.id] = _expand(lic.places, self.table, expanded)
+                self._license_places[lic.id] = expand_cached(lic.places, self.table, expanded)
 
     def __getstate__(self) -> dict[str, object]:
         """Return the state to pickle: the compiled rules, without what is built on use."""
@@ -692,12 +361,12 @@ class Engine:
             if held:
                 mask, licensed = self._apply_licenses(index, mask, held, subject, hq_parent, as_of)
         if not mask:  # every match was a licensed rule: they are the allows that decide
-            return _conclude(licensed, [])  # a licence needs a registered customer: none unsure
+            return conclude(licensed, [])  # a licence needs a registered customer: none unsure
         # Bits run strictest first: the highest set bit is the verdict's rule.
         rank = index.rules[index.width - mask.bit_length()].rank
         pending = self._pending(index, unsure & index.stricter_than(rank), subject, hq_parent)
         if rank == EFFECT_RANK["allow"]:  # allow decides: the licensed rules are among them
-            return _conclude(self._matches(index, mask, subject, hq_parent, licensed), pending)
+            return conclude(self._matches(index, mask, subject, hq_parent, licensed), pending)
         top = index.rank_bits[rank]
         deciding = self._matches(index, mask & top, subject, hq_parent)
         rest = mask & ~top
@@ -706,7 +375,7 @@ class Engine:
             if rest or licensed
             else None
         )
-        return _conclude(deciding, pending, list_overridden=later)
+        return conclude(deciding, pending, list_overridden=later)
 
     def _pending(
         self, index: ModelIndex, mask: int, subject: Subject, hq_parent: str | None
@@ -832,37 +501,3 @@ class Engine:
 
 def _rule_id(m: Match) -> str:
     return m.rule.id
-
-
-def _rule_order(cr: CompiledRule) -> tuple[int, str, int]:
-    """Strictest first, then by id, then a dated rule's windows in time order."""
-    return (-cr.rank, cr.rule.id, cr.start.toordinal() if cr.start is not None else 0)
-
-
-def _conclude(
-    deciding: tuple[Match, ...],
-    pending: list[Pending],
-    overridden: tuple[Match, ...] = (),
-    *,
-    list_overridden: Callable[[], tuple[Match, ...]] | None = None,
-) -> Evaluation:
-    """Build the evaluation from the deciding matches (all of the strictest effect)."""
-    top = EFFECT_RANK[deciding[0].effect]
-    stricter = tuple(
-        sorted((p for p in pending if EFFECT_RANK[p.rule.effect] > top), key=lambda p: p.rule.id)
-    )
-    verdict = VERDICT_OF[deciding[0].effect]
-    if verdict == "allowed" and stricter:
-        verdict = "conditional"
-    return Evaluation(verdict, deciding, overridden, stricter, list_overridden=list_overridden)
-
-
-def decide_verdict(matches: list[Match], pending: list[Pending]) -> Evaluation:
-    """Combine matched and pending rules into a verdict (strictest wins; ties sorted by id)."""
-    matches.sort(key=lambda m: (-EFFECT_RANK[m.effect], m.rule.id))
-    if not matches:
-        stricter = tuple(sorted(pending, key=lambda p: p.rule.id))
-        return Evaluation("review", (), (), stricter, NO_RULE)
-    top = EFFECT_RANK[matches[0].effect]
-    deciding = tuple(m for m in matches if EFFECT_RANK[m.effect] == top)
-    return _conclude(deciding, pending, tuple(m for m in matches if EFFECT_RANK[m.effect] != top))

@@ -5,7 +5,10 @@ The property tests compare the engine's indexed decisions with these.
 
 from __future__ import annotations
 
-from bot.domain.rules.evaluator import VERDICT_RANK, CompiledRule, Engine, Subject
+from bot.domain.rules.compiled_rules import CompiledRule
+from bot.domain.rules.evaluator import Engine
+from bot.domain.rules.subject import Subject
+from bot.domain.rules.verdicts import VERDICT_RANK
 
 __all__ = ["VERDICT_RANK", "candidates", "rule_holds"]
 
