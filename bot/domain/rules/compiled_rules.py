@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bot.domain.rules.conditions import ControlSpec, PlaceSpec
+from bot.domain.names.places import PlaceCatalog
+from bot.domain.rules.catalog_rules import catalog_rules
+from bot.domain.rules.conditions import ControlSpec, ModelSelector, PlaceSpec
 from bot.domain.rules.dated_groups import Window, rule_windows, unknown_note
 from bot.domain.rules.place_sets import Expanded, PlaceSet, place_set, window_place_set
 from bot.domain.rules.table import Rule, RuleTable
@@ -116,6 +118,58 @@ def compile_rule(
     )
 
 
-def rule_order(cr: CompiledRule) -> tuple[int, str, int]:
+def _rule_order(cr: CompiledRule) -> tuple[int, str, int]:
     """Strictest first, then by id, then a dated rule's windows in time order."""
     return (-cr.rank, cr.rule.id, cr.start.toordinal() if cr.start is not None else 0)
+
+
+def compile_table(table: RuleTable, expanded: Expanded) -> list[CompiledRule]:
+    """Compile the table's rules and the catalog's, in the order answers list them."""
+    if any(g.is_dated() for g in table.groups.values()):
+        compiled = [
+            cr for rule in table.rules.values() for cr in compile_windows(rule, table, expanded)
+        ]
+    else:  # no dated group: every rule compiles once, as it always did
+        compiled = [compile_rule(rule, table, expanded) for rule in table.rules.values()]
+    for rule in catalog_rules(table):
+        cr = compile_rule(rule, table, expanded)
+        compiled.append(replace(cr, match=Match(rule, rule.effect)))
+    # Strictest first, then by id: the order the answer lists rules in, and the bit order.
+    compiled.sort(key=_rule_order)
+    return compiled
+
+
+def rules_by_model(compiled: list[CompiledRule], table: RuleTable) -> dict[str, list[CompiledRule]]:
+    """Return the compiled rules that cover each model, in the order given."""
+    per_model: dict[str, list[CompiledRule]] = {}
+    models_of: dict[ModelSelector | None, list[str]] = {}
+    for cr in compiled:
+        # Rules share selectors, so the models of each distinct one are listed once.
+        selector = cr.rule.models
+        models = models_of.get(selector)
+        if models is None:
+            models = models_of[selector] = [
+                m.id for m in table.models.values() if selector is None or selector.matches(m)
+            ]
+        for model in models:
+            per_model.setdefault(model, []).append(cr)
+    return per_model
+
+
+def subdivisions_named(compiled: list[CompiledRule], catalog: PlaceCatalog) -> dict[str, set[str]]:
+    """Return, for each country, the subdivisions of it that the rules' places name."""
+    named: dict[str, set[str]] = {}
+    subs_of: dict[frozenset[str], list[tuple[str, str]]] = {}
+    for cr in compiled:
+        if cr.places is None:
+            continue
+        # Rules share groups, so the subdivisions of each distinct code set are found once.
+        for codes in (cr.places.include or frozenset(), cr.places.exclude):
+            subs = subs_of.get(codes)
+            if subs is None:
+                subs = subs_of[codes] = [
+                    (p, c) for c in codes if (p := catalog.parent_of(c)) is not None
+                ]
+            for parent, code in subs:
+                named.setdefault(parent, set()).add(code)
+    return named

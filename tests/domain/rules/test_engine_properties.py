@@ -203,7 +203,9 @@ def _one_by_one(engine: Engine, subject: Subject, as_of: date) -> Evaluation:
             pending.append(Pending(rule, unknown))
             continue
         lic = (
-            engine._license_for(rule, subject, as_of) if rule.effect == "license_required" else None
+            engine.licenses.license_for(rule, subject, as_of)
+            if rule.effect == "license_required"
+            else None
         )
         matches.append(Match(rule, "allow" if lic else rule.effect, lic, detail))
     return decide_verdict(matches, pending)
