@@ -48,22 +48,12 @@ from machine import python_reference_s
 from bot.domain.asking.knowledge import Knowledge, build_knowledge
 from bot.domain.names.places import PlaceCatalog, build_place_catalog
 from bot.domain.rules.catalog_rules import CLOSED_WEIGHTS
-from bot.domain.rules.evaluator import Engine, Evaluation, Subject
-from bot.domain.rules.table import (
-    ControlSpec,
-    Customer,
-    CustomerSpec,
-    Effect,
-    Group,
-    License,
-    ModelInfo,
-    ModelSelector,
-    Owner,
-    PlaceSpec,
-    Rule,
-    RuleTable,
-    Vendor,
-)
+from bot.domain.rules.conditions import ControlSpec, CustomerSpec, ModelSelector, PlaceSpec
+from bot.domain.rules.entities import Customer, Group, ModelInfo, Owner, Vendor
+from bot.domain.rules.evaluator import Engine
+from bot.domain.rules.subject import Subject
+from bot.domain.rules.table import Effect, License, Rule, RuleTable
+from bot.domain.rules.verdicts import Evaluation
 
 T = TypeVar("T")
 SEED = 20260401

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import col, or_, select
 
-from bot.domain.rules.table import Customer
+from bot.domain.rules.entities import Customer
 from storage.db import session_scope
 from storage.models import CustomerRow
 

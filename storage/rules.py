@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 
 from bot.domain.errors import NotFound
 from bot.domain.names.keys import customer_key
-from bot.domain.rules.table import KINDS, Customer, RuleTable
+from bot.domain.rules.entities import Customer
+from bot.domain.rules.table import KINDS, RuleTable
 from storage.audit_chain import lock_chain
 from storage.models import ROW_TYPES, CustomerRow, Place, Revision
 

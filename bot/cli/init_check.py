@@ -13,7 +13,8 @@ from sqlalchemy.engine import make_url
 def check_pack(path: Path, *, max_bytes: int) -> None:
     """Check a rule pack as the whole table of a new database; raise `InvalidFile` if it is bad."""
     from bot.domain.names.places import build_place_catalog
-    from bot.domain.rules.files import check_merged, merge, read_file
+    from bot.domain.rules.files import read_file
+    from bot.domain.rules.merging import check_merged, merge
     from bot.domain.rules.table import RuleTable
 
     parsed = read_file(path, max_bytes=max_bytes)

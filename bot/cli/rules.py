@@ -15,7 +15,8 @@ from bot.domain.errors import BotError
 def cmd_rules_validate(args: argparse.Namespace) -> int:
     """Check a file against the current table without changing anything."""
     from bot.domain.names.places import build_place_catalog
-    from bot.domain.rules.files import check_merged, merge, read_file
+    from bot.domain.rules.files import read_file
+    from bot.domain.rules.merging import check_merged, merge
     from storage.db import session_scope
     from storage.rules import load_table
 
@@ -79,8 +80,8 @@ def cmd_rules_export(args: argparse.Namespace) -> int:
     with session_scope(engine) as session:
         table = load_table(session=session, revision=args.revision)
     if args.file and Path(args.file).suffix.lower() == ".csv":
+        from bot.domain.rules.csv_import import CSV_FIELDS
         from bot.domain.rules.csv_rules import rules_to_csv
-        from bot.domain.rules.files import CSV_FIELDS
 
         text = rules_to_csv(table, CSV_FIELDS)
     else:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.asking.knowledge import Knowledge
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.names.keys import customer_key, skeleton_key, skeleton_words
-from bot.domain.rules.table import Customer
+from bot.domain.rules.entities import Customer
 from storage.customers import StoredCustomers, ids_with_name_fragments, ids_with_name_key
 
 

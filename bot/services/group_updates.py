@@ -17,7 +17,7 @@ from bot.domain.asking.knowledge import build_knowledge
 from bot.domain.errors import BotError
 from bot.domain.names.places import PlaceCatalog
 from bot.domain.rules.checks import validate_table
-from bot.domain.rules.evaluator import Subject
+from bot.domain.rules.subject import Subject
 from bot.domain.rules.table import RuleTable
 from bot.domain.tracking.impact import flips_between
 from bot.domain.tracking.shape import DEFAULT_MAX_REMOVED_SHARE

@@ -38,7 +38,8 @@ def add_listed_rules(engine: Engine, *, now: datetime, author: str) -> int | Non
     with engine.connect() as conn:  # the common case, one plain query: done long ago
         if conn.execute(_STATE, {"key": LISTED_RULES}).scalar():
             return None
-    from bot.domain.rules.files import ParsedFile, read_file  # YAML: only on this one upgrade
+    from bot.domain.rules.files import read_file  # YAML: only on this one upgrade
+    from bot.domain.rules.parsed_file import ParsedFile
 
     with session_scope(engine) as session:
         lock_rule_table(session=session)

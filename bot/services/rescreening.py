@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bot.domain.asking.knowledge import Knowledge
-from bot.domain.rules.evaluator import Subject
+from bot.domain.rules.entities import Customer, Usage
 from bot.domain.rules.listed import ListFacts
-from bot.domain.rules.table import Customer, Usage
+from bot.domain.rules.subject import Subject
 from bot.domain.screening.effects import apply_screening, list_facts
 from bot.domain.screening.verdicts import ScreeningOutcome, list_code
 from bot.services.screening import PartyMemo, ScreeningState, screen_subject

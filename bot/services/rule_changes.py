@@ -20,9 +20,9 @@ from storage.models import Revision
 from storage.rules import load_table, lock_rule_table, write_revision
 
 if TYPE_CHECKING:
-    from bot.domain.rules.files import ParsedFile
+    from bot.domain.rules.parsed_file import ParsedFile
 
-# bot.domain.rules.files (and YAML) is imported by the functions that read files, not here:
+# The file modules (and YAML) are imported by the functions that read files, not here:
 # `clearance ask` imports this module and only reads the table.
 
 
@@ -36,7 +36,7 @@ def import_parsed(
     summary: str | None = None,
 ) -> Revision:
     """Check a parsed file against the current table and apply it as one revision."""
-    from bot.domain.rules.files import check_merged, merge
+    from bot.domain.rules.merging import check_merged, merge
 
     lock_rule_table(session=session)  # before reading: the import applies to the newest table
     current = load_table(session=session)

@@ -19,7 +19,7 @@ from bot.domain.asking.knowledge import Knowledge
 from bot.domain.asking.parties import party_of
 from bot.domain.asking.questions import Question
 from bot.domain.errors import BotError
-from bot.domain.rules.table import Customer
+from bot.domain.rules.entities import Customer
 from bot.domain.screening.effects import apply_screening, list_facts
 from bot.domain.screening.entries import ParsedList
 from bot.domain.screening.matching import Hit, Listed, ScreeningIndex, Thresholds

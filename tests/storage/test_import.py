@@ -19,7 +19,8 @@ from sqlmodel import SQLModel
 
 import bot.services.rule_changes
 from bot.domain.errors import InvalidFile
-from bot.domain.rules.files import merge, read_file
+from bot.domain.rules.files import read_file
+from bot.domain.rules.merging import merge
 from bot.domain.rules.table import KINDS, RuleTable
 from bot.services.rule_changes import import_file
 from storage.db import session_scope

@@ -12,8 +12,10 @@ import pytest
 
 from bot.domain.errors import BotError, InvalidFile
 from bot.domain.names.places import build_place_catalog
+from bot.domain.rules.csv_import import CSV_FIELDS, parse_csv
 from bot.domain.rules.csv_rules import guard_cell, rules_to_csv, unguard_cell
-from bot.domain.rules.files import CSV_FIELDS, check_merged, merge, parse_csv, parse_text, read_file
+from bot.domain.rules.files import parse_text, read_file
+from bot.domain.rules.merging import check_merged, merge
 from bot.domain.rules.table import RuleTable
 from storage.rules import DEFAULT_PACK
 

@@ -13,8 +13,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.domain.asking.customer_names import CustomerIndex
-from bot.domain.rules.files import merge, read_file
-from bot.domain.rules.table import Customer, RuleTable
+from bot.domain.rules.entities import Customer
+from bot.domain.rules.files import read_file
+from bot.domain.rules.merging import merge
+from bot.domain.rules.table import RuleTable
 from bot.services.asking import KnowledgeCache, ask, initialize
 from bot.services.change_counter import SharedGeneration
 from storage.db import session_scope

@@ -13,7 +13,8 @@ from bot.domain.asking.answers import Answer
 from bot.domain.asking.deciding import answer
 from bot.domain.asking.knowledge import Knowledge, build_knowledge
 from bot.domain.asking.questions import parse_question
-from bot.domain.rules.files import check_merged, merge, parse_text
+from bot.domain.rules.files import parse_text
+from bot.domain.rules.merging import check_merged, merge
 from bot.domain.rules.table import RuleTable
 
 BASE_MODELS = """
@@ -34,14 +35,14 @@ def with_sources(doc: str) -> str:
     placeholder, and a rule without conditions says `everywhere: true`. The requirements
     themselves are tested on files (tests/storage/test_files.py).
     """
-    from bot.domain.rules.files import _plain
+    from bot.domain.rules.parsed_file import plain_data
     from bot.domain.rules.provenance import CONDITION_FIELDS, DECIDING
     from bot.domain.rules.yaml_lines import LineLoader
 
     loader = LineLoader(doc)
     loader.duplicates = []
     try:
-        data = _plain(loader.get_single_data())
+        data = plain_data(loader.get_single_data())
     finally:
         loader.dispose()
     rules = data.get("rules") if isinstance(data, dict) else None

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.domain.rules.evaluator import VERDICT_OF, Pending
+from bot.domain.rules.verdicts import VERDICT_OF, Pending
 
 
 @dataclass

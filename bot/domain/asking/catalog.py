@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from bot.domain.names.keys import model_key, model_words
-from bot.domain.rules.table import ModelInfo, Vendor
+from bot.domain.rules.entities import ModelInfo, Vendor
 
 
 @dataclass(frozen=True)

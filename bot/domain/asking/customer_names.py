@@ -10,7 +10,7 @@ from rapidfuzz.distance import OSA
 
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.names.keys import customer_key, skeleton_key
-from bot.domain.rules.table import Customer
+from bot.domain.rules.entities import Customer
 
 MAX_BUCKET = 2000  # a word shared by more names than this says nothing ("ltd", "gmbh", ...)
 MAX_POOL = 1000  # names a hint scores (one fuzzy comparison each) once the rarest word's are in

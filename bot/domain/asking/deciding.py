@@ -15,8 +15,9 @@ from bot.domain.asking.parties import Party, customer_json, resolve_party
 from bot.domain.asking.questions import Question
 from bot.domain.errors import Candidate, QuestionError
 from bot.domain.rules.dated_groups import groups_read, rule_refs
-from bot.domain.rules.evaluator import VERDICT_RANK, Evaluation, Subject
 from bot.domain.rules.listed import ListFacts
+from bot.domain.rules.subject import Subject
+from bot.domain.rules.verdicts import VERDICT_RANK, Evaluation
 
 
 def _subdivision_warnings(kb: Knowledge, subject: Subject, verdict: str, as_of: date) -> list[str]:

@@ -8,8 +8,9 @@ from typing import Any
 from bot.domain.asking.catalog import ModelCatalog, build_model_catalog
 from bot.domain.asking.customer_names import CustomerFinder, CustomerIndex
 from bot.domain.names.places import PlaceCatalog, build_place_catalog
-from bot.domain.rules.evaluator import Engine, Match
+from bot.domain.rules.evaluator import Engine
 from bot.domain.rules.table import Rule, RuleTable
+from bot.domain.rules.verdicts import Match
 
 
 @dataclass

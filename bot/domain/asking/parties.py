@@ -8,7 +8,7 @@ from typing import Any
 from bot.domain.asking.knowledge import Knowledge
 from bot.domain.asking.questions import Question
 from bot.domain.errors import QuestionError
-from bot.domain.rules.table import Customer
+from bot.domain.rules.entities import Customer
 
 
 @dataclass(frozen=True)

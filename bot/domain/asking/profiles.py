@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.domain.asking.knowledge import Knowledge
-from bot.domain.rules.evaluator import Subject, compile_rule
-from bot.domain.rules.table import Customer
+from bot.domain.rules.compiled_rules import compile_rule
+from bot.domain.rules.entities import Customer
+from bot.domain.rules.place_wording import describe_places
+from bot.domain.rules.subject import Subject
 
 MAX_DEPTH = 6
 
@@ -100,12 +102,12 @@ def profile_customer(kb: Knowledge, customer: Customer, *, on: date) -> Customer
         if key in controls:
             controls[key][2].append(rule.id)
             continue
-        controlled = kb.engine.controlled(customer.id, control)
+        controlled = kb.engine.ownership.controlled(customer.id, control)
         description = (
-            f"controlled from {kb.engine.describe_places(control.spec.places)} "
+            f"controlled from {describe_places(control.spec.places, kb.engine.table, kb.engine.catalog)} "
             f"({control.spec.describe()})"
         )
-        path = kb.engine.control_path(customer.id, control) if controlled else None
+        path = kb.engine.ownership.control_path(customer.id, control) if controlled else None
         controls[key] = (description, controlled, [rule.id], path)
     return CustomerProfile(
         customer,

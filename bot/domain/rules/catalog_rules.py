@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.domain.rules.table import ModelInfo, ModelSelector, Rule, RuleTable
+from bot.domain.rules.conditions import ModelSelector
+from bot.domain.rules.entities import ModelInfo
+from bot.domain.rules.table import Rule, RuleTable
 
 CLOSED_WEIGHTS = "closed-weights"
 

@@ -18,7 +18,9 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.domain.rules.evaluator import CompiledRule, Control, Match, PlaceSet
+    from bot.domain.rules.compiled_rules import CompiledRule, Control
+    from bot.domain.rules.place_sets import PlaceSet
+    from bot.domain.rules.verdicts import Match
 
 
 def _or_into(masks: dict[str, int], keys: frozenset[str], bit: int) -> None:

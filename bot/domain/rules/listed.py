@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.domain.rules.table import ListedSpec
+from bot.domain.rules.conditions import ListedSpec
 
 THRESHOLD = 50.0
 

@@ -7,7 +7,7 @@ punctuation folded), so "ACME, GmbH." clashes with "Acme GmbH".
 from __future__ import annotations
 
 from bot.domain.names.keys import customer_key
-from bot.domain.rules.checks import Problem
+from bot.domain.rules.problems import Problem
 from bot.domain.rules.table import RuleTable
 
 

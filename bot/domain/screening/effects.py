@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.domain.rules.evaluator import EFFECT_RANK, VERDICT_RANK
 from bot.domain.rules.listed import ListedHit, ListFacts
 from bot.domain.rules.table import Rule
+from bot.domain.rules.verdicts import EFFECT_RANK, VERDICT_RANK
 from bot.domain.screening.verdicts import PartyHit, ScreeningOutcome
 
 

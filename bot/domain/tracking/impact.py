@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.domain.asking.knowledge import Knowledge
-from bot.domain.rules.evaluator import Subject
 from bot.domain.rules.listed import ListFacts
+from bot.domain.rules.subject import Subject
 
 
 @dataclass(frozen=True)

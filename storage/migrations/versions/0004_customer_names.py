@@ -16,7 +16,7 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("customer", sa.Column("names", sa.String(), nullable=True))
     # Fill the keys of the rows already there, from their stored bodies.
-    from bot.domain.rules.table import Customer
+    from bot.domain.rules.entities import Customer
     from storage.rules import name_keys
 
     bind = op.get_bind()

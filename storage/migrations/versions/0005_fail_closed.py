@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from bot.domain.rules.table import Customer
+    from bot.domain.rules.entities import Customer
     from storage.rules import name_keys
 
     bind = op.get_bind()

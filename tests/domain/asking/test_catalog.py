@@ -6,8 +6,10 @@ import pytest
 
 from bot.domain.asking.catalog import ModelCatalog, build_model_catalog
 from bot.domain.names.keys import model_key, model_words
-from bot.domain.rules.files import merge, read_file
-from bot.domain.rules.table import ModelInfo, RuleTable, Vendor
+from bot.domain.rules.entities import ModelInfo, Vendor
+from bot.domain.rules.files import read_file
+from bot.domain.rules.merging import merge
+from bot.domain.rules.table import RuleTable
 from storage.rules import DEFAULT_PACK
 
 

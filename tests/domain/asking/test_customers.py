@@ -7,7 +7,7 @@ import pytest
 from bot.domain.asking.customer_names import MAX_BUCKET, MAX_POOL, CustomerIndex
 from bot.domain.errors import QuestionError
 from bot.domain.names.keys import customer_key
-from bot.domain.rules.table import Customer
+from bot.domain.rules.entities import Customer
 
 
 def _index(n: int) -> CustomerIndex:

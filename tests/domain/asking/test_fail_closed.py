@@ -20,8 +20,10 @@ from bot.domain.asking.knowledge import Knowledge, build_knowledge
 from bot.domain.asking.options import with_options
 from bot.domain.asking.questions import parse_question
 from bot.domain.errors import QuestionError
-from bot.domain.rules.files import merge, read_file
-from bot.domain.rules.table import Customer, RuleTable
+from bot.domain.rules.entities import Customer
+from bot.domain.rules.files import read_file
+from bot.domain.rules.merging import merge
+from bot.domain.rules.table import RuleTable
 
 PACK = Path(__file__).resolve().parents[3] / "storage" / "packs" / "default.yaml"
 TODAY = date(2026, 11, 26)

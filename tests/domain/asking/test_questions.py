@@ -20,7 +20,8 @@ from bot.domain.asking.phrases import clean_text
 from bot.domain.asking.questions import MAX_LENGTH, Question, parse_question
 from bot.domain.errors import QuestionError
 from bot.domain.names.places import AMBIGUOUS_NAMES, normalize_place
-from bot.domain.rules.files import merge, read_file
+from bot.domain.rules.files import read_file
+from bot.domain.rules.merging import merge
 from bot.domain.rules.table import RuleTable
 from storage.rules import DEFAULT_PACK
 

@@ -197,9 +197,9 @@ licenses:
 def test_a_pickled_engine_answers_alike_and_leaves_its_caches_behind() -> None:
     kb = knowledge(TABLE)
     before = [(ask(kb, q, today=d).verdict, ask(kb, q, today=d).rule_ids()) for q, d, *_ in CASES]
-    assert kb.engine._by_model and kb.engine._memo  # the answers built indexes and memos
+    assert kb.engine._by_model and kb.engine.ownership._memo  # the answers built indexes and memos
     copy = pickle.loads(pickle.dumps(kb.engine))
-    assert (copy._by_model, copy._memo, copy._unknown_texts) == ({}, {}, {})
+    assert (copy._by_model, copy.ownership._memo, copy.pending_conditions._texts) == ({}, {}, {})
     unpickled = replace(kb, engine=copy)
     after = [
         (ask(unpickled, q, today=d).verdict, ask(unpickled, q, today=d).rule_ids())

@@ -18,21 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.names.places import build_place_catalog
-from bot.domain.rules.evaluator import EFFECT_RANK, Engine, Evaluation, Match, Subject
-from bot.domain.rules.table import (
-    ControlSpec,
-    Customer,
-    CustomerSpec,
-    Group,
-    GroupVersion,
-    License,
-    ModelInfo,
-    ModelSelector,
-    Owner,
-    PlaceSpec,
-    Rule,
-    RuleTable,
-)
+from bot.domain.rules.conditions import ControlSpec, CustomerSpec, ModelSelector, PlaceSpec
+from bot.domain.rules.entities import Customer, Group, GroupVersion, ModelInfo, Owner
+from bot.domain.rules.evaluator import Engine
+from bot.domain.rules.subject import Subject
+from bot.domain.rules.table import License, Rule, RuleTable
+from bot.domain.rules.verdicts import EFFECT_RANK, Evaluation, Match
 
 CATALOG = build_place_catalog(["RU-MOW", "US-CA"])
 PLACES = [

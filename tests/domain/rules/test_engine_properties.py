@@ -11,27 +11,13 @@ from hypothesis import strategies as st
 
 from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.catalog_rules import catalog_rules
-from bot.domain.rules.evaluator import (
-    Engine,
-    Evaluation,
-    Match,
-    Pending,
-    Subject,
-    compile_rule,
-    decide_verdict,
-)
-from bot.domain.rules.table import (
-    ControlSpec,
-    Customer,
-    CustomerSpec,
-    License,
-    ModelInfo,
-    ModelSelector,
-    Owner,
-    PlaceSpec,
-    Rule,
-    RuleTable,
-)
+from bot.domain.rules.compiled_rules import compile_rule
+from bot.domain.rules.conditions import ControlSpec, CustomerSpec, ModelSelector, PlaceSpec
+from bot.domain.rules.entities import Customer, ModelInfo, Owner
+from bot.domain.rules.evaluator import Engine
+from bot.domain.rules.subject import Subject
+from bot.domain.rules.table import License, Rule, RuleTable
+from bot.domain.rules.verdicts import Evaluation, Match, Pending, decide_verdict
 from tests.domain.rules.oracles import VERDICT_RANK, candidates, rule_holds
 
 CATALOG = build_place_catalog()
@@ -217,7 +203,9 @@ def _one_by_one(engine: Engine, subject: Subject, as_of: date) -> Evaluation:
             pending.append(Pending(rule, unknown))
             continue
         lic = (
-            engine._license_for(rule, subject, as_of) if rule.effect == "license_required" else None
+            engine.licenses.license_for(rule, subject, as_of)
+            if rule.effect == "license_required"
+            else None
         )
         matches.append(Match(rule, "allow" if lic else rule.effect, lic, detail))
     return decide_verdict(matches, pending)

@@ -12,7 +12,9 @@ from bot.domain.asking.deciding import answer
 from bot.domain.asking.knowledge import build_knowledge
 from bot.domain.asking.questions import Question
 from bot.domain.errors import QuestionError
-from bot.domain.rules.evaluator import VERDICT_OF, VERDICT_RANK, Engine, Evaluation, Subject
+from bot.domain.rules.evaluator import Engine
+from bot.domain.rules.subject import Subject
+from bot.domain.rules.verdicts import VERDICT_OF, VERDICT_RANK, Evaluation
 from tests.domain.rules.test_engine_contract import ASKED_DAYS, CATALOG, MODELS, subjects, tables
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.domain.rules.evaluator import Subject
-from bot.domain.rules.table import Group
+from bot.domain.rules.entities import Group
+from bot.domain.rules.subject import Subject
 from tests.support.factories import knowledge
 
 TABLE = """

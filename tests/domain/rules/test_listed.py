@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.asking.knowledge import Knowledge
-from bot.domain.rules.evaluator import VERDICT_RANK, Subject
 from bot.domain.rules.listed import LIST_CODES, ListedHit, ListFacts
+from bot.domain.rules.subject import Subject
+from bot.domain.rules.verdicts import VERDICT_RANK
 from bot.domain.screening.verdicts import KIND_CODES
 from tests.support.factories import knowledge as build
 

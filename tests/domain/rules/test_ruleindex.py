@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.names.places import build_place_catalog
+from bot.domain.rules.entities import ModelInfo
 from bot.domain.rules.evaluator import Engine
-from bot.domain.rules.table import ModelInfo, Rule, RuleTable
+from bot.domain.rules.table import Rule, RuleTable
 
 DAYS = st.dates(min_value=date(2024, 1, 1), max_value=date(2024, 3, 31))
 ENDS = st.one_of(st.none(), DAYS, st.just(date.max))
