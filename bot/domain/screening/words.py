@@ -161,7 +161,8 @@ class Vocabulary:
         self.ids: dict[str, int] = {}
         self.words: list[str] = []
         self._keys = array("Q")
-        self._starts = array("q")
+        self._starts = array("q", [0, 0, 0])  # two empty buckets until `freeze`
+        self._shift = 31
 
     def intern(self, word: str) -> int:
         """The id of a word, added when new."""
@@ -173,9 +174,13 @@ class Vocabulary:
 
     def freeze(self, indexed: Iterable[int]) -> None:
         """Build the deletion-key table over the given word ids (the words names are found by)."""
-        shift = 32 - _BUCKET_BITS
-        buckets = [array("Q") for _ in range(1 << _BUCKET_BITS)]
-        for wid in indexed:
+        ids = list(indexed)
+        # About a bucket per word, up to 2**16: a small index (a test's, a one-off screen) then
+        # does not pay for 65,536 empty buckets.
+        bits = min(_BUCKET_BITS, max(1, len(ids).bit_length()))
+        shift = 32 - bits
+        buckets = [array("Q") for _ in range(1 << bits)]
+        for wid in ids:
             for h in _hashes(self.words[wid]):
                 buckets[h >> shift].append((h << 32) | wid)
         keys = array("Q")
@@ -184,12 +189,12 @@ class Vocabulary:
             keys.extend(sorted(bucket))
             starts.append(len(keys))
             del bucket[:]
-        self._keys, self._starts = keys, starts
+        self._keys, self._starts, self._shift = keys, starts, shift
 
     def similar(self, word: str) -> dict[int, float]:
         """Indexed words like this one (exact, one or two typos, same sound), by id."""
         out: dict[int, float] = {}
-        keys, starts, words, shift = self._keys, self._starts, self.words, 32 - _BUCKET_BITS
+        keys, starts, words, shift = self._keys, self._starts, self.words, self._shift
         for h in _hashes(word):
             hi = starts[(h >> shift) + 1]
             i = bisect_left(keys, h << 32, starts[h >> shift], hi)
