@@ -9,9 +9,11 @@ that database (dropped afterwards). `.ci/run` runs the whole suite once for each
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -74,24 +76,60 @@ def module_db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def _sqlite_file(db_url: str) -> Path | None:
+    """Return the file of a SQLite URL (None on PostgreSQL)."""
+    return Path(db_url.removeprefix("sqlite:///")) if db_url.startswith("sqlite:///") else None
+
+
+@dataclass
+class Templates:
+    """SQLite databases made once per run (schema only; default pack), copied for each test."""
+
+    folder: Path
+    made: dict[str, Path] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return Templates(tmp_path_factory.mktemp("templates"))
+
+
+def _from_template(
+    db_url: str, templates: Templates, kind: str, make: Callable[[Engine], object]
+) -> Engine:
+    """Return an engine on a database made by `make`: on SQLite, a copy of one made once."""
+    target = _sqlite_file(db_url)
+    if target is None:  # PostgreSQL: each test's own schema, made for it
+        engine = create_db_engine(db_url)
+        make(engine)
+        return engine
+    if kind not in templates.made:
+        # Migrating and loading the pack cost most of a storage test; a file copy does not.
+        path = templates.folder / f"{kind}.db"
+        made = create_db_engine(f"sqlite:///{path}")
+        make(made)
+        made.dispose()
+        templates.made[kind] = path
+    shutil.copy(templates.made[kind], target)
+    return create_db_engine(db_url)
+
+
 @pytest.fixture
-def empty_engine(db_url: str) -> Iterator[Engine]:
+def empty_engine(db_url: str, _templates: Templates) -> Iterator[Engine]:
     """An engine on a database with the schema and nothing else."""
     from storage.db import ensure_schema
 
-    engine = create_db_engine(db_url)
-    ensure_schema(engine)
+    engine = _from_template(db_url, _templates, "schema", ensure_schema)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
+def engine(db_url: str, _templates: Templates) -> Iterator[Engine]:
     """An engine on a database initialised with the default rule pack (revision 1)."""
     from bot.services.asking import initialize
 
-    engine = create_db_engine(db_url)
-    initialize(engine, seed_sources=False)
+    engine = _from_template(db_url, _templates, "pack", lambda e: initialize(e, seed_sources=False))
     yield engine
     engine.dispose()
 
