@@ -699,7 +699,7 @@ def check_payloads(
     payloads: list[dict[str, Any]], view_ids: set[int], with_diff: set[int]
 ) -> dict[str, Any]:
     """Check Block Kit limits; count how often each change is listed and each diff shown."""
-    from handlers.render.digests import SEVERITY_MARK
+    from handlers.render.changes import SEVERITY_MARK
 
     marks = tuple(f"{m} " for m in SEVERITY_MARK.values())
     problems: list[str] = []

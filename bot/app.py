@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.verification import Rejected, check_response_urls
 from handlers import register
 from handlers.deps import Deps
-from handlers.render.blocks import render_failure
+from handlers.render.notices import render_failure
 from storage.events import claim_event
 
 log = logging.getLogger("clearance.app")

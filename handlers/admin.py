@@ -19,7 +19,8 @@ from bot.services.workspace import current_workspace
 from bot.services.workspace_channels import configured_channel
 from handlers.deps import Deps, bind, failure_payload
 from handlers.entity_editor import KEPT_PARTS
-from handlers.render.views import REASON_BLOCK, YAML_BLOCK, render_change
+from handlers.render.modals import REASON_BLOCK, YAML_BLOCK
+from handlers.render.rules import render_change
 from storage.db import session_scope
 from storage.models import Revision
 

@@ -11,15 +11,12 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import BotError
 from handlers.deps import Deps, answer_payload, bind, display_names, guarded
-from handlers.render.blocks import (
-    Payload,
-    escape,
-    render_answer,
-    render_notice,
-    render_rules_detail,
-)
+from handlers.render.answer_card import render_answer
+from handlers.render.blocks import Payload, escape
 from handlers.render.help import EXAMPLES
-from handlers.render.views import info_modal
+from handlers.render.modals import info_modal
+from handlers.render.notices import render_notice
+from handlers.render.reasons import render_rules_detail
 from handlers.subcommands import help_message
 from storage.choices import load_choice
 from storage.db import session_scope

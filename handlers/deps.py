@@ -25,14 +25,9 @@ from bot.services.audit_writer import AuditWriter
 from bot.services.metrics import count_question
 from bot.services.workspace import current_workspace
 from bot.settings import Settings
-from handlers.render.blocks import (
-    Payload,
-    escape,
-    render_answer,
-    render_failure,
-    render_notice,
-    render_question_error,
-)
+from handlers.render.answer_card import render_answer
+from handlers.render.blocks import Payload, escape
+from handlers.render.notices import render_failure, render_notice, render_question_error
 from storage.choices import store_choice
 from storage.db import session_scope
 from storage.models import AdminAction

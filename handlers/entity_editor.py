@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.domain.errors import BotError
 from bot.services.customer_lookup import registered_customer
 from handlers.deps import Deps
-from handlers.render.views import MAX_INPUT, edit_modal, retire_modal
+from handlers.render.modals import MAX_INPUT, edit_modal, retire_modal
 
 KINDS = {"rule": "rules", "customer": "customers"}
 

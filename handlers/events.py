@@ -9,8 +9,8 @@ from slack_bolt import App, Say
 from slack_sdk import WebClient
 
 from handlers.deps import Deps, answer_payload, guarded
+from handlers.render.home import render_admin_home, render_home
 from handlers.render.screening import with_open_hits
-from handlers.render.views import render_admin_home, render_home
 from handlers.subcommands import help_message
 from storage.db import session_scope
 from storage.decisions import list_decisions

@@ -10,14 +10,9 @@ from bot.domain.errors import BotError
 from bot.services.customer_lookup import registered_customer
 from handlers.deps import Deps
 from handlers.render.blocks import Payload, escape
-from handlers.render.views import (
-    MAX_LIST,
-    render_audit,
-    render_customer,
-    render_revisions,
-    render_rule,
-    render_rule_list,
-)
+from handlers.render.lists import MAX_LIST, render_audit, render_revisions, render_rule_list
+from handlers.render.profiles import render_customer
+from handlers.render.rules import render_rule
 from storage.choices import store_choice
 from storage.db import session_scope
 from storage.decisions import list_decisions

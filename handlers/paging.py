@@ -10,7 +10,8 @@ from slack_sdk import WebClient
 from bot.domain.errors import BotError
 from handlers.deps import Deps, guarded
 from handlers.lookups import audit_page, rules_page
-from handlers.render.blocks import Payload, render_notice
+from handlers.render.blocks import Payload
+from handlers.render.notices import render_notice
 from storage.choices import load_choice
 
 

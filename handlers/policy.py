@@ -13,12 +13,13 @@ from bot.services.group_updates import apply_group_update, plan_group_update
 from bot.services.workspace import current_workspace
 from bot.services.workspace_channels import configured_channel
 from handlers.deps import Deps, guarded
-from handlers.render.blocks import escape, render_notice
+from handlers.render.blocks import escape
 from handlers.render.group_updates import (
     decided_line,
     render_group_update_modal,
     replace_message_actions,
 )
+from handlers.render.notices import render_notice
 from storage.db import session_scope
 from storage.rules import current_revision
 

@@ -8,7 +8,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps, display_names
-from handlers.render.blocks import mention, render_notice
+from handlers.render.blocks import mention
+from handlers.render.notices import render_notice
 from handlers.render.reviews import render_review_request
 from storage.db import session_scope
 from storage.models import Decision

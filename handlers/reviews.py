@@ -18,10 +18,12 @@ from bot.services.workspace import current_workspace
 from bot.services.workspace_channels import configured_channel
 from handlers.answer_cards import stored_answer
 from handlers.deps import Deps, bind, display_names
-from handlers.render.blocks import escape, render_answer, render_notice
+from handlers.render.answer_card import render_answer
+from handlers.render.blocks import escape
 from handlers.render.colours import card_blocks
-from handlers.render.reviews import outcome_line, render_review_request
-from handlers.render.views import OUTCOMES, info_modal, render_reviews, resolve_modal
+from handlers.render.modals import OUTCOMES, info_modal, resolve_modal
+from handlers.render.notices import render_notice
+from handlers.render.reviews import outcome_line, render_review_request, render_reviews
 from storage.db import session_scope
 from storage.models import ReviewRequest
 from storage.reviews import list_reviews, request_review, resolve_review

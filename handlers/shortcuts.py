@@ -14,6 +14,7 @@ from bot.domain.names.places import normalize_place
 from handlers import tracking
 from handlers.deps import Deps, answer_payload, bind, display_names, guarded
 from handlers.events import question_of
+from handlers.render.answer_card import render_answer
 from handlers.render.ask import (
     ASK_CALLBACK,
     SUBSCRIBE_CALLBACK,
@@ -23,9 +24,9 @@ from handlers.render.ask import (
     subscribe_arguments,
     subscribe_modal,
 )
-from handlers.render.blocks import render_answer, render_notice
 from handlers.render.colours import card_blocks, verdict_colour
-from handlers.render.views import info_modal
+from handlers.render.modals import info_modal
+from handlers.render.notices import render_notice
 from handlers.subcommands import BY_NAME, Invocation, refusal
 from storage.db import session_scope
 from storage.models import Decision

@@ -15,8 +15,9 @@ from slack_sdk import WebClient
 from bot.settings import Settings
 from handlers import entity_editor, lookups, screening, tracking, workspace_settings
 from handlers.deps import Deps, guarded
-from handlers.render.blocks import Payload, render_notice
+from handlers.render.blocks import Payload
 from handlers.render.help import HelpLine, render_help
+from handlers.render.notices import render_notice
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,9 @@ from bot.services.jobs import Jobs
 from bot.services.workspace import current_workspace
 from handlers.deps import Deps
 from handlers.render import digests
-from handlers.render.blocks import (
-    Payload,
-    escape,
-    header,
-    list_section,
-    message,
-    plural,
-    render_notice,
-    section,
-)
+from handlers.render.blocks import Payload, escape, header, list_section, message, plural, section
 from handlers.render.digests import render_digest
+from handlers.render.notices import render_notice
 from storage.db import session_scope
 from storage.models import PolicySource, Subscription
 from storage.policies import (

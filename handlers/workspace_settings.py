@@ -12,7 +12,8 @@ import re
 from bot.services.workspace import current_workspace
 from bot.services.workspace_channels import configured_channel
 from handlers.deps import Deps
-from handlers.render.blocks import Payload, escape, render_notice
+from handlers.render.blocks import Payload, escape
+from handlers.render.notices import render_notice
 from storage.db import session_scope
 from storage.workspace_channels import store_channel
 

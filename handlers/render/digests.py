@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
-from typing import Any
 
-from bot.domain.tracking.digest import ChangeView, Digest, readable_date
+from bot.domain.tracking.digest import ChangeView, Digest
 from handlers.render.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_CHARS,
@@ -22,161 +20,25 @@ from handlers.render.blocks import (
     MAX_TEXT,
     Block,
     Payload,
-    button,
     context,
     cut,
-    escape,
     header,
-    list_section,
     section,
+)
+from handlers.render.changes import (
+    blocks_size,
+    change_blocks,
+    code_sections,
+    escape_cut,
+    local_time,
 )
 from handlers.render.colours import coloured, flipped_to
 
-SEVERITY_MARK = {"high": "🔴", "normal": "🔹"}
-MAX_FLIPS = 10
-# Escaped characters of a change's summary, link and reasons: together they fit one section.
-MAX_SUMMARY = 1200
-MAX_LINK = 900
-MAX_REASONS_TEXT = 800
-MAX_ITEMS_SHOWN = 5
 ALERT_DIFF_CHARS = 1500  # the diff preview in an alert
 # Room left in the top-level message for the closing context line (and a preview's note).
 PARENT_RESERVE = 600
 MAX_DIFF_MESSAGES = 10
 _DIFF_OF = re.compile(r"diff of change #(\d+)")
-_CODE_ROOM = MAX_SECTION - 8  # a code section's text without its ``` fences
-
-
-def _size(blocks: list[Block]) -> int:
-    return len(json.dumps(blocks))
-
-
-def _esc(text: str, limit: int) -> str:
-    """Escape text for mrkdwn and cut it to `limit` characters without splitting an entity."""
-    out = escape(text)
-    if len(out) <= limit:
-        return out
-    out = out[: limit - 1]
-    amp = out.rfind("&")
-    if amp != -1 and ";" not in out[amp:]:
-        out = out[:amp]
-    return out + "…"
-
-
-def _safe_link(url: str | None, label: str) -> str:
-    """Return `<url|label>` for a plain http(s) URL, else nothing (never a broken link)."""
-    if (
-        not url
-        or not url.startswith(("https://", "http://"))
-        or len(url) > MAX_LINK
-        or any(ch in url for ch in "<>| \n\t")
-    ):
-        return ""
-    return f" · <{url}|{label}>"
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def item_line(i: dict[str, Any], tz: str = "UTC") -> str:
-    """Return one new document or entry (escaped mrkdwn): its own link, number and type, title,
-    dates in the channel's time zone, a correction marker, and the start of its abstract."""
-    title = _esc(str(i.get("title") or i.get("id") or ""), 300)
-    number = str(i.get("id") or "") if i.get("type") else ""
-    link = str(i.get("link") or "")
-    head = f"{_esc(number, 40)} · " if number else ""
-    shown = _safe_link(link, head.rstrip(" ·") or title)
-    parts = [
-        f"{shown[3:]} · {title}" if shown and number else (shown[3:] if shown else head + title)
-    ]
-    if i.get("correction"):
-        parts.insert(0, "*Correction*")
-    if i.get("type"):
-        parts.append(_esc(str(i["type"]), 40))
-    for label, key in (
-        ("published", "date"),
-        ("effective", "effective"),
-        ("comments by", "comments_close"),
-    ):
-        if i.get(key):
-            parts.append(f"{label} {_esc(readable_date(str(i[key]), tz), 60)}")
-    line = " · ".join(parts)
-    summary = " ".join(str(i.get("summary") or "").split())
-    if summary:
-        line += "\n> " + _esc(summary, 300)
-    return line
-
-
-def _local(value: datetime, tz: str) -> str:
-    """Return a time as "29 Sep 2026 14:30 CEST" in the channel's time zone."""
-    return (
-        readable_date(_utc(value).isoformat(), tz)
-        if tz != "UTC"
-        else (f"{_utc(value):%Y-%m-%d %H:%M} UTC")
-    )
-
-
-def _change_blocks(c: ChangeView, *, actions: bool = True, tz: str = "UTC") -> list[Block]:
-    """Return one change: severity mark, summary, link and reasons; new items; flips; a button."""
-    lines = [
-        f"{SEVERITY_MARK.get(c.severity, '')} {_esc(c.summary, MAX_SUMMARY)}"
-        f"{_safe_link(c.link, 'source')}"
-    ]
-    if c.reasons:
-        lines.append("_High: " + _esc("; ".join(c.reasons), MAX_REASONS_TEXT) + "_")
-    blocks: list[Block] = [section("\n".join(lines))]
-    if c.items:
-        blocks.append(
-            list_section(
-                "New",
-                [cut(item_line(i, tz), 700) for i in c.items],
-                limit=MAX_ITEMS_SHOWN,
-                raw=True,
-            )
-        )
-    if c.flips:
-        blocks.append(list_section("Whose answers flip", list(c.flips), limit=MAX_FLIPS))
-    if actions and c.group and (c.added or c.removed or c.excluded or c.readmitted):
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"change_{c.id}",
-                "elements": [
-                    button(f"Update group {c.group}", "update_group", str(c.id), style="primary"),
-                    button("Decline", "decline_group_update", str(c.id)),
-                ],
-            }
-        )
-    return blocks
-
-
-def _code_sections(diff: str, limit: int = _CODE_ROOM) -> list[Block]:
-    """Return the diff as code sections, split at line ends so no section passes its limit
-    (escaping can make the text several times longer, so the split is on the escaped text)."""
-    body = escape(diff.replace("```", "'''"))
-    chunks: list[str] = []
-    current = ""
-    for line in body.split("\n"):
-        while len(line) > limit:  # one very long line: split it, not mid-entity
-            cut_at = limit
-            amp = line.rfind("&", 0, cut_at)
-            if amp != -1 and ";" not in line[amp:cut_at]:
-                cut_at = amp or limit
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:cut_at])
-            line = line[cut_at:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit and current:
-            chunks.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not chunks:
-        chunks.append(current or " ")
-    return [section(f"```{chunk}```") for chunk in chunks]
 
 
 def render_alert(c: ChangeView, tz: str = "UTC") -> Payload:
@@ -185,24 +47,24 @@ def render_alert(c: ChangeView, tz: str = "UTC") -> Payload:
     The header, the summary, the Update group button and the closing context line always stay;
     new items, flips and the diff preview are added while the message stays within its limits.
     """
-    change = _change_blocks(c, tz=tz)
+    change = change_blocks(c, tz=tz)
     main, extra = change[0], change[1:]
     actions = [b for b in extra if b["type"] == "actions"]
     middle = [b for b in extra if b["type"] != "actions"]
     if c.diff:
-        middle += _code_sections(cut(c.diff, ALERT_DIFF_CHARS))[:1]
+        middle += code_sections(cut(c.diff, ALERT_DIFF_CHARS))[:1]
     head = [header(f"Policy alert: {c.source}"), main]
     tail = [
         *actions,
-        context(f"Detected {_local(c.detected_at, tz)} · change #{c.id}"),
+        context(f"Detected {local_time(c.detected_at, tz)} · change #{c.id}"),
     ]
-    size = _size(head + tail)
+    size = blocks_size(head + tail)
     for block in middle:
         block_size = len(json.dumps(block)) + 2
         if size + block_size <= MAX_MESSAGE_CHARS:
             head.append(block)
             size += block_size
-    text = _esc(f"Policy alert: {c.source}: {c.summary}", MAX_TEXT)
+    text = escape_cut(f"Policy alert: {c.source}: {c.summary}", MAX_TEXT)
     verdict = flipped_to(c.flips)
     if verdict is None:
         return {"text": text, "blocks": head + tail}
@@ -213,8 +75,10 @@ def render_alert(c: ChangeView, tz: str = "UTC") -> Payload:
 def _diff_unit(c: ChangeView) -> list[list[Block]]:
     """Return a change's diff as units to pack: the heading with the first code section, then
     each further code section on its own (so one huge diff may span messages)."""
-    head = section(f"*{_esc(c.source, 300)}* · diff of change #{c.id}: {_esc(c.summary, 300)}")
-    code = _code_sections(c.diff)
+    head = section(
+        f"*{escape_cut(c.source, 300)}* · diff of change #{c.id}: {escape_cut(c.summary, 300)}"
+    )
+    code = code_sections(c.diff)
     return [[head, code[0]], *[[b] for b in code[1:]]]
 
 
@@ -288,27 +152,44 @@ def render_digest(d: Digest) -> list[Payload]:
     """
     if d.count == 0:
         return []
-    span = f"since {_local(d.since, d.tz)}" if d.since else "so far"
+    span = f"since {local_time(d.since, d.tz)}" if d.since else "so far"
     title = f"Policy digest: {d.count} change{'s' if d.count != 1 else ''} {span}"
     top = header(title)
     units = []
     for s in d.sections:
-        heading = section(f"*{_esc(s.source, 500)}* ({len(s.changes)})")
-        units += [(heading, _change_blocks(c, tz=d.tz), i == 0) for i, c in enumerate(s.changes)]
+        heading = section(f"*{escape_cut(s.source, 500)}* ({len(s.changes)})")
+        units += [(heading, change_blocks(c, tz=d.tz), i == 0) for i, c in enumerate(s.changes)]
     pages = _pack_changes(
         units,
         first_blocks=MAX_BLOCKS - 2,
-        first_chars=MAX_MESSAGE_CHARS - PARENT_RESERVE - _size([top]),
+        first_chars=MAX_MESSAGE_CHARS - PARENT_RESERVE - blocks_size([top]),
     )
     parent = [top, *pages[0][0]]
     continuation = [blocks for blocks, _ in pages[1:]]
     in_thread = sum(n for _, n in pages[1:])
     diff_units = [u for s in d.sections for c in s.changes if c.diff for u in _diff_unit(c)]
-    diffs = _pack(diff_units)
-    n_diffs = sum(1 for s in d.sections for c in s.changes if c.diff)
     # Slack posts about one message a second per channel: keep the thread short and point to
     # `/clearance changes` for the rest.
-    diffs = diffs[:MAX_DIFF_MESSAGES]
+    diffs = _pack(diff_units)[:MAX_DIFF_MESSAGES]
+    n_diffs = sum(1 for s in d.sections for c in s.changes if c.diff)
+    notes = _thread_notes(in_thread, diffs, n_diffs)
+    if notes:
+        parent.append(context(notes))
+    sources = "; ".join(f"{s.source} ({len(s.changes)})" for s in d.sections)
+    payloads: list[Payload] = [
+        {"text": escape_cut(f"{title}: {sources}", MAX_TEXT), "blocks": parent}
+    ]
+    for i, blocks in enumerate(continuation, 1):
+        payloads.append(
+            {"text": f"Policy digest (continued, {i} of {len(continuation)})", "blocks": blocks}
+        )
+    for i, blocks in enumerate(diffs, 1):
+        payloads.append({"text": f"Policy digest diffs ({i} of {len(diffs)})", "blocks": blocks})
+    return payloads
+
+
+def _thread_notes(in_thread: int, diffs: list[list[Block]], n_diffs: int) -> str:
+    """Return the top-level message's note on what its thread holds ("" when nothing)."""
     shown = len(
         {
             m
@@ -318,7 +199,7 @@ def render_digest(d: Digest) -> list[Payload]:
         }
     )
     notes = []
-    if continuation:
+    if in_thread:
         notes.append(
             f"{in_thread} more change{'s are' if in_thread != 1 else ' is'} in the thread."
         )
@@ -330,14 +211,4 @@ def render_digest(d: Digest) -> list[Payload]:
             else f"Diffs of {shown} changes are in the thread; the other {n - shown} are "
             "in `/clearance changes`."
         )
-    if notes:
-        parent.append(context(" ".join(notes)))
-    sources = "; ".join(f"{s.source} ({len(s.changes)})" for s in d.sections)
-    payloads: list[Payload] = [{"text": _esc(f"{title}: {sources}", MAX_TEXT), "blocks": parent}]
-    for i, blocks in enumerate(continuation, 1):
-        payloads.append(
-            {"text": f"Policy digest (continued, {i} of {len(continuation)})", "blocks": blocks}
-        )
-    for i, blocks in enumerate(diffs, 1):
-        payloads.append({"text": f"Policy digest diffs ({i} of {len(diffs)})", "blocks": blocks})
-    return payloads
+    return " ".join(notes)

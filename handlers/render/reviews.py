@@ -1,9 +1,11 @@
-"""The review channel's message for a review request: a ticket with the full card."""
+"""Review requests: the review channel's ticket with the full card, and how reviews ended."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from handlers.render.answer_card import render_answer, verdict_label
 from handlers.render.blocks import (
     MAX_BLOCKS,
     Block,
@@ -13,11 +15,11 @@ from handlers.render.blocks import (
     escape,
     fit,
     header,
+    list_section,
     mention,
-    render_answer,
+    message,
     section,
     slack_date,
-    verdict_label,
 )
 from handlers.render.colours import card_blocks, coloured
 from storage.models import ReviewRequest
@@ -74,3 +76,30 @@ def render_review_request(
     # The bar has the colour of the verdict that stands: the override once resolved with one.
     verdict = override_verdict(review) or a["verdict"]
     return coloured(text[:3900], status, body + tail, verdict)
+
+
+def review_marker(reviews: Sequence[ReviewRequest]) -> str:
+    """Return how a decision's reviews ended, for lists ("✅ Overridden → allowed by @admin")."""
+    for v in reversed(reviews):
+        verdict = override_verdict(v)
+        if verdict:
+            return (
+                f"{verdict_label(verdict).split(' ')[0]} Overridden → {escape(verdict)} by "
+                f"{mention(v.resolved_by)} (review #{v.id})"
+            )
+        if v.status == "resolved":
+            return f"{escape(v.outcome)} by {mention(v.resolved_by)} (review #{v.id})"
+    open_ = [v for v in reviews if v.status == "open"]
+    return f"review #{open_[-1].id} open" if open_ else ""
+
+
+def render_reviews(rows: Sequence[ReviewRequest]) -> Payload:
+    """Return a user's review requests."""
+    if not rows:
+        return message("No review requests.", [section("You have no review requests.")])
+    items = [
+        f"#{r.id} · {r.status} · decision {r.decision_id[:12]}"
+        + (f" · {r.outcome}" if r.outcome else "")
+        for r in rows
+    ]
+    return message("Your review requests", [list_section("Your review requests", items)])

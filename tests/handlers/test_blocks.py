@@ -11,19 +11,16 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.domain.asking.profiles import profile_customer
-from handlers.render.blocks import (
-    MAX_BLOCKS,
-    MAX_MESSAGE_CHARS,
-    escape,
-    fit,
-    render_answer,
-    render_question_error,
-    render_rules_detail,
-    section,
-)
+from handlers.render.answer_card import render_answer
+from handlers.render.blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS, escape, fit, section
 from handlers.render.colours import VERDICT_COLOURS, card_blocks
+from handlers.render.home import render_home
+from handlers.render.modals import resolve_modal
+from handlers.render.notices import render_question_error
+from handlers.render.profiles import render_customer
+from handlers.render.reasons import render_rules_detail
 from handlers.render.reviews import render_review_request
-from handlers.render.views import render_customer, render_home, render_rule, resolve_modal
+from handlers.render.rules import render_rule
 from storage.models import Decision, ReviewRequest
 from tests.support.block_kit import attachments_problem
 from tests.support.factories import ask, knowledge, with_listed_rules

@@ -14,8 +14,9 @@ from slack_sdk.models.blocks import Block
 from bot.domain.tracking.digest import ChangeView, Digest, build_digest, readable_date
 from bot.domain.tracking.sources import MAX_DIFF_CHARS
 from handlers.render.blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS
+from handlers.render.changes import item_line
 from handlers.render.colours import VERDICT_COLOURS, card_blocks
-from handlers.render.digests import MAX_DIFF_MESSAGES, item_line, render_alert, render_digest
+from handlers.render.digests import MAX_DIFF_MESSAGES, render_alert, render_digest
 from handlers.render.group_updates import replace_message_actions
 from tests.support.block_kit import attachments_problem
 

@@ -8,8 +8,9 @@ import pytest
 
 from bot.domain.errors import QuestionError
 from handlers.answer_cards import _substitute
-from handlers.render.blocks import render_answer, render_question_error
+from handlers.render.answer_card import render_answer
 from handlers.render.colours import card_blocks
+from handlers.render.notices import render_question_error
 from tests.support.factories import ask, knowledge
 
 TABLE = """
