@@ -83,6 +83,34 @@ def _change_json(change: Any) -> dict[str, Any]:
     }
 
 
+def _write_entries(session: Session, list_id: str, version_id: int, diff: VersionDiff) -> None:
+    """Close the rows of removed and changed entries at this version; add the new rows."""
+    gone = [c.key for c in (*diff.removed, *diff.changed)]
+    for start in range(0, len(gone), 500):
+        session.execute(
+            update(ListEntryRow)
+            .where(
+                col(ListEntryRow.list_id) == list_id,
+                col(ListEntryRow.version_to).is_(None),
+                col(ListEntryRow.key).in_(gone[start : start + 500]),
+            )
+            .values(version_to=version_id)
+        )
+    for change in (*diff.added, *diff.changed):
+        e = change.entry
+        session.add(
+            ListEntryRow(
+                list_id=list_id,
+                key=e.key,
+                entry_id=e.entry_id,
+                name=e.name,
+                fingerprint=e.fingerprint,
+                version_from=version_id,
+                body=e.to_json(),
+            )
+        )
+
+
 def store_version(
     engine: Engine,
     list_id: str,
@@ -128,30 +156,7 @@ def store_version(
         session.add(version)
         session.flush()
         assert version.id is not None
-        gone = [c.key for c in (*diff.removed, *diff.changed)]
-        for start in range(0, len(gone), 500):
-            session.execute(
-                update(ListEntryRow)
-                .where(
-                    col(ListEntryRow.list_id) == list_id,
-                    col(ListEntryRow.version_to).is_(None),
-                    col(ListEntryRow.key).in_(gone[start : start + 500]),
-                )
-                .values(version_to=version.id)
-            )
-        for change in (*diff.added, *diff.changed):
-            e = change.entry
-            session.add(
-                ListEntryRow(
-                    list_id=list_id,
-                    key=e.key,
-                    entry_id=e.entry_id,
-                    name=e.name,
-                    fingerprint=e.fingerprint,
-                    version_from=version.id,
-                    body=e.to_json(),
-                )
-            )
+        _write_entries(session, list_id, version.id, diff)
         session.commit()
         return StoredVersion(list_id, version, diff)
 
