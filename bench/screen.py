@@ -42,7 +42,8 @@ from rapidfuzz import fuzz, process, utils  # noqa: E402
 from screen_ask import run_ask  # noqa: E402
 
 from bot.domain.screening.entries import Entry  # noqa: E402
-from bot.domain.screening.matching import Listed, ScreeningIndex  # noqa: E402
+from bot.domain.screening.hits import Listed  # noqa: E402
+from bot.domain.screening.matching import ScreeningIndex  # noqa: E402
 from bot.domain.tracking.kinds import parse_list  # noqa: E402
 
 REFERENCE = Path(os.environ.get("CLEARANCE_REFERENCE_DIR") or ROOT.parent / "shared" / "reference")

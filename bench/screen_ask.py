@@ -21,7 +21,7 @@ from bot.domain.errors import QuestionError  # noqa: E402
 from bot.domain.screening.entries import Entry, ParsedList  # noqa: E402
 from bot.services.asking import KnowledgeCache, ask, initialize  # noqa: E402
 from storage.db import create_db_engine  # noqa: E402
-from storage.screening import store_version  # noqa: E402
+from storage.list_versions import store_version  # noqa: E402
 
 PLACES = ("Germany", "Singapore", "Brazil", "Japan", "India")
 MODELS = ("GPT-4o", "Claude Sonnet 4.5", "Llama 3.3 70B")

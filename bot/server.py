@@ -232,7 +232,7 @@ def build_worker(
     # The rule table first: if loading it fails, `boot` retries with nothing started twice.
     revision = deps.cache.get().revision
     # The screening index too, so the first question's ack does not wait for it to be built.
-    from bot.services.screening import screening_cache
+    from bot.services.screening_cache import screening_cache
 
     deps.cache.screening = screening_cache(engine, ttl_s=deps.cache.ttl_s, settings=settings)
     deps.cache.screening.background = True

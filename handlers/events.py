@@ -16,7 +16,7 @@ from storage.db import session_scope
 from storage.decisions import list_decisions
 from storage.policies import list_changes, list_subscriptions, polled_sources
 from storage.reviews import count_open_reviews, open_reviews_of_team, reviews_of
-from storage.screening import open_hits
+from storage.screening_hits import open_hits
 
 # The leading @mention(s) address the bot; anything later is part of the question and is
 # escaped when echoed, never stripped silently.

@@ -10,12 +10,15 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain.errors import BotError
-from bot.services.screening import decision_key, screen_json, screening_cache
+from bot.services.screening_answers import screen_json
+from bot.services.screening_cache import screening_cache
+from bot.services.subject_screening import decision_key
 from handlers.deps import Deps, bind
 from handlers.render.blocks import Payload
 from handlers.render.screening import decision_modal, render_decided, render_screen
 from storage.db import session_scope
-from storage.screening import find_entry, record_decision
+from storage.list_entries import find_entry
+from storage.screening_decisions import record_decision
 
 MAX_NAME = 300
 

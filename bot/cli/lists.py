@@ -37,7 +37,7 @@ def _version_json(v: Any) -> dict[str, Any]:
 
 def cmd_lists_import(args: argparse.Namespace) -> int:
     """Import a list file (same guards as a poll)."""
-    from bot.services.screening import import_list
+    from bot.services.list_imports import import_list
 
     engine = ready_engine(args)
     body = _read(args.file, "list")
@@ -71,7 +71,7 @@ def cmd_lists_import(args: argparse.Namespace) -> int:
 
 def cmd_lists_list(args: argparse.Namespace) -> int:
     """List the lists and their newest versions."""
-    from storage.screening import list_summaries
+    from storage.list_versions import list_summaries
 
     rows = list_summaries(ready_engine(args))
     data = [
@@ -98,7 +98,7 @@ def cmd_lists_list(args: argparse.Namespace) -> int:
 
 def cmd_lists_show(args: argparse.Namespace) -> int:
     """Show one list: its newest version and the changes it brought."""
-    from storage.screening import history
+    from storage.list_versions import history
 
     versions = history(ready_engine(args), args.id)
     newest = versions[0] if versions else None
@@ -127,7 +127,7 @@ def cmd_lists_show(args: argparse.Namespace) -> int:
 
 def cmd_lists_history(args: argparse.Namespace) -> int:
     """A list's versions, newest first."""
-    from storage.screening import history
+    from storage.list_versions import history
 
     versions = history(ready_engine(args), args.id)
     if args.json:

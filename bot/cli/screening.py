@@ -15,7 +15,7 @@ MAX_LINE = 1000  # a batch line longer than this is not a name
 
 
 def _state(args: argparse.Namespace, engine: Any) -> Any:
-    from bot.services.screening import screening_cache
+    from bot.services.screening_cache import screening_cache
 
     return screening_cache(engine, settings=args.settings).get()
 
@@ -47,7 +47,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
         return _decide(args, names[0], names[1:])
     if names == ["customers"]:
         return _screen_customers(args)
-    from bot.services.screening import screen_json
+    from bot.services.screening_answers import screen_json
 
     engine = ready_engine(args)
     state = _state(args, engine)
@@ -74,7 +74,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
 def _screen_customers(args: argparse.Namespace) -> int:
     from bot.services.asking import KnowledgeCache
     from bot.services.rescreening import rescreen_customers
-    from storage.screening import open_hits
+    from storage.screening_hits import open_hits
 
     engine = ready_engine(args)
     state = _state(args, engine)
@@ -135,9 +135,10 @@ def screen_after_import(args: argparse.Namespace) -> None:
 
 def _decide(args: argparse.Namespace, decision: str, rest: list[str]) -> int:
     from bot.services.asking import KnowledgeCache
-    from bot.services.screening import decision_key
+    from bot.services.subject_screening import decision_key
     from storage.db import session_scope
-    from storage.screening import find_entry, record_decision
+    from storage.list_entries import find_entry
+    from storage.screening_decisions import record_decision
 
     if len(rest) != 2:
         raise BotError(f"Use: clearance screen {decision} CUSTOMER ENTRY --why TEXT")

@@ -28,7 +28,8 @@ from bot.services.change_counter import SharedGeneration
 from bot.services.customer_lookup import StoredCustomerIndex
 from bot.services.pack_upgrades import add_listed_rules, mark_listed_rules
 from bot.services.rule_changes import import_parsed
-from bot.services.screening import answer_screened, screening_cache
+from bot.services.screening_answers import answer_screened
+from bot.services.screening_cache import screening_cache
 from bot.settings import Settings
 from storage.customers import StoredCustomers
 from storage.db import ensure_schema, read_scalar, session_scope
@@ -41,12 +42,12 @@ from storage.rules import (
     seed_places,
     write_revision,
 )
-from storage.screening import ScreeningSnapshots
+from storage.screening_snapshots import ScreeningSnapshots
 from storage.snapshots import RevisionStamp, SnapshotStore, paused_gc, revision_stamp
 
 if TYPE_CHECKING:
     from bot.services.audit_writer import AuditWriter
-    from bot.services.screening import ScreeningCache
+    from bot.services.screening_cache import ScreeningCache
 
 SYSTEM_AUTHOR = "clearance"
 _NEWEST_REVISION_SQL = "SELECT coalesce(max(number), 0) FROM revision"

@@ -9,7 +9,7 @@ from bot.domain.rules.listed import ListFacts
 from bot.domain.tracking.impact import flips_between, flips_on, rules_changing_on
 from bot.services.job_context import JobContext
 from bot.services.rescreening import listings_of
-from bot.services.screening import screening_cache
+from bot.services.screening_cache import screening_cache
 from storage.db import session_scope
 from storage.models import PolicyChange
 from storage.policies import (
@@ -19,7 +19,7 @@ from storage.policies import (
     set_state,
 )
 from storage.rules import current_revision, get_revision, load_table
-from storage.screening import open_hits
+from storage.screening_hits import open_hits
 
 
 class Impact(JobContext):

@@ -19,8 +19,10 @@ from bot.domain.rules.listed import ListFacts
 from bot.domain.rules.subject import Subject
 from bot.domain.screening.effects import apply_screening, list_facts
 from bot.domain.screening.verdicts import ScreeningOutcome, list_code
-from bot.services.screening import PartyMemo, ScreeningState, screen_subject
-from storage.screening import HitKey, latest_decisions, replace_hits
+from bot.services.screening_cache import ScreeningState
+from bot.services.subject_screening import PartyMemo, screen_subject
+from storage.screening_decisions import latest_decisions
+from storage.screening_hits import HitKey, replace_hits
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from bot.domain.errors import BotError
 from bot.domain.screening.companions import companion_urls
 from bot.services.fetching import Fetched
+from bot.services.list_imports import import_list
 from bot.services.rescreening import hit_change_texts, rescreen_customers
-from bot.services.screening import ScreeningCache, import_list
+from bot.services.screening_cache import ScreeningCache
 from storage.db import session_scope
 from storage.models import PolicyChange, PolicySource
 from storage.policies import insert_unique, mark_fetched

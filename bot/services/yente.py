@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.domain.errors import BotError
 from bot.domain.screening.entries import Alias, Entry
-from bot.domain.screening.matching import Hit, Thresholds, WordMatch
+from bot.domain.screening.hits import Hit, Thresholds, WordMatch
 from bot.domain.screening.normalize import normal_text
 from bot.domain.tracking.kinds import OPENSANCTIONS, list_kind_of_dataset
 

@@ -22,9 +22,10 @@ from bot.services.rule_changes import import_parsed
 from bot.settings import Settings
 from handlers.render import digests
 from storage.db import session_scope
+from storage.list_entries import load_current
+from storage.list_versions import history
 from storage.models import PolicySource
 from storage.policies import add_source, subscribe
-from storage.screening import history, load_current
 from tests.support.slack_fake import FakeSlack
 
 pytestmark = pytest.mark.e2e

@@ -16,12 +16,15 @@ from bot.domain.asking.questions import parse_question
 from bot.domain.screening.entries import Entry, ParsedList
 from bot.services.jobs import Jobs
 from bot.services.rescreening import hit_change_texts, rescreen_customers
-from bot.services.screening import ScreeningCache, answer_screened
+from bot.services.screening_answers import answer_screened
+from bot.services.screening_cache import ScreeningCache
 from bot.settings import Settings
 from handlers.render import digests
 from storage.db import session_scope
+from storage.list_entries import find_entry
+from storage.list_versions import store_version
 from storage.rules import load_table, write_revision
-from storage.screening import find_entry, record_decision, store_version
+from storage.screening_decisions import record_decision
 from tests.support.factories import knowledge, table_from_yaml, with_listed_rules
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
@@ -312,7 +315,7 @@ def test_serving_cache_rebuilds_a_new_version_off_the_request_path(empty_engine:
 
 
 def test_one_shot_commands_reuse_a_saved_index(empty_engine: Engine, tmp_path: Path) -> None:
-    from storage.screening import ScreeningSnapshots
+    from storage.screening_snapshots import ScreeningSnapshots
     from storage.snapshots import database_key
 
     _load(empty_engine)

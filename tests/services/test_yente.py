@@ -13,7 +13,8 @@ from werkzeug import Request, Response
 
 from bot.domain.asking.questions import parse_question
 from bot.domain.errors import BotError
-from bot.services.screening import answer_screened, screen_json, screening_cache
+from bot.services.screening_answers import answer_screened, screen_json
+from bot.services.screening_cache import screening_cache
 from bot.services.yente import YenteClient
 from bot.settings import Settings
 from tests.support.factories import knowledge, with_listed_rules

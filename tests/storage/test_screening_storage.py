@@ -10,18 +10,10 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.screening.entries import Entry, ParsedList
 from storage.db import session_scope
-from storage.screening import (
-    ListGuardError,
-    current_entries,
-    find_entry,
-    history,
-    latest_decisions,
-    load_current,
-    newest_versions,
-    record_decision,
-    replace_hits,
-    store_version,
-)
+from storage.list_entries import current_entries, find_entry, load_current
+from storage.list_versions import ListGuardError, history, newest_versions, store_version
+from storage.screening_decisions import latest_decisions, record_decision
+from storage.screening_hits import replace_hits
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 

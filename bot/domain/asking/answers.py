@@ -32,7 +32,9 @@ class Answer:
     assumptions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reason: str | None = None  # why there is no deciding rule ("no rule covers this")
-    screening: dict[str, Any] | None = None  # restricted-party screening (bot.services.screening)
+    screening: dict[str, Any] | None = (
+        None  # restricted-party screening (bot.services.screening_answers)
+    )
 
     def rule_ids(self) -> list[str]:
         """Return the ids of the deciding rules."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.screening.entries import Entry
-from bot.domain.screening.matching import Hit
+from bot.domain.screening.hits import Hit
 
 KIND_CODES = {
     "ofac_sdn": "SDN",

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.screening.entries import Alias, Entry
-from bot.domain.screening.matching import Listed, ScreeningIndex
+from bot.domain.screening.hits import Listed
+from bot.domain.screening.matching import ScreeningIndex
 from bot.domain.screening.normalize import normal_text, normalize
 from bot.domain.tracking.kinds import parse_list
 from tests.domain.screening.conftest import fixture_bytes
