@@ -126,9 +126,15 @@ def _admin_reason(
 
     Refuses (and audits) non-admins, and asks for a reason, which the audit channel shows.
     """
-    if not deps.is_admin(user, client):
-        deps.record_admin_action(user_id=user, action=action, target=target, allowed=False)
-        ack(response_action="errors", errors={block: "Only compliance admins can do this."})
+    if deps.refuses_submission(
+        ack,
+        client,
+        user=user,
+        block=block,
+        message="Only compliance admins can do this.",
+        action=action,
+        target=target,
+    ):
         return None
     reason = _value(view, REASON_BLOCK, "reason").strip()
     if not reason:

@@ -119,6 +119,28 @@ class Deps:
             self._groups[group] = (now, users)
         return users
 
+    def refuses_submission(
+        self,
+        ack: Any,
+        client: WebClient,
+        *,
+        user: str,
+        block: str,
+        message: str,
+        action: str,
+        target: str | None,
+    ) -> bool:
+        """Answer a non-admin's modal submission with an inline error and audit it; else False."""
+        if self.is_admin(user, client):
+            return False
+        ack(response_action="errors", errors={block: message})
+        self.later(
+            lambda: self.record_admin_action(
+                user_id=user, action=action, target=target, allowed=False
+            )
+        )
+        return True
+
     def record_admin_action(
         self,
         *,

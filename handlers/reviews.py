@@ -190,17 +190,15 @@ def resolve(
 ) -> None:
     """The resolve modal's submission: record the outcome, then tell the channel and the asker."""
     user = body["user"]["id"]
-    if not deps.is_admin(user, client):
-        ack(
-            response_action="errors",
-            errors={"note_block": "Only compliance admins can resolve reviews."},
-        )
-        target = str(view.get("private_metadata") or "")[:200] or None
-        deps.later(
-            lambda: deps.record_admin_action(
-                user_id=user, action="resolve review", target=target, allowed=False
-            )
-        )
+    if deps.refuses_submission(
+        ack,
+        client,
+        user=user,
+        block="note_block",
+        message="Only compliance admins can resolve reviews.",
+        action="resolve review",
+        target=str(view.get("private_metadata") or "")[:200] or None,
+    ):
         return
     values = view["state"]["values"]
     outcome = values["outcome_block"]["outcome"]["selected_option"]["value"]

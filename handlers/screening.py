@@ -109,18 +109,15 @@ def decide_hit(
 ) -> None:
     """The reason modal's submission: record the decision, audit it and update the hit's message."""
     user = body["user"]["id"]
-    if not deps.is_admin(user, client):
-        ack(
-            response_action="errors",
-            errors={"why_block": "Only compliance admins can decide on hits."},
-        )
-        # Every refused admin action is audited, with what it tried to decide.
-        target = str(view.get("private_metadata") or "")[:200] or None
-        deps.later(
-            lambda: deps.record_admin_action(
-                user_id=user, action="screening decision", target=target, allowed=False
-            )
-        )
+    if deps.refuses_submission(
+        ack,
+        client,
+        user=user,
+        block="why_block",
+        message="Only compliance admins can decide on hits.",
+        action="screening decision",
+        target=str(view.get("private_metadata") or "")[:200] or None,
+    ):
         return
     meta = json.loads(view["private_metadata"])
     why = (view["state"]["values"]["why_block"]["why"].get("value") or "").strip()
