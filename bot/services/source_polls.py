@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.domain.asking.knowledge import Knowledge
 from bot.domain.tracking.country_lists import read_country_list
 from bot.domain.tracking.html_limits import ParseLimits
 from bot.domain.tracking.kinds import is_polled, kind_named
 from bot.domain.tracking.severity import assess, assess_country_list, customer_countries
 from bot.domain.tracking.shape import Shape, page_problem, shape_problem
 from bot.domain.tracking.snapshots import Item, Snapshot, SourceError, SourceSpec
-from bot.domain.tracking.sources import diff_snapshots, extract
+from bot.domain.tracking.sources import Difference, diff_snapshots, extract
 from bot.services.fetching import Fetched
 from bot.services.job_context import JobContext, log
 from bot.services.screening_polls import record_list_poll
@@ -88,8 +89,7 @@ class SourcePolls(JobContext):
             self._healthy(source, now=now)
             return None
         assert result.body is not None
-        kind = kind_named(source.kind)
-        if kind.restricted_party_list:
+        if kind_named(source.kind).restricted_party_list:
             return record_list_poll(self, source, result, now=now)
         spec = SourceSpec(
             source.kind,
@@ -98,21 +98,8 @@ class SourcePolls(JobContext):
             source.country_list_group is not None,
             source.url,
         )
-        problem = page_problem(result.body, html_page=kind.html)
-        if problem is not None:
-            self._failed(source, f"not a change: {problem}", now=now)
-            return None
-        # Reading the page gets as long as fetching it may take.
-        deadline = time.monotonic() + self.settings.fetch_timeout_s
-        limits = ParseLimits(out_of_time=lambda: time.monotonic() > deadline)
-        try:
-            snapshot = extract(spec, result.body, limits)
-        except SourceError as exc:
-            self._failed(source, str(exc), now=now)
-            return None
-        except Exception as exc:  # a parser's own failure (RecursionError...) is the source's
-            log.warning("source %s could not be read", source.name, exc_info=exc)
-            self._failed(source, f"could not read the body ({type(exc).__name__})", now=now)
+        snapshot = self._read(source, spec, result.body, now=now)
+        if snapshot is None:
             return None
         with session_scope(self.engine) as session:
             previous = session.exec(
@@ -120,8 +107,7 @@ class SourcePolls(JobContext):
                 .where(PolicySnapshot.source_id == source.id)
                 .order_by(col(PolicySnapshot.id).desc())
             ).first()
-        unchanged = previous is not None and previous.hash == snapshot.hash
-        if unchanged:
+        if previous is not None and previous.hash == snapshot.hash:
             self._healthy(source, now=now, fetched=result)
             return None
         kb = self._kb()
@@ -143,6 +129,42 @@ class SourcePolls(JobContext):
         if problem is not None:
             self._failed(source, f"not a change: {problem}", now=now)
             return None
+        self._store(source, result, snapshot, shape, previous, now=now)
+        if previous is None or difference is None:
+            return None  # the first fetch is the baseline, not a change
+        return self._change(source, spec, previous, snapshot, difference, kb, now=now)
+
+    def _read(
+        self, source: PolicySource, spec: SourceSpec, body: bytes, *, now: datetime
+    ) -> Snapshot | None:
+        """Read a fetched page as a snapshot; a body that isn't one is a failure, and None."""
+        problem = page_problem(body, html_page=kind_named(source.kind).html)
+        if problem is not None:
+            self._failed(source, f"not a change: {problem}", now=now)
+            return None
+        # Reading the page gets as long as fetching it may take.
+        deadline = time.monotonic() + self.settings.fetch_timeout_s
+        limits = ParseLimits(out_of_time=lambda: time.monotonic() > deadline)
+        try:
+            return extract(spec, body, limits)
+        except SourceError as exc:
+            self._failed(source, str(exc), now=now)
+        except Exception as exc:  # a parser's own failure (RecursionError...) is the source's
+            log.warning("source %s could not be read", source.name, exc_info=exc)
+            self._failed(source, f"could not read the body ({type(exc).__name__})", now=now)
+        return None
+
+    def _store(
+        self,
+        source: PolicySource,
+        result: Fetched,
+        snapshot: Snapshot,
+        shape: Shape,
+        previous: PolicySnapshot | None,
+        *,
+        now: datetime,
+    ) -> None:
+        """Keep the new snapshot (with its shape and the ids seen) and the source's validators."""
         with session_scope(self.engine) as session:
             row = mark_fetched(
                 session=session,
@@ -165,8 +187,19 @@ class SourcePolls(JobContext):
             row.last_hash = snapshot.hash
             session.add(row)
             session.commit()
-        if previous is None or difference is None:
-            return None  # the first fetch is the baseline, not a change
+
+    def _change(
+        self,
+        source: PolicySource,
+        spec: SourceSpec,
+        previous: PolicySnapshot,
+        snapshot: Snapshot,
+        difference: Difference,
+        kb: Knowledge,
+        *,
+        now: datetime,
+    ) -> PolicyChange | None:
+        """Record the change between two snapshots, with its severity and link (once)."""
         if spec.country_list:
             severity = assess_country_list(
                 added=difference.added,
@@ -190,7 +223,7 @@ class SourcePolls(JobContext):
         link: str | None = source.url
         if len(difference.items) == 1:
             link = difference.items[0].link
-        elif kind.own_links:
+        elif kind_named(source.kind).own_links:
             link = None  # the source URL is an API's: each item carries its own link
         details = {**difference.to_dict(), "reasons": list(severity.reasons)}
         if difference.full_diff:
