@@ -1104,10 +1104,12 @@ def run_asks(
     call(queries[0])  # warm up
     timed = time_calls([partial(call, q) for q in queries], passes)
     engine.dispose()
+    # No restricted-party list is loaded here, so what the rules allow `ask` answers as
+    # conditional on screening; every other verdict is the rules' own.
     wrong = [
         f"{q.text!r}: ask {v}, evaluate {ev.verdict}"
         for q, v, ev in zip(queries, timed.results, evals, strict=True)
-        if v != ev.verdict
+        if v != ("conditional" if ev.verdict == "allowed" else ev.verdict)
     ]
     by_kind = {
         kind: summary_us([t for t, q in zip(timed.best, queries, strict=True) if q.kind == kind])
