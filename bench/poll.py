@@ -483,7 +483,7 @@ def poll_rounds(
     from bot.settings import Settings
     from handlers.render import digests
     from storage.db import session_scope
-    from storage.models import PolicyChange
+    from storage.tables.tracking import PolicyChange
 
     settings = Settings(
         CLEARANCE_FETCH_TIMEOUT_S=10.0,
@@ -756,8 +756,8 @@ def digest_bench(
     from bot.domain.tracking.digest import build_digest
     from handlers.render.digests import render_digest
     from storage.db import session_scope
-    from storage.models import Delivery, PolicyChange
     from storage.policies import subscribe
+    from storage.tables.tracking import Delivery, PolicyChange
 
     t_sub, t_changes, t_digest = (
         T1 + timedelta(minutes=1),

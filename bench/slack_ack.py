@@ -17,7 +17,7 @@ It starts, all on 127.0.0.1 and in a fresh temporary directory:
   unless `--workers` says otherwise;
 - the baseline: a bare Bolt app whose `/clearance` handler only acks, served by the same stack
   (`bot.front.SlackFront`, which verifies every request before Bolt sees it, and
-  `bot.server.run_http`, i.e. the same gunicorn workers, threads and options) and the same Bolt
+  `bot.http_mode.run_http`, i.e. the same gunicorn workers, threads and options) and the same Bolt
   settings (`process_before_response=True`: the response
   goes out when the listener returns, with no 10 ms ack polling), as its own process group
   (`bench/slack_ack.py --bare-server PORT`).
@@ -242,7 +242,8 @@ def bare_server_main(port: int) -> int:
 
     from bot.app import create_client
     from bot.front import SlackFront
-    from bot.server import health_reply, run_http
+    from bot.http_mode import run_http
+    from bot.pages import health_reply
     from bot.services.asking import initialize
     from bot.settings import Settings
     from storage.db import create_db_engine

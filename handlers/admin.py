@@ -22,7 +22,7 @@ from handlers.entity_editor import KEPT_PARTS
 from handlers.render.modals import REASON_BLOCK, YAML_BLOCK
 from handlers.render.rules import render_change
 from storage.db import session_scope
-from storage.models import Revision
+from storage.tables.rule_table import Revision
 
 log = logging.getLogger("clearance.admin")
 

@@ -20,7 +20,7 @@ from handlers.render.reasons import render_rules_detail
 from handlers.subcommands import help_message
 from storage.choices import load_choice
 from storage.db import session_scope
-from storage.models import Decision
+from storage.tables.audit import Decision
 
 PICK_CANDIDATE = re.compile(r"^pick_candidate_(\d+|menu)$")
 

@@ -30,7 +30,7 @@ from handlers.render.blocks import Payload, escape
 from handlers.render.notices import render_failure, render_notice, render_question_error
 from storage.choices import store_choice
 from storage.db import session_scope
-from storage.models import AdminAction
+from storage.tables.audit import AdminAction
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

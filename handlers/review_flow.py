@@ -12,8 +12,8 @@ from handlers.render.blocks import mention
 from handlers.render.notices import render_notice
 from handlers.render.reviews import render_review_request
 from storage.db import session_scope
-from storage.models import Decision
 from storage.reviews import claim_review
+from storage.tables.audit import Decision
 
 
 def register(app: App, deps: Deps) -> None:

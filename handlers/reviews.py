@@ -25,8 +25,8 @@ from handlers.render.modals import OUTCOMES, info_modal, resolve_modal
 from handlers.render.notices import render_notice
 from handlers.render.reviews import outcome_line, render_review_request, render_reviews
 from storage.db import session_scope
-from storage.models import ReviewRequest
 from storage.reviews import list_reviews, request_review, resolve_review
+from storage.tables.reviews import ReviewRequest
 
 log = logging.getLogger("clearance.actions")
 NO_REVIEW_CHANNEL = (

@@ -29,8 +29,8 @@ from handlers.render.modals import info_modal
 from handlers.render.notices import render_notice
 from handlers.subcommands import BY_NAME, Invocation, refusal
 from storage.db import session_scope
-from storage.models import Decision
 from storage.policies import polled_sources
+from storage.tables.audit import Decision
 
 log = logging.getLogger("clearance.shortcuts")
 ASK_SHORTCUT = "ask_clearance"

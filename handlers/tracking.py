@@ -19,7 +19,6 @@ from handlers.render.blocks import Payload, escape, header, list_section, messag
 from handlers.render.digests import render_digest
 from handlers.render.notices import render_notice
 from storage.db import session_scope
-from storage.models import PolicySource, Subscription
 from storage.policies import (
     channel_subscription,
     list_changes,
@@ -29,6 +28,7 @@ from storage.policies import (
     subscribe,
     unsubscribe,
 )
+from storage.tables.tracking import PolicySource, Subscription
 
 _SCHEDULE = re.compile(r"\b(daily|weekly)\b.*$", re.I)
 _SINCE = re.compile(r"^since\s+(\d{4}-\d{2}-\d{2})$", re.I)

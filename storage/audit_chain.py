@@ -199,8 +199,8 @@ def verify_chain(conn: Connection, table: str, *, batch: int = 2000) -> ChainRep
 
 def _typed_columns(table: str) -> list[Any]:
     """Give the raw query the tables' own column types, so values read as the ORM reads them."""
-    # Read from the shared metadata, which storage.models fills (and which imports this module
-    # to chain its rows): importing the models here would make the two modules a cycle.
+    # Read from the shared metadata, which storage.tables fills (its audit and rule-table modules
+    # import this one to chain their rows): importing the tables here would make a cycle.
     from sqlmodel import SQLModel
 
     columns = SQLModel.metadata.tables[table].columns

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from storage.db import session_scope
-from storage.models import SlackChoice
+from storage.tables.slack import SlackChoice
 
 PREFIX = "c:"
 

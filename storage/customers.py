@@ -15,7 +15,7 @@ from sqlmodel import col, or_, select
 
 from bot.domain.rules.entities import Customer
 from storage.db import session_scope
-from storage.models import CustomerRow
+from storage.tables.rule_table import CustomerRow
 
 HINT_POOL = 500
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, or_, select
 
 from bot.domain.asking.answers import Answer
 from storage.audit_chain import chain_rows
-from storage.models import Decision
+from storage.tables.audit import Decision
 from storage.workspaces import NONE, Workspace
 
 

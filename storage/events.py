@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import session_scope
-from storage.models import SlackEvent
+from storage.tables.slack import SlackEvent
 
 
 def claim_event(engine: Engine, event_id: str, *, now: datetime) -> bool:

@@ -16,7 +16,7 @@ from bot.domain.errors import BotError, NotFound
 from bot.domain.screening.entries import Entry, entry_from_json
 from bot.domain.screening.versions import keyed
 from storage.db import session_scope
-from storage.models import ListEntryRow, ListVersion, ScreeningList
+from storage.tables.screening import ListEntryRow, ListVersion, ScreeningList
 
 
 def current_entries(session: Session, list_id: str) -> dict[str, Entry]:

@@ -26,7 +26,7 @@ from bot.domain.screening.versions import (
 )
 from storage.db import read_rows, session_scope
 from storage.list_entries import current_entries
-from storage.models import ListEntryRow, ListVersion, ScreeningList
+from storage.tables.screening import ListEntryRow, ListVersion, ScreeningList
 
 MAX_CHANGES_KEPT = 500  # per version, in its `changes` column; the entry rows keep everything
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from storage.db import session_scope
-from storage.models import Delivery
+from storage.tables.tracking import Delivery
 
 
 def due_deliveries(*, session: Session, now: datetime, limit: int = 100) -> list[int]:

@@ -18,7 +18,8 @@ from sqlmodel import Session, col, select
 from bot.domain.errors import BotError, NotFound
 from bot.domain.tracking.kinds import INTERNAL_KIND_NAMES, POLLED_KIND_NAMES, check_source
 from storage.db import session_scope
-from storage.models import AppState, Delivery, PolicyChange, PolicySource, Subscription
+from storage.tables.app_state import AppState
+from storage.tables.tracking import Delivery, PolicyChange, PolicySource, Subscription
 from storage.workspaces import NONE, Workspace
 
 _INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")

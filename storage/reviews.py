@@ -11,7 +11,7 @@ from sqlmodel import Session, col, or_, select
 
 from bot.domain.errors import BotError, NotFound
 from storage.db import session_scope
-from storage.models import ReviewRequest
+from storage.tables.reviews import ReviewRequest
 from storage.workspaces import NONE, Workspace
 
 

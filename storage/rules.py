@@ -19,7 +19,7 @@ from bot.domain.names.keys import customer_key
 from bot.domain.rules.entities import Customer
 from bot.domain.rules.table import KINDS, RuleTable
 from storage.audit_chain import lock_chain
-from storage.models import ROW_TYPES, CustomerRow, Place, Revision
+from storage.tables.rule_table import ROW_TYPES, CustomerRow, Place, Revision
 
 if TYPE_CHECKING:
     from bot.domain.names.places import PlaceCatalog

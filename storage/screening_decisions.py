@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from bot.domain.errors import BotError
 from bot.domain.screening.entries import Entry
 from storage.db import read_rows, session_scope
-from storage.models import ScreeningDecision
+from storage.tables.screening import ScreeningDecision
 
 
 def record_decision(

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from storage.db import session_scope
-from storage.models import ScreeningHit
+from storage.tables.screening import ScreeningHit
 
 
 def open_hits(engine: Engine) -> list[ScreeningHit]:

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from storage.db import session_scope
-from storage.models import ListVersion
 from storage.snapshots import RevisionStamp, SnapshotStore
+from storage.tables.screening import ListVersion
 
 
 @dataclass(frozen=True)

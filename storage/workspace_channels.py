@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from storage.models import AppState
+from storage.tables.app_state import AppState
 from storage.workspaces import Workspace
 
 KINDS = ("review", "audit")

@@ -29,7 +29,7 @@ def cmd_changes_show(args: argparse.Namespace) -> int:
     """Show one change: summary, severity and reasons, places, items, and the whole diff."""
     from bot.domain.errors import NotFound
     from storage.db import session_scope
-    from storage.models import PolicyChange
+    from storage.tables.tracking import PolicyChange
 
     jobs = open_jobs(args)
     with session_scope(jobs.engine) as session:

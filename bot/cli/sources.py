@@ -139,8 +139,8 @@ def cmd_sources_remove(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
     from storage.db import session_scope
-    from storage.models import PolicyChange, PolicySnapshot
     from storage.policies import find_source
+    from storage.tables.tracking import PolicyChange, PolicySnapshot
 
     jobs = open_jobs(args)
     with session_scope(jobs.engine) as session:

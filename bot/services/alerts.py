@@ -13,11 +13,11 @@ from bot.domain.tracking.digest import ChangeView, build_digest
 from bot.domain.tracking.digest_schedule import parse_schedule
 from bot.services.job_context import JobContext, log
 from storage.db import session_scope
-from storage.models import Delivery, PolicyChange, PolicySource, Subscription
 from storage.policies import (
     insert_unique,
     subscribed,
 )
+from storage.tables.tracking import Delivery, PolicyChange, PolicySource, Subscription
 
 ALERT_WINDOW = timedelta(days=7)
 DIGEST_LOOKBACK = timedelta(days=31)  # how far back a digest looks for undelivered changes

@@ -19,8 +19,8 @@ from bot.services.workspace_clients import (
     record_no_installation,
 )
 from storage.db import session_scope
-from storage.models import Delivery, Subscription
 from storage.outbox import claim_delivery, due_deliveries, finish
+from storage.tables.tracking import Delivery, Subscription
 
 METADATA_EVENT = "clearance_delivery"
 PERMANENT_ERRORS = {

@@ -22,8 +22,9 @@ from bot.domain.rules.table import RuleTable
 from bot.domain.tracking.impact import flips_between
 from bot.domain.tracking.shape import DEFAULT_MAX_REMOVED_SHARE
 from storage.db import session_scope
-from storage.models import PolicyChange, PolicySource, Revision
 from storage.rules import current_revision, load_table, write_revision
+from storage.tables.rule_table import Revision
+from storage.tables.tracking import PolicyChange, PolicySource
 
 
 @dataclass

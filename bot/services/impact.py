@@ -11,7 +11,6 @@ from bot.services.job_context import JobContext
 from bot.services.rescreening import listings_of
 from bot.services.screening_cache import screening_cache
 from storage.db import session_scope
-from storage.models import PolicyChange
 from storage.policies import (
     get_state,
     insert_unique,
@@ -20,6 +19,7 @@ from storage.policies import (
 )
 from storage.rules import current_revision, get_revision, load_table
 from storage.screening_hits import open_hits
+from storage.tables.tracking import PolicyChange
 
 
 class Impact(JobContext):

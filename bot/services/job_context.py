@@ -19,10 +19,10 @@ from bot.services.workspace_clients import (
     WorkspaceClients,
 )
 from bot.settings import Settings
-from storage.models import Delivery
 from storage.policies import (
     insert_unique,
 )
+from storage.tables.tracking import Delivery
 
 log = logging.getLogger("clearance.jobs")
 Fetcher = Callable[..., Fetched]

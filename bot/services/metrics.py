@@ -37,8 +37,8 @@ from sqlmodel import col, select
 
 from bot.services.metrics_dir import ENV
 from storage.db import session_scope
-from storage.models import Delivery
 from storage.policies import polled_sources
+from storage.tables.tracking import Delivery
 
 QUESTIONS = Counter("clearance_questions", "Questions answered, by verdict", ["verdict"])
 ACK_SECONDS = Histogram(

@@ -16,8 +16,8 @@ from bot.domain.errors import BotError, FileError, InvalidFile, NotFound
 from bot.domain.names.places import build_place_catalog
 from bot.domain.rules.checks import validate_table
 from bot.domain.rules.table import KINDS
-from storage.models import Revision
 from storage.rules import load_table, lock_rule_table, write_revision
+from storage.tables.rule_table import Revision
 
 if TYPE_CHECKING:
     from bot.domain.rules.parsed_file import ParsedFile

@@ -18,8 +18,8 @@ from bot.services.list_imports import import_list
 from bot.services.rescreening import hit_change_texts, rescreen_customers
 from bot.services.screening_cache import ScreeningCache
 from storage.db import session_scope
-from storage.models import PolicyChange, PolicySource
 from storage.policies import insert_unique, mark_fetched
+from storage.tables.tracking import PolicyChange, PolicySource
 
 if TYPE_CHECKING:
     from bot.services.source_polls import SourcePolls

@@ -24,13 +24,13 @@ from bot.services.fetching import Fetched
 from bot.services.job_context import JobContext, log
 from bot.services.screening_polls import record_list_poll
 from storage.db import session_scope
-from storage.models import PolicyChange, PolicySnapshot, PolicySource
 from storage.policies import (
     claim_source,
     due_sources,
     insert_unique,
     mark_fetched,
 )
+from storage.tables.tracking import PolicyChange, PolicySnapshot, PolicySource
 
 FAILURES_BEFORE_ALERT = 3
 MAX_SEEN = 2000  # document ids remembered per list source

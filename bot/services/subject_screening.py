@@ -12,8 +12,8 @@ from bot.domain.screening.hits import Hit
 from bot.domain.screening.normalize import normal_text
 from bot.domain.screening.verdicts import PartyHit, ScreeningOutcome
 from bot.services.screening_cache import ScreeningState
-from storage.models import ScreeningDecision
 from storage.screening_decisions import DecisionRow, decisions_of
+from storage.tables.screening import ScreeningDecision
 
 MAX_OWNER_DEPTH = 20  # ownership chains deeper than this are cut (and cycles never loop)
 

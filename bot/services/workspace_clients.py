@@ -20,8 +20,8 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy.engine import Engine
 
 from storage.db import session_scope
-from storage.models import Delivery, Subscription
 from storage.outbox import finish
+from storage.tables.tracking import Delivery, Subscription
 from storage.workspaces import NONE, Workspace
 
 log = logging.getLogger("clearance.workspaces")

@@ -20,7 +20,8 @@ from handlers.render.blocks import (
     slack_date,
 )
 from handlers.render.reviews import review_marker
-from storage.models import Decision, ReviewRequest
+from storage.tables.audit import Decision
+from storage.tables.reviews import ReviewRequest
 
 
 def render_home(

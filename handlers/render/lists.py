@@ -21,7 +21,9 @@ from handlers.render.blocks import (
     slack_date,
 )
 from handlers.render.reviews import review_marker
-from storage.models import Decision, ReviewRequest, Revision
+from storage.tables.audit import Decision
+from storage.tables.reviews import ReviewRequest
+from storage.tables.rule_table import Revision
 
 MAX_LIST = 20
 

@@ -22,8 +22,8 @@ from handlers.render.blocks import (
     slack_date,
 )
 from handlers.render.colours import card_blocks, coloured
-from storage.models import ReviewRequest
 from storage.reviews import override_verdict
+from storage.tables.reviews import ReviewRequest
 
 
 def outcome_line(review: ReviewRequest) -> str:

@@ -18,7 +18,7 @@ from handlers.render.blocks import (
     section,
 )
 from handlers.render.reasons import render_reason
-from storage.models import Revision
+from storage.tables.rule_table import Revision
 
 
 def render_rule(rule: Rule, *, revision: int) -> Payload:

@@ -19,7 +19,7 @@ from handlers.render.blocks import (
     message,
     section,
 )
-from storage.models import ScreeningHit
+from storage.tables.screening import ScreeningHit
 
 MAX_HITS = 10
 MAX_WHY = 2000

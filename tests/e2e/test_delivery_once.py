@@ -18,7 +18,8 @@ from sqlmodel import select
 
 from bot.services.delivery import METADATA_EVENT
 from storage.db import create_db_engine, session_scope
-from storage.models import AppState, Delivery, Subscription
+from storage.tables.app_state import AppState
+from storage.tables.tracking import Delivery, Subscription
 from tests.e2e.server import free_port, kill_group, server_env, stop, wait_healthy
 from tests.support.slack_fake import FakeSlack
 

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from storage.db import create_db_engine, session_scope
-from storage.models import PolicySource
+from storage.tables.tracking import PolicySource
 from tests.e2e.server import running_server
 from tests.support.hostile_sources import HostileServer, answer, trickle
 from tests.support.slack_fake import FakeSlack

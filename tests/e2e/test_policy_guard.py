@@ -22,7 +22,7 @@ from bot.services.jobs import Jobs
 from bot.settings import Settings
 from handlers.render import digests
 from storage.db import session_scope
-from storage.models import Delivery, PolicyChange, PolicySnapshot, PolicySource
+from storage.tables.tracking import Delivery, PolicyChange, PolicySnapshot, PolicySource
 from tests.e2e.test_policy_jobs import ADMIN, T0, _import, _source
 from tests.support.slack_fake import FakeSlack
 

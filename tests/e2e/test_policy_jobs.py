@@ -25,9 +25,9 @@ from bot.services.rule_changes import import_parsed
 from bot.settings import Settings
 from handlers.render import digests
 from storage.db import session_scope
-from storage.models import Delivery, PolicySource, Subscription
 from storage.policies import add_source, subscribe
 from storage.rules import load_table
+from storage.tables.tracking import Delivery, PolicySource, Subscription
 from tests.support.slack_fake import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -483,7 +483,7 @@ def test_digest_schedule_in_local_time_across_dst(
     for stamp in times:
         now = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
         with session_scope(jobs.engine) as session:  # something new before every slot
-            from storage.models import PolicyChange
+            from storage.tables.tracking import PolicyChange
 
             session.add(
                 PolicyChange(
@@ -500,7 +500,7 @@ def test_digest_schedule_in_local_time_across_dst(
 def test_a_change_committed_late_by_another_replica_is_in_the_next_digest(
     jobs: Jobs, slack: FakeSlack
 ) -> None:
-    from storage.models import PolicyChange
+    from storage.tables.tracking import PolicyChange
 
     _subscribe(jobs, "C1", schedule="daily 09:00 UTC", now=T0)
     first_slot = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

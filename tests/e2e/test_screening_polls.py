@@ -24,8 +24,8 @@ from handlers.render import digests
 from storage.db import session_scope
 from storage.list_entries import load_current
 from storage.list_versions import history
-from storage.models import PolicySource
 from storage.policies import add_source, subscribe
+from storage.tables.tracking import PolicySource
 from tests.support.slack_fake import FakeSlack
 
 pytestmark = pytest.mark.e2e

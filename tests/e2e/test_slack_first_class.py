@@ -23,8 +23,9 @@ from sqlmodel import col, select
 
 from handlers.render.colours import card_blocks
 from storage.db import create_db_engine, session_scope
-from storage.models import Delivery, ReviewRequest, Subscription
 from storage.rules import load_table
+from storage.tables.reviews import ReviewRequest
+from storage.tables.tracking import Delivery, Subscription
 from tests.e2e.server import ADMIN, REVIEW_CHANNEL, SECRET, Server, running_server
 from tests.support.slack_fake import FakeSlack
 from tests.support.slack_signing import (

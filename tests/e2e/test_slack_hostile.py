@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from handlers.render.colours import card_blocks
 from storage.db import create_db_engine, session_scope
-from storage.models import Decision
+from storage.tables.audit import Decision
 from tests.e2e.server import ADMIN, SECRET, Server, running_server
 from tests.support.slack_fake import FakeSlack
 from tests.support.slack_signing import (

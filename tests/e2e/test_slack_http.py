@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from handlers.render.colours import card_blocks
 from storage.db import create_db_engine, session_scope
-from storage.models import AdminAction, Decision
+from storage.tables.audit import AdminAction, Decision
 from tests.e2e.server import ADMIN, AUDIT_CHANNEL, REVIEW_CHANNEL, SECRET, Server, running_server
 from tests.support.slack_fake import FakeSlack
 from tests.support.slack_signing import post, sign, slash_command_body

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 
 from handlers.render.colours import card_blocks
 from storage.db import create_db_engine, session_scope
-from storage.models import AdminAction, ScreeningDecision
+from storage.tables.audit import AdminAction
+from storage.tables.screening import ScreeningDecision
 from tests.e2e.server import Server, running_server
 from tests.support.slack_fake import FakeSlack
 

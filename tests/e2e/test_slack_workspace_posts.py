@@ -20,7 +20,8 @@ from sqlmodel import select
 
 from handlers.render.colours import VERDICT_COLOURS
 from storage.db import create_db_engine, session_scope
-from storage.models import AppState, Delivery, Subscription
+from storage.tables.app_state import AppState
+from storage.tables.tracking import Delivery, Subscription
 from tests.e2e.server import ADMIN, OAUTH, SECRET, Server, oauth_server, server_env
 from tests.e2e.test_delivery_once import CUSTOMERS, cli, wait_until
 from tests.e2e.test_slack_installs import install

@@ -17,7 +17,7 @@ from bot.services.asking import initialize
 from bot.services.rule_changes import import_parsed
 from handlers.deps import Deps
 from storage.db import create_db_engine, session_scope
-from storage.models import AdminAction
+from storage.tables.audit import AdminAction
 from tests.support.listeners import NOW, FakeClient, Listeners, make_deps, settle
 
 CUSTOMERS = """version: 1

@@ -21,7 +21,8 @@ from handlers.render.profiles import render_customer
 from handlers.render.reasons import render_rules_detail
 from handlers.render.reviews import render_review_request
 from handlers.render.rules import render_rule
-from storage.models import Decision, ReviewRequest
+from storage.tables.audit import Decision
+from storage.tables.reviews import ReviewRequest
 from tests.support.block_kit import attachments_problem
 from tests.support.factories import ask, knowledge, with_listed_rules
 

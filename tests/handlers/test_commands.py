@@ -15,7 +15,7 @@ from bot.domain.asking.customer_names import CustomerIndex
 from bot.services.asking import KnowledgeCache
 from handlers.deps import Deps
 from storage.db import session_scope
-from storage.models import Decision
+from storage.tables.audit import Decision
 from tests.support.listeners import (
     ADMIN,
     USER,

@@ -14,7 +14,7 @@ from bot.services.jobs import Jobs
 from bot.settings import Settings
 from handlers.render import digests
 from storage.db import session_scope
-from storage.models import Delivery, Subscription
+from storage.tables.tracking import Delivery, Subscription
 from tests.support.slack_fake import FakeSlack
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from bot.domain.errors import BotError
 from bot.domain.names.places import build_place_catalog
 from bot.services.group_updates import apply_group_update
 from storage.db import session_scope
-from storage.models import PolicyChange, PolicySource
 from storage.rules import current_revision, load_table
+from storage.tables.tracking import PolicyChange, PolicySource
 
 pytestmark = pytest.mark.storage
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

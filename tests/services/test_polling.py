@@ -14,8 +14,8 @@ from bot.services.polling import SourcePoller
 from bot.settings import Settings
 from handlers.render import digests
 from storage.db import session_scope
-from storage.models import PolicySource
 from storage.policies import add_source
+from storage.tables.tracking import PolicySource
 from tests.support.hostile_sources import HostileServer, answer, trickle
 
 pytestmark = pytest.mark.storage

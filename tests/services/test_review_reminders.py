@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from bot.services.review_reminders import ReviewReminders
 from storage.db import session_scope
 from storage.decisions import DecisionInsert
-from storage.models import ReviewRequest
+from storage.tables.reviews import ReviewRequest
 from tests.support.slack_fake import FakeSlack
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from bot.services.workspace_clients import (
     delivery_workspace,
     notice_workspace,
 )
-from storage.models import Delivery
+from storage.tables.tracking import Delivery
 from storage.workspaces import NONE, Workspace
 from tests.support.slack_fake import FakeSlack
 

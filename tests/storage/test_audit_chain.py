@@ -20,8 +20,8 @@ from bot.services.asking import KnowledgeCache, ask
 from storage.audit_chain import verify_chain, verify_chains
 from storage.audit_triggers import AUDIT_LOGS, VERSIONED
 from storage.db import create_db_engine, session_scope
-from storage.models import AdminAction
 from storage.reviews import create_review, resolve_review
+from storage.tables.audit import AdminAction
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 CLI = [sys.executable, "-m", "bot"]

@@ -123,7 +123,7 @@ def test_the_writer_sets_sqlite_durability_on_its_own_connection(
 def test_the_prepared_insert_stores_what_the_core_insert_stores(engine: Engine) -> None:
     from storage.db import session_scope
     from storage.decisions import DECISION_INSERT, DecisionInsert, decision_row
-    from storage.models import Decision
+    from storage.tables.audit import Decision
 
     answer = answer_question(KnowledgeCache(engine), QUESTIONS[0], now=NOW)
     fast = decision_row(answer, actor="U1", now=NOW)

@@ -1,6 +1,6 @@
 """One fact, three declarations: each rule-table entity is a dataclass (bot.domain.rules.entities,
 .table), a pydantic schema for files (bot.domain.rules.schema.SCHEMAS) and a stored row whose body
-is the file form (storage.models.ROW_TYPES). These tests fail when the three disagree.
+is the file form (storage.tables.rule_table.ROW_TYPES). These tests fail when the three disagree.
 
 An entry with every field set to a value other than its default is built from the schema; it
 must survive schema -> dataclass -> file form unchanged (a field the dataclass lacks is lost, one
@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine
 from bot.domain.rules.schema import SCHEMAS
 from bot.domain.rules.table import ENTITY_TYPES, KINDS, RuleTable
 from storage.db import session_scope
-from storage.models import ROW_TYPES
 from storage.rules import load_table, write_revision
+from storage.tables.rule_table import ROW_TYPES
 
 # Fields that exclude each other: a full entry takes the first, a second entry the other.
 EXCLUSIVE = {("ControlIn", "more_than"): ("ControlIn", "at_least")}

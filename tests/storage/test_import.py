@@ -24,8 +24,8 @@ from bot.domain.rules.merging import merge
 from bot.domain.rules.table import KINDS, RuleTable
 from bot.services.rule_changes import import_file
 from storage.db import session_scope
-from storage.models import Revision  # also registers every table on SQLModel.metadata
 from storage.rules import DEFAULT_PACK, get_revision, load_table
+from storage.tables.rule_table import Revision  # also registers every table on SQLModel.metadata
 from tests.storage.test_files import BAD_FILES, doc, licensed
 
 pytestmark = pytest.mark.storage

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import storage.db
-import storage.models
+import storage.tables
 from storage.db import (
     _alembic_config,
     create_db_engine,

@@ -20,8 +20,9 @@ from bot.domain.rules.table import RuleTable
 from bot.services.asking import KnowledgeCache, ask, initialize
 from bot.services.change_counter import SharedGeneration
 from storage.db import session_scope
-from storage.models import Decision, RuleRow
 from storage.rules import DEFAULT_PACK, current_revision, load_table, write_revision
+from storage.tables.audit import Decision
+from storage.tables.rule_table import RuleRow
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from bot.server import create_wsgi, metrics_guard
+from bot.pages import create_wsgi, metrics_guard
 from bot.settings import Settings
 
 

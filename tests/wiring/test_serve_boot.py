@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.server import boot
+from bot.http_mode import boot
 
 
 def flaky(failures: int) -> tuple[list[int], Any]:
