@@ -182,28 +182,35 @@ def create_app(
     app.use(TimeEachAck())
     app.use(AnswerEachEventOnce(engine, clock))
 
-    @app.error
-    def handle_errors(
-        error: Exception, body: dict[str, Any], respond: Any, context: dict[str, Any]
-    ) -> BoltResponse | None:
-        error_id = uuid.uuid4().hex[:10]
-        log.error("error %s: %s", error_id, error, exc_info=error)
-        # Only a request whose signature passed may make us post to the URL it names.
-        if context.get(VERIFIED) and body.get("response_url"):
-            try:
-                respond(
-                    **render_failure(error_id), response_type="ephemeral", replace_original=False
-                )
-            except Exception:
-                log.exception("could not tell the user about error")
-        if isinstance(error, MALFORMED):
-            # A listener could not read a field of a signed payload: the request's fault, not ours.
-            return BoltResponse(
-                status=400, body={"ok": False, "error": "malformed_request", "error_id": error_id}
-            )
-        return None
+    app.error(_handle_errors)
+    _listen_for_revocation(app, installed=oauth is not None)
+    register(app, deps)
+    return app, deps
 
-    if oauth is not None:
+
+def _handle_errors(
+    error: Exception, body: dict[str, Any], respond: Any, context: dict[str, Any]
+) -> BoltResponse | None:
+    """Log a listener's error under an id, tell the user that id, and answer 400 if it was ours."""
+    error_id = uuid.uuid4().hex[:10]
+    log.error("error %s: %s", error_id, error, exc_info=error)
+    # Only a request whose signature passed may make us post to the URL it names.
+    if context.get(VERIFIED) and body.get("response_url"):
+        try:
+            respond(**render_failure(error_id), response_type="ephemeral", replace_original=False)
+        except Exception:
+            log.exception("could not tell the user about error")
+    if isinstance(error, MALFORMED):
+        # A listener could not read a field of a signed payload: the request's fault, not ours.
+        return BoltResponse(
+            status=400, body={"ok": False, "error": "malformed_request", "error_id": error_id}
+        )
+    return None
+
+
+def _listen_for_revocation(app: App, *, installed: bool) -> None:
+    """Handle Slack's notice that the app's tokens were revoked or the app uninstalled."""
+    if installed:
         # tokens_revoked and app_uninstalled remove the workspace's installation, so nothing
         # is posted there afterwards (scheduled posts find no token and record a failure).
         app.enable_token_revocation_listeners()
@@ -212,8 +219,6 @@ def create_app(
         # unhandled event would be answered 404, and Slack retries and disables those).
         app.event("app_uninstalled")(_log_revocation)
         app.event("tokens_revoked")(_log_revocation)
-    register(app, deps)
-    return app, deps
 
 
 def _log_revocation(event: dict[str, Any]) -> None:

@@ -92,21 +92,29 @@ def fetch(
                         _header(resp.headers, b"last-modified"),
                     )
             return Fetched(0, error=f"more than {MAX_REDIRECTS} redirects")
-    except AddressRefused as exc:
-        return Fetched(0, error=f"refused: {exc.message}")
-    except _Unreadable as exc:
-        return Fetched(0, error=str(exc))
-    except httpcore.TimeoutException:
-        return Fetched(0, error=f"network error: no complete answer within {timeout:g} s")
-    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
-        return Fetched(0, error=f"network error: {str(exc)[:200]}")
-    except zlib.error as exc:
-        return Fetched(0, error=f"bad compressed body: {exc}")
-    except ValueError as exc:  # a URL (or redirect) that can't be parsed: bad host, bad port
-        return Fetched(0, error=f"not a valid URL: {str(exc)[:200]}")
     except Exception as exc:  # a failure of one source must never end a whole poll
-        log.exception("fetching %s failed", url[:200])
-        return Fetched(0, error=f"could not fetch ({type(exc).__name__})")
+        return _failed(exc, url, timeout)
+
+
+def _failed(exc: Exception, url: str, timeout: float) -> Fetched:
+    """Return a fetch's exception as a failed result whose error says what went wrong."""
+    if isinstance(exc, AddressRefused):
+        return Fetched(0, error=f"refused: {exc.message}")
+    if isinstance(exc, _Unreadable):
+        return Fetched(0, error=str(exc))
+    if isinstance(exc, httpcore.TimeoutException):
+        return Fetched(0, error=f"network error: no complete answer within {timeout:g} s")
+    if isinstance(
+        exc, httpcore.NetworkError | httpcore.ProtocolError | httpcore.UnsupportedProtocol
+    ):
+        return Fetched(0, error=f"network error: {str(exc)[:200]}")
+    if isinstance(exc, zlib.error):
+        return Fetched(0, error=f"bad compressed body: {exc}")
+    if isinstance(exc, ValueError):  # a URL (or redirect) that can't be parsed: bad host, bad port
+        return Fetched(0, error=f"not a valid URL: {str(exc)[:200]}")
+    # Called from the caller's except block, so the log carries the traceback.
+    log.exception("fetching %s failed", url[:200])
+    return Fetched(0, error=f"could not fetch ({type(exc).__name__})")
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:

@@ -75,6 +75,51 @@ def import_file(
 ENTITY_OFFSET = 2  # lines before the entity in the document `import_entity_text` builds
 
 
+_ENTITY_FILE = "input"  # the file name errors in typed text report
+
+
+def _shifted(errors: list[FileError]) -> InvalidFile:
+    """Return errors renumbered to the lines of the text as typed."""
+    return InvalidFile(
+        [FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message) for e in errors]
+    )
+
+
+def _parse_entity(kind: str, text: str) -> ParsedFile:
+    """Parse one entity's YAML as a one-entry rule file, deferring its schema errors."""
+    from bot.domain.rules.files import parse_text
+
+    lines = text.strip("\n").splitlines() or [""]
+    body = "\n".join(("- " if i == 0 else "  ") + line for i, line in enumerate(lines))
+    try:
+        # Schema errors wait for `check_merged`, which adds the table's own problems (unknown
+        # models, groups, ...): the modal lists every error, as `rules validate` does.
+        return parse_text(
+            f"version: 1\n{kind}:\n{body}\n", _ENTITY_FILE, allowed=(kind,), defer=True
+        )
+    except InvalidFile as exc:
+        raise _shifted(exc.errors) from None
+
+
+def _id_errors(*, eid: str, mode: str, expected_id: str | None, taken: bool) -> list[FileError]:
+    """Return what is wrong with an entry's id: taken on add, or changed on edit."""
+    errors = []
+    if mode == "add" and taken:
+        errors.append(
+            FileError(_ENTITY_FILE, 1 + ENTITY_OFFSET, "id", f"'{eid}' already exists; use edit")
+        )
+    if mode == "edit" and eid != expected_id:
+        errors.append(
+            FileError(
+                _ENTITY_FILE,
+                1 + ENTITY_OFFSET,
+                "id",
+                f"the id must stay '{expected_id}' (add a new entry to use another id)",
+            )
+        )
+    return errors
+
+
 def import_entity_text(
     *,
     session: Session,
@@ -91,44 +136,17 @@ def import_entity_text(
     `mode` is "add" (the id must be new) or "edit" (the id must stay `expected_id`). Errors name
     lines of the text as typed.
     """
-    from bot.domain.rules.files import parse_text
-
-    lines = text.strip("\n").splitlines() or [""]
-    body = "\n".join(("- " if i == 0 else "  ") + line for i, line in enumerate(lines))
-    name = "input"
-
-    def shifted(errors: list[FileError]) -> InvalidFile:
-        return InvalidFile(
-            [FileError(e.file, max(1, e.line - ENTITY_OFFSET), e.field, e.message) for e in errors]
-        )
-
-    try:
-        # Schema errors wait for `check_merged`, which adds the table's own problems (unknown
-        # models, groups, ...): the modal lists every error, as `rules validate` does.
-        parsed = parse_text(f"version: 1\n{kind}:\n{body}\n", name, allowed=(kind,), defer=True)
-    except InvalidFile as exc:
-        raise shifted(exc.errors) from None
+    parsed = _parse_entity(kind, text)
     ids = list(parsed.sections.get(kind, {}))
     current = load_table(session=session)
     if len(ids) != 1:
         if parsed.errors:
-            raise shifted(parsed.errors)
-        raise InvalidFile([FileError(name, 1, kind, "write exactly one entry")])
+            raise _shifted(parsed.errors)
+        raise InvalidFile([FileError(_ENTITY_FILE, 1, kind, "write exactly one entry")])
     eid = ids[0]
-    id_errors = []
-    if mode == "add" and eid in current.section(kind):
-        id_errors.append(
-            FileError(name, 1 + ENTITY_OFFSET, "id", f"'{eid}' already exists; use edit")
-        )
-    if mode == "edit" and eid != expected_id:
-        id_errors.append(
-            FileError(
-                name,
-                1 + ENTITY_OFFSET,
-                "id",
-                f"the id must stay '{expected_id}' (add a new entry to use another id)",
-            )
-        )
+    id_errors = _id_errors(
+        eid=eid, mode=mode, expected_id=expected_id, taken=eid in current.section(kind)
+    )
     if id_errors:
         # Reported with the entry's other errors, so one save shows everything to fix.
         parsed.errors[:0] = id_errors
@@ -142,7 +160,7 @@ def import_entity_text(
             summary=f"{mode} {kind[:-1]} {eid}: {reason}",
         )
     except InvalidFile as exc:
-        raise shifted(exc.errors) from None
+        raise _shifted(exc.errors) from None
 
 
 def retire_rule(

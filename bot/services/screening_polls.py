@@ -18,6 +18,7 @@ from bot.services.list_imports import import_list
 from bot.services.rescreening import hit_change_texts, rescreen_customers
 from bot.services.screening_cache import ScreeningCache
 from storage.db import session_scope
+from storage.list_versions import StoredVersion
 from storage.policies import insert_unique, mark_fetched
 from storage.tables.tracking import PolicyChange, PolicySource
 
@@ -61,6 +62,19 @@ def record_list_poll(
     jobs: SourcePolls, source: PolicySource, result: Fetched, *, now: datetime
 ) -> PolicyChange | None:
     """Store a polled list file as a new version; on a new version re-screen and record a change."""
+    stored = _store_download(jobs, source, result, now=now)
+    if stored is None:
+        return None
+    return _record_version(jobs, source, stored, now=now)
+
+
+def _store_download(
+    jobs: SourcePolls, source: PolicySource, result: Fetched, *, now: datetime
+) -> StoredVersion | None:
+    """Store a downloaded list file with its companions and mark the source fetched.
+
+    Returns None when a companion or the guards refused the download, recorded as a failed fetch.
+    """
     assert result.body is not None
     companions = fetch_companions(jobs, source)
     if isinstance(companions, str):
@@ -92,6 +106,13 @@ def record_list_poll(
             now=now,
         )
         session.commit()
+    return stored
+
+
+def _record_version(
+    jobs: SourcePolls, source: PolicySource, stored: StoredVersion, *, now: datetime
+) -> PolicyChange | None:
+    """Re-screen customers on a new list version and record it as a change, unless it is the first."""
     version = stored.version
     if version is None:
         return None

@@ -94,6 +94,53 @@ def _linked_lines(
     return out
 
 
+def _first_titles(items: list[Item]) -> str:
+    """Join the first three items' titles, with an ellipsis when there are more."""
+    return "; ".join(i.title for i in items[:3]) + ("; …" if len(items) > 3 else "")
+
+
+def _new_items(nouns: tuple[str, str], before: Snapshot, after: Snapshot) -> Difference | None:
+    """Return the items in `after` that `before` lacked, or None when there are none."""
+    seen = {i.id for i in before.items}
+    new = [i for i in after.items if i.id not in seen]
+    if not new:
+        return None  # entries only dropped off the end of the list
+    one, many = nouns
+    return Difference(
+        f"{len(new)} new {one if len(new) == 1 else many}: {_first_titles(new)}",
+        items=new,
+        text="\n".join(f"{i.title}\n{i.summary}" for i in new),
+    )
+
+
+def _add_country_changes(
+    change: Difference, old_lines: list[str], new_lines: list[str], places: PlaceCatalog
+) -> None:
+    """Record on `change` the places a country list added, removed, excluded or readmitted."""
+    lists = compare_lists(
+        read_country_list("\n".join(old_lines), places),
+        read_country_list("\n".join(new_lines), places),
+    )
+    change.added, change.removed = lists.added, lists.removed
+    change.excluded, change.readmitted = lists.excluded, lists.readmitted
+    change.unresolved = lists.unresolved
+    parts = []
+    for verb, codes in (
+        ("added", lists.added),
+        ("removed", lists.removed),
+        ("excluded", lists.excluded),
+        ("no longer excluded", lists.readmitted),
+    ):
+        if codes:
+            parts.append(f"{verb} " + ", ".join(places.label(c) for c in codes))
+    if lists.unresolved:
+        parts.append(describe_unresolved(lists.unresolved))
+    if parts:
+        change.summary = "; ".join(parts)
+    else:
+        change.summary += "; no place changed"
+
+
 def diff_snapshots(
     spec: SourceSpec, before: Snapshot, after: Snapshot, places: PlaceCatalog
 ) -> Difference | None:
@@ -110,17 +157,7 @@ def diff_snapshots(
         return None
     nouns = kind_named(spec.kind).items
     if nouns is not None:
-        seen = {i.id for i in before.items}
-        new = [i for i in after.items if i.id not in seen]
-        if not new:
-            return None  # entries only dropped off the end of the list
-        one, many = nouns
-        titles = "; ".join(i.title for i in new[:3]) + ("; …" if len(new) > 3 else "")
-        return Difference(
-            f"{len(new)} new {one if len(new) == 1 else many}: {titles}",
-            items=new,
-            text="\n".join(f"{i.title}\n{i.summary}" for i in new),
-        )
+        return _new_items(nouns, before, after)
     # The ignore patterns apply to both sides, so adding one later does not report the lines it
     # now hides as a change.
     old_lines, new_lines = kept_lines(before.text, spec.ignore), kept_lines(after.text, spec.ignore)
@@ -141,32 +178,10 @@ def diff_snapshots(
     linked = _linked_lines(added_lines, after.links, before.links)
     if linked and not spec.country_list:
         change.items = linked
-        titles = "; ".join(i.title for i in linked[:3]) + ("; …" if len(linked) > 3 else "")
-        change.summary = f"{len(linked)} new: {titles}"
+        change.summary = f"{len(linked)} new: {_first_titles(linked)}"
     full = "\n".join(all_lines)
     if full != diff:
         change.full_diff = full
     if spec.country_list:
-        lists = compare_lists(
-            read_country_list("\n".join(old_lines), places),
-            read_country_list("\n".join(new_lines), places),
-        )
-        change.added, change.removed = lists.added, lists.removed
-        change.excluded, change.readmitted = lists.excluded, lists.readmitted
-        change.unresolved = lists.unresolved
-        parts = []
-        for verb, codes in (
-            ("added", lists.added),
-            ("removed", lists.removed),
-            ("excluded", lists.excluded),
-            ("no longer excluded", lists.readmitted),
-        ):
-            if codes:
-                parts.append(f"{verb} " + ", ".join(places.label(c) for c in codes))
-        if lists.unresolved:
-            parts.append(describe_unresolved(lists.unresolved))
-        if parts:
-            change.summary = "; ".join(parts)
-        else:
-            change.summary += "; no place changed"
+        _add_country_changes(change, old_lines, new_lines, places)
     return change

@@ -133,6 +133,67 @@ def _name_of(alias: ET.Element) -> tuple[str, bool]:
     return best, attr(alias, "LowQuality").lower() == "true"
 
 
+def _locations(root: ET.Element, countries: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    """Each location's ID mapped to its joined address text and country code."""
+    locations: dict[str, tuple[str, str | None]] = {}
+    for loc in descendants(root, "Location"):
+        parts = [text_of(v) for v in descendants(loc, "Value") if text_of(v)]
+        cc = None
+        for lc in descendants(loc, "LocationCountry"):
+            cc = country_code(countries.get(attr(lc, "CountryID"), ""))
+        locations[attr(loc, "ID")] = (", ".join(parts), cc)
+    return locations
+
+
+def _programs_and_dates(root: ET.Element) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Each profile's sanctions programs and the date of its first dated entry event."""
+    programs: dict[str, list[str]] = defaultdict(list)
+    dates: dict[str, str] = {}
+    for entry in descendants(root, "SanctionsEntry"):
+        profile_id = attr(entry, "ProfileID")
+        for measure in children(entry, "SanctionsMeasure"):
+            comment = text_of(measure, "Comment")
+            if comment and attr(measure, "SanctionsTypeID") == "1":
+                programs[profile_id].append(comment)
+        for event in children(entry, "EntryEvent"):
+            date = child(event, "Date")
+            if date is not None and profile_id not in dates:
+                ymd = [text_of(date, p) for p in ("Year", "Month", "Day")]
+                if all(ymd):
+                    dates[profile_id] = f"{int(ymd[0]):04d}-{int(ymd[1]):02d}-{int(ymd[2]):02d}"
+    return programs, dates
+
+
+def _profile_names(profile: ET.Element, alias_types: dict[str, str]) -> tuple[str, list[Alias]]:
+    """A profile's first primary name and its other names as aliases."""
+    primary = ""
+    aliases = []
+    for identity in children(profile, "Identity"):
+        for alias in children(identity, "Alias"):
+            name, weak = _name_of(alias)
+            if not name:
+                continue
+            if attr(alias, "Primary").lower() == "true" and not primary:
+                primary = name
+            else:
+                aliases.append(
+                    Alias(name, alias_types.get(attr(alias, "AliasTypeID"), "aka"), weak)
+                )
+    return primary, aliases
+
+
+def _profile_addresses(
+    profile: ET.Element, locations: dict[str, tuple[str, str | None]]
+) -> list[Address]:
+    """The addresses a profile's version locations point at."""
+    adds = []
+    for version_location in descendants(profile, "VersionLocation"):
+        found = locations.get(attr(version_location, "LocationID"))
+        if found is not None:
+            adds.append(Address(*found))
+    return adds
+
+
 def parse_sdn_advanced(body: bytes) -> ParsedList:
     """Parse OFAC's `SDN_ADVANCED.XML` (the Sanctions Data Model), resolving its reference values."""
     root = parse_xml(body, "SDN_ADVANCED.XML")
@@ -152,27 +213,8 @@ def parse_sdn_advanced(body: bytes) -> ParsedList:
     countries = {
         k: attr(v, "ISO2") or text_of(v) for k, v in _reference(root, "CountryValues").items()
     }
-    locations: dict[str, tuple[str, str | None]] = {}
-    for loc in descendants(root, "Location"):
-        parts = [text_of(v) for v in descendants(loc, "Value") if text_of(v)]
-        cc = None
-        for lc in descendants(loc, "LocationCountry"):
-            cc = country_code(countries.get(attr(lc, "CountryID"), ""))
-        locations[attr(loc, "ID")] = (", ".join(parts), cc)
-    programs: dict[str, list[str]] = defaultdict(list)
-    dates: dict[str, str] = {}
-    for entry in descendants(root, "SanctionsEntry"):
-        profile_id = attr(entry, "ProfileID")
-        for measure in children(entry, "SanctionsMeasure"):
-            comment = text_of(measure, "Comment")
-            if comment and attr(measure, "SanctionsTypeID") == "1":
-                programs[profile_id].append(comment)
-        for event in children(entry, "EntryEvent"):
-            date = child(event, "Date")
-            if date is not None and profile_id not in dates:
-                ymd = [text_of(date, p) for p in ("Year", "Month", "Day")]
-                if all(ymd):
-                    dates[profile_id] = f"{int(ymd[0]):04d}-{int(ymd[1]):02d}-{int(ymd[2]):02d}"
+    locations = _locations(root, countries)
+    programs, dates = _programs_and_dates(root)
     entries = []
     for party in descendants(root, "DistinctParty"):
         profile = child(party, "Profile")
@@ -183,26 +225,10 @@ def parse_sdn_advanced(body: bytes) -> ParsedList:
         kind = (
             sub if sub in ("vessel", "aircraft") else ("person" if ptype == "individual" else "org")
         )
-        primary = ""
-        aliases = []
-        for identity in children(profile, "Identity"):
-            for alias in children(identity, "Alias"):
-                name, weak = _name_of(alias)
-                if not name:
-                    continue
-                if attr(alias, "Primary").lower() == "true" and not primary:
-                    primary = name
-                else:
-                    aliases.append(
-                        Alias(name, alias_types.get(attr(alias, "AliasTypeID"), "aka"), weak)
-                    )
+        primary, aliases = _profile_names(profile, alias_types)
         if not primary:
             continue
-        adds = []
-        for version_location in descendants(profile, "VersionLocation"):
-            found = locations.get(attr(version_location, "LocationID"))
-            if found is not None:
-                adds.append(Address(*found))
+        adds = _profile_addresses(profile, locations)
         entries.append(
             Entry(
                 entry_id=pid,
