@@ -6,7 +6,7 @@ customers) once; the hits are written in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -41,21 +41,7 @@ def rescreen_customers(
     """Screen every registered customer and its owners; store the hits; report what changed."""
     outcomes: dict[str, ScreeningOutcome] = {}
     found: dict[HitKey, dict[str, Any]] = {}
-    customers = kb.table.customers
-    decisions = latest_decisions(engine)
-    memo: PartyMemo = {}
-    for cid in sorted(customers):
-        customer = customers[cid]
-        outcome = screen_subject(
-            engine,
-            state,
-            customer=customer,
-            name=customer.name,
-            hq=customer.hq,
-            customers=customers,
-            decisions=decisions,
-            memo=memo,
-        )
+    for cid, _customer, outcome in _screen_registered(engine, state, kb, kb.table.customers):
         outcomes[cid] = outcome
         for h in outcome.hits:
             if h.decision == "dismiss":
@@ -173,10 +159,22 @@ def listings_of(
     engine: Engine, state: ScreeningState, kb: Knowledge, customer_ids: Iterable[str]
 ) -> dict[str, ListFacts]:
     """Screen these registered customers again and return what holds, as facts for the rules."""
+    out: dict[str, ListFacts] = {}
+    for cid, customer, outcome in _screen_registered(engine, state, kb, customer_ids):
+        facts = list_facts(outcome, customer.name)
+        if facts is not None:
+            out[cid] = facts
+    return out
+
+
+def _screen_registered(
+    engine: Engine, state: ScreeningState, kb: Knowledge, customer_ids: Iterable[str]
+) -> Iterator[tuple[str, Customer, ScreeningOutcome]]:
+    """Screen registered customers (and owners) in id order, reading every decision once and
+    screening a party shared by many customers once."""
     customers = kb.table.customers
     decisions = latest_decisions(engine)
     memo: PartyMemo = {}
-    out: dict[str, ListFacts] = {}
     for cid in sorted(set(customer_ids) & set(customers)):
         customer = customers[cid]
         outcome = screen_subject(
@@ -189,7 +187,4 @@ def listings_of(
             decisions=decisions,
             memo=memo,
         )
-        facts = list_facts(outcome, customer.name)
-        if facts is not None:
-            out[cid] = facts
-    return out
+        yield cid, customer, outcome
