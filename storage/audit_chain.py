@@ -22,8 +22,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 
-from storage.db import dump_json
-
 GENESIS = "0" * 64
 # The columns each chain covers, in a fixed order: a column added later is not part of the hash
 # of the rows written before it. Surrogate keys the database assigns (admin_action.id) are left
@@ -64,8 +62,18 @@ def _plain(column: str, value: Any) -> Any:
         aware = value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
         return aware.astimezone(UTC).isoformat(timespec="microseconds")
     if column in JSON_COLUMNS:
-        return json.loads(dump_json(value))
+        return plain_json(value)
     return value
+
+
+def plain_json(value: Any) -> Any:
+    """Return what `json.loads(dump_json(value))` returns, the way a JSON column reads back."""
+    try:
+        encoded = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.loads(json.dumps(value))  # dump_json's own fallback, read back alike
+    # orjson wrote it, so it holds no integer orjson cannot read back exactly.
+    return orjson.loads(encoded)
 
 
 def _encode(value: Any) -> bytes:
@@ -98,11 +106,10 @@ def lock_chain(conn: Connection, table: str) -> None:
 
 def head(conn: Connection, table: str) -> tuple[int, str]:
     """Return the position and hash of the chain's newest row (0 and the genesis hash if none)."""
-    row = conn.execute(
-        text(
-            f"SELECT chain_seq, row_hash FROM {table} WHERE chain_seq IS NOT NULL "
-            "ORDER BY chain_seq DESC LIMIT 1"
-        )
+    # Plain SQL to the driver: each batch of answers reads the head, so skip the statement cache.
+    row = conn.exec_driver_sql(
+        f"SELECT chain_seq, row_hash FROM {table} WHERE chain_seq IS NOT NULL "
+        "ORDER BY chain_seq DESC LIMIT 1"
     ).first()
     return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
 
