@@ -25,7 +25,7 @@ from bot.services.logs import start_request
 from bot.services.metrics import CountingClient, CountingRateLimit, observe_ack
 from bot.services.workspace import set_workspace
 from bot.settings import Settings
-from bot.verification import Rejected, check_response_urls
+from bot.verification import FRONT_CHECKED, Rejected, check_response_urls
 from handlers import register
 from handlers.deps import Deps
 from handlers.render.notices import render_failure
@@ -115,6 +115,8 @@ class RefuseForeignResponseUrls(Middleware):
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         """Answer 400 (logged in one line, without the URL) or go on."""
+        if req.context.get(FRONT_CHECKED):
+            return next()  # HTTP mode's front refused foreign URLs already
         try:
             check_response_urls(req.body, self.base)
         except Rejected as exc:
@@ -183,8 +185,10 @@ def create_app(
     app.use(AnswerEachEventOnce(engine, clock))
 
     app.error(_handle_errors)
-    _listen_for_revocation(app, installed=oauth is not None)
+    # Bolt tries listeners in the order they were added: the slash command, which nearly every
+    # request is, comes first, so a question pays for matching one listener, not three.
     register(app, deps)
+    _listen_for_revocation(app, installed=oauth is not None)
     return app, deps
 
 

@@ -22,7 +22,14 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest
 
-from bot.verification import Rejected, check_shape, parse_body, verify_signature
+from bot.services.held_answers import HELD_ANSWER, HeldAnswer
+from bot.verification import (
+    FRONT_CHECKED,
+    Rejected,
+    check_shape,
+    parse_body,
+    verify_signature,
+)
 
 log = logging.getLogger("clearance.front")
 EVENTS_PATH = "/slack/events"
@@ -134,7 +141,11 @@ class SlackFront:
             body = await self._read_body(headers, receive)
         except Rejected as exc:
             return self._refuse(exc, scope, 0)
-        return await loop.run_in_executor(self._pool, self._handle, scope, headers, body)
+        held = HeldAnswer()
+        reply = await loop.run_in_executor(self._pool, self._handle, scope, headers, body, held)
+        if held.committed is None:
+            return reply
+        return await _after_commit(held, reply)
 
     async def _read_body(self, headers: dict[str, list[str]], receive: Receive) -> bytes:
         length = (headers.get("content-length") or ["0"])[0]
@@ -160,7 +171,9 @@ class SlackFront:
         except TimeoutError:
             raise Rejected(408, f"body not received within {self.body_timeout_s:g} s") from None
 
-    def _handle(self, scope: Scope, headers: dict[str, list[str]], body: bytes) -> Reply:
+    def _handle(
+        self, scope: Scope, headers: dict[str, list[str]], body: bytes, held: HeldAnswer
+    ) -> Reply:
         """Verify, check and dispatch one buffered request (on a worker thread)."""
         try:
             verify_signature(self.secret, headers, body, now=self.clock())
@@ -171,7 +184,12 @@ class SlackFront:
         query = scope.get("query_string", b"").decode("latin-1")
         try:
             response = self.app.dispatch(
-                BoltRequest(body=body.decode("utf-8"), query=query, headers=dict(headers))
+                BoltRequest(
+                    body=body.decode("utf-8"),
+                    query=query,
+                    headers=dict(headers),
+                    context={FRONT_CHECKED: True, HELD_ANSWER: held},
+                )
             )
         except Exception:
             error_id = uuid.uuid4().hex[:10]
@@ -196,6 +214,18 @@ class SlackFront:
         if exc.status == 401:
             return _json(401, {"error": "invalid request"})
         return _json(exc.status, {"ok": False, "error": exc.reason, "error_id": error_id})
+
+
+async def _after_commit(held: HeldAnswer, reply: Reply) -> Reply:
+    """Send a held answer once its decision is committed, or what to say instead."""
+    assert held.committed is not None
+    committed = asyncio.wrap_future(held.committed)
+    # `wait`, not `wait_for`: a timeout must not cancel the write, whose answer follows late.
+    done, _ = await asyncio.wait({committed}, timeout=held.budget_s)
+    if not done:
+        return _json(200, held.late())
+    exc = committed.exception()
+    return reply if exc is None else _json(200, held.failed(exc))
 
 
 def _headers(scope: Scope) -> dict[str, list[str]]:

@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 MAX_SKEW_S = 300  # Slack: refuse a timestamp more than five minutes from now
 SLACK_RESPONSE_URL_BASE = "https://hooks.slack.com/"
+# Set in a Bolt request's context by HTTP mode's front once it has run every check here.
+FRONT_CHECKED = "clearance_front_checked"
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: int() would take '١٢' or ' 1_0 '
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _COMMAND_FIELDS = ("command", "user_id", "channel_id", "trigger_id", "response_url")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from handlers.deps import Deps, answer_in_ack
+from bot.services.held_answers import HELD_ANSWER
+from handlers.deps import WORKING, Deps, answer_in_ack
 from handlers.render.blocks import escape
 from handlers.subcommands import Invocation, help_message, match, run, run_after_ack
 
@@ -17,7 +18,11 @@ def register(app: App, deps: Deps) -> None:
 
     @app.command("/clearance")
     def handle_clearance(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+        ack: Ack,
+        command: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
     ) -> None:
         text = " ".join((command.get("text") or "").split())
         user = command["user_id"]
@@ -54,9 +59,10 @@ def register(app: App, deps: Deps) -> None:
             text,
             actor=user,
             on_late=lambda p: respond(**p, response_type="ephemeral", replace_original=False),
+            held=context.get(HELD_ANSWER),
         )
         if payload is None:
-            ack(text="Working on it…", response_type="ephemeral")
+            ack(text=WORKING, response_type="ephemeral")
         else:
             # As one dict: Bolt's ack(blocks=, attachments=) keeps only the attachments.
             ack({**payload, "response_type": "ephemeral"})

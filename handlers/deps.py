@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.errors import BotError, QuestionError
 from bot.services.asking import KnowledgeCache, answer_question, ask
 from bot.services.audit_writer import AuditWriter
+from bot.services.held_answers import HeldAnswer
 from bot.services.metrics import count_question
 from bot.services.workspace import current_workspace
 from bot.settings import Settings
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("clearance.handlers")
 ANSWER_BUDGET_S = 2.0  # answer inside the ack when ready within this; Slack allows 3 s in all
+WORKING = "Working on it…"
 GROUP_CACHE_S = 300.0
 AFTER_ACK_WORKERS = 8
 
@@ -258,11 +260,13 @@ def answer_in_ack(
     actor: str,
     on_late: Callable[[Payload], Any],
     budget: float = ANSWER_BUDGET_S,
+    held: HeldAnswer | None = None,
 ) -> Payload | None:
     """Answer for the ack: ready unless the audit write is slow, then delivered via on_late.
 
     Parsing and deciding are pure and fast, so they run here; only the audit write can be slow.
-    The answer is never shown before its decision is committed to the audit log.
+    The answer is never shown before its decision is committed to the audit log: with `held`
+    (HTTP mode) the front waits for the commit off this thread, otherwise this call does.
     """
     now = deps.clock()
     try:
@@ -276,20 +280,54 @@ def answer_in_ack(
     payload = render_answer(data, names=display_names(deps, data))
     assert deps.audit is not None
     done = deps.audit.submit(answer, actor=actor, now=now)
+    if held is not None:
+        # The front calls these on its event loop: each runs in a copy of this request's
+        # context, so what it logs carries the request's id and team.
+        failing, lating = contextvars.copy_context(), contextvars.copy_context()
+        held.hold(
+            done,
+            budget_s=budget,
+            failed=lambda exc: failing.run(_failed_reply, exc),
+            late=lambda: lating.run(
+                _deliver_late, deps, done, payload, on_late, contextvars.copy_context()
+            ),
+        )
+        return payload
     try:
         done.result(timeout=budget)
         return payload
     except TimeoutError:
-
-        def deliver(f: Any) -> None:
-            try:
-                on_late(payload if f.exception() is None else failure_payload(f.exception()))
-            except Exception:
-                log.exception("could not deliver a late answer")
-
-        # Not on the audit writer's thread, which calls this: posting to Slack there would
-        # hold up every other answer's commit.
-        done.add_done_callback(lambda f: deps.later(lambda: deliver(f)))
+        _deliver_late(deps, done, payload, on_late, contextvars.copy_context())
         return None
     except Exception as exc:
         return failure_payload(exc)
+
+
+def _failed_reply(exc: BaseException) -> Payload:
+    """Return the private reply for an answer whose decision could not be recorded."""
+    return {**failure_payload(exc), "response_type": "ephemeral"}
+
+
+def _deliver_late(
+    deps: Deps,
+    done: Future[None],
+    payload: Payload,
+    on_late: Callable[[Payload], Any],
+    context: contextvars.Context,
+) -> Payload:
+    """Send the answer through `on_late` once its decision is committed; return the ack to send.
+
+    `context` is the request's, so the delivery logs with its request id and team.
+    """
+
+    def deliver(f: Future[None]) -> None:
+        exc = f.exception()
+        try:
+            on_late(payload if exc is None else failure_payload(exc))
+        except Exception:
+            log.exception("could not deliver a late answer")
+
+    # Not on the audit writer's thread, which calls this: posting to Slack there would hold up
+    # every other answer's commit.
+    done.add_done_callback(lambda f: context.run(deps.later, lambda: deliver(f)))
+    return {"text": WORKING, "response_type": "ephemeral"}

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from slack_bolt import BoltContext
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -13,6 +14,7 @@ from sqlmodel import select
 import handlers
 from bot.domain.asking.customer_names import CustomerIndex
 from bot.services.asking import KnowledgeCache
+from bot.services.held_answers import HELD_ANSWER, HeldAnswer
 from handlers.deps import Deps
 from storage.db import session_scope
 from storage.tables.audit import Decision
@@ -181,3 +183,26 @@ def test_a_slack_failure_after_the_ack_gets_an_error_id(app: Listeners, deps: De
 
     (said,) = run_later(app, deps, Failing(), "rule add")
     assert "error" in said["text"].lower() and said["response_type"] == "ephemeral"
+
+
+def test_a_held_answer_is_acked_at_once_and_sent_once_committed(
+    app: Listeners, deps: Deps, client: FakeClient
+) -> None:
+    held = HeldAnswer()
+    ack, respond = Recorder(), Recorder()
+    app("command", "/clearance")(
+        ack=ack,
+        command=slash_command("can someone in Japan use GPT-4o", user=USER),
+        respond=respond,
+        client=client,
+        context=BoltContext({HELD_ANSWER: held}),
+    )
+    assert held.committed is not None and held.budget_s > 0
+    assert ack.only["blocks"][0]["type"] == "header"
+    held.committed.result(timeout=10)
+    with session_scope(deps.engine) as session:
+        (decision,) = session.exec(select(Decision)).all()
+    assert decision.id in text_of(ack.only)
+    failed = held.failed(RuntimeError("disk full"))
+    assert "something went wrong" in failed["text"] and failed["response_type"] == "ephemeral"
+    assert respond.calls == []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_bolt import BoltContext
 from slack_bolt.util.utils import get_arg_names_of_callable
 from sqlalchemy.engine import Engine
 
@@ -76,6 +77,7 @@ class Listeners:
         wanted = set(get_arg_names_of_callable(listener))
 
         def call(**available: Any) -> None:
+            available.setdefault("context", BoltContext())  # Bolt always has one to give
             listener(**{k: v for k, v in available.items() if k in wanted})
 
         return call

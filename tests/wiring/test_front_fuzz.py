@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from bot.app import create_app
 from bot.front import SlackFront
 from bot.services.asking import initialize
+from bot.services.held_answers import HeldAnswer
 from bot.settings import Settings
 from storage.db import create_db_engine
 from tests.support.slack_fake import FakeSlack
@@ -221,7 +222,7 @@ def test_an_unsigned_request_never_reaches_bolt(
     body = urlencode({"command": "/clearance", "text": "help", "user_id": "U1",
                       "response_url": slack.response_url("unsigned")}).encode()  # fmt: skip
     headers = {"x-slack-request-timestamp": ["abc"], "x-slack-signature": ["v0=x"]}
-    status, _h, _b = app._handle({"path": "/slack/events"}, headers, body)
+    status, _h, _b = app._handle({"path": "/slack/events"}, headers, body, HeldAnswer())
     assert status == 401
     time.sleep(0.3)
     assert slack.calls == []
