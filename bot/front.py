@@ -9,7 +9,6 @@ short line.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import re
@@ -20,8 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from slack_bolt import App, BoltRequest
 
+from bot.commit_watch import CommitWatch
 from bot.services.held_answers import HELD_ANSWER, HeldAnswer
 from bot.verification import (
     FRONT_CHECKED,
@@ -64,7 +65,7 @@ def _decision_page(decision_id: str) -> Reply:
 
 
 def _json(status: int, data: dict[str, Any]) -> Reply:
-    return status, {"content-type": "application/json"}, json.dumps(data).encode()
+    return status, {"content-type": "application/json"}, orjson.dumps(data)
 
 
 @dataclass
@@ -82,6 +83,7 @@ class SlackFront:
     pages: dict[str, Page] = field(default_factory=dict)
     guards: dict[str, Guard] = field(default_factory=dict)
     _pool: ThreadPoolExecutor = field(init=False)
+    _commits: CommitWatch | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="request")
@@ -145,7 +147,18 @@ class SlackFront:
         reply = await loop.run_in_executor(self._pool, self._handle, scope, headers, body, held)
         if held.committed is None:
             return reply
-        return await _after_commit(held, reply)
+        return await self._after_commit(held)
+
+    async def _after_commit(self, held: HeldAnswer) -> Reply:
+        """Send a held answer once its decision is committed, or what to say instead."""
+        assert held.committed is not None
+        loop = asyncio.get_running_loop()
+        if self._commits is None or self._commits.loop is not loop:
+            self._commits = CommitWatch(loop)
+        if not await self._commits.wait(held.committed, held.budget_s):
+            return _json(200, held.late())
+        exc = held.committed.exception()
+        return _json(200, held.reply or {}) if exc is None else _json(200, held.failed(exc))
 
     async def _read_body(self, headers: dict[str, list[str]], receive: Receive) -> bytes:
         length = (headers.get("content-length") or ["0"])[0]
@@ -214,18 +227,6 @@ class SlackFront:
         if exc.status == 401:
             return _json(401, {"error": "invalid request"})
         return _json(exc.status, {"ok": False, "error": exc.reason, "error_id": error_id})
-
-
-async def _after_commit(held: HeldAnswer, reply: Reply) -> Reply:
-    """Send a held answer once its decision is committed, or what to say instead."""
-    assert held.committed is not None
-    committed = asyncio.wrap_future(held.committed)
-    # `wait`, not `wait_for`: a timeout must not cancel the write, whose answer follows late.
-    done, _ = await asyncio.wait({committed}, timeout=held.budget_s)
-    if not done:
-        return _json(200, held.late())
-    exc = committed.exception()
-    return reply if exc is None else _json(200, held.failed(exc))
 
 
 def _headers(scope: Scope) -> dict[str, list[str]]:

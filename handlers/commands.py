@@ -54,14 +54,17 @@ def register(app: App, deps: Deps) -> None:
                 )
             )
             return
+        held = context.get(HELD_ANSWER)
         payload = answer_in_ack(
             deps,
             text,
             actor=user,
             on_late=lambda p: respond(**p, response_type="ephemeral", replace_original=False),
-            held=context.get(HELD_ANSWER),
+            held=held,
         )
-        if payload is None:
+        if held is not None and held.committed is not None:
+            ack()  # HTTP mode's front sends the held answer once its decision is committed
+        elif payload is None:
             ack(text=WORKING, response_type="ephemeral")
         else:
             # As one dict: Bolt's ack(blocks=, attachments=) keeps only the attachments.

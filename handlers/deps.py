@@ -286,6 +286,7 @@ def answer_in_ack(
         failing, lating = contextvars.copy_context(), contextvars.copy_context()
         held.hold(
             done,
+            {**payload, "response_type": "ephemeral"},
             budget_s=budget,
             failed=lambda exc: failing.run(_failed_reply, exc),
             late=lambda: lating.run(

@@ -23,6 +23,7 @@ class HeldAnswer:
     """One request's slot: the audit write its answer waits on, and what to send otherwise."""
 
     committed: Future[None] | None = None
+    reply: Reply | None = None
     budget_s: float = 0.0
     _failed: Callable[[BaseException], Reply] | None = None
     _late: Callable[[], Reply] | None = None
@@ -30,13 +31,14 @@ class HeldAnswer:
     def hold(
         self,
         committed: Future[None],
+        reply: Reply,
         *,
         budget_s: float,
         failed: Callable[[BaseException], Reply],
         late: Callable[[], Reply],
     ) -> None:
-        """Hold the response until `committed` completes (at most `budget_s` seconds)."""
-        self.committed, self.budget_s = committed, budget_s
+        """Send `reply` once `committed` completes (waiting at most `budget_s` seconds)."""
+        self.committed, self.reply, self.budget_s = committed, reply, budget_s
         self._failed, self._late = failed, late
 
     def failed(self, exc: BaseException) -> Reply:

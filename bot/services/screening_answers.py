@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.asking.answers import Answer
 from bot.domain.asking.deciding import answer as decide
 from bot.domain.asking.knowledge import Knowledge
-from bot.domain.asking.parties import party_of
+from bot.domain.asking.parties import resolve_party, screening_party
 from bot.domain.asking.questions import Question
 from bot.domain.screening.effects import apply_screening, list_facts
 from bot.domain.screening.normalize import normal_text
@@ -30,7 +30,8 @@ def answer_screened(
     decision_id: str,
 ) -> Answer:
     """Screen whom the question asks about, then decide it with the hits as facts for the rules."""
-    customer, name, hq = party_of(question, kb)
+    who = resolve_party(question, kb)
+    customer, name, hq = screening_party(who)
     outcome = screen_subject(
         engine, state, customer=customer, name=name, hq=hq, customers=kb.table.customers
     )
@@ -40,6 +41,7 @@ def answer_screened(
         today=today,
         decision_id=decision_id,
         listing=list_facts(outcome, name),
+        who=who,
     )
     count_screening_hits(
         (h.hit.list_id, "confirmed" if h.decision == "confirm" else h.hit.strength)

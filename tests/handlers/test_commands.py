@@ -197,12 +197,14 @@ def test_a_held_answer_is_acked_at_once_and_sent_once_committed(
         client=client,
         context=BoltContext({HELD_ANSWER: held}),
     )
-    assert held.committed is not None and held.budget_s > 0
-    assert ack.only["blocks"][0]["type"] == "header"
+    assert held.committed is not None and held.budget_s > 0 and held.reply is not None
+    assert ack.only == {}  # the front sends the answer once its decision is committed
+    assert held.reply["blocks"][0]["type"] == "header"
+    assert held.reply["response_type"] == "ephemeral"
     held.committed.result(timeout=10)
     with session_scope(deps.engine) as session:
         (decision,) = session.exec(select(Decision)).all()
-    assert decision.id in text_of(ack.only)
+    assert decision.id in text_of(held.reply)
     failed = held.failed(RuntimeError("disk full"))
     assert "something went wrong" in failed["text"] and failed["response_type"] == "ephemeral"
     assert respond.calls == []

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.audit_chain import plain_json
+from storage.audit_chain import _sha256, plain_json
 from storage.db import dump_json
 
 # Any text, lone surrogates included (a YAML "\\ud83d" escape gives one), any integer.
@@ -64,3 +66,9 @@ def _tagged(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return (type(value).__name__, [_tagged(v) for v in value])
     return (type(value).__name__, repr(value))
+
+
+@pytest.mark.parametrize("size", [0, 1, 2046, 2047, 2048, 4095, 4096, 10_000])
+def test_audit_rows_hash_to_plain_sha256_at_every_size(size: int) -> None:
+    data = bytes(range(256)) * (size // 256 + 1)
+    assert _sha256(data[:size]) == hashlib.sha256(data[:size]).hexdigest()

@@ -162,13 +162,14 @@ def answer(
     today: date,
     decision_id: str,
     listing: ListFacts | None = None,
+    who: Party | None = None,
 ) -> Answer:
     """Decide a parsed question against the knowledge; raise `QuestionError` if unanswerable.
 
-    `listing` is what screening found about the customer (`party_of`); without it no `listed`
-    rule holds.
+    `listing` is what screening found about the customer (`who`, the question's party, which
+    screening resolved already); without it no `listed` rule holds.
     """
-    who = resolve_party(q, kb)
+    who = who or resolve_party(q, kb)
     as_of = q.as_of or today
     if q.model is not None:
         return _answer_one(q, kb, who, q.model, as_of, today, decision_id, listing)

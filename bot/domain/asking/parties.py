@@ -129,8 +129,7 @@ def customer_json(who: Party) -> dict[str, Any]:
     }
 
 
-def party_of(q: Question, kb: Knowledge) -> tuple[Customer | None, str | None, str]:
-    """Whom a question asks about, for screening: the registered customer (or None), the name,
-    and its headquarters (else the place of use); raise `QuestionError` as `answer` would."""
-    who = resolve_party(q, kb)
+def screening_party(who: Party) -> tuple[Customer | None, str | None, str]:
+    """Whom to screen for a question's party: the registered customer (or None), the name, and
+    its headquarters (else the place of use)."""
     return who.customer, who.name, who.hq or who.country

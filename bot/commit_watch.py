@@ -1,0 +1,55 @@
+"""Awaiting audit commits on an event loop, woken once per batch rather than once per answer.
+
+The audit writer completes a batch's futures one after another on its own thread. Waking the
+loop for each (as `asyncio.wrap_future` does) costs a system call and a hand-over of the
+interpreter lock per answer; here the first completion of a batch schedules one drain, and the
+rest of the batch rides along.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from concurrent.futures import Future
+
+
+class CommitWatch:
+    """Turn the writer's futures into awaitables on one event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._waiters: dict[Future[None], asyncio.Future[None]] = {}
+        self._settled: collections.deque[Future[None]] = collections.deque()
+        self._drain_due = False
+
+    async def wait(self, committed: Future[None], timeout: float) -> bool:
+        """Wait until `committed` completes; return False if `timeout` seconds pass first.
+
+        A timeout leaves the write alone: its answer is delivered late, once it completes.
+        """
+        waiter = self.loop.create_future()
+        self._waiters[committed] = waiter
+        committed.add_done_callback(self._settle)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter
+        except TimeoutError:
+            return False
+        finally:
+            self._waiters.pop(committed, None)
+        return True
+
+    def _settle(self, committed: Future[None]) -> None:
+        """Note a completed write (on the writer's thread); wake the loop unless it is due."""
+        self._settled.append(committed)
+        if not self._drain_due:
+            self._drain_due = True
+            self.loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        """Release the waiters of every completed write (on the loop)."""
+        self._drain_due = False  # first: a write settled from here on schedules a new drain
+        while self._settled:
+            waiter = self._waiters.get(self._settled.popleft())
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
