@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from bot.services.asking import KnowledgeCache, utcnow
 from bot.services.audit_writer import AuditWriter
 from bot.services.change_counter import SharedGeneration
+from bot.services.held_answers import HELD_ANSWER, HeldAnswer
 from bot.services.logs import start_request
 from bot.services.metrics import CountingClient, CountingRateLimit, observe_ack
 from bot.services.workspace import set_workspace
@@ -56,7 +57,7 @@ class TimeEachAck(Middleware):
     """Give each request an id for the logs, and time it to its ack (`clearance_ack_seconds`).
 
     The app processes each request before responding, so the time to the response is the
-    time to the ack.
+    time to the ack; an answer the front holds for its audit commit is timed to that commit.
     """
 
     def process(
@@ -77,7 +78,13 @@ class TimeEachAck(Middleware):
         try:
             return next()
         finally:
-            observe_ack(kind, time.perf_counter() - started)
+            held: HeldAnswer | None = req.context.get(HELD_ANSWER)
+            if held is not None and held.committed is not None:
+                held.committed.add_done_callback(
+                    lambda _done: observe_ack(kind, time.perf_counter() - started)
+                )
+            else:
+                observe_ack(kind, time.perf_counter() - started)
 
 
 class AnswerEachEventOnce(Middleware):
