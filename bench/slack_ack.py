@@ -301,14 +301,26 @@ def _process(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Itera
         stop(process)
 
 
+def descendants(pid: int) -> list[int]:
+    """Return a process and every process below it (workers, their answer processes); Linux."""
+    found, todo = [], [pid]
+    while todo:
+        proc = todo.pop()
+        found.append(proc)
+        for task in Path(f"/proc/{proc}/task").iterdir():
+            with contextlib.suppress(OSError):
+                todo.extend(map(int, (task / "children").read_text().split()))
+    return found
+
+
 def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) of a server and its worker processes so far; None off Linux."""
+    """CPU time (user + system) of a server and all its processes so far; None off Linux."""
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         total = 0.0
-        for proc in [pid, *map(int, children)]:
-            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for proc in descendants(pid):
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return total
     except (OSError, ValueError, IndexError):
         return None

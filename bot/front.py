@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from slack_bolt import App, BoltRequest
@@ -31,6 +31,9 @@ from bot.verification import (
     parse_body,
     verify_signature,
 )
+
+if TYPE_CHECKING:
+    from bot.answerer import Answerer
 
 log = logging.getLogger("clearance.front")
 EVENTS_PATH = "/slack/events"
@@ -82,6 +85,7 @@ class SlackFront:
     clock: Callable[[], float] = time.time
     pages: dict[str, Page] = field(default_factory=dict)
     guards: dict[str, Guard] = field(default_factory=dict)
+    answerer: Answerer | None = None  # answers questions in a process of its own
     _pool: ThreadPoolExecutor = field(init=False)
     _commits: CommitWatch | None = field(default=None, init=False)
 
@@ -114,6 +118,8 @@ class SlackFront:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self._pool.shutdown(wait=False, cancel_futures=True)
+                if self.answerer is not None:
+                    self.answerer.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -143,8 +149,11 @@ class SlackFront:
             body = await self._read_body(headers, receive)
         except Rejected as exc:
             return self._refuse(exc, scope, 0)
-        held = HeldAnswer()
+        answerer = self.answerer
+        held = HeldAnswer(remote=answerer is not None and answerer.ready)
         reply = await loop.run_in_executor(self._pool, self._handle, scope, headers, body, held)
+        if held.question is not None and answerer is not None:
+            held.attach(await answerer.submit(held.question))
         if held.committed is None:
             return reply
         return await self._after_commit(held)
@@ -158,7 +167,11 @@ class SlackFront:
         if not await self._commits.wait(held.committed, held.budget_s):
             return _json(200, held.late())
         exc = held.committed.exception()
-        return _json(200, held.reply or {}) if exc is None else _json(200, held.failed(exc))
+        if exc is not None:
+            return _json(200, held.failed(exc))
+        if held.reply is None:  # the answer process's reply, encoded there
+            return 200, {"content-type": "application/json"}, held.committed.result()
+        return _json(200, held.reply)
 
     async def _read_body(self, headers: dict[str, list[str]], receive: Receive) -> bytes:
         length = (headers.get("content-length") or ["0"])[0]

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from bot.answerer import Answerer
 from bot.front import SlackFront
 from bot.http_worker import worker_class
 from bot.pages import front_pages, health_reply, metrics_guard
@@ -27,6 +28,15 @@ def build_front(settings: Settings, *, shared: SharedGeneration | None = None) -
     engine = create_db_engine(settings.database_url)
     app, _wsgi = build_worker(settings, engine=engine, shared=shared)
     assert settings.slack_signing_secret is not None  # `require_slack` saw to it
+    answerer = None
+    if settings.answer_process:
+        answerer = Answerer(settings, shared=shared)
+        try:
+            answerer.start()
+        except Exception:
+            # The worker answers by itself; a restart of the server tries again.
+            log.exception("could not start the answer process; questions are answered here")
+            answerer = None
     return SlackFront(
         app,
         health=lambda: health_reply(engine, "http"),
@@ -37,6 +47,7 @@ def build_front(settings: Settings, *, shared: SharedGeneration | None = None) -
         threads=settings.web_threads,
         pages=front_pages(app, engine),
         guards={"/metrics": metrics_guard(settings)},
+        answerer=answerer,
     )
 
 

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     db_statement_timeout_s: float = Field(30.0, gt=0, alias="CLEARANCE_DB_STATEMENT_TIMEOUT_S")
     web_workers: int | None = Field(None, ge=1, le=64, alias="CLEARANCE_WEB_WORKERS")
     web_threads: int = Field(8, ge=1, le=256, alias="CLEARANCE_WEB_THREADS")
+    # HTTP mode: each worker answers questions in a process of its own (`bot.answerer`).
+    answer_process: bool = Field(True, alias="CLEARANCE_ANSWER_PROCESS")
     sqlite_audit_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL", alias="CLEARANCE_SQLITE_AUDIT_SYNCHRONOUS"
     )

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,7 +23,8 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.errors import BotError, QuestionError
 from bot.services.asking import KnowledgeCache, answer_question, ask
 from bot.services.audit_writer import AuditWriter
-from bot.services.held_answers import HeldAnswer
+from bot.services.held_answers import HeldAnswer, Question
+from bot.services.logs import REQUEST
 from bot.services.metrics import count_question
 from bot.services.workspace import current_workspace
 from bot.settings import Settings
@@ -268,6 +270,19 @@ def answer_in_ack(
     The answer is never shown before its decision is committed to the audit log: with `held`
     (HTTP mode) the front waits for the commit off this thread, otherwise this call does.
     """
+    if held is not None and held.remote:
+        # The front's answer process answers it; its reply is the answer, committed, or the
+        # message to show instead.
+        failing, lating = contextvars.copy_context(), contextvars.copy_context()
+        held.ask(
+            Question(text, actor, current_workspace(), REQUEST.get()),
+            budget_s=budget,
+            failed=lambda exc: failing.run(_failed_reply, exc),
+            late=lambda: lating.run(
+                _deliver_late_reply, deps, held, on_late, contextvars.copy_context()
+            ),
+        )
+        return {}
     now = deps.clock()
     try:
         answer = answer_question(deps.cache, text, now=now)
@@ -307,6 +322,24 @@ def answer_in_ack(
 def _failed_reply(exc: BaseException) -> Payload:
     """Return the private reply for an answer whose decision could not be recorded."""
     return {**failure_payload(exc), "response_type": "ephemeral"}
+
+
+def _deliver_late_reply(
+    deps: Deps, held: HeldAnswer, on_late: Callable[[Payload], Any], context: contextvars.Context
+) -> Payload:
+    """Send the answer process's reply through `on_late` once it comes; return the ack to send."""
+
+    def deliver(f: Future[Any]) -> None:
+        exc = f.exception()
+        try:
+            reply = {} if exc is not None else orjson.loads(f.result())
+            reply.pop("response_type", None)  # `on_late` sets it
+            on_late(reply if exc is None else failure_payload(exc))
+        except Exception:
+            log.exception("could not deliver a late answer")
+
+    held.when_done(lambda f: context.run(deps.later, lambda: deliver(f)))
+    return {"text": WORKING, "response_type": "ephemeral"}
 
 
 def _deliver_late(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, Literal
@@ -37,11 +38,18 @@ class AuditWriter:
     """Writes decisions in batches on one thread, over one long-lived connection."""
 
     def __init__(
-        self, engine: Engine, *, max_batch: int = 256, synchronous: Synchronous = "FULL"
+        self,
+        engine: Engine,
+        *,
+        max_batch: int = 256,
+        synchronous: Synchronous = "FULL",
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self.synchronous = synchronous
+        # Called on the writer's thread once a batch's futures are all settled.
+        self.after_batch = after_batch
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -85,6 +93,11 @@ class AuditWriter:
                         done.set_exception(exc)
                 if not isinstance(exc, Exception):
                     raise
+            if self.after_batch is not None:
+                try:
+                    self.after_batch()
+                except Exception:
+                    log.exception("could not finish a batch of decisions")
 
     def _write(self, batch: list[_Item]) -> None:
         """Commit a batch; if it fails, commit its decisions one by one so only a bad one fails."""

@@ -27,6 +27,11 @@ def set_workspace(body: dict[str, Any]) -> Workspace:
     return workspace
 
 
+def use_workspace(workspace: Workspace) -> None:
+    """Make `workspace` the current one (a question answered away from its request)."""
+    _CURRENT.set(workspace)
+
+
 def current_workspace() -> Workspace:
     """Return the workspace of the request being handled (empty outside requests: the CLI)."""
     return _CURRENT.get()

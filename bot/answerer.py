@@ -1,0 +1,404 @@
+"""The answer process: in HTTP mode, `/clearance` questions are answered beside the worker.
+
+One CPython process runs Python on one core at a time. A worker that read, verified and
+dispatched every request and also parsed, screened, decided, rendered and audited every answer
+spent most of its interpreter on the answers. Here a process of its own does the answering, on
+another core: the worker's event loop sends it each question over a socket pair, and it replies
+once the question's decision is committed to the audit log (in batches, as in the worker), so
+no answer is sent before its decision is recorded. Its reply is the ack's body as it goes out.
+
+If the process stops, the questions in flight get an error id (each decision may or may not be
+recorded; none was shown unrecorded), the worker answers questions itself, and the process is
+started again. It stops when its worker closes the socket, or exits, after finishing the writes
+it has begun.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import itertools
+import logging
+import multiprocessing
+import signal
+import socket
+import struct
+import threading
+import time
+from concurrent.futures import Future, wait
+from typing import Any, BinaryIO
+
+import orjson
+
+from bot.services.change_counter import SharedGeneration
+from bot.services.held_answers import Question
+from bot.settings import Settings
+
+log = logging.getLogger("clearance.answers")
+# A frame: its length and the question's number, then the question, or the reply's body.
+_HEADER = struct.Struct("!IQ")
+_READY = 0  # the number of the frame that says the process has loaded and is ready
+MAX_FRAME = 64 * 1024 * 1024
+BOOT_TIMEOUT_S = 300.0  # loading 100,000 customers and the restricted-party lists takes a while
+RESTART_DELAYS_S = (1.0, 2.0, 5.0, 15.0, 60.0)
+
+
+class AnswersUnavailable(RuntimeError):
+    """The answer process stopped before replying."""
+
+
+def _frame(number: int, body: bytes) -> bytes:
+    return _HEADER.pack(len(body), number) + body
+
+
+class Answerer:
+    """The worker's side: start the answer process, send it questions, settle their replies.
+
+    `submit` runs on the front's event loop, which also reads the replies.
+    """
+
+    def __init__(self, settings: Settings, *, shared: SharedGeneration | None = None) -> None:
+        self.settings = settings
+        self.shared = shared
+        self._sock: socket.socket | None = None
+        self._process: Any = None
+        self._transport: asyncio.Transport | None = None
+        self._connecting: asyncio.Future[None] | None = None
+        self._pending: dict[int, Future[bytes]] = {}
+        self._numbers = itertools.count(1)
+        self._lock = threading.Lock()
+        self._closing = False
+        self._restarts = 0
+
+    @property
+    def ready(self) -> bool:
+        """Return whether questions can go to the answer process now."""
+        return self._sock is not None and not self._closing
+
+    def start(self, timeout_s: float = BOOT_TIMEOUT_S) -> None:
+        """Start the answer process and wait until it has loaded (raise if it cannot)."""
+        sock, process = _spawn(self.settings, self.shared, timeout_s)
+        with self._lock:
+            if self._closing:
+                _stop(sock, process)
+                return
+            self._sock, self._process = sock, process
+        log.info("answer process %s ready", process.pid)
+
+    async def submit(self, question: Question) -> Future[bytes]:
+        """Send a question; the future completes with the reply's body, or fails."""
+        done: Future[bytes] = Future()
+        try:
+            transport = self._transport or await self._connect()
+            if transport.is_closing():  # the process stopped; its loss is being settled
+                raise AnswersUnavailable("the answer process stopped")
+            body = orjson.dumps(
+                [
+                    question.text,
+                    question.actor,
+                    question.workspace.team_id,
+                    question.workspace.enterprise_id,
+                    question.request,
+                ]
+            )
+            number = next(self._numbers)
+            self._pending[number] = done
+            transport.write(_frame(number, body))
+        except Exception as exc:
+            done.set_exception(exc)
+        return done
+
+    async def _connect(self) -> asyncio.Transport:
+        """Read replies on the running loop (once per process started)."""
+        if self._connecting is not None:
+            await asyncio.shield(self._connecting)
+            assert self._transport is not None
+            return self._transport
+        sock = self._sock
+        if sock is None:
+            raise AnswersUnavailable("the answer process is not running")
+        loop = asyncio.get_running_loop()
+        self._connecting = loop.create_future()
+        try:
+            sock.setblocking(False)
+            transport, _ = await loop.create_unix_connection(
+                lambda: _Replies(self, sock), sock=sock
+            )
+            self._transport = transport
+        finally:
+            connecting, self._connecting = self._connecting, None
+            connecting.set_result(None)
+        assert self._transport is not None
+        return self._transport
+
+    def _settle(self, number: int, body: bytes) -> None:
+        done = self._pending.pop(number, None)
+        if done is not None and not done.done():
+            done.set_result(body)
+
+    def _lost(self, sock: socket.socket) -> None:
+        """The process stopped or its socket closed: fail what waits, start it again."""
+        if sock is not self._sock:
+            return
+        pending, self._pending = self._pending, {}
+        for done in pending.values():
+            if not done.done():
+                done.set_exception(AnswersUnavailable("the answer process stopped"))
+        with self._lock:
+            self._sock, self._transport = None, None
+            process, closing = self._process, self._closing
+        if closing:
+            return
+        log.error(
+            "answer process %s stopped (exit code %s); answering in the worker until it is back",
+            getattr(process, "pid", None),
+            _exit_code(process),
+        )
+        threading.Thread(target=self._restart, args=(process,), daemon=True).start()
+
+    def _restart(self, old: Any) -> None:
+        """Start the process again, after a pause that grows while it keeps failing."""
+        if old is not None:
+            old.join(5)
+        while not self._closing:
+            delay = RESTART_DELAYS_S[min(self._restarts, len(RESTART_DELAYS_S) - 1)]
+            self._restarts += 1
+            time.sleep(delay)
+            try:
+                self.start()
+                return
+            except Exception:
+                log.exception("could not start the answer process again")
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop the process once it has finished the writes it began."""
+        with self._lock:
+            self._closing = True
+            sock, process, transport = self._sock, self._process, self._transport
+            self._sock = self._transport = None
+        if transport is not None:
+            transport.close()
+        if sock is not None or process is not None:
+            _stop(sock, process, timeout_s)
+
+
+class _Replies(asyncio.Protocol):
+    """Read reply frames on the worker's event loop."""
+
+    def __init__(self, answerer: Answerer, sock: socket.socket) -> None:
+        self.answerer, self.sock = answerer, sock
+        self.buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        while len(buffer) >= _HEADER.size:
+            size, number = _HEADER.unpack_from(buffer)
+            end = _HEADER.size + size
+            if len(buffer) < end:
+                break
+            body = bytes(buffer[_HEADER.size : end])
+            del buffer[:end]
+            self.answerer._settle(number, body)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.answerer._lost(self.sock)
+
+
+def _spawn(settings: Settings, shared: SharedGeneration | None, timeout_s: float) -> Any:
+    """Start an answer process; return its socket and process once it says it is ready."""
+    ours, theirs = socket.socketpair()
+    # Spawned, not forked: the worker has threads, and a fork copies their locks mid-use.
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(
+        target=serve_answers,
+        args=(theirs, settings, shared),
+        name="clearance-answers",
+        daemon=True,
+    )
+    try:
+        process.start()
+    finally:
+        theirs.close()
+    try:
+        ours.settimeout(timeout_s)
+        reader = ours.makefile("rb")
+        frame = _read_frame(reader)
+        if frame is None or frame[0] != _READY:
+            raise AnswersUnavailable(
+                f"the answer process stopped while loading (exit code {_exit_code(process)})"
+            )
+        ours.settimeout(None)
+        return ours, process
+    except BaseException:
+        _stop(ours, process, 1.0)
+        raise
+
+
+def _stop(sock: socket.socket | None, process: Any, timeout_s: float = 10.0) -> None:
+    if sock is not None:
+        sock.close()
+    if process is not None:
+        process.join(timeout_s)
+        if process.is_alive():
+            log.warning("answer process %s did not stop in %.0f s", process.pid, timeout_s)
+            process.terminate()
+            process.join(1)
+
+
+def _exit_code(process: Any) -> int | None:
+    return getattr(process, "exitcode", None)
+
+
+def _read_frame(reader: BinaryIO) -> tuple[int, bytes] | None:
+    """Read one frame; None at the end of the stream."""
+    header = reader.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    size, number = _HEADER.unpack(header)
+    if size > MAX_FRAME:
+        raise ValueError(f"frame of {size} bytes")
+    body = reader.read(size)
+    if len(body) < size:
+        return None
+    return number, body
+
+
+def serve_answers(sock: socket.socket, settings: Settings, shared: SharedGeneration | None) -> None:
+    """The answer process: answer each question read from `sock`, replying once it is committed."""
+    from bot.services.logs import configure_logging
+
+    # Ctrl-C reaches the whole terminal's process group: the worker decides when this stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_logging(
+        settings.log_format,
+        [
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.slack_client_secret,
+            settings.metrics_token,
+        ],
+    )
+    outbox = _Outbox(sock)
+    deps = _load(settings, shared, after_batch=outbox.flush)
+    outbox.send(_READY, b"ready")
+    writes: set[Future[Any]] = set()
+    reader = sock.makefile("rb")
+    while True:
+        try:
+            frame = _read_frame(reader)
+        except (OSError, ValueError):
+            log.exception("could not read a question from the worker")
+            frame = None
+        if frame is None:
+            break
+        number, body = frame
+        contextvars.Context().run(_answer, deps, number, body, outbox, writes)
+    # The worker stopped: let the decisions already queued commit before leaving.
+    wait(list(writes), timeout=30)
+
+
+class _Outbox:
+    """The answer process's replies: sent at once, or gathered for a whole audit batch."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._reader = threading.get_ident()  # the thread that reads questions and answers them
+        self._lock = threading.Lock()
+        self._gathered: list[bytes] = []
+
+    def send(self, number: int, body: bytes) -> None:
+        """Send one reply now (it waited on no audit write)."""
+        self._write(_frame(number, body))
+
+    def after_commit(self, number: int, body: bytes) -> None:
+        """Send a committed answer's reply: on the writer's thread, with the rest of its batch."""
+        if threading.get_ident() == self._reader:
+            self.send(number, body)  # committed before its callback was added: nothing to wait for
+        else:
+            self._gathered.append(_frame(number, body))
+
+    def flush(self) -> None:
+        """Send a batch's replies in one write: the worker wakes once for all of them."""
+        gathered, self._gathered = self._gathered, []
+        if gathered:
+            self._write(b"".join(gathered))
+
+    def _write(self, data: bytes) -> None:
+        try:
+            with self._lock:
+                self.sock.sendall(data)
+        except OSError:
+            pass  # the worker is gone; its requests went with it
+
+
+def _load(settings: Settings, shared: SharedGeneration | None, *, after_batch: Any = None) -> Any:
+    """Build what answering needs and load the rule table and lists (as a worker does)."""
+    from bot.services.asking import KnowledgeCache, utcnow
+    from bot.services.audit_writer import AuditWriter
+    from bot.services.screening_cache import screening_cache
+    from handlers.deps import Deps
+    from storage.db import create_db_engine
+
+    engine = create_db_engine(settings.database_url)
+    cache = KnowledgeCache(engine, ttl_s=1.0, shared=shared, settings=settings)
+    deps = Deps(
+        settings=settings,
+        engine=engine,
+        cache=cache,
+        clock=utcnow,
+        audit=AuditWriter(
+            engine, synchronous=settings.sqlite_audit_synchronous, after_batch=after_batch
+        ),
+    )
+    cache.get()
+    cache.screening = screening_cache(engine, ttl_s=cache.ttl_s, settings=settings)
+    cache.screening.background = True
+    cache.screening.get()
+    gc.collect()
+    gc.freeze()  # the loaded tables stay: later collections need not walk them
+    return deps
+
+
+def _answer(
+    deps: Any,
+    number: int,
+    body: bytes,
+    outbox: _Outbox,
+    writes: set[Future[Any]],
+) -> None:
+    """Answer one question in its own context (its request's log id and workspace)."""
+    from bot.services.held_answers import HeldAnswer
+    from bot.services.logs import REQUEST
+    from bot.services.workspace import use_workspace
+    from handlers.deps import answer_in_ack, failure_payload
+    from storage.workspaces import Workspace
+
+    try:
+        text, actor, team, enterprise, request = orjson.loads(body)
+        REQUEST.set(request)
+        use_workspace(Workspace(team, enterprise))
+        held = HeldAnswer()
+        payload = answer_in_ack(deps, text, actor=actor, on_late=_never, held=held)
+    except Exception as exc:
+        outbox.send(number, orjson.dumps({**failure_payload(exc), "response_type": "ephemeral"}))
+        return
+    committed = held.committed
+    if committed is None or held.reply is None:
+        outbox.send(number, orjson.dumps({**(payload or {}), "response_type": "ephemeral"}))
+        return
+    answer = held.reply
+    writes.add(committed)
+
+    def settled(done: Future[Any]) -> None:
+        writes.discard(done)
+        exc = done.exception()
+        outbox.after_commit(number, orjson.dumps(answer if exc is None else held.failed(exc)))
+
+    committed.add_done_callback(settled)
+
+
+def _never(_payload: Any) -> None:
+    """The worker, not this process, delivers answers that come late."""
