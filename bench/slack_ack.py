@@ -12,9 +12,9 @@ It starts, all on 127.0.0.1 and in a fresh temporary directory:
 - a local fake Slack (`tests.support.slack_fake.FakeSlack`) for the Web API and `response_url`s;
 - `clearance serve --http` on a free port, on a fresh SQLite file (the default rule pack loads
   itself), as its own process group (`tests.e2e.server.running_server`): gunicorn with uvicorn
-  workers (an event loop each, with `web_threads` threads for verified requests), as many as
-  `clearance serve` would start (one on SQLite with FULL audit commits, else one per CPU up to 4)
-  unless `--workers` says otherwise;
+  workers (an event loop each, with `web_threads` threads for verified requests, and each with
+  its answer process, `bot/answerer.py`), as many as `clearance serve` would start (one on
+  SQLite with FULL audit commits, else one per CPU up to 4) unless `--workers` says otherwise;
 - the baseline: a bare Bolt app whose `/clearance` handler only acks, served by the same stack
   (`bot.front.SlackFront`, which verifies every request before Bolt sees it, and
   `bot.http_mode.run_http`, i.e. the same gunicorn workers, threads and options) and the same Bolt
@@ -33,7 +33,8 @@ a few dozen customers, countries and models from the default pack) closed-loop a
 and 16. After a short warm-up per server it measures the ack latency (request sent to ack body
 read), commands per second, whether the answer came back inside the ack (the ack's first
 block is the verdict header) or as "Working on it…" with the answer later via `response_url`,
-and the CPU time the server's processes spent per command (Linux: from /proc).
+and the CPU time the server's processes (all of them: master, workers, answer processes) spent
+per command (Linux: from /proc).
 
 It prints a table, the goals as PASS/FAIL, and finally ONE line of JSON with every figure. The
 whole run is bounded (`--timeout`, default 600 s); exceeding it aborts with an error.

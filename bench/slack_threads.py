@@ -8,9 +8,10 @@ Run from the project root:
 It starts each server as `bench/slack_ack.py` does (one worker x 8 threads, `FULL` audit
 commits, a fake Slack, a fresh SQLite file), warms it up with 1,000 commands at concurrency 16,
 then sends `--requests` more and reads, from /proc, the CPU time each thread of the worker
-process spent and how often the threads were switched out, per command. The event loop is the
-worker's main thread; Clearance's audit writer is usually the second busiest. A diagnostic, with
-no goals: `slack_ack.py` judges the goals.
+process and of its answer process (Clearance's, `bot/answerer.py`) spent and how often the
+threads were switched out, per command. The event loop is the worker's main thread; in the
+answer process the main thread answers and the audit writer commits. A diagnostic, with no
+goals: `slack_ack.py` judges the goals.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def thread_stats(pid: int) -> dict[str, tuple[float, int, int]]:
     return out
 
 
+def _stats(pids: list[int]) -> dict[tuple[int, str], tuple[float, int, int]]:
+    """Return `thread_stats` of several processes, keyed by process and thread."""
+    return {(pid, tid): v for pid in pids for tid, v in thread_stats(pid).items()}
+
+
 def worker_pid(master: int) -> int:
     """Return the newest child of gunicorn's master: the one worker."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
@@ -63,7 +69,7 @@ def measure(
     name: str, url: str, master: int, secret: str, response_url: str, requests: int
 ) -> dict[str, Any]:
     """Load one server; return its per-command CPU by thread and context switches."""
-    from slack_ack import run_load
+    from slack_ack import descendants, run_load
 
     def load(n: int) -> dict[str, Any]:
         return run_load(
@@ -77,27 +83,31 @@ def measure(
 
     load(1000)
     pid = worker_pid(master)
-    before, started = thread_stats(pid), time.monotonic()
+    helpers = [p for p in descendants(pid) if p != pid]  # the worker's answer process
+    before, started = _stats([pid, *helpers]), time.monotonic()
     result = load(requests)
-    elapsed, after = time.monotonic() - started, thread_stats(pid)
+    elapsed, after = time.monotonic() - started, _stats([pid, *helpers])
     per = {
-        tid: (cpu - before.get(tid, (0.0, 0, 0))[0]) * 1000 / requests
-        for tid, (cpu, _v, _n) in after.items()
+        key: (cpu - before.get(key, (0.0, 0, 0))[0]) * 1000 / requests
+        for key, (cpu, _v, _n) in after.items()
     }
-    busiest = sorted(per.values(), reverse=True)
+    busiest = sorted((v for (proc, _t), v in per.items() if proc == pid), reverse=True)
+    answering = sorted((v for (proc, _t), v in per.items() if proc != pid), reverse=True)
     return {
         "server": name,
         "cmd_per_s": round(requests / elapsed),
         "kinds": result["kinds"],
-        "cpu_ms_per_cmd": round(sum(busiest), 3),
-        "loop_ms": round(per[str(pid)], 3),
+        "cpu_ms_per_cmd": round(sum(per.values()), 3),
+        "loop_ms": round(per[(pid, str(pid))], 3),
         "threads_ms": [round(x, 3) for x in busiest[:10]],
+        "answer_process_ms": round(sum(answering), 3),
+        "answer_threads_ms": [round(x, 3) for x in answering[:4]],
         "voluntary_switches": round(
-            sum(v - before.get(t, (0.0, 0, 0))[1] for t, (_c, v, _n) in after.items()) / requests,
+            sum(v - before.get(k, (0.0, 0, 0))[1] for k, (_c, v, _n) in after.items()) / requests,
             1,
         ),
         "involuntary_switches": round(
-            sum(n - before.get(t, (0.0, 0, 0))[2] for t, (_c, _v, n) in after.items()) / requests,
+            sum(n - before.get(k, (0.0, 0, 0))[2] for k, (_c, _v, n) in after.items()) / requests,
             2,
         ),
     }

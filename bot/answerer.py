@@ -42,6 +42,9 @@ _READY = 0  # the number of the frame that says the process has loaded and is re
 MAX_FRAME = 64 * 1024 * 1024
 BOOT_TIMEOUT_S = 300.0  # loading 100,000 customers and the restricted-party lists takes a while
 RESTART_DELAYS_S = (1.0, 2.0, 5.0, 15.0, 60.0)
+STABLE_S = (
+    300.0  # a process that ran this long before it stopped is restarted after the first pause
+)
 
 
 class AnswersUnavailable(RuntimeError):
@@ -69,7 +72,8 @@ class Answerer:
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
         self._closing = False
-        self._restarts = 0
+        self._restarts = 0  # restarts since the process last ran for STABLE_S
+        self._started = 0.0
 
     @property
     def ready(self) -> bool:
@@ -84,6 +88,7 @@ class Answerer:
                 _stop(sock, process)
                 return
             self._sock, self._process = sock, process
+            self._started = time.monotonic()
         log.info("answer process %s ready", process.pid)
 
     async def submit(self, question: Question) -> Future[bytes]:
@@ -150,6 +155,8 @@ class Answerer:
             process, closing = self._process, self._closing
         if closing:
             return
+        if time.monotonic() - self._started > STABLE_S:
+            self._restarts = 0  # a process that ran a while: start the next without a long pause
         log.error(
             "answer process %s stopped (exit code %s); answering in the worker until it is back",
             getattr(process, "pid", None),
@@ -223,8 +230,8 @@ def _spawn(settings: Settings, shared: SharedGeneration | None, timeout_s: float
         theirs.close()
     try:
         ours.settimeout(timeout_s)
-        reader = ours.makefile("rb")
-        frame = _read_frame(reader)
+        with ours.makefile("rb") as reader:  # closed here: it reads nothing past this frame
+            frame = _read_frame(reader)
         if frame is None or frame[0] != _READY:
             raise AnswersUnavailable(
                 f"the answer process stopped while loading (exit code {_exit_code(process)})"
