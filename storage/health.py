@@ -18,15 +18,14 @@ def check_writable(engine: Engine) -> None:
     """
     now = datetime.now(UTC).isoformat()
     with engine.begin() as conn:
-        updated = conn.execute(
-            text("UPDATE app_state SET value = :now WHERE key = :key"),
+        # One upsert: workers checking a new database at once must not both try to insert.
+        conn.execute(
+            text(
+                "INSERT INTO app_state (key, value) VALUES (:key, :now) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
             {"now": now, "key": HEALTH_KEY},
-        ).rowcount
-        if not updated:
-            conn.execute(
-                text("INSERT INTO app_state (key, value) VALUES (:key, :now)"),
-                {"now": now, "key": HEALTH_KEY},
-            )
+        )
 
 
 def quick_check(engine: Engine) -> str | None:
