@@ -16,6 +16,7 @@ it has begun.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import gc
 import itertools
@@ -68,6 +69,7 @@ class Answerer:
         self._process: Any = None
         self._transport: asyncio.Transport | None = None
         self._connecting: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, Future[bytes]] = {}
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
@@ -89,7 +91,10 @@ class Answerer:
                 return
             self._sock, self._process = sock, process
             self._started = time.monotonic()
+            loop = self._loop
         log.info("answer process %s ready", process.pid)
+        if loop is not None:  # started again: read its replies, and notice its end, at once
+            asyncio.run_coroutine_threadsafe(self.connect(), loop)
 
     async def submit(self, question: Question) -> Future[bytes]:
         """Send a question; the future completes with the reply's body, or fails."""
@@ -114,6 +119,12 @@ class Answerer:
             done.set_exception(exc)
         return done
 
+    async def connect(self) -> None:
+        """Read the process's replies on the running loop from now on (the front's start-up)."""
+        if self._sock is not None and self._transport is None:
+            with contextlib.suppress(Exception):  # a failure here shows on the first question
+                await self._connect()
+
     async def _connect(self) -> asyncio.Transport:
         """Read replies on the running loop (once per process started)."""
         if self._connecting is not None:
@@ -123,7 +134,7 @@ class Answerer:
         sock = self._sock
         if sock is None:
             raise AnswersUnavailable("the answer process is not running")
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._connecting = loop.create_future()
         try:
             sock.setblocking(False)

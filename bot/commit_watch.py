@@ -3,13 +3,15 @@
 The audit writer completes a batch's futures one after another on its own thread. Waking the
 loop for each (as `asyncio.wrap_future` does) costs a system call and a hand-over of the
 interpreter lock per answer; here the first completion of a batch schedules one drain, and the
-rest of the batch rides along.
+rest of the batch rides along. A future completed on the loop's own thread (a reply from the
+answer process) releases its waiter at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import threading
 from concurrent.futures import Future
 
 
@@ -17,7 +19,9 @@ class CommitWatch:
     """Turn the writer's futures into awaitables on one event loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch on `loop`; made on the loop's own thread."""
         self.loop = loop
+        self._loop_thread = threading.get_ident()
         self._waiters: dict[Future[None], asyncio.Future[None]] = {}
         self._settled: collections.deque[Future[None]] = collections.deque()
         self._drain_due = False
@@ -41,6 +45,13 @@ class CommitWatch:
 
     def _settle(self, committed: Future[None]) -> None:
         """Note a completed write (on the writer's thread); wake the loop unless it is due."""
+        if threading.get_ident() == self._loop_thread:
+            # Completed on the loop itself (the answer process's replies are read there): no
+            # wake-up to schedule, and no loop round to wait for.
+            waiter = self._waiters.get(committed)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return
         self._settled.append(committed)
         if not self._drain_due:
             self._drain_due = True

@@ -115,6 +115,8 @@ class SlackFront:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self.answerer is not None:
+                    await self.answerer.connect()  # so its end is noticed before any question
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self._pool.shutdown(wait=False, cancel_futures=True)

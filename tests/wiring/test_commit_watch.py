@@ -59,3 +59,26 @@ def test_a_timeout_leaves_the_write_running_for_its_late_answer() -> None:
     assert finished is False
     assert not slow.cancelled() and not slow.done()
     slow.set_result(None)  # the writer can still complete it: nothing cancelled it
+
+
+def test_replies_settled_on_the_loop_itself_release_their_waiters_without_a_drain() -> None:
+    async def scenario() -> tuple[list[bool], int]:
+        loop = asyncio.get_running_loop()
+        watch = CommitWatch(loop)
+        drains = 0
+        drain = watch._drain
+
+        def counted() -> None:
+            nonlocal drains
+            drains += 1
+            drain()
+
+        watch._drain = counted  # type: ignore[method-assign]
+        replies: list[Future[None]] = [Future() for _ in range(5)]
+        waits = [asyncio.ensure_future(watch.wait(r, 5.0)) for r in replies]
+        await asyncio.sleep(0)
+        loop.call_soon(lambda: [r.set_result(None) for r in replies])  # as _Replies does
+        return await asyncio.gather(*waits), drains
+
+    results, drains = asyncio.run(scenario())
+    assert results == [True] * 5 and drains == 0
