@@ -16,7 +16,6 @@ it has begun.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import gc
 import itertools
@@ -33,7 +32,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from bot.services.change_counter import SharedGeneration
-from bot.services.held_answers import Question
+from bot.services.held_answers import AnswersUnavailable, Question
 from bot.settings import Settings
 
 log = logging.getLogger("clearance.answers")
@@ -48,10 +47,6 @@ STABLE_S = (
 )
 
 
-class AnswersUnavailable(RuntimeError):
-    """The answer process stopped before replying."""
-
-
 def _frame(number: int, body: bytes) -> bytes:
     return _HEADER.pack(len(body), number) + body
 
@@ -59,20 +54,21 @@ def _frame(number: int, body: bytes) -> bytes:
 class Answerer:
     """The worker's side: start the answer process, send it questions, settle their replies.
 
-    `submit` runs on the front's event loop, which also reads the replies.
+    Request threads send questions (`ask`); the front's event loop reads the replies.
     """
 
     def __init__(self, settings: Settings, *, shared: SharedGeneration | None = None) -> None:
         self.settings = settings
         self.shared = shared
-        self._sock: socket.socket | None = None
+        self._questions: socket.socket | None = None  # written by request threads
+        self._replies: socket.socket | None = None  # read on the event loop
         self._process: Any = None
-        self._transport: asyncio.Transport | None = None
-        self._connecting: asyncio.Future[None] | None = None
+        self._transport: asyncio.BaseTransport | None = None
+        self._reading: socket.socket | None = None  # the replies socket the loop reads
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, Future[bytes]] = {}
         self._numbers = itertools.count(1)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the sockets, the process, and questions being sent
         self._closing = False
         self._restarts = 0  # restarts since the process last ran for STABLE_S
         self._started = 0.0
@@ -80,73 +76,72 @@ class Answerer:
     @property
     def ready(self) -> bool:
         """Return whether questions can go to the answer process now."""
-        return self._sock is not None and not self._closing
+        return self._questions is not None and not self._closing
 
     def start(self, timeout_s: float = BOOT_TIMEOUT_S) -> None:
         """Start the answer process and wait until it has loaded (raise if it cannot)."""
-        sock, process = _spawn(self.settings, self.shared, timeout_s)
+        questions, replies, process = _spawn(self.settings, self.shared, timeout_s)
         with self._lock:
             if self._closing:
-                _stop(sock, process)
+                _stop([questions, replies], process)
                 return
-            self._sock, self._process = sock, process
+            self._questions, self._replies, self._process = questions, replies, process
             self._started = time.monotonic()
             loop = self._loop
         log.info("answer process %s ready", process.pid)
         if loop is not None:  # started again: read its replies, and notice its end, at once
             asyncio.run_coroutine_threadsafe(self.connect(), loop)
 
-    async def submit(self, question: Question) -> Future[bytes]:
-        """Send a question; the future completes with the reply's body, or fails."""
+    def ask(self, question: Question) -> Future[bytes]:
+        """Send a question (from any thread); the future completes with the reply's body.
+
+        Raise `AnswersUnavailable` if the process is not running: the caller answers itself.
+        """
+        body = orjson.dumps(
+            [
+                question.text,
+                question.actor,
+                question.workspace.team_id,
+                question.workspace.enterprise_id,
+                question.request,
+            ]
+        )
         done: Future[bytes] = Future()
-        try:
-            transport = self._transport or await self._connect()
-            if transport.is_closing():  # the process stopped; its loss is being settled
-                raise AnswersUnavailable("the answer process stopped")
-            body = orjson.dumps(
-                [
-                    question.text,
-                    question.actor,
-                    question.workspace.team_id,
-                    question.workspace.enterprise_id,
-                    question.request,
-                ]
-            )
+        with self._lock:
+            sock = self._questions
+            if sock is None or self._closing:
+                raise AnswersUnavailable("the answer process is not running")
             number = next(self._numbers)
-            self._pending[number] = done
-            transport.write(_frame(number, body))
-        except Exception as exc:
-            done.set_exception(exc)
+            self._pending[number] = done  # before sending: the reply may come at once
+            try:
+                sock.sendall(_frame(number, body))
+            except OSError as exc:
+                del self._pending[number]
+                raise AnswersUnavailable(f"the answer process is not running: {exc}") from None
         return done
 
     async def connect(self) -> None:
-        """Read the process's replies on the running loop from now on (the front's start-up)."""
-        if self._sock is not None and self._transport is None:
-            with contextlib.suppress(Exception):  # a failure here shows on the first question
-                await self._connect()
-
-    async def _connect(self) -> asyncio.Transport:
-        """Read replies on the running loop (once per process started)."""
-        if self._connecting is not None:
-            await asyncio.shield(self._connecting)
-            assert self._transport is not None
-            return self._transport
-        sock = self._sock
-        if sock is None:
-            raise AnswersUnavailable("the answer process is not running")
+        """Read the process's replies on the running loop (at start-up, and after a restart)."""
+        with self._lock:
+            sock = self._replies
+            if sock is None or self._reading is sock:
+                return
+            self._reading = sock
         loop = self._loop = asyncio.get_running_loop()
-        self._connecting = loop.create_future()
         try:
             sock.setblocking(False)
             transport, _ = await loop.create_unix_connection(
                 lambda: _Replies(self, sock), sock=sock
             )
-            self._transport = transport
-        finally:
-            connecting, self._connecting = self._connecting, None
-            connecting.set_result(None)
-        assert self._transport is not None
-        return self._transport
+        except Exception:
+            log.exception("could not read the answer process's replies")
+            self._lost(sock)
+            return
+        with self._lock:
+            if self._replies is sock:
+                self._transport = transport
+                return
+        transport.close()  # the process stopped meanwhile
 
     def _settle(self, number: int, body: bytes) -> None:
         done = self._pending.pop(number, None)
@@ -155,15 +150,17 @@ class Answerer:
 
     def _lost(self, sock: socket.socket) -> None:
         """The process stopped or its socket closed: fail what waits, start it again."""
-        if sock is not self._sock:
-            return
-        pending, self._pending = self._pending, {}
+        with self._lock:
+            if sock is not self._replies:
+                return
+            questions, process, closing = self._questions, self._process, self._closing
+            self._questions = self._replies = self._transport = None
+            pending, self._pending = self._pending, {}
+        if questions is not None:
+            questions.close()
         for done in pending.values():
             if not done.done():
                 done.set_exception(AnswersUnavailable("the answer process stopped"))
-        with self._lock:
-            self._sock, self._transport = None, None
-            process, closing = self._process, self._closing
         if closing:
             return
         if time.monotonic() - self._started > STABLE_S:
@@ -193,12 +190,12 @@ class Answerer:
         """Stop the process once it has finished the writes it began."""
         with self._lock:
             self._closing = True
-            sock, process, transport = self._sock, self._process, self._transport
-            self._sock = self._transport = None
+            sockets = [self._questions, self._replies]
+            process, transport = self._process, self._transport
+            self._questions = self._replies = self._transport = None
         if transport is not None:
             transport.close()
-        if sock is not None or process is not None:
-            _stop(sock, process, timeout_s)
+        _stop([s for s in sockets if s is not None], process, timeout_s)
 
 
 class _Replies(asyncio.Protocol):
@@ -224,38 +221,42 @@ class _Replies(asyncio.Protocol):
         self.answerer._lost(self.sock)
 
 
-def _spawn(settings: Settings, shared: SharedGeneration | None, timeout_s: float) -> Any:
-    """Start an answer process; return its socket and process once it says it is ready."""
-    ours, theirs = socket.socketpair()
+def _spawn(
+    settings: Settings, shared: SharedGeneration | None, timeout_s: float
+) -> tuple[socket.socket, socket.socket, Any]:
+    """Start an answer process; return its two sockets and itself once it says it is ready."""
+    questions, their_questions = socket.socketpair()
+    replies, their_replies = socket.socketpair()
     # Spawned, not forked: the worker has threads, and a fork copies their locks mid-use.
     context = multiprocessing.get_context("spawn")
     process = context.Process(
         target=serve_answers,
-        args=(theirs, settings, shared),
+        args=(their_questions, their_replies, settings, shared),
         name="clearance-answers",
         daemon=True,
     )
     try:
         process.start()
     finally:
-        theirs.close()
+        their_questions.close()
+        their_replies.close()
     try:
-        ours.settimeout(timeout_s)
-        with ours.makefile("rb") as reader:  # closed here: it reads nothing past this frame
+        replies.settimeout(timeout_s)
+        with replies.makefile("rb") as reader:  # closed here: it reads nothing past this frame
             frame = _read_frame(reader)
         if frame is None or frame[0] != _READY:
             raise AnswersUnavailable(
                 f"the answer process stopped while loading (exit code {_exit_code(process)})"
             )
-        ours.settimeout(None)
-        return ours, process
+        replies.settimeout(None)
+        return questions, replies, process
     except BaseException:
-        _stop(ours, process, 1.0)
+        _stop([questions, replies], process, 1.0)
         raise
 
 
-def _stop(sock: socket.socket | None, process: Any, timeout_s: float = 10.0) -> None:
-    if sock is not None:
+def _stop(sockets: list[socket.socket], process: Any, timeout_s: float = 10.0) -> None:
+    for sock in sockets:
         sock.close()
     if process is not None:
         process.join(timeout_s)
@@ -283,8 +284,13 @@ def _read_frame(reader: BinaryIO) -> tuple[int, bytes] | None:
     return number, body
 
 
-def serve_answers(sock: socket.socket, settings: Settings, shared: SharedGeneration | None) -> None:
-    """The answer process: answer each question read from `sock`, replying once it is committed."""
+def serve_answers(
+    questions: socket.socket,
+    replies: socket.socket,
+    settings: Settings,
+    shared: SharedGeneration | None,
+) -> None:
+    """The answer process: answer each question read, replying once its decision is committed."""
     from bot.services.logs import configure_logging
 
     # Ctrl-C reaches the whole terminal's process group: the worker decides when this stops.
@@ -299,11 +305,11 @@ def serve_answers(sock: socket.socket, settings: Settings, shared: SharedGenerat
             settings.metrics_token,
         ],
     )
-    outbox = _Outbox(sock)
+    outbox = _Outbox(replies)
     deps = _load(settings, shared, after_batch=outbox.flush)
     outbox.send(_READY, b"ready")
     writes: set[Future[Any]] = set()
-    reader = sock.makefile("rb")
+    reader = questions.makefile("rb")
     while True:
         try:
             frame = _read_frame(reader)

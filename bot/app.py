@@ -79,8 +79,10 @@ class TimeEachAck(Middleware):
             return next()
         finally:
             held: HeldAnswer | None = req.context.get(HELD_ANSWER)
-            if held is not None and held.pending:
-                held.when_done(lambda _done: observe_ack(kind, time.perf_counter() - started))
+            if held is not None and held.committed is not None:
+                held.committed.add_done_callback(
+                    lambda _done: observe_ack(kind, time.perf_counter() - started)
+                )
             else:
                 observe_ack(kind, time.perf_counter() - started)
 

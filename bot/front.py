@@ -152,10 +152,8 @@ class SlackFront:
         except Rejected as exc:
             return self._refuse(exc, scope, 0)
         answerer = self.answerer
-        held = HeldAnswer(remote=answerer is not None and answerer.ready)
+        held = HeldAnswer(ask_elsewhere=answerer.ask if answerer and answerer.ready else None)
         reply = await loop.run_in_executor(self._pool, self._handle, scope, headers, body, held)
-        if held.question is not None and answerer is not None:
-            held.attach(await answerer.submit(held.question))
         if held.committed is None:
             return reply
         return await self._after_commit(held)

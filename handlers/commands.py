@@ -62,7 +62,7 @@ def register(app: App, deps: Deps) -> None:
             on_late=lambda p: respond(**p, response_type="ephemeral", replace_original=False),
             held=held,
         )
-        if held is not None and held.pending:
+        if held is not None and held.committed is not None:
             ack()  # HTTP mode's front sends the held answer once its decision is committed
         elif payload is None:
             ack(text=WORKING, response_type="ephemeral")

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.errors import BotError, QuestionError
 from bot.services.asking import KnowledgeCache, answer_question, ask
 from bot.services.audit_writer import AuditWriter
-from bot.services.held_answers import HeldAnswer, Question
+from bot.services.held_answers import AnswersUnavailable, HeldAnswer, Question
 from bot.services.logs import REQUEST
 from bot.services.metrics import count_question
 from bot.services.workspace import current_workspace
@@ -270,18 +270,7 @@ def answer_in_ack(
     The answer is never shown before its decision is committed to the audit log: with `held`
     (HTTP mode) the front waits for the commit off this thread, otherwise this call does.
     """
-    if held is not None and held.remote:
-        # The front's answer process answers it; its reply is the answer, committed, or the
-        # message to show instead.
-        failing, lating = contextvars.copy_context(), contextvars.copy_context()
-        held.ask(
-            Question(text, actor, current_workspace(), REQUEST.get()),
-            budget_s=budget,
-            failed=lambda exc: failing.run(_failed_reply, exc),
-            late=lambda: lating.run(
-                _deliver_late_reply, deps, held, on_late, contextvars.copy_context()
-            ),
-        )
+    if held is not None and _held_elsewhere(deps, held, text, actor, on_late, budget):
         return {}
     now = deps.clock()
     try:
@@ -319,45 +308,66 @@ def answer_in_ack(
         return failure_payload(exc)
 
 
+def _held_elsewhere(
+    deps: Deps,
+    held: HeldAnswer,
+    text: str,
+    actor: str,
+    on_late: Callable[[Payload], Any],
+    budget: float,
+) -> bool:
+    """Send the question to the front's answer process and hold its reply; False if it is down.
+
+    The reply is the answer, committed, or the message to show instead.
+    """
+    if held.ask_elsewhere is None:
+        return False
+    try:
+        reply = held.ask_elsewhere(Question(text, actor, current_workspace(), REQUEST.get()))
+    except AnswersUnavailable:
+        return False  # answered here instead
+    failing, lating = contextvars.copy_context(), contextvars.copy_context()
+    held.hold(
+        reply,
+        None,
+        budget_s=budget,
+        failed=lambda exc: failing.run(_failed_reply, exc),
+        late=lambda: lating.run(
+            _deliver_late, deps, reply, None, on_late, contextvars.copy_context()
+        ),
+    )
+    return True
+
+
 def _failed_reply(exc: BaseException) -> Payload:
     """Return the private reply for an answer whose decision could not be recorded."""
     return {**failure_payload(exc), "response_type": "ephemeral"}
 
 
-def _deliver_late_reply(
-    deps: Deps, held: HeldAnswer, on_late: Callable[[Payload], Any], context: contextvars.Context
-) -> Payload:
-    """Send the answer process's reply through `on_late` once it comes; return the ack to send."""
-
-    def deliver(f: Future[Any]) -> None:
-        exc = f.exception()
-        try:
-            reply = {} if exc is not None else orjson.loads(f.result())
-            reply.pop("response_type", None)  # `on_late` sets it
-            on_late(reply if exc is None else failure_payload(exc))
-        except Exception:
-            log.exception("could not deliver a late answer")
-
-    held.when_done(lambda f: context.run(deps.later, lambda: deliver(f)))
-    return {"text": WORKING, "response_type": "ephemeral"}
-
-
 def _deliver_late(
     deps: Deps,
-    done: Future[None],
-    payload: Payload,
+    done: Future[Any],
+    payload: Payload | None,
     on_late: Callable[[Payload], Any],
     context: contextvars.Context,
 ) -> Payload:
     """Send the answer through `on_late` once its decision is committed; return the ack to send.
 
+    Without `payload` the answer is the future's result, the answer process's encoded reply.
     `context` is the request's, so the delivery logs with its request id and team.
     """
 
-    def deliver(f: Future[None]) -> None:
+    def deliver(f: Future[Any]) -> None:
         exc = f.exception()
         try:
-            on_late(payload if exc is None else failure_payload(exc))
+            if exc is not None:
+                on_late(failure_payload(exc))
+            elif payload is not None:
+                on_late(payload)
+            else:
+                reply = orjson.loads(f.result())
+                reply.pop("response_type", None)  # `on_late` sets it
+                on_late(reply)
         except Exception:
             log.exception("could not deliver a late answer")
 

@@ -7,13 +7,15 @@ import socket
 import threading
 from concurrent.futures import Future
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answerer import Answerer, AnswersUnavailable, _frame, _Outbox, _read_frame, _Replies
-from bot.services.held_answers import HeldAnswer
+from bot.answerer import Answerer, _frame, _Outbox, _read_frame, _Replies
+from bot.services.held_answers import AnswersUnavailable, Question
 from bot.settings import Settings
+from storage.workspaces import Workspace
 
 
 def _answerer(waiting: int) -> tuple[Answerer, list[Future[bytes]]]:
@@ -47,7 +49,7 @@ def test_replies_split_anywhere_settle_their_own_questions(
 def test_losing_the_process_fails_every_question_in_flight() -> None:
     answerer, futures = _answerer(3)
     answerer._closing = True  # a server stopping: nothing is started again
-    sock = answerer._sock = socket.socket()
+    sock = answerer._replies = socket.socket()
     try:
         _Replies(answerer, sock).connection_lost(None)
     finally:
@@ -60,14 +62,50 @@ def test_losing_the_process_fails_every_question_in_flight() -> None:
 
 def test_a_socket_already_replaced_is_not_mourned() -> None:
     answerer, futures = _answerer(1)
-    answerer._sock = socket.socket()
+    answerer._replies = socket.socket()
     old = socket.socket()
     try:
         _Replies(answerer, old).connection_lost(None)
-        assert not futures[0].done() and answerer._sock is not None
+        assert not futures[0].done() and answerer._replies is not None
     finally:
         old.close()
-        answerer._sock.close()
+        answerer._replies.close()
+
+
+def test_a_question_goes_out_as_one_frame_and_waits_for_its_reply() -> None:
+    answerer, _ = _answerer(0)
+    ours, theirs = socket.socketpair()
+    answerer._questions = ours
+    try:
+        question = Question("can X use Y?", "U1", Workspace("T1", None), {"request_id": "r1"})
+        done = answerer.ask(question)
+        with theirs.makefile("rb") as reader:
+            frame = _read_frame(reader)
+        assert frame is not None
+        number, body = frame
+        assert orjson.loads(body) == ["can X use Y?", "U1", "T1", None, {"request_id": "r1"}]
+        assert answerer._pending == {number: done} and not done.done()
+        answerer._settle(number, b"{}")
+        assert done.result(timeout=0) == b"{}"
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_asking_a_process_that_is_gone_says_so_and_leaves_nothing_waiting() -> None:
+    answerer, _ = _answerer(0)
+    with pytest.raises(AnswersUnavailable):
+        answerer.ask(Question("q", "U1"))  # never started
+    ours, theirs = socket.socketpair()
+    theirs.close()  # the process died
+    answerer._questions = ours
+    try:
+        with pytest.raises(AnswersUnavailable):
+            for _ in range(100):  # the first sends may still reach the kernel's buffer
+                answerer.ask(Question("q", "U1"))
+    finally:
+        ours.close()
+    assert len(answerer._pending) < 100
 
 
 def test_committed_replies_go_out_once_per_batch_and_others_at_once() -> None:
@@ -96,16 +134,3 @@ def test_committed_replies_go_out_once_per_batch_and_others_at_once() -> None:
     finally:
         ours.close()
         theirs.close()
-
-
-def test_a_held_answer_calls_back_whether_its_future_came_before_or_after() -> None:
-    seen: list[str] = []
-    held = HeldAnswer(remote=True)
-    held.when_done(lambda _f: seen.append("before"))
-    assert not held.pending
-    future: Future[bytes] = Future()
-    held.attach(future)
-    held.when_done(lambda _f: seen.append("after"))
-    assert held.pending and seen == []
-    future.set_result(b"{}")
-    assert seen == ["before", "after"]
