@@ -3,14 +3,15 @@
 One CPython process runs Python on one core at a time. A worker that read, verified and
 dispatched every request and also parsed, screened, decided, rendered and audited every answer
 spent most of its interpreter on the answers. Here a process of its own does the answering, on
-another core: the worker's event loop sends it each question over a socket pair, and it replies
-once the question's decision is committed to the audit log (in batches, as in the worker), so
-no answer is sent before its decision is recorded. Its reply is the ack's body as it goes out.
+another core. A request's listener sends it the question over one socket pair; the process
+answers, commits the decision to the audit log (in batches, as the worker did) and only then
+replies over another, which the worker's event loop reads, so no answer is sent before its
+decision is recorded. The reply is the ack's body as it goes out.
 
 If the process stops, the questions in flight get an error id (each decision may or may not be
 recorded; none was shown unrecorded), the worker answers questions itself, and the process is
-started again. It stops when its worker closes the socket, or exits, after finishing the writes
-it has begun.
+started again. It stops when its worker closes the sockets, or exits, after finishing the
+writes it has begun.
 """
 
 from __future__ import annotations
@@ -42,9 +43,8 @@ _READY = 0  # the number of the frame that says the process has loaded and is re
 MAX_FRAME = 64 * 1024 * 1024
 BOOT_TIMEOUT_S = 300.0  # loading 100,000 customers and the restricted-party lists takes a while
 RESTART_DELAYS_S = (1.0, 2.0, 5.0, 15.0, 60.0)
-STABLE_S = (
-    300.0  # a process that ran this long before it stopped is restarted after the first pause
-)
+STABLE_S = 300.0  # a process that ran this long is restarted after the first pause only
+SEND_TIMEOUT_S = 2.0  # a process that takes no question for this long is treated as stopped
 
 
 def _frame(number: int, body: bytes) -> bytes:
@@ -77,6 +77,11 @@ class Answerer:
     def ready(self) -> bool:
         """Return whether questions can go to the answer process now."""
         return self._questions is not None and not self._closing
+
+    @property
+    def reading(self) -> bool:
+        """Return whether the event loop reads the running process's replies (or none runs)."""
+        return self._reading is self._replies
 
     def start(self, timeout_s: float = BOOT_TIMEOUT_S) -> None:
         """Start the answer process and wait until it has loaded (raise if it cannot)."""
@@ -117,7 +122,12 @@ class Answerer:
                 sock.sendall(_frame(number, body))
             except OSError as exc:
                 del self._pending[number]
-                raise AnswersUnavailable(f"the answer process is not running: {exc}") from None
+                # Part of a frame may have gone: no later question may follow it. Closing the
+                # socket ends the process (it reads the end of its questions), which is then
+                # started again; meanwhile the worker answers.
+                self._questions = None
+                sock.close()
+                raise AnswersUnavailable(f"the answer process took no question: {exc}") from None
         return done
 
     async def connect(self) -> None:
@@ -154,7 +164,7 @@ class Answerer:
             if sock is not self._replies:
                 return
             questions, process, closing = self._questions, self._process, self._closing
-            self._questions = self._replies = self._transport = None
+            self._questions = self._replies = self._transport = self._reading = None
             pending, self._pending = self._pending, {}
         if questions is not None:
             questions.close()
@@ -192,7 +202,7 @@ class Answerer:
             self._closing = True
             sockets = [self._questions, self._replies]
             process, transport = self._process, self._transport
-            self._questions = self._replies = self._transport = None
+            self._questions = self._replies = self._transport = self._reading = None
         if transport is not None:
             transport.close()
         _stop([s for s in sockets if s is not None], process, timeout_s)
@@ -249,6 +259,7 @@ def _spawn(
                 f"the answer process stopped while loading (exit code {_exit_code(process)})"
             )
         replies.settimeout(None)
+        questions.settimeout(SEND_TIMEOUT_S)
         return questions, replies, process
     except BaseException:
         _stop([questions, replies], process, 1.0)

@@ -152,6 +152,8 @@ class SlackFront:
         except Rejected as exc:
             return self._refuse(exc, scope, 0)
         answerer = self.answerer
+        if answerer is not None and not answerer.reading:
+            await answerer.connect()  # a process started again, or a server without lifespan
         held = HeldAnswer(ask_elsewhere=answerer.ask if answerer and answerer.ready else None)
         reply = await loop.run_in_executor(self._pool, self._handle, scope, headers, body, held)
         if held.committed is None:

@@ -108,6 +108,24 @@ def test_asking_a_process_that_is_gone_says_so_and_leaves_nothing_waiting() -> N
     assert len(answerer._pending) < 100
 
 
+def test_a_process_that_takes_no_questions_is_given_up_and_the_worker_answers() -> None:
+    answerer, _ = _answerer(0)
+    ours, theirs = socket.socketpair()  # nobody reads `theirs`: a hung process
+    ours.settimeout(0.2)
+    answerer._questions = ours
+    try:
+        with pytest.raises(AnswersUnavailable, match="took no question"):
+            for _ in range(10_000):
+                answerer.ask(Question("x" * 10_000, "U1"))
+        assert not answerer.ready  # later questions are answered in the worker, at once
+        with pytest.raises(AnswersUnavailable, match="not running"):
+            answerer.ask(Question("q", "U1"))
+        assert ours.fileno() == -1  # closed: the process reads the end of its questions
+    finally:
+        ours.close()
+        theirs.close()
+
+
 def test_committed_replies_go_out_once_per_batch_and_others_at_once() -> None:
     ours, theirs = socket.socketpair()
     try:
