@@ -17,6 +17,7 @@ writes it has begun.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import gc
 import itertools
@@ -45,6 +46,7 @@ BOOT_TIMEOUT_S = 300.0  # loading 100,000 customers and the restricted-party lis
 RESTART_DELAYS_S = (1.0, 2.0, 5.0, 15.0, 60.0)
 STABLE_S = 300.0  # a process that ran this long is restarted after the first pause only
 SEND_TIMEOUT_S = 2.0  # a process that takes no question for this long is treated as stopped
+MAX_QUESTION = 64 * 1024  # one message of the questions socket; Slack's commands are far shorter
 
 
 def _frame(number: int, body: bytes) -> bytes:
@@ -112,22 +114,29 @@ class Answerer:
             ]
         )
         done: Future[bytes] = Future()
-        with self._lock:
-            sock = self._questions
-            if sock is None or self._closing:
-                raise AnswersUnavailable("the answer process is not running")
-            number = next(self._numbers)
-            self._pending[number] = done  # before sending: the reply may come at once
-            try:
-                sock.sendall(_frame(number, body))
-            except OSError as exc:
-                del self._pending[number]
-                # Part of a frame may have gone: no later question may follow it. Closing the
-                # socket ends the process (it reads the end of its questions), which is then
-                # started again; meanwhile the worker answers.
-                self._questions = None
-                sock.close()
-                raise AnswersUnavailable(f"the answer process took no question: {exc}") from None
+        # No lock: each question is one message of a SOCK_SEQPACKET socket, sent whole or not
+        # at all, so threads sending at once cannot interleave; the dict's operations are atomic.
+        sock, pending = self._questions, self._pending
+        if sock is None or self._closing:
+            raise AnswersUnavailable("the answer process is not running")
+        number = next(self._numbers)
+        frame = _frame(number, body)
+        if len(frame) > MAX_QUESTION:
+            raise AnswersUnavailable("the question is too long for the answer process")
+        pending[number] = done  # before sending: the reply may come at once
+        try:
+            sock.send(frame)
+        except OSError as exc:
+            pending.pop(number, None)
+            # A process that takes no question within the timeout is treated as stopped:
+            # closing its questions ends it (it reads their end), and it is started again;
+            # meanwhile the worker answers.
+            with self._lock:
+                if self._questions is sock:
+                    self._questions = None
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)  # not close: other threads may be sending on it
+            raise AnswersUnavailable(f"the answer process took no question: {exc}") from None
         return done
 
     async def connect(self) -> None:
@@ -235,7 +244,8 @@ def _spawn(
     settings: Settings, shared: SharedGeneration | None, timeout_s: float
 ) -> tuple[socket.socket, socket.socket, Any]:
     """Start an answer process; return its two sockets and itself once it says it is ready."""
-    questions, their_questions = socket.socketpair()
+    # Questions: one message each, so request threads can send without a lock.
+    questions, their_questions = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     replies, their_replies = socket.socketpair()
     # Spawned, not forked: the worker has threads, and a fork copies their locks mid-use.
     context = multiprocessing.get_context("spawn")
@@ -320,16 +330,16 @@ def serve_answers(
     deps = _load(settings, shared, after_batch=outbox.flush)
     outbox.send(_READY, b"ready")
     writes: set[Future[Any]] = set()
-    reader = questions.makefile("rb")
     while True:
         try:
-            frame = _read_frame(reader)
-        except (OSError, ValueError):
+            message = questions.recv(MAX_QUESTION)
+        except OSError:
             log.exception("could not read a question from the worker")
-            frame = None
-        if frame is None:
-            break
-        number, body = frame
+            message = b""
+        if len(message) < _HEADER.size:
+            break  # the worker closed its end
+        size, number = _HEADER.unpack_from(message)
+        body = message[_HEADER.size : _HEADER.size + size]
         contextvars.Context().run(_answer, deps, number, body, outbox, writes)
     # The worker stopped: let the decisions already queued commit before leaving.
     wait(list(writes), timeout=30)

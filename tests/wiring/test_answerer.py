@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answerer import Answerer, _frame, _Outbox, _read_frame, _Replies
+from bot.answerer import _HEADER, MAX_QUESTION, Answerer, _frame, _Outbox, _read_frame, _Replies
 from bot.services.held_answers import AnswersUnavailable, Question
 from bot.settings import Settings
 from storage.workspaces import Workspace
@@ -74,15 +74,15 @@ def test_a_socket_already_replaced_is_not_mourned() -> None:
 
 def test_a_question_goes_out_as_one_frame_and_waits_for_its_reply() -> None:
     answerer, _ = _answerer(0)
-    ours, theirs = socket.socketpair()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     answerer._questions = ours
     try:
         question = Question("can X use Y?", "U1", Workspace("T1", None), {"request_id": "r1"})
         done = answerer.ask(question)
-        with theirs.makefile("rb") as reader:
-            frame = _read_frame(reader)
-        assert frame is not None
-        number, body = frame
+        message = theirs.recv(MAX_QUESTION)  # one question, one message
+        size, number = _HEADER.unpack_from(message)
+        body = message[_HEADER.size :]
+        assert len(body) == size
         assert orjson.loads(body) == ["can X use Y?", "U1", "T1", None, {"request_id": "r1"}]
         assert answerer._pending == {number: done} and not done.done()
         answerer._settle(number, b"{}")
@@ -96,7 +96,7 @@ def test_asking_a_process_that_is_gone_says_so_and_leaves_nothing_waiting() -> N
     answerer, _ = _answerer(0)
     with pytest.raises(AnswersUnavailable):
         answerer.ask(Question("q", "U1"))  # never started
-    ours, theirs = socket.socketpair()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     theirs.close()  # the process died
     answerer._questions = ours
     try:
@@ -110,8 +110,8 @@ def test_asking_a_process_that_is_gone_says_so_and_leaves_nothing_waiting() -> N
 
 def test_a_process_that_takes_no_questions_is_given_up_and_the_worker_answers() -> None:
     answerer, _ = _answerer(0)
-    ours, theirs = socket.socketpair()  # nobody reads `theirs`: a hung process
-    ours.settimeout(0.2)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ours.settimeout(0.2)  # nobody reads `theirs`: a hung process
     answerer._questions = ours
     try:
         with pytest.raises(AnswersUnavailable, match="took no question"):
@@ -120,7 +120,9 @@ def test_a_process_that_takes_no_questions_is_given_up_and_the_worker_answers() 
         assert not answerer.ready  # later questions are answered in the worker, at once
         with pytest.raises(AnswersUnavailable, match="not running"):
             answerer.ask(Question("q", "U1"))
-        assert ours.fileno() == -1  # closed: the process reads the end of its questions
+        theirs.setblocking(False)
+        while theirs.recv(MAX_QUESTION):  # what was queued; then the end of its questions
+            pass
     finally:
         ours.close()
         theirs.close()
@@ -149,6 +151,41 @@ def test_committed_replies_go_out_once_per_batch_and_others_at_once() -> None:
         thread.start()
         thread.join(5)
         assert [_read_frame(reader), _read_frame(reader)] == [(3, b"a"), (4, b"b")]
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_questions_sent_from_many_threads_at_once_arrive_whole() -> None:
+    answerer, _ = _answerer(0)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    answerer._questions = ours
+    received: list[bytes] = []
+
+    def read() -> None:
+        while len(received) < 8 * 50:
+            received.append(theirs.recv(MAX_QUESTION))
+
+    def ask_many(n: int) -> None:
+        for i in range(50):
+            answerer.ask(Question(f"question {n}-{i} " + "x" * 3000, "U1"))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    askers = [threading.Thread(target=ask_many, args=(n,)) for n in range(8)]
+    for thread in askers:
+        thread.start()
+    for thread in askers:
+        thread.join(10)
+    reader.join(10)
+    try:
+        texts = set()
+        for message in received:
+            size, number = _HEADER.unpack_from(message)
+            assert len(message) == _HEADER.size + size
+            texts.add(orjson.loads(message[_HEADER.size :])[0].split()[1])
+            assert number in answerer._pending
+        assert texts == {f"{n}-{i}" for n in range(8) for i in range(50)}
     finally:
         ours.close()
         theirs.close()
