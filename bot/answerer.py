@@ -316,16 +316,7 @@ def serve_answers(
 
     # Ctrl-C reaches the whole terminal's process group: the worker decides when this stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    configure_logging(
-        settings.log_format,
-        [
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.slack_app_token,
-            settings.slack_client_secret,
-            settings.metrics_token,
-        ],
-    )
+    configure_logging(settings.log_format, settings.secrets())
     outbox = _Outbox(replies)
     deps = _load(settings, shared, after_batch=outbox.flush)
     outbox.send(_READY, b"ready")
@@ -381,27 +372,13 @@ class _Outbox:
 
 def _load(settings: Settings, shared: SharedGeneration | None, *, after_batch: Any = None) -> Any:
     """Build what answering needs and load the rule table and lists (as a worker does)."""
-    from bot.services.asking import KnowledgeCache, utcnow
-    from bot.services.audit_writer import AuditWriter
-    from bot.services.screening_cache import screening_cache
-    from handlers.deps import Deps
+    from bot.app import build_deps, load_knowledge
     from storage.db import create_db_engine
 
-    engine = create_db_engine(settings.database_url)
-    cache = KnowledgeCache(engine, ttl_s=1.0, shared=shared, settings=settings)
-    deps = Deps(
-        settings=settings,
-        engine=engine,
-        cache=cache,
-        clock=utcnow,
-        audit=AuditWriter(
-            engine, synchronous=settings.sqlite_audit_synchronous, after_batch=after_batch
-        ),
+    deps = build_deps(
+        settings, create_db_engine(settings.database_url), shared=shared, after_batch=after_batch
     )
-    cache.get()
-    cache.screening = screening_cache(engine, ttl_s=cache.ttl_s, settings=settings)
-    cache.screening.background = True
-    cache.screening.get()
+    load_knowledge(deps)
     gc.collect()
     gc.freeze()  # the loaded tables stay: later collections need not walk them
     return deps

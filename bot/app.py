@@ -175,16 +175,7 @@ def create_app(
         process_before_response=True,
         oauth_settings=oauth,
     )  # listeners hand slow work to Deps.later
-    # Revisions are looked up at most once a second; changes made by any worker of this server
-    # invalidate at once (`shared`), changes made elsewhere (the CLI) within that second.
-    cache = KnowledgeCache(engine, ttl_s=1.0, shared=shared, settings=settings)
-    deps = Deps(
-        settings=settings,
-        engine=engine,
-        cache=cache,
-        clock=clock,
-        audit=AuditWriter(engine, synchronous=settings.sqlite_audit_synchronous),
-    )
+    deps = build_deps(settings, engine, clock=clock, shared=shared)
 
     app.use(RefuseForeignResponseUrls(settings.response_url_base))  # before anything acts
     app.use(MarkVerified())  # after Bolt's own signature check and the check above
@@ -197,6 +188,41 @@ def create_app(
     register(app, deps)
     _listen_for_revocation(app, installed=oauth is not None)
     return app, deps
+
+
+def build_deps(
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    shared: SharedGeneration | None = None,
+    after_batch: Callable[[], None] | None = None,
+) -> Deps:
+    """Build what answering needs: the knowledge cache and the audit writer (a worker's, or its
+    answer process's; `after_batch` runs after each batch of decisions is committed)."""
+    # Revisions are looked up at most once a second; changes made by any worker of this server
+    # invalidate at once (`shared`), changes made elsewhere (the CLI) within that second.
+    cache = KnowledgeCache(engine, ttl_s=1.0, shared=shared, settings=settings)
+    audit = AuditWriter(
+        engine, synchronous=settings.sqlite_audit_synchronous, after_batch=after_batch
+    )
+    return Deps(settings=settings, engine=engine, cache=cache, clock=clock, audit=audit)
+
+
+def load_knowledge(deps: Deps) -> int:
+    """Load the rule table, customers and restricted-party lists now, before the first question.
+
+    Return the rule-table revision loaded. The screening index is built here too, so the first
+    question's ack does not wait for it; the lists are refreshed in the background from then on.
+    """
+    from bot.services.screening_cache import screening_cache
+
+    cache = deps.cache
+    revision = cache.get().revision
+    cache.screening = screening_cache(deps.engine, ttl_s=cache.ttl_s, settings=deps.settings)
+    cache.screening.background = True
+    cache.screening.get()
+    return revision
 
 
 def _handle_errors(

@@ -137,6 +137,16 @@ class Settings(BaseSettings):
                     raise ValueError(f"CLEARANCE_FETCH_ALLOWED_ADDRESSES: {exc}") from None
         return value
 
+    def secrets(self) -> list[SecretStr | None]:
+        """Return the secrets the logs must never show."""
+        return [
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.slack_client_secret,
+            self.metrics_token,
+        ]
+
     def workers(self) -> int:
         """Return how many HTTP worker processes to run.
 

@@ -9,7 +9,7 @@ import os
 from slack_bolt import App
 from sqlalchemy.engine import Engine
 
-from bot.app import create_app
+from bot.app import create_app, load_knowledge
 from bot.pages import WSGIApp, create_wsgi, metrics_guard
 from bot.services.change_counter import SharedGeneration
 from bot.settings import Settings
@@ -29,13 +29,7 @@ def build_worker(
     engine = engine or create_db_engine(settings.database_url)
     app, deps = create_app(settings, engine, shared=shared)
     # The rule table first: if loading it fails, `boot` retries with nothing started twice.
-    revision = deps.cache.get().revision
-    # The screening index too, so the first question's ack does not wait for it to be built.
-    from bot.services.screening_cache import screening_cache
-
-    deps.cache.screening = screening_cache(engine, ttl_s=deps.cache.ttl_s, settings=settings)
-    deps.cache.screening.background = True
-    deps.cache.screening.get()
+    revision = load_knowledge(deps)
     if settings.scheduler:
         from bot.installs import workspace_clients
         from bot.scheduler import create_scheduler

@@ -17,16 +17,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
     settings = args.settings
-    configure_logging(
-        settings.log_format,
-        [
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.slack_app_token,
-            settings.slack_client_secret,
-            settings.metrics_token,
-        ],
-    )
+    configure_logging(settings.log_format, settings.secrets())
     if args.workers is not None:
         settings = settings.model_copy(update={"web_workers": args.workers})
     serve(settings, http=args.http, host=args.host, port=args.port)

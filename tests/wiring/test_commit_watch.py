@@ -9,19 +9,23 @@ from concurrent.futures import Future
 from bot.commit_watch import CommitWatch
 
 
+def _counting_drains(watch: CommitWatch) -> tuple[CommitWatch, list[int]]:
+    """Return the watch, and a list that counts the drains it runs (in its one item)."""
+    drains = [0]
+    drain = watch._drain
+
+    def counted() -> None:
+        drains[0] += 1
+        drain()
+
+    watch._drain = counted  # type: ignore[method-assign]
+    return watch, drains
+
+
 def test_a_batch_completed_on_another_thread_wakes_every_waiter_with_one_drain() -> None:
     async def scenario() -> tuple[list[bool], int]:
         loop = asyncio.get_running_loop()
-        watch = CommitWatch(loop)
-        drains = 0
-        drain = watch._drain
-
-        def counted() -> None:
-            nonlocal drains
-            drains += 1
-            drain()
-
-        watch._drain = counted  # type: ignore[method-assign]
+        watch, drains = _counting_drains(CommitWatch(loop))
         writes: list[Future[None]] = [Future() for _ in range(20)]
         waits = [asyncio.ensure_future(watch.wait(w, 5.0)) for w in writes]
         await asyncio.sleep(0)  # every waiter registered
@@ -30,7 +34,7 @@ def test_a_batch_completed_on_another_thread_wakes_every_waiter_with_one_drain()
         thread.start()
         results = await asyncio.gather(*waits)
         thread.join()
-        return results, drains
+        return results, drains[0]
 
     results, drains = asyncio.run(scenario())
     assert results == [True] * 20
@@ -64,21 +68,12 @@ def test_a_timeout_leaves_the_write_running_for_its_late_answer() -> None:
 def test_replies_settled_on_the_loop_itself_release_their_waiters_without_a_drain() -> None:
     async def scenario() -> tuple[list[bool], int]:
         loop = asyncio.get_running_loop()
-        watch = CommitWatch(loop)
-        drains = 0
-        drain = watch._drain
-
-        def counted() -> None:
-            nonlocal drains
-            drains += 1
-            drain()
-
-        watch._drain = counted  # type: ignore[method-assign]
+        watch, drains = _counting_drains(CommitWatch(loop))
         replies: list[Future[None]] = [Future() for _ in range(5)]
         waits = [asyncio.ensure_future(watch.wait(r, 5.0)) for r in replies]
         await asyncio.sleep(0)
         loop.call_soon(lambda: [r.set_result(None) for r in replies])  # as _Replies does
-        return await asyncio.gather(*waits), drains
+        return await asyncio.gather(*waits), drains[0]
 
     results, drains = asyncio.run(scenario())
     assert results == [True] * 5 and drains == 0
