@@ -28,14 +28,21 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, wait
 from typing import Any, BinaryIO
 
 import orjson
 
+from bot.app import build_deps, load_knowledge
 from bot.services.change_counter import SharedGeneration
-from bot.services.held_answers import AnswersUnavailable, Question
+from bot.services.held_answers import AnswersUnavailable, HeldAnswer, Question
+from bot.services.logs import REQUEST, configure_logging
+from bot.services.workspace import use_workspace
 from bot.settings import Settings
+from handlers.deps import Deps, answer_in_ack, failure_payload
+from storage.db import create_db_engine
+from storage.workspaces import Workspace
 
 log = logging.getLogger("clearance.answers")
 # A frame: its length and the question's number, then the question, or the reply's body.
@@ -312,8 +319,6 @@ def serve_answers(
     shared: SharedGeneration | None,
 ) -> None:
     """The answer process: answer each question read, replying once its decision is committed."""
-    from bot.services.logs import configure_logging
-
     # Ctrl-C reaches the whole terminal's process group: the worker decides when this stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(settings.log_format, settings.secrets())
@@ -370,11 +375,10 @@ class _Outbox:
             pass  # the worker is gone; its requests went with it
 
 
-def _load(settings: Settings, shared: SharedGeneration | None, *, after_batch: Any = None) -> Any:
+def _load(
+    settings: Settings, shared: SharedGeneration | None, *, after_batch: Callable[[], None]
+) -> Deps:
     """Build what answering needs and load the rule table and lists (as a worker does)."""
-    from bot.app import build_deps, load_knowledge
-    from storage.db import create_db_engine
-
     deps = build_deps(
         settings, create_db_engine(settings.database_url), shared=shared, after_batch=after_batch
     )
@@ -385,19 +389,13 @@ def _load(settings: Settings, shared: SharedGeneration | None, *, after_batch: A
 
 
 def _answer(
-    deps: Any,
+    deps: Deps,
     number: int,
     body: bytes,
     outbox: _Outbox,
     writes: set[Future[Any]],
 ) -> None:
     """Answer one question in its own context (its request's log id and workspace)."""
-    from bot.services.held_answers import HeldAnswer
-    from bot.services.logs import REQUEST
-    from bot.services.workspace import use_workspace
-    from handlers.deps import answer_in_ack, failure_payload
-    from storage.workspaces import Workspace
-
     try:
         text, actor, team, enterprise, request = orjson.loads(body)
         REQUEST.set(request)
