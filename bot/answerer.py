@@ -81,6 +81,7 @@ class Answerer:
         self._closing = False
         self._restarts = 0  # restarts since the process last ran for STABLE_S
         self._started = 0.0
+        self._launched: tuple[socket.socket, socket.socket, Any] | None = None  # still loading
 
     @property
     def ready(self) -> bool:
@@ -94,7 +95,32 @@ class Answerer:
 
     def start(self, timeout_s: float = BOOT_TIMEOUT_S) -> None:
         """Start the answer process and wait until it has loaded (raise if it cannot)."""
-        questions, replies, process = _spawn(self.settings, self.shared, timeout_s)
+        self._adopt(*_ready(*_launch(self.settings, self.shared), timeout_s))
+
+    def start_beside(self) -> Callable[[], None]:
+        """Start the process loading now, beside the worker's own loading; return the wait.
+
+        The wait returns once the process is ready. If it cannot start, the wait logs why, the
+        worker answers by itself, and the process is started again in the background.
+        """
+        launched = _launch(self.settings, self.shared)
+        with self._lock:
+            self._launched = launched
+
+        def wait() -> None:
+            try:
+                self._adopt(*_ready(*launched, BOOT_TIMEOUT_S))
+            except Exception:
+                log.exception("could not start the answer process; the worker answers meanwhile")
+                threading.Thread(target=self._restart, args=(None,), daemon=True).start()
+            finally:
+                with self._lock:
+                    self._launched = None
+
+        return wait
+
+    def _adopt(self, questions: socket.socket, replies: socket.socket, process: Any) -> None:
+        """Take a ready process's sockets: questions go to it from now on."""
         with self._lock:
             if self._closing:
                 _stop([questions, replies], process)
@@ -213,15 +239,17 @@ class Answerer:
                 log.exception("could not start the answer process again")
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """Stop the process once it has finished the writes it began."""
+        """Stop the process once it has finished the writes it began (or one still loading)."""
         with self._lock:
             self._closing = True
             sockets = [self._questions, self._replies]
-            process, transport = self._process, self._transport
+            process, transport, launched = self._process, self._transport, self._launched
             self._questions = self._replies = self._transport = self._reading = None
         if transport is not None:
             transport.close()
         _stop([s for s in sockets if s is not None], process, timeout_s)
+        if launched is not None:
+            _stop([launched[0], launched[1]], launched[2], timeout_s)
 
 
 class _Replies(asyncio.Protocol):
@@ -247,10 +275,10 @@ class _Replies(asyncio.Protocol):
         self.answerer._lost(self.sock)
 
 
-def _spawn(
-    settings: Settings, shared: SharedGeneration | None, timeout_s: float
+def _launch(
+    settings: Settings, shared: SharedGeneration | None
 ) -> tuple[socket.socket, socket.socket, Any]:
-    """Start an answer process; return its two sockets and itself once it says it is ready."""
+    """Start an answer process loading; return its two sockets and the process."""
     # Questions: one message each, so request threads can send without a lock.
     questions, their_questions = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     replies, their_replies = socket.socketpair()
@@ -264,9 +292,20 @@ def _spawn(
     )
     try:
         process.start()
+    except BaseException:
+        questions.close()
+        replies.close()
+        raise
     finally:
         their_questions.close()
         their_replies.close()
+    return questions, replies, process
+
+
+def _ready(
+    questions: socket.socket, replies: socket.socket, process: Any, timeout_s: float
+) -> tuple[socket.socket, socket.socket, Any]:
+    """Wait until a launched process says it is ready; stop it and raise if it does not."""
     try:
         replies.settimeout(timeout_s)
         with replies.makefile("rb") as reader:  # closed here: it reads nothing past this frame

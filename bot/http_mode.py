@@ -26,17 +26,21 @@ T = TypeVar("T")
 def build_front(settings: Settings, *, shared: SharedGeneration | None = None) -> SlackFront:
     """Build one HTTP worker: its app (see `build_worker`) behind the verifying ASGI front."""
     engine = create_db_engine(settings.database_url)
-    app, _wsgi = build_worker(settings, engine=engine, shared=shared)
-    assert settings.slack_signing_secret is not None  # `require_slack` saw to it
-    answerer = None
+    answerer, ready = None, None
     if settings.answer_process:
         answerer = Answerer(settings, shared=shared)
         try:
-            answerer.start()
+            ready = answerer.start_beside()  # it loads while the worker does
         except Exception:
-            # The worker answers by itself; a restart of the server tries again.
             log.exception("could not start the answer process; questions are answered here")
             answerer = None
+    try:
+        app, _wsgi = build_worker(settings, engine=engine, shared=shared, also_ready=ready)
+    except BaseException:
+        if answerer is not None:
+            answerer.close()  # `boot` tries again with a new one
+        raise
+    assert settings.slack_signing_secret is not None  # `require_slack` saw to it
     return SlackFront(
         app,
         health=lambda: health_reply(engine, "http"),

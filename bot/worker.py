@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from collections.abc import Callable
 
 from slack_bolt import App
 from sqlalchemy.engine import Engine
@@ -24,8 +25,13 @@ def build_worker(
     engine: Engine | None = None,
     mode: str = "http",
     shared: SharedGeneration | None = None,
+    also_ready: Callable[[], None] | None = None,
 ) -> tuple[App, WSGIApp]:
-    """Build one serving process: the app, its scheduler and its loaded rule table."""
+    """Build one serving process: the app, its scheduler and its loaded rule table.
+
+    `also_ready` waits for whatever else the process needs (HTTP mode's answer process) before
+    it says it is ready.
+    """
     engine = engine or create_db_engine(settings.database_url)
     app, deps = create_app(settings, engine, shared=shared)
     # The rule table first: if loading it fails, `boot` retries with nothing started twice.
@@ -58,5 +64,7 @@ def build_worker(
     # the knowledge; collecting first means no garbage is frozen with them.
     gc.collect()
     gc.freeze()
+    if also_ready is not None:
+        also_ready()
     log.info("worker %s ready at rule-table revision %s", os.getpid(), revision)
     return app, wsgi

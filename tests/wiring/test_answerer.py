@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import socket
 import threading
 from concurrent.futures import Future
+from pathlib import Path
 
 import orjson
 import pytest
@@ -189,3 +191,24 @@ def test_questions_sent_from_many_threads_at_once_arrive_whole() -> None:
     finally:
         ours.close()
         theirs.close()
+
+
+def test_a_process_that_cannot_load_leaves_the_worker_answering(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database that cannot be opened: the process fails while loading, as on a bad deploy.
+    settings = Settings.model_construct(
+        database_url=f"sqlite:///{tmp_path / 'missing' / 'clearance.db'}",
+        log_format="plain",
+        sqlite_audit_synchronous="FULL",
+    )
+    answerer = Answerer(settings)
+    try:
+        with caplog.at_level(logging.ERROR, logger="clearance.answers"):
+            answerer.start_beside()()  # returns: the worker goes on without it
+        assert not answerer.ready
+        with pytest.raises(AnswersUnavailable):
+            answerer.ask(Question("q", "U1"))  # so the listener answers in the worker
+        assert "could not start the answer process" in caplog.text
+    finally:
+        answerer.close()  # also ends the restarts it scheduled
