@@ -77,7 +77,7 @@ class Answerer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, Future[bytes]] = {}
         self._numbers = itertools.count(1)
-        self._lock = threading.Lock()  # the sockets, the process, and questions being sent
+        self._lock = threading.Lock()  # the sockets, the process and what waits on them
         self._closing = False
         self._restarts = 0  # restarts since the process last ran for STABLE_S
         self._started = 0.0
@@ -122,12 +122,14 @@ class Answerer:
     def _adopt(self, questions: socket.socket, replies: socket.socket, process: Any) -> None:
         """Take a ready process's sockets: questions go to it from now on."""
         with self._lock:
-            if self._closing:
-                _stop([questions, replies], process)
-                return
-            self._questions, self._replies, self._process = questions, replies, process
-            self._started = time.monotonic()
+            closing = self._closing
+            if not closing:
+                self._questions, self._replies, self._process = questions, replies, process
+                self._started = time.monotonic()
             loop = self._loop
+        if closing:  # the worker stopped while it loaded
+            _stop([questions, replies], process)
+            return
         log.info("answer process %s ready", process.pid)
         if loop is not None:  # started again: read its replies, and notice its end, at once
             asyncio.run_coroutine_threadsafe(self.connect(), loop)
@@ -162,7 +164,7 @@ class Answerer:
         except OSError as exc:
             pending.pop(number, None)
             # A process that takes no question within the timeout is treated as stopped:
-            # closing its questions ends it (it reads their end), and it is started again;
+            # ending its questions ends it (it reads their end), and it is started again;
             # meanwhile the worker answers.
             with self._lock:
                 if self._questions is sock:

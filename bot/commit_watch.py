@@ -13,20 +13,21 @@ import asyncio
 import collections
 import threading
 from concurrent.futures import Future
+from typing import Any
 
 
 class CommitWatch:
-    """Turn the writer's futures into awaitables on one event loop."""
+    """Turn the futures of audit writes and answer-process replies into awaitables on a loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Watch on `loop`; made on the loop's own thread."""
         self.loop = loop
         self._loop_thread = threading.get_ident()
-        self._waiters: dict[Future[None], asyncio.Future[None]] = {}
-        self._settled: collections.deque[Future[None]] = collections.deque()
+        self._waiters: dict[Future[Any], asyncio.Future[None]] = {}
+        self._settled: collections.deque[Future[Any]] = collections.deque()
         self._drain_due = False
 
-    async def wait(self, committed: Future[None], timeout: float) -> bool:
+    async def wait(self, committed: Future[Any], timeout: float) -> bool:
         """Wait until `committed` completes; return False if `timeout` seconds pass first.
 
         A timeout leaves the write alone: its answer is delivered late, once it completes.
@@ -43,7 +44,7 @@ class CommitWatch:
             self._waiters.pop(committed, None)
         return True
 
-    def _settle(self, committed: Future[None]) -> None:
+    def _settle(self, committed: Future[Any]) -> None:
         """Note a completed write (on the writer's thread); wake the loop unless it is due."""
         if threading.get_ident() == self._loop_thread:
             # Completed on the loop itself (the answer process's replies are read there): no
